@@ -1,0 +1,29 @@
+import type { JobPayload, Outcome } from './job.js';
+
+/** Lifecycle events, as emitted through `@nestjs/event-emitter` when it is installed. */
+export const RequestQueueEvent = {
+  Queued: 'request-queue.queued',
+  Processing: 'request-queue.processing',
+  Completed: 'request-queue.completed',
+  Failed: 'request-queue.failed',
+  CallbackDelivered: 'request-queue.callback.delivered',
+  CallbackFailed: 'request-queue.callback.failed',
+} as const;
+
+export type RequestQueueEventName = (typeof RequestQueueEvent)[keyof typeof RequestQueueEvent];
+
+export interface RequestQueueEventPayload {
+  jobId?: string;
+  queue: string;
+  correlationId: string;
+  method: string;
+  path: string;
+  kind: JobPayload['kind'];
+  attempt?: number;
+  outcome?: Outcome;
+  error?: string;
+  /** When the job will be tried again, for a failure that retries. */
+  retryInMs?: number;
+}
+
+export type EventSink = (name: RequestQueueEventName, payload: RequestQueueEventPayload) => void;

@@ -1,0 +1,90 @@
+import type { BackoffOptions } from './backoff.js';
+
+/**
+ * What a queue holds for one request. The plain fields are what operators see (`failed`
+ * lists them); everything secret — headers, body, callback token, the replay's answer —
+ * lives in `sealed`, encrypted by `SealedBox`.
+ */
+export interface JobPayload {
+  v: 1;
+  /** `replay`: replay the request, then deliver its outcome. `callback`: deliver only. */
+  kind: 'replay' | 'callback';
+  correlationId: string;
+  method: string;
+  /** Path with its query string, callback parameters removed. */
+  path: string;
+  callbackUrl: string;
+  /** Unix ms when the request was accepted. */
+  queuedAt: number;
+  /** Replay attempts allowed (replay jobs) or delivery attempts allowed (callback jobs). */
+  tries: number;
+  backoff: BackoffOptions;
+  /** Per-attempt timeout in ms. */
+  timeout: number;
+  /** Standard Webhooks `webhook-id`, fixed for the life of one delivery (callback jobs). */
+  webhookId?: string;
+  sealed: string;
+}
+
+/** The secret half of a replay job. */
+export interface SealedRequest {
+  headers: Record<string, string>;
+  /** Base64 of the body bytes, or null for no body. */
+  body: string | null;
+  callbackToken: string;
+}
+
+/** The outcome a callback reports. */
+export interface Outcome {
+  correlationId: string;
+  status: 'completed' | 'failed';
+  attempts: number;
+  response: {
+    status: number;
+    headers: Record<string, string>;
+    body: unknown;
+  } | null;
+  error?: string;
+}
+
+/** The secret half of a callback job. */
+export interface SealedCallback {
+  callbackToken: string;
+  outcome: Outcome;
+}
+
+/** A job as a store hands it to the worker. */
+export interface ReservedJob {
+  /** The store's id for the job. */
+  id: string;
+  queue: string;
+  payload: JobPayload;
+  /** Attempts started so far, including this one (1 on the first run). */
+  attempt: number;
+}
+
+/** A job to store: its queue, payload, and how long to wait before it may run. */
+export interface NewJob {
+  queue: string;
+  payload: JobPayload;
+  delayMs: number;
+}
+
+/** What the worker tells the store to do with a job it ran. */
+export type JobResult =
+  | { type: 'complete'; next?: NewJob }
+  | { type: 'retry'; error: string; delayMs: number }
+  | { type: 'fail'; error: string; next?: NewJob };
+
+/** A job in the failed set, as operators see it. */
+export interface FailedJob {
+  id: string;
+  queue: string;
+  kind: JobPayload['kind'];
+  correlationId: string;
+  method: string;
+  path: string;
+  error: string;
+  failedAt: Date;
+  attempts: number;
+}

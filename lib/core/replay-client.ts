@@ -1,0 +1,56 @@
+import { Agent, request } from 'undici';
+import type { JobPayload, SealedRequest } from './job.js';
+import { decodeBody, describeError, MAX_KEPT_BODY_BYTES, readLimited } from './http-body.js';
+import type { ReplayResult } from './outcome.js';
+import { REPLAY_MARKER_HEADER, signReplayMarker } from './replay-marker.js';
+
+/** Response headers passed on to the callback. */
+const KEPT_RESPONSE_HEADERS = ['content-type', 'location', 'etag', 'last-modified', 'retry-after'];
+
+/**
+ * Replays a stored request against the app's own `baseUrl`, with a signed marker so the
+ * interceptor lets it through to the handler. Request data is only ever URL, method,
+ * headers and body: nothing from the client steers the HTTP client's options.
+ */
+export class ReplayClient {
+  private readonly agent = new Agent({ keepAliveTimeout: 10_000, connections: 128 });
+  private readonly base: URL;
+
+  constructor(
+    baseUrl: string,
+    private readonly markerKey: Buffer,
+  ) {
+    this.base = new URL(baseUrl);
+  }
+
+  async replay(job: JobPayload, secret: SealedRequest): Promise<ReplayResult> {
+    const url = new URL(job.path, this.base.origin);
+    const headers: Record<string, string> = {
+      ...secret.headers,
+      'x-correlation-id': job.correlationId,
+      [REPLAY_MARKER_HEADER]: signReplayMarker(this.markerKey, job.correlationId, job.method, job.path),
+    };
+    try {
+      const res = await request(url, {
+        method: job.method as 'PUT',
+        headers,
+        body: secret.body === null ? null : Buffer.from(secret.body, 'base64'),
+        dispatcher: this.agent,
+        signal: AbortSignal.timeout(job.timeout),
+      });
+      const kept: Record<string, string> = {};
+      for (const name of KEPT_RESPONSE_HEADERS) {
+        const v = res.headers[name];
+        if (v !== undefined) kept[name] = Array.isArray(v) ? v.join(', ') : v;
+      }
+      const bytes = await readLimited(res.body, MAX_KEPT_BODY_BYTES);
+      return { type: 'response', status: res.statusCode, headers: kept, body: decodeBody(bytes, kept['content-type']) };
+    } catch (err) {
+      return { type: 'error', error: describeError(err) };
+    }
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+}

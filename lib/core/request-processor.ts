@@ -1,0 +1,129 @@
+import { createHash } from 'node:crypto';
+import { backoffDelay, scheduleDelay } from './backoff.js';
+import type { CallbackSender } from './callback-sender.js';
+import { RequestQueueEvent, type EventSink, type RequestQueueEventPayload } from './events.js';
+import type { JobPayload, JobResult, NewJob, Outcome, ReservedJob, SealedCallback, SealedRequest } from './job.js';
+import { describeFailure, isRetryable, type ReplayResult } from './outcome.js';
+import type { ReplayClient } from './replay-client.js';
+import type { SealedBox } from './sealed-box.js';
+
+export interface ProcessorOptions {
+  /** Delays in ms between callback delivery attempts; its length + 1 is the number of attempts. */
+  callbackRetryDelays: readonly number[];
+  /** Per-attempt timeout of a callback delivery, in ms. */
+  callbackTimeout: number;
+}
+
+/**
+ * Runs one job: a `replay` job replays the request and, once the outcome is known,
+ * hands back a `callback` job; a `callback` job delivers that outcome. The store is told
+ * what to do next (complete, retry after a delay, fail) and never decides it itself.
+ * A failed delivery never replays the request again: it is a job of its own.
+ */
+export class RequestProcessor {
+  constructor(
+    private readonly box: SealedBox,
+    private readonly replayClient: ReplayClient,
+    private readonly sender: CallbackSender,
+    private readonly options: ProcessorOptions,
+    private readonly emit: EventSink = () => {},
+  ) {}
+
+  process(job: ReservedJob): Promise<JobResult> {
+    this.emit(RequestQueueEvent.Processing, this.eventOf(job));
+    return job.payload.kind === 'replay' ? this.replay(job) : this.deliver(job);
+  }
+
+  private async replay(job: ReservedJob): Promise<JobResult> {
+    const p = job.payload;
+    let secret: SealedRequest;
+    try {
+      secret = this.box.open<SealedRequest>(p.sealed);
+    } catch (err) {
+      return this.failed(job, `cannot open stored request: ${(err as Error).message}`);
+    }
+    const result = await this.replayClient.replay(p, secret);
+    if (!isRetryable(result)) {
+      const outcome = this.outcome(job, 'completed', result);
+      this.emit(RequestQueueEvent.Completed, { ...this.eventOf(job), outcome });
+      return { type: 'complete', next: this.callbackJob(job, secret.callbackToken, outcome) };
+    }
+    const error = describeFailure(result);
+    if (job.attempt < p.tries) {
+      const delayMs = backoffDelay(p.backoff, job.attempt);
+      this.emit(RequestQueueEvent.Failed, { ...this.eventOf(job), error, retryInMs: delayMs });
+      return { type: 'retry', error, delayMs };
+    }
+    const message = `${error} (after ${job.attempt} attempt${job.attempt === 1 ? '' : 's'})`;
+    const outcome = this.outcome(job, 'failed', result, message);
+    this.emit(RequestQueueEvent.Failed, { ...this.eventOf(job), error: message, outcome });
+    return { type: 'fail', error: message, next: this.callbackJob(job, secret.callbackToken, outcome) };
+  }
+
+  private async deliver(job: ReservedJob): Promise<JobResult> {
+    const p = job.payload;
+    let secret: SealedCallback;
+    try {
+      secret = this.box.open<SealedCallback>(p.sealed);
+    } catch (err) {
+      return this.failed(job, `cannot open stored callback: ${(err as Error).message}`);
+    }
+    const sent = await this.sender.send(p.callbackUrl, secret.callbackToken, p.webhookId!, secret.outcome, p.timeout);
+    if (sent.type === 'delivered') {
+      this.emit(RequestQueueEvent.CallbackDelivered, this.eventOf(job));
+      return { type: 'complete' };
+    }
+    const error = sent.type === 'gone' ? 'callback receiver answered 410 Gone' : sent.error;
+    const delayMs = sent.type === 'gone' ? null : scheduleDelay(this.options.callbackRetryDelays, job.attempt);
+    this.emit(RequestQueueEvent.CallbackFailed, { ...this.eventOf(job), error, retryInMs: delayMs ?? undefined });
+    return delayMs === null ? { type: 'fail', error } : { type: 'retry', error, delayMs };
+  }
+
+  private failed(job: ReservedJob, error: string): JobResult {
+    this.emit(RequestQueueEvent.Failed, { ...this.eventOf(job), error });
+    return { type: 'fail', error };
+  }
+
+  private outcome(job: ReservedJob, status: Outcome['status'], result: ReplayResult, error?: string): Outcome {
+    return {
+      correlationId: job.payload.correlationId,
+      status,
+      attempts: job.attempt,
+      response: result.type === 'response' ? { status: result.status, headers: result.headers, body: result.body } : null,
+      ...(error === undefined ? {} : { error }),
+    };
+  }
+
+  private callbackJob(job: ReservedJob, callbackToken: string, outcome: Outcome): NewJob {
+    const p = job.payload;
+    const sealed: SealedCallback = { callbackToken, outcome };
+    const payload: JobPayload = {
+      v: 1,
+      kind: 'callback',
+      correlationId: p.correlationId,
+      method: p.method,
+      path: p.path,
+      callbackUrl: p.callbackUrl,
+      queuedAt: p.queuedAt,
+      tries: this.options.callbackRetryDelays.length + 1,
+      backoff: p.backoff,
+      timeout: this.options.callbackTimeout,
+      webhookId: webhookIdFor(p.correlationId, job.id),
+      sealed: this.box.seal(sealed),
+    };
+    return { queue: job.queue, payload, delayMs: 0 };
+  }
+
+  private eventOf(job: ReservedJob): RequestQueueEventPayload {
+    const p = job.payload;
+    return { jobId: job.id, queue: job.queue, correlationId: p.correlationId, method: p.method, path: p.path, kind: p.kind, attempt: job.attempt };
+  }
+}
+
+/**
+ * The `webhook-id` of the delivery for one replay job: the same for every attempt and for
+ * a second run of the same job after a worker crash, so receivers can drop duplicates.
+ */
+export function webhookIdFor(correlationId: string, jobId: string): string {
+  return `msg_${createHash('sha256').update(`${correlationId}\n${jobId}`).digest('base64url').slice(0, 27)}`;
+}

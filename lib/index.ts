@@ -1,0 +1,30 @@
+export { RequestQueueModule } from './nest/request-queue.module.js';
+export { QueueableRequest } from './nest/queueable-request.decorator.js';
+export { RequestQueueInterceptor } from './nest/request-queue.interceptor.js';
+export * from './nest/request-queue.exceptions.js';
+export { RESOLVED_OPTIONS } from './nest/request-queue.constants.js';
+export { RequestQueueRuntime } from './runtime.js';
+export {
+  resolveOptions,
+  RequestQueueConfigError,
+  DEFAULT_CALLBACK_RETRY_DELAYS,
+  type RequestQueueModuleOptions,
+  type ResolvedOptions,
+  type Driver,
+} from './request-queue.options.js';
+export type { RouteQueueOptions } from './core/request-gate.js';
+export type { BackoffOptions } from './core/backoff.js';
+export type { Outcome, FailedJob, JobPayload } from './core/job.js';
+export { RequestQueueEvent, type RequestQueueEventName, type RequestQueueEventPayload } from './core/events.js';
+export { signCallback } from './core/callback-signature.js';
+export {
+  REQUEST_QUEUE_STORE,
+  StoreUnavailableError,
+  type RequestQueueStore,
+  type ConsumeOptions,
+  type JobConsumer,
+  type JobHandler,
+} from './store/request-queue.store.js';
+export { createStore } from './store/create-store.js';
+export { Worker, type WorkerOptions } from './worker/worker.js';
+export { requestQueueOptionsFromEnv } from './config/options-from-env.js';

@@ -1,0 +1,29 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+
+/** 400: the `X-Correlation-ID` header is malformed. */
+export class InvalidCorrelationIdException extends HttpException {
+  constructor(message: string) {
+    super({ statusCode: 400, error: 'Bad Request', message }, HttpStatus.BAD_REQUEST);
+  }
+}
+
+/** 409: the correlation id was seen within `correlationTtl`. */
+export class CorrelationIdConflictException extends HttpException {
+  constructor(correlationId: string, message: string) {
+    super({ statusCode: 409, error: 'Conflict', message, correlationId }, HttpStatus.CONFLICT);
+  }
+}
+
+/** 422: `_callback_url` or `_callback_token` is invalid; `field` names which. */
+export class InvalidCallbackException extends HttpException {
+  constructor(field: string, message: string, correlationId?: string) {
+    super({ statusCode: 422, error: 'Unprocessable Entity', message, field, correlationId }, HttpStatus.UNPROCESSABLE_ENTITY);
+  }
+}
+
+/** 503: the store is unreachable; nothing was stored. */
+export class QueueUnavailableException extends HttpException {
+  constructor(message: string, correlationId?: string) {
+    super({ statusCode: 503, error: 'Service Unavailable', message, correlationId }, HttpStatus.SERVICE_UNAVAILABLE);
+  }
+}

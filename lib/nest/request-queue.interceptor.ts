@@ -1,0 +1,92 @@
+import {
+  Inject,
+  Injectable,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import { of, type Observable } from 'rxjs';
+import type { GateDecision, RouteQueueOptions } from '../core/request-gate.js';
+import type { IncomingRequest } from '../core/request-capture.js';
+import { RequestQueueRuntime } from '../runtime.js';
+import { QUEUEABLE_REQUEST } from './request-queue.constants.js';
+import {
+  CorrelationIdConflictException,
+  InvalidCallbackException,
+  InvalidCorrelationIdException,
+  QueueUnavailableException,
+} from './request-queue.exceptions.js';
+
+/** The fields Express and Fastify requests share that the gate reads. */
+interface AdapterRequest extends Omit<IncomingRequest, 'url'> {
+  url: string;
+  originalUrl?: string;
+  query?: Record<string, unknown>;
+}
+
+/**
+ * Thin Nest glue over `RequestGate`: reads the route's options, asks the gate, and turns
+ * its decision into a 202, an exception, or the handler's own answer.
+ */
+@Injectable()
+export class RequestQueueInterceptor implements NestInterceptor {
+  private readonly routes = new WeakMap<object, RouteQueueOptions>();
+
+  constructor(
+    private readonly runtime: RequestQueueRuntime,
+    private readonly reflector: Reflector,
+    @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
+  ) {}
+
+  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+    if (context.getType() !== 'http') return next.handle();
+    const http = context.switchToHttp();
+    const req = http.getRequest<AdapterRequest>();
+    const res = http.getResponse<unknown>();
+    const incoming: IncomingRequest = {
+      method: req.method,
+      url: req.originalUrl ?? req.url,
+      headers: req.headers,
+      body: req.body,
+      rawBody: req.rawBody,
+    };
+    const decision = await this.runtime.gate.admit(incoming, req.query, this.routeOptions(context));
+    const adapter = this.adapterHost.httpAdapter;
+    if (decision.correlationId) adapter.setHeader(res, 'X-Correlation-ID', decision.correlationId);
+    switch (decision.type) {
+      case 'queued':
+        adapter.status(res, 202);
+        return of({ correlationId: decision.correlationId, status: 'queued' });
+      case 'reject':
+        throw toException(decision);
+      default:
+        return next.handle();
+    }
+  }
+
+  private routeOptions(context: ExecutionContext): RouteQueueOptions {
+    const handler = context.getHandler();
+    let options = this.routes.get(handler);
+    if (!options) {
+      const onClass = this.reflector.get<RouteQueueOptions | undefined>(QUEUEABLE_REQUEST, context.getClass());
+      const onHandler = this.reflector.get<RouteQueueOptions | undefined>(QUEUEABLE_REQUEST, handler);
+      options = { ...onClass, ...onHandler };
+      this.routes.set(handler, options);
+    }
+    return options;
+  }
+}
+
+function toException(decision: Extract<GateDecision, { type: 'reject' }>): Error {
+  switch (decision.reason) {
+    case 'bad-correlation-id':
+      return new InvalidCorrelationIdException(decision.message);
+    case 'bad-callback':
+      return new InvalidCallbackException(decision.field ?? '', decision.message, decision.correlationId);
+    case 'conflict':
+      return new CorrelationIdConflictException(decision.correlationId ?? '', decision.message);
+    case 'unavailable':
+      return new QueueUnavailableException(decision.message, decision.correlationId);
+  }
+}

@@ -1,0 +1,138 @@
+import type { BackoffOptions } from './core/backoff.js';
+import { DEVELOPMENT_SECRET } from './core/secret-keys.js';
+import type { RedisStoreOptions } from './store/redis/redis-store.options.js';
+
+export type Driver = 'redis' | 'database';
+
+/** Options of `RequestQueueModule.forRoot()`. Times are in milliseconds. */
+export interface RequestQueueModuleOptions {
+  /** Where jobs are kept [`'redis'`]. */
+  driver?: Driver;
+  /** Where the worker replays requests, e.g. `http://127.0.0.1:3000`. Required to run a worker. */
+  baseUrl?: string;
+  /** Default queue name [`'api:request'`]. */
+  queue?: string;
+  /** Methods that are queued when callback parameters are present [`PATCH`, `PUT`, `DELETE`]. */
+  methods?: string[];
+  /** Connection for the `redis` driver [`redis://127.0.0.1:6379`]. */
+  redis?: RedisStoreOptions;
+  /** How long a seen correlation id blocks reuse [24 h]. */
+  correlationTtl?: number;
+  /** Replay attempts per request [3]. */
+  tries?: number;
+  /** Delay between replay attempts [exponential from 1 s: 1 s, 2 s, 4 s, …]. */
+  backoff?: BackoffOptions;
+  /** Timeout of one replay attempt [30 s]. */
+  timeout?: number;
+  callback?: {
+    /** Timeout of one delivery attempt [15 s]. */
+    timeout?: number;
+    /** Delays between delivery attempts [5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h]. */
+    retryDelays?: number[];
+    /** `host` or `host:port` exceptions to the private-address refusal [none]. */
+    allowedHosts?: string[];
+    /** Refuse `http:` callback URLs [false]. */
+    httpsOnly?: boolean;
+  };
+  /**
+   * Key for signing the replay marker and encrypting stored requests. Required when
+   * `NODE_ENV=production`; elsewhere a fixed development key is used, with a warning.
+   */
+  secret?: string;
+  /** Earlier values of `secret`, still accepted to open stored requests after a rotation. */
+  previousSecrets?: string[];
+  /** Run jobs in this process [off: an API process does not consume jobs]. */
+  worker?: {
+    enabled?: boolean;
+    /** Queues to take jobs from, highest priority first [the default queue]. */
+    queues?: string[];
+    /** Jobs run at once [5]. */
+    concurrency?: number;
+    /** How long a stopping worker waits for jobs in hand [timeout + 5 s]. */
+    gracePeriod?: number;
+  };
+}
+
+/** The options with every default applied: what the rest of the library reads. */
+export interface ResolvedOptions {
+  driver: Driver;
+  baseUrl: string | undefined;
+  queue: string;
+  methods: ReadonlySet<string>;
+  redis: RedisStoreOptions;
+  correlationTtl: number;
+  tries: number;
+  backoff: BackoffOptions;
+  timeout: number;
+  callback: { timeout: number; retryDelays: number[]; allowedHosts: string[]; httpsOnly: boolean };
+  secret: string;
+  previousSecrets: string[];
+  worker: { enabled: boolean; queues: string[]; concurrency: number; gracePeriod: number };
+}
+
+/** A setting that cannot work; the message says which and why. */
+export class RequestQueueConfigError extends Error {
+  override readonly name = 'RequestQueueConfigError';
+}
+
+const HOUR = 60 * 60 * 1000;
+
+export const DEFAULT_CALLBACK_RETRY_DELAYS = [5_000, 5 * 60_000, 30 * 60_000, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR];
+
+function positiveInt(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new RequestQueueConfigError(`${name} must be a positive integer (got ${value})`);
+  return value;
+}
+
+/** Applies defaults and checks every setting once, at startup. */
+export function resolveOptions(options: RequestQueueModuleOptions, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
+  const driver = options.driver ?? 'redis';
+  if (driver !== 'redis' && driver !== 'database') {
+    throw new RequestQueueConfigError(`driver must be 'redis' or 'database' (got '${String(driver)}')`);
+  }
+  if (!options.secret && env.NODE_ENV === 'production') {
+    throw new RequestQueueConfigError('secret is required when NODE_ENV=production (set REQUEST_QUEUE_SECRET)');
+  }
+  if (options.baseUrl !== undefined) {
+    try {
+      new URL(options.baseUrl);
+    } catch {
+      throw new RequestQueueConfigError(`baseUrl must be an absolute URL (got '${options.baseUrl}')`);
+    }
+  }
+  const queue = options.queue ?? 'api:request';
+  const timeout = positiveInt('timeout', options.timeout ?? 30_000);
+  const enabled = options.worker?.enabled ?? false;
+  if (enabled && !options.baseUrl) {
+    throw new RequestQueueConfigError('baseUrl is required to run a worker (where should requests be replayed?)');
+  }
+  const backoff = options.backoff ?? { type: 'exponential', delay: 1000 };
+  if (backoff.type !== 'fixed' && backoff.type !== 'exponential') {
+    throw new RequestQueueConfigError(`backoff.type must be 'fixed' or 'exponential'`);
+  }
+  return {
+    driver,
+    baseUrl: options.baseUrl,
+    queue,
+    methods: new Set((options.methods ?? ['PATCH', 'PUT', 'DELETE']).map((m) => m.toUpperCase())),
+    redis: options.redis ?? {},
+    correlationTtl: positiveInt('correlationTtl', options.correlationTtl ?? 24 * HOUR),
+    tries: positiveInt('tries', options.tries ?? 3),
+    backoff,
+    timeout,
+    callback: {
+      timeout: positiveInt('callback.timeout', options.callback?.timeout ?? 15_000),
+      retryDelays: options.callback?.retryDelays ?? DEFAULT_CALLBACK_RETRY_DELAYS,
+      allowedHosts: options.callback?.allowedHosts ?? [],
+      httpsOnly: options.callback?.httpsOnly ?? false,
+    },
+    secret: options.secret ?? DEVELOPMENT_SECRET,
+    previousSecrets: options.previousSecrets ?? [],
+    worker: {
+      enabled,
+      queues: options.worker?.queues ?? [queue],
+      concurrency: positiveInt('worker.concurrency', options.worker?.concurrency ?? 5),
+      gracePeriod: options.worker?.gracePeriod ?? timeout + 5_000,
+    },
+  };
+}

@@ -1,0 +1,269 @@
+import { randomUUID } from 'node:crypto';
+import Bull from 'bull';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { FailedJob, JobPayload, NewJob, ReservedJob } from '../../core/job.js';
+import { isJobPayload } from '../job-payload.js';
+import {
+  StoreUnavailableError,
+  type ConsumeOptions,
+  type JobConsumer,
+  type JobHandler,
+  type RequestQueueStore,
+} from '../request-queue.store.js';
+import { ENQUEUE_LUA } from './enqueue.lua.js';
+import type { RedisStoreOptions } from './redis-store.options.js';
+
+/** Bull's own retry and failure bookkeeping is not used: the worker decides (see the store contract). */
+const BULL_ATTEMPTS = 1_000_000;
+const BACKOFF_STRATEGY = 'request-queue';
+
+type RetryError = Error & { delayMs?: number };
+
+interface EnqueueCommand {
+  rqEnqueue(...args: (string | number)[]): Promise<string | null>;
+}
+
+/**
+ * The `redis` driver: jobs are Bull 4 jobs, so Bull's workers, locks, stalled-job recovery
+ * and delayed sets do the heavy lifting. The API side uses a connection of its own that
+ * fails fast (no offline queue, a command timeout), and claims the correlation id and adds
+ * the Bull job in one Lua script.
+ */
+export class RedisStore implements RequestQueueStore {
+  private readonly prefix: string;
+  private readonly commandTimeout: number;
+  private readonly token = randomUUID();
+  private readonly bullQueues = new Map<string, Bull.Queue<JobPayload>>();
+  private apiClient?: Redis & EnqueueCommand;
+
+  constructor(private readonly options: RedisStoreOptions = {}) {
+    this.prefix = options.prefix ?? 'bull';
+    this.commandTimeout = options.commandTimeout ?? 2000;
+  }
+
+  private connect(extra: RedisOptions): Redis {
+    const options = { ...this.options.options, ...extra };
+    return this.options.url ? new Redis(this.options.url, options) : new Redis(options);
+  }
+
+  /** The API's connection: commands fail at once while Redis is away, instead of queueing. */
+  private get api(): Redis & EnqueueCommand {
+    if (!this.apiClient) {
+      const client = this.connect({
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        commandTimeout: this.commandTimeout,
+        enableAutoPipelining: true,
+        retryStrategy: (times) => Math.min(times * 100, 1000),
+      });
+      client.on('error', () => {}); // surfaced as StoreUnavailableError on the next command
+      client.defineCommand('rqEnqueue', { numberOfKeys: 6, lua: ENQUEUE_LUA });
+      this.apiClient = client as Redis & EnqueueCommand;
+    }
+    return this.apiClient;
+  }
+
+  /** Opens the API connection and waits (up to the command timeout) for it to be ready. */
+  async init(): Promise<void> {
+    const client = this.api;
+    if (client.status === 'ready') return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        client.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(done, this.commandTimeout);
+      client.once('ready', done);
+    });
+  }
+
+  private key(...parts: string[]): string {
+    return [this.prefix, ...parts].join(':');
+  }
+
+  private correlationKey(id: string): string {
+    return this.key('request-queue', 'cid', id);
+  }
+
+  async claim(correlationId: string, ttlMs: number): Promise<boolean> {
+    try {
+      return (await this.api.set(this.correlationKey(correlationId), 'sync', 'PX', ttlMs, 'NX')) === 'OK';
+    } catch (err) {
+      throw unavailable(err);
+    }
+  }
+
+  async enqueue(job: NewJob, correlationId: string, ttlMs: number): Promise<string | null> {
+    const q = job.queue;
+    const now = Date.now();
+    try {
+      return await this.api.rqEnqueue(
+        this.correlationKey(correlationId),
+        this.key(q, 'wait'),
+        this.key(q, 'paused'),
+        this.key(q, 'meta-paused'),
+        this.key(q, 'id'),
+        this.key(q, 'delayed'),
+        this.key(q, ''),
+        ttlMs,
+        '__default__',
+        JSON.stringify(job.payload),
+        JSON.stringify(bullJobOptions(job.delayMs, now)),
+        now,
+        job.delayMs,
+        this.token,
+      );
+    } catch (err) {
+      throw unavailable(err);
+    }
+  }
+
+  /** The Bull queue behind a queue name, for workers and operator commands. */
+  queue(name: string): Bull.Queue<JobPayload> {
+    let queue = this.bullQueues.get(name);
+    if (!queue) {
+      const opts: Bull.QueueOptions = {
+        prefix: this.prefix,
+        redis: this.options.options,
+        settings: {
+          backoffStrategies: { [BACKOFF_STRATEGY]: (_attempts: number, err?: Error) => (err as RetryError | undefined)?.delayMs ?? 0 },
+          maxStalledCount: 3,
+        },
+      };
+      queue = this.options.url ? new Bull<JobPayload>(name, this.options.url, opts) : new Bull<JobPayload>(name, opts);
+      queue.on('error', () => {}); // Bull reconnects by itself; failures surface per job
+      this.bullQueues.set(name, queue);
+    }
+    return queue;
+  }
+
+  private async add(job: NewJob): Promise<void> {
+    await this.queue(job.queue).add(job.payload, bullJobOptions(job.delayMs, Date.now()));
+  }
+
+  async consume(options: ConsumeOptions, handler: JobHandler): Promise<JobConsumer> {
+    const queues = options.queues.map((name) => this.queue(name));
+    for (const queue of queues) {
+      const name = queue.name;
+      void queue.process(options.concurrency, async (job: Bull.Job<JobPayload>) => {
+        if (!isJobPayload(job.data)) {
+          await job.discard();
+          throw new Error('not a request-queue job (unknown payload shape)');
+        }
+        const reserved: ReservedJob = { id: String(job.id), queue: name, payload: job.data, attempt: job.attemptsMade + 1 };
+        const result = await handler(reserved);
+        if (result.type !== 'retry' && result.next) await this.add(result.next);
+        if (result.type === 'complete') return;
+        const err: RetryError = new Error(result.error);
+        if (result.type === 'retry') err.delayMs = result.delayMs;
+        else await job.discard();
+        throw err;
+      });
+    }
+    await Promise.all(queues.map((q) => q.isReady()));
+    return {
+      stop: async (graceMs: number) => {
+        await Promise.all(
+          queues.map(async (queue) => {
+            let timer: NodeJS.Timeout | undefined;
+            const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+            await Promise.race([queue.pause(true), grace]);
+            clearTimeout(timer);
+          }),
+        );
+      },
+    };
+  }
+
+  private async failedQueueNames(): Promise<string[]> {
+    const names = new Set<string>();
+    const head = `${this.prefix}:`;
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.api.scan(cursor, 'MATCH', `${head}*:failed`, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) names.add(key.slice(head.length, -':failed'.length));
+    } while (cursor !== '0');
+    return [...names];
+  }
+
+  async listFailed(): Promise<FailedJob[]> {
+    const all: FailedJob[] = [];
+    for (const name of await this.failedQueueNames()) {
+      for (const job of await this.queue(name).getFailed()) {
+        if (!job || !isJobPayload(job.data)) continue;
+        all.push({
+          id: `${name}:${job.id}`,
+          queue: name,
+          kind: job.data.kind,
+          correlationId: job.data.correlationId,
+          method: job.data.method,
+          path: job.data.path,
+          error: job.failedReason ?? '',
+          failedAt: new Date(job.finishedOn ?? job.timestamp),
+          attempts: job.attemptsMade,
+        });
+      }
+    }
+    return all.sort((a, b) => b.failedAt.getTime() - a.failedAt.getTime());
+  }
+
+  private async failedJob(id: string): Promise<Bull.Job<JobPayload> | null> {
+    const cut = id.lastIndexOf(':');
+    if (cut <= 0) return null;
+    const job = await this.queue(id.slice(0, cut)).getJob(id.slice(cut + 1));
+    return job && (await job.isFailed()) ? job : null;
+  }
+
+  async retryFailed(ids: readonly string[]): Promise<number> {
+    let moved = 0;
+    for (const id of ids) {
+      const job = await this.failedJob(id);
+      if (!job) continue;
+      await this.api.hset(this.key(job.queue.name, String(job.id)), 'attemptsMade', 0);
+      await job.retry();
+      moved++;
+    }
+    return moved;
+  }
+
+  async forgetFailed(id: string): Promise<boolean> {
+    const job = await this.failedJob(id);
+    if (!job) return false;
+    await job.remove();
+    return true;
+  }
+
+  async flushFailed(olderThanMs: number): Promise<number> {
+    let removed = 0;
+    for (const name of await this.failedQueueNames()) {
+      removed += (await this.queue(name).clean(olderThanMs, 'failed', 0)).length;
+    }
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.bullQueues.values()].map((q) => q.close()));
+    this.bullQueues.clear();
+    if (this.apiClient) {
+      await this.apiClient.quit().catch(() => this.apiClient?.disconnect());
+      this.apiClient = undefined;
+    }
+  }
+}
+
+function bullJobOptions(delayMs: number, timestamp: number) {
+  return {
+    attempts: BULL_ATTEMPTS,
+    backoff: { type: BACKOFF_STRATEGY },
+    removeOnComplete: true,
+    removeOnFail: false,
+    delay: delayMs,
+    timestamp,
+  };
+}
+
+function unavailable(err: unknown): StoreUnavailableError {
+  return new StoreUnavailableError(`Redis is unreachable: ${(err as Error).message}`, { cause: err });
+}

@@ -1,0 +1,75 @@
+import type { FailedJob, JobResult, NewJob, ReservedJob } from '../core/job.js';
+
+/**
+ * The one contract every store implements (Redis via Bull, SQL via TypeORM).
+ *
+ * Guarantees a store gives:
+ * - **Claims are atomic.** `claim` and `enqueue` never let two callers win the same
+ *   correlation id while it is held (`ttlMs`). `enqueue` claims the id and stores the job
+ *   in one atomic step: either both happen or neither does, so a crash cannot leave an id
+ *   blocked with no job behind it, nor a job whose id is free for reuse.
+ * - **Unreachable means an error, fast.** When the backing server cannot be reached,
+ *   `claim` and `enqueue` reject with `StoreUnavailableError` within a couple of seconds
+ *   instead of waiting for a reconnect; they never report success for something not stored.
+ * - **At-least-once delivery.** A job handed to a handler stays owned by that worker under
+ *   a lease; if the worker dies, the job runs again after the lease. A handler's result is
+ *   applied as told: `complete` removes the job and stores `next` (if any), `retry` makes
+ *   it runnable again after `delayMs` with its attempt count kept, `fail` moves it to the
+ *   failed set with `error` and stores `next`. The store never retries or fails a job on
+ *   its own account (except a lease lost repeatedly, which it fails with a reason).
+ * - **Failed jobs stay until an operator acts.** `retryFailed` puts a failed job back as it
+ *   was (same kind: a failed callback delivery is re-sent, never replayed), with a fresh
+ *   attempt count.
+ */
+export interface RequestQueueStore {
+  /** Claims `correlationId` for `ttlMs` for a request handled synchronously; false if already held. */
+  claim(correlationId: string, ttlMs: number): Promise<boolean>;
+
+  /**
+   * Claims `correlationId` for `ttlMs` and stores `job`, atomically. Resolves to the new
+   * job's id, or `null` when the id was already held (then nothing is stored).
+   */
+  enqueue(job: NewJob, correlationId: string, ttlMs: number): Promise<string | null>;
+
+  /** Starts running jobs of `queues` (first = highest priority) through `handler`. */
+  consume(options: ConsumeOptions, handler: JobHandler): Promise<JobConsumer>;
+
+  /** Failed jobs, newest first. */
+  listFailed(): Promise<FailedJob[]>;
+  /** Puts failed jobs back on their queues; resolves to how many were found and moved. */
+  retryFailed(ids: readonly string[]): Promise<number>;
+  /** Removes one failed job; false when there is no such id. */
+  forgetFailed(id: string): Promise<boolean>;
+  /** Removes failed jobs that failed more than `olderThanMs` ago (all when 0); resolves to the count. */
+  flushFailed(olderThanMs: number): Promise<number>;
+
+  /** Closes every connection the store opened (not ones the app handed in). */
+  close(): Promise<void>;
+}
+
+export interface ConsumeOptions {
+  queues: readonly string[];
+  /** Jobs run at once by this process. */
+  concurrency: number;
+}
+
+export type JobHandler = (job: ReservedJob) => Promise<JobResult>;
+
+export interface JobConsumer {
+  /**
+   * Stops taking jobs and waits up to `graceMs` for those in hand; jobs still running
+   * after that are left to their lease and run again elsewhere.
+   */
+  stop(graceMs: number): Promise<void>;
+}
+
+/** Injection token for the store (the interface itself does not exist at run time). */
+export const REQUEST_QUEUE_STORE = Symbol('RequestQueueStore');
+
+/** The store's server cannot be reached; the request was not stored (HTTP 503). */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
