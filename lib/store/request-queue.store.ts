@@ -43,6 +43,11 @@ export interface RequestQueueStore {
   /** Removes failed jobs that failed more than `olderThanMs` ago (all when 0); resolves to the count. */
   flushFailed(olderThanMs: number): Promise<number>;
 
+  /** Records, in the store, that every worker should finish its jobs in hand and exit (`request-queue restart`). */
+  signalRestart(): Promise<void>;
+  /** When a restart was last signalled (unix ms), or null; a worker exits when this passes its start time. */
+  lastRestart(): Promise<number | null>;
+
   /** Closes every connection the store opened (not ones the app handed in). */
   close(): Promise<void>;
 }

@@ -243,6 +243,15 @@ export class RedisStore implements RequestQueueStore {
     return removed;
   }
 
+  async signalRestart(): Promise<void> {
+    await this.api.set(this.key('request-queue', 'restart'), String(Date.now()));
+  }
+
+  async lastRestart(): Promise<number | null> {
+    const value = await this.api.get(this.key('request-queue', 'restart'));
+    return value === null ? null : Number(value);
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.bullQueues.values()].map((q) => q.close()));
     this.bullQueues.clear();
