@@ -1,0 +1,92 @@
+import { Controller, Delete, Get, HttpCode, Injectable, Param, Patch, Post, Put, Req, HttpException } from '@nestjs/common';
+import { QueueableRequest } from '../../lib/index.js';
+
+export interface SeenRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+  raw: string | undefined;
+}
+
+/** Records what the handlers were called with (the replays included). */
+@Injectable()
+export class SeenRequests {
+  readonly list: SeenRequest[] = [];
+}
+
+interface AnyRequest {
+  method: string;
+  originalUrl?: string;
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+  rawBody?: Buffer;
+}
+
+function record(seen: SeenRequests, req: AnyRequest): SeenRequest {
+  const entry = { method: req.method, url: req.originalUrl ?? req.url, headers: req.headers, body: req.body, raw: req.rawBody?.toString('utf8') };
+  seen.list.push(entry);
+  return entry;
+}
+
+/** Handlers that echo what they got, on a queueable controller. */
+@QueueableRequest()
+@Controller('echo')
+export class EchoController {
+  constructor(private readonly seen: SeenRequests) {}
+
+  @Put(':id')
+  put(@Param('id') id: string, @Req() req: AnyRequest) {
+    const e = record(this.seen, req);
+    return { id, method: e.method, body: e.body };
+  }
+
+  @Patch(':id')
+  patch(@Param('id') id: string, @Req() req: AnyRequest) {
+    const e = record(this.seen, req);
+    return { id, method: e.method, body: e.body };
+  }
+
+  @Delete(':id')
+  @HttpCode(200)
+  remove(@Param('id') id: string, @Req() req: AnyRequest) {
+    record(this.seen, req);
+    return { id, deleted: true };
+  }
+
+  @Get(':id')
+  get(@Param('id') id: string) {
+    return { id };
+  }
+
+  @Post(':id')
+  post(@Param('id') id: string, @Req() req: AnyRequest) {
+    record(this.seen, req);
+    return { id, created: true };
+  }
+}
+
+/** `PUT /status/:code` answers that status (to drive retries and final outcomes). */
+@QueueableRequest({ tries: 3, backoff: { type: 'fixed', delay: 50 } })
+@Controller('status')
+export class StatusController {
+  constructor(private readonly seen: SeenRequests) {}
+
+  @Put(':code')
+  answer(@Param('code') code: string, @Req() req: AnyRequest) {
+    record(this.seen, req);
+    const status = Number(code);
+    if (status >= 400) throw new HttpException({ statusCode: status, message: `answered ${status}` }, status);
+    return { status };
+  }
+}
+
+/** A route without the decorator: the bare baseline. */
+@Controller('bare')
+export class BareController {
+  @Put(':id')
+  put(@Param('id') id: string) {
+    return { id };
+  }
+}

@@ -1,0 +1,50 @@
+import { randomUUID } from 'node:crypto';
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { RequestQueueModule, type RequestQueueModuleOptions } from '../../lib/index.js';
+import { BareController, EchoController, SeenRequests, StatusController } from './echo.controller.js';
+import { freePort } from './free-port.js';
+
+export type AdapterName = 'express' | 'fastify';
+export const ADAPTERS: AdapterName[] = ['express', 'fastify'];
+
+export interface TestApp {
+  app: INestApplication;
+  url: string;
+  seen: SeenRequests;
+  close(): Promise<void>;
+}
+
+/** Options for the redis driver on the machine's Redis, under a prefix of this test's own. */
+export function redisOptions(): RequestQueueModuleOptions {
+  return { driver: 'redis', redis: { url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix: `rqtest-${randomUUID().slice(0, 8)}` } };
+}
+
+/**
+ * A real Nest app (Express or Fastify) on a random port with the test controllers, the
+ * module configured by `options`, and by default a worker in the same process replaying
+ * against the app itself.
+ */
+export async function createTestApp(adapter: AdapterName, options: RequestQueueModuleOptions): Promise<TestApp> {
+  const port = await freePort();
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      RequestQueueModule.forRoot({
+        baseUrl: `http://127.0.0.1:${port}`,
+        secret: 'test-secret',
+        ...options,
+        worker: { enabled: true, concurrency: 4, gracePeriod: 2000, ...options.worker },
+      }),
+    ],
+    controllers: [EchoController, StatusController, BareController],
+    providers: [SeenRequests],
+  }).compile();
+  const app =
+    adapter === 'fastify'
+      ? moduleRef.createNestApplication(new FastifyAdapter(), { rawBody: true, logger: false })
+      : moduleRef.createNestApplication({ rawBody: true, logger: false });
+  await app.listen(port, '127.0.0.1');
+  if (adapter === 'fastify') await (app.getHttpAdapter().getInstance() as { ready(): Promise<void> }).ready();
+  return { app, url: `http://127.0.0.1:${port}`, seen: app.get(SeenRequests), close: () => app.close() };
+}
