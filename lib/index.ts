@@ -28,3 +28,20 @@ export {
 export { createStore } from './store/create-store.js';
 export { Worker, type WorkerOptions } from './worker/worker.js';
 export { requestQueueOptionsFromEnv } from './config/options-from-env.js';
+export {
+  verifyCallback,
+  CallbackVerificationError,
+  DEFAULT_TOLERANCE_SEC,
+  type CallbackPayload,
+  type CallbackHeaders,
+  type VerifiedCallback,
+  type VerifyCallbackOptions,
+  type CallbackVerificationFailure,
+} from './receiver/verify-callback.js';
+export {
+  CallbackSignatureGuard,
+  CALLBACK_SIGNATURE_OPTIONS,
+  type CallbackSignatureOptions,
+  type CallbackRequest,
+} from './receiver/callback-signature.guard.js';
+export { isPublicAddress, checkCallbackUrl, type CallbackUrlPolicy } from './core/callback-url.js';

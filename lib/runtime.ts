@@ -50,7 +50,7 @@ export class RequestQueueRuntime {
       throw new RequestQueueConfigError('baseUrl is required to run a worker (where should requests be replayed?)');
     }
     const replay = new ReplayClient(this.options.baseUrl, this.markerKey);
-    const sender = new CallbackSender();
+    const sender = new CallbackSender({ policy: this.options.callback });
     this.closers.push(() => replay.close(), () => sender.close());
     const processor = new RequestProcessor(
       this.box,

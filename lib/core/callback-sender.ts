@@ -1,29 +1,56 @@
 import { Agent, request, type Dispatcher } from 'undici';
+import { CallbackAddressRefusedError, guardedConnector, type AddressLookup, type SocketConnector } from './callback-connector.js';
 import { signCallback } from './callback-signature.js';
+import { checkCallbackUrl, type CallbackUrlPolicy } from './callback-url.js';
 import { describeError } from './http-body.js';
 import type { Outcome } from './job.js';
 
 export type DeliveryResult =
   | { type: 'delivered'; status: number }
   | { type: 'gone' }
+  /** The URL or the address it resolves to is not allowed; nothing was sent. Final. */
+  | { type: 'refused'; error: string }
   | { type: 'failed'; error: string };
+
+export interface CallbackSenderOptions {
+  /** Who may receive callbacks [no exceptions, http and https]. */
+  policy?: CallbackUrlPolicy;
+  /** Host name resolver for the connection-time check [`dns.lookup`]. */
+  lookup?: AddressLookup;
+  /** Opens sockets to checked addresses [undici's connector]. */
+  connect?: SocketConnector;
+}
+
+const NO_EXCEPTIONS: CallbackUrlPolicy = { allowedHosts: [], httpsOnly: false };
 
 /**
  * POSTs an outcome to a callback URL, signed per Standard Webhooks. Success is a 2xx only;
  * redirects are not followed; 410 Gone means the receiver wants no more.
+ *
+ * The URL is checked again against the policy before sending (the policy may have changed
+ * since the request was queued), and every connection goes through `guardedConnector`,
+ * which checks the address the socket is opened to.
  */
 export class CallbackSender {
   private readonly agent: Dispatcher;
+  private readonly policy: CallbackUrlPolicy;
 
-  constructor(dispatcher?: Dispatcher) {
-    this.agent = dispatcher ?? new Agent({ keepAliveTimeout: 4_000, connections: 32 });
+  constructor(options: CallbackSenderOptions = {}) {
+    this.policy = options.policy ?? NO_EXCEPTIONS;
+    this.agent = new Agent({
+      keepAliveTimeout: 4_000,
+      connections: 32,
+      connect: guardedConnector({ policy: this.policy, lookup: options.lookup, connect: options.connect }),
+    });
   }
 
   async send(url: string, token: string, webhookId: string, outcome: Outcome, timeoutMs: number): Promise<DeliveryResult> {
+    const checked = checkCallbackUrl(url, this.policy);
+    if (!checked.ok) return { type: 'refused', error: `callback refused: the URL ${checked.reason}` };
     const body = JSON.stringify(outcome);
     const now = new Date();
     try {
-      const res = await request(url, {
+      const res = await request(checked.url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -42,6 +69,7 @@ export class CallbackSender {
       if (res.statusCode === 410) return { type: 'gone' };
       return { type: 'failed', error: `callback receiver answered ${res.statusCode}` };
     } catch (err) {
+      if (isRefusal(err)) return { type: 'refused', error: (err as Error).message };
       return { type: 'failed', error: `callback failed: ${describeError(err)}` };
     }
   }
@@ -49,4 +77,8 @@ export class CallbackSender {
   close(): Promise<void> {
     return this.agent.close();
   }
+}
+
+function isRefusal(err: unknown): boolean {
+  return err instanceof CallbackAddressRefusedError || (err as { code?: unknown } | null)?.code === 'ERR_CALLBACK_ADDRESS_REFUSED';
 }

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 
 export const MAX_CALLBACK_URL_LENGTH = 2048;
@@ -22,7 +23,7 @@ export type CallbackUrlCheck = { ok: true; url: URL } | { ok: false; reason: str
  * judged as the IPv4 address they carry.
  */
 export function isPublicAddress(address: string): boolean {
-  if (!ipaddr.isValid(address)) return false;
+  if (isIP(address) === 0) return false;
   let parsed = ipaddr.parse(address);
   if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
     parsed = (parsed as ipaddr.IPv6).toIPv4Address();
@@ -42,7 +43,9 @@ export function isHostAllowed(
 ): boolean {
   const host = hostname.toLowerCase();
   for (const entry of policy.allowedHosts) {
-    const e = entry.trim().toLowerCase();
+    let e = entry.trim().toLowerCase();
+    // A bare IPv6 address (`::1`) means the same as its bracketed form (`[::1]`).
+    if (e.includes(':') && !e.startsWith('[') && ipaddr.IPv6.isValid(e)) e = `[${e}]`;
     if (e === host || e === `${host}:${port}`) return true;
   }
   return false;
@@ -82,11 +85,12 @@ export function checkCallbackUrl(raw: string, policy: CallbackUrlPolicy): Callba
   if (isHostAllowed(policy, url.hostname, url.port || defaultPort(url.protocol))) {
     return { ok: true, url };
   }
-  if (ipaddr.isValid(host)) {
+  // node:net's isIP is strict and fast; ipaddr.js is only asked about real IP literals.
+  if (isIP(host) !== 0) {
     if (!isPublicAddress(host)) {
       return { ok: false, reason: `must not point to a private or reserved address (${host})` };
     }
-  } else if (host === 'localhost' || host.endsWith('.localhost')) {
+  } else if (/(^|\.)localhost\.?$/.test(host)) {
     return { ok: false, reason: 'must not point to localhost' };
   }
   return { ok: true, url };

@@ -74,7 +74,8 @@ export class RequestProcessor {
       return { type: 'complete' };
     }
     const error = sent.type === 'gone' ? 'callback receiver answered 410 Gone' : sent.error;
-    const delayMs = sent.type === 'gone' ? null : scheduleDelay(this.options.callbackRetryDelays, job.attempt);
+    // A refused address (SSRF policy) is as final as a 410: no retry can make it acceptable.
+    const delayMs = sent.type === 'failed' ? scheduleDelay(this.options.callbackRetryDelays, job.attempt) : null;
     this.emit(RequestQueueEvent.CallbackFailed, { ...this.eventOf(job), error, retryInMs: delayMs ?? undefined });
     return delayMs === null ? { type: 'fail', error } : { type: 'retry', error, delayMs };
   }
