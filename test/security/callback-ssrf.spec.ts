@@ -158,7 +158,7 @@ describe('callback SSRF guard (connection time)', () => {
     const connect = vi.fn<SocketConnector>();
     const connector = guardedConnector({ policy: NO_EXCEPTIONS, connect });
     for (const hostname of ['10.0.0.1', '169.254.169.254', 'fe80::1', '::ffff:a00:1']) {
-      const err = await new Promise<Error | null>((resolve) => connector({ hostname, host: hostname, protocol: 'http:', port: '80' }, (e) => resolve(e)));
+      const err = await new Promise<Error | null>((resolve) => connector({ hostname, host: hostname, protocol: 'http:', port: '80' }, (...args) => resolve(args[0])));
       expect(err).toBeInstanceOf(CallbackAddressRefusedError);
     }
     expect(connect).not.toHaveBeenCalled();
@@ -207,7 +207,7 @@ describe('callback SSRF guard (connection time)', () => {
     expect(result).toEqual({ type: 'refused', error: expect.stringContaining('https') });
     const connect = vi.fn<SocketConnector>();
     const err = await new Promise<Error | null>((resolve) =>
-      guardedConnector({ policy, connect })({ hostname: '93.184.216.34', host: '93.184.216.34', protocol: 'http:', port: '80' }, (e) => resolve(e)),
+      guardedConnector({ policy, connect })({ hostname: '93.184.216.34', host: '93.184.216.34', protocol: 'http:', port: '80' }, (...args) => resolve(args[0])),
     );
     expect(err).toBeInstanceOf(CallbackAddressRefusedError);
     expect(connect).not.toHaveBeenCalled();
