@@ -1,4 +1,5 @@
 import type { BackoffOptions } from './core/backoff.js';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES } from './core/request-limits.js';
 import { DEVELOPMENT_SECRET } from './core/secret-keys.js';
 import type { RedisStoreOptions } from './store/redis/redis-store.options.js';
 
@@ -24,6 +25,17 @@ export interface RequestQueueModuleOptions {
   backoff?: BackoffOptions;
   /** Timeout of one replay attempt [30 s]. */
   timeout?: number;
+  /** Limits on what a queued request may store; checked before anything is stored. */
+  limits?: {
+    /**
+     * Largest body of a queued request, in bytes; a larger one gets 413 naming `body` [1 MiB].
+     * The HTTP adapter's own body limit applies first, to every request (Express 100 KiB,
+     * Fastify 1 MiB by default).
+     */
+    maxBodyBytes?: number;
+    /** Largest total of the headers stored for a queued request, in bytes; more gets 431 naming `headers` [16 KiB]. */
+    maxHeaderBytes?: number;
+  };
   callback?: {
     /** Timeout of one delivery attempt [15 s]. */
     timeout?: number;
@@ -64,6 +76,7 @@ export interface ResolvedOptions {
   tries: number;
   backoff: BackoffOptions;
   timeout: number;
+  limits: { maxBodyBytes: number; maxHeaderBytes: number };
   callback: { timeout: number; retryDelays: number[]; allowedHosts: string[]; httpsOnly: boolean };
   secret: string;
   previousSecrets: string[];
@@ -90,7 +103,7 @@ export function resolveOptions(options: RequestQueueModuleOptions, env: NodeJS.P
   if (driver !== 'redis' && driver !== 'database') {
     throw new RequestQueueConfigError(`driver must be 'redis' or 'database' (got '${String(driver)}')`);
   }
-  if (!options.secret && env.NODE_ENV === 'production') {
+  if ((!options.secret || options.secret === DEVELOPMENT_SECRET) && env.NODE_ENV === 'production') {
     throw new RequestQueueConfigError('secret is required when NODE_ENV=production (set REQUEST_QUEUE_SECRET)');
   }
   if (options.baseUrl !== undefined) {
@@ -120,6 +133,10 @@ export function resolveOptions(options: RequestQueueModuleOptions, env: NodeJS.P
     tries: positiveInt('tries', options.tries ?? 3),
     backoff,
     timeout,
+    limits: {
+      maxBodyBytes: positiveInt('limits.maxBodyBytes', options.limits?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES),
+      maxHeaderBytes: positiveInt('limits.maxHeaderBytes', options.limits?.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES),
+    },
     callback: {
       timeout: positiveInt('callback.timeout', options.callback?.timeout ?? 15_000),
       retryDelays: options.callback?.retryDelays ?? DEFAULT_CALLBACK_RETRY_DELAYS,

@@ -36,6 +36,7 @@ export class RequestQueueRuntime {
         timeout: options.timeout,
         correlationTtl: options.correlationTtl,
         callbackPolicy: options.callback,
+        limits: options.limits,
       },
       store,
       this.box,

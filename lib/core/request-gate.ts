@@ -6,6 +6,7 @@ import { readCorrelationId } from './correlation-id.js';
 import { RequestQueueEvent, type EventSink } from './events.js';
 import type { JobPayload, SealedRequest } from './job.js';
 import { captureRequest, type IncomingRequest } from './request-capture.js';
+import { checkQueuedRequest, type LimitReason, type RequestLimits } from './request-limits.js';
 import { REPLAY_MARKER_HEADER, verifyReplayMarker } from './replay-marker.js';
 import type { SealedBox } from './sealed-box.js';
 import { StoreUnavailableError, type RequestQueueStore } from '../store/request-queue.store.js';
@@ -29,9 +30,10 @@ export interface GateSettings {
   timeout: number;
   correlationTtl: number;
   callbackPolicy: CallbackUrlPolicy;
+  limits: RequestLimits;
 }
 
-export type RejectReason = 'bad-correlation-id' | 'bad-callback' | 'conflict' | 'unavailable';
+export type RejectReason = 'bad-correlation-id' | 'bad-callback' | 'conflict' | 'unavailable' | LimitReason;
 
 export type GateDecision =
   /** Run the handler: a method that is never queued, or the worker's own replay. */
@@ -96,6 +98,8 @@ export class RequestGate {
     route: RouteQueueOptions,
   ): Promise<GateDecision> {
     const captured = captureRequest(req);
+    const refused = checkQueuedRequest(req.headers, captured, this.settings.limits);
+    if (refused) return { type: 'reject', correlationId, ...refused };
     const secret: SealedRequest = {
       headers: captured.headers,
       body: captured.body === null ? null : captured.body.toString('base64'),

@@ -21,6 +21,27 @@ export class InvalidCallbackException extends HttpException {
   }
 }
 
+/** 413: a queued request's body is larger than `limits.maxBodyBytes`; nothing was stored. */
+export class QueuedBodyTooLargeException extends HttpException {
+  constructor(message: string, correlationId?: string) {
+    super({ statusCode: 413, error: 'Payload Too Large', message, field: 'body', correlationId }, HttpStatus.PAYLOAD_TOO_LARGE);
+  }
+}
+
+/** 431: a queued request's stored headers are larger than `limits.maxHeaderBytes`; nothing was stored. */
+export class QueuedHeadersTooLargeException extends HttpException {
+  constructor(message: string, correlationId?: string) {
+    super({ statusCode: 431, error: 'Request Header Fields Too Large', message, field: 'headers', correlationId }, 431);
+  }
+}
+
+/** 415: a queued request's body cannot be stored to replay intact (not JSON or form); nothing was stored. */
+export class UnsupportedQueuedMediaTypeException extends HttpException {
+  constructor(message: string, correlationId?: string) {
+    super({ statusCode: 415, error: 'Unsupported Media Type', message, field: 'content-type', correlationId }, HttpStatus.UNSUPPORTED_MEDIA_TYPE);
+  }
+}
+
 /** 503: the store is unreachable; nothing was stored. */
 export class QueueUnavailableException extends HttpException {
   constructor(message: string, correlationId?: string) {

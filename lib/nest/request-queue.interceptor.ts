@@ -15,7 +15,10 @@ import {
   CorrelationIdConflictException,
   InvalidCallbackException,
   InvalidCorrelationIdException,
+  QueuedBodyTooLargeException,
+  QueuedHeadersTooLargeException,
   QueueUnavailableException,
+  UnsupportedQueuedMediaTypeException,
 } from './request-queue.exceptions.js';
 
 /** The fields Express and Fastify requests share that the gate reads. */
@@ -88,5 +91,11 @@ function toException(decision: Extract<GateDecision, { type: 'reject' }>): Error
       return new CorrelationIdConflictException(decision.correlationId ?? '', decision.message);
     case 'unavailable':
       return new QueueUnavailableException(decision.message, decision.correlationId);
+    case 'body-too-large':
+      return new QueuedBodyTooLargeException(decision.message, decision.correlationId);
+    case 'headers-too-large':
+      return new QueuedHeadersTooLargeException(decision.message, decision.correlationId);
+    case 'unsupported-media-type':
+      return new UnsupportedQueuedMediaTypeException(decision.message, decision.correlationId);
   }
 }
