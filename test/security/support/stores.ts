@@ -21,6 +21,8 @@ export interface StoreHarness {
   count(): Promise<StoreCount>;
   /** Every stored key and value (or table row), as text, for at-rest scans. */
   dump(): Promise<string>;
+  /** Rewrites the payload of every stored job (queued or failed) with `fn`: for tampering tests. */
+  rewriteJobs(fn: (payload: Record<string, unknown>) => Record<string, unknown>): Promise<number>;
   /** Removes everything this harness created (keys, database, file) and closes connections. */
   cleanup(): Promise<void>;
 }
@@ -89,6 +91,17 @@ export const redisStore: StoreKind = {
       async dump() {
         return (await redisDump(redis, prefix)).text;
       },
+      async rewriteJobs(fn) {
+        const { keys } = await redisDump(redis, prefix);
+        let n = 0;
+        for (const key of keys.filter((k) => jobKey.test(k))) {
+          const data = await redis.hget(key, 'data');
+          if (data === null) continue;
+          await redis.hset(key, 'data', JSON.stringify(fn(JSON.parse(data) as Record<string, unknown>)));
+          n++;
+        }
+        return n;
+      },
       async cleanup() {
         const { keys } = await redisDump(redis, prefix);
         if (keys.length > 0) await redis.del(...keys);
@@ -101,6 +114,11 @@ export const redisStore: StoreKind = {
 /** Tables of the request queue's own bookkeeping that are not user data (migration history). */
 const isBookkeeping = (table: string) => /migration/i.test(table);
 const JOB_TABLES = new Set(['jobs', 'failed_jobs']);
+
+/** `payload` columns hold the job payload as JSON. */
+function rewritePayload(raw: unknown, fn: (payload: Record<string, unknown>) => Record<string, unknown>): string {
+  return JSON.stringify(fn(JSON.parse(String(raw)) as Record<string, unknown>));
+}
 
 /** True once the database driver exists in this tree and a SQLite store starts. */
 async function databaseDriverUnavailable(): Promise<string | null> {
@@ -163,6 +181,16 @@ export const mariadbStore: StoreKind = {
         for (const t of await tables()) for (const row of await rows(t)) parts.push(`${t} ${JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`);
         return parts.join('\n');
       },
+      async rewriteJobs(fn) {
+        let n = 0;
+        for (const table of ['jobs', 'failed_jobs']) {
+          for (const row of await rows(table)) {
+            await conn.query(`UPDATE \`${table}\` SET payload = ? WHERE id = ?`, [rewritePayload(row.payload, fn), row.id]);
+            n++;
+          }
+        }
+        return n;
+      },
       async cleanup() {
         await conn.query(`DROP DATABASE IF EXISTS \`${db}\``);
         await conn.end();
@@ -203,6 +231,21 @@ export const sqliteStore: StoreKind = {
         return tables()
           .flatMap((t) => rows(t).map((row) => `${t} ${JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`))
           .join('\n');
+      },
+      async rewriteJobs(fn) {
+        const writer = new Database(file, { fileMustExist: true });
+        try {
+          let n = 0;
+          for (const table of ['jobs', 'failed_jobs']) {
+            for (const row of writer.prepare(`SELECT id, payload FROM ${table}`).all() as { id: number; payload: string }[]) {
+              writer.prepare(`UPDATE ${table} SET payload = ? WHERE id = ?`).run(rewritePayload(row.payload, fn), row.id);
+              n++;
+            }
+          }
+          return n;
+        } finally {
+          writer.close();
+        }
       },
       async cleanup() {
         db?.close();
