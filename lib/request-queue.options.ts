@@ -1,6 +1,7 @@
 import type { BackoffOptions } from './core/backoff.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES } from './core/request-limits.js';
 import { DEVELOPMENT_SECRET } from './core/secret-keys.js';
+import { resolveDatabaseOptions, type DatabaseStoreOptions, type ResolvedDatabaseOptions } from './store/database/database-store.options.js';
 import type { RedisStoreOptions } from './store/redis/redis-store.options.js';
 
 export type Driver = 'redis' | 'database';
@@ -17,6 +18,13 @@ export interface RequestQueueModuleOptions {
   methods?: string[];
   /** Connection for the `redis` driver [`redis://127.0.0.1:6379`]. */
   redis?: RedisStoreOptions;
+  /**
+   * Connection and worker settings for the `database` driver: `url`, TypeORM `options` or an
+   * existing `dataSource` (one is required with that driver), `migrationsRun` [false],
+   * `retryAfter` (the lease) [max(90 s, longest attempt + 30 s)], `sleep` [1 s],
+   * `batchSize` [concurrency], `commandTimeout` [2 s]. See `DatabaseStoreOptions`.
+   */
+  database?: DatabaseStoreOptions;
   /** How long a seen correlation id blocks reuse [24 h]. */
   correlationTtl?: number;
   /** Replay attempts per request [3]. */
@@ -72,6 +80,7 @@ export interface ResolvedOptions {
   queue: string;
   methods: ReadonlySet<string>;
   redis: RedisStoreOptions;
+  database: ResolvedDatabaseOptions;
   correlationTtl: number;
   tries: number;
   backoff: BackoffOptions;
@@ -123,12 +132,15 @@ export function resolveOptions(options: RequestQueueModuleOptions, env: NodeJS.P
   if (backoff.type !== 'fixed' && backoff.type !== 'exponential') {
     throw new RequestQueueConfigError(`backoff.type must be 'fixed' or 'exponential'`);
   }
+  const callbackTimeout = positiveInt('callback.timeout', options.callback?.timeout ?? 15_000);
+  const database = resolveDatabaseOptions(options.database ?? {}, Math.max(timeout, callbackTimeout), driver === 'database');
   return {
     driver,
     baseUrl: options.baseUrl,
     queue,
     methods: new Set((options.methods ?? ['PATCH', 'PUT', 'DELETE']).map((m) => m.toUpperCase())),
     redis: options.redis ?? {},
+    database,
     correlationTtl: positiveInt('correlationTtl', options.correlationTtl ?? 24 * HOUR),
     tries: positiveInt('tries', options.tries ?? 3),
     backoff,
@@ -138,7 +150,7 @@ export function resolveOptions(options: RequestQueueModuleOptions, env: NodeJS.P
       maxHeaderBytes: positiveInt('limits.maxHeaderBytes', options.limits?.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES),
     },
     callback: {
-      timeout: positiveInt('callback.timeout', options.callback?.timeout ?? 15_000),
+      timeout: callbackTimeout,
       retryDelays: options.callback?.retryDelays ?? DEFAULT_CALLBACK_RETRY_DELAYS,
       allowedHosts: options.callback?.allowedHosts ?? [],
       httpsOnly: options.callback?.httpsOnly ?? false,

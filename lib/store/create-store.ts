@@ -13,6 +13,12 @@ export async function createStore(options: ResolvedOptions): Promise<RequestQueu
     await store.init();
     return store;
   }
+  if (options.driver === 'database') {
+    const { DatabaseStore } = await importDriver(() => import('./database/database.store.js'), 'typeorm');
+    const store = new DatabaseStore(options.database);
+    await store.init();
+    return store;
+  }
   throw new RequestQueueConfigError(`driver '${options.driver}' is not available yet`);
 }
 

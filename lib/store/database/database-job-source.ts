@@ -1,0 +1,193 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { JobResult } from '../../core/job.js';
+import { pause, type JobLease, type JobSource } from '../consume-loop.js';
+import { isJobPayload } from '../job-payload.js';
+import type { DeleteBatcher } from './delete-batcher.js';
+import { applyJobResult, failUnreadableJob, type HeldJob } from './job-outcome.js';
+import type { SqlClient } from './sql-client.js';
+import { pruneExpiredClaims } from './sql/correlation-claims.sql.js';
+import { unreserveJob } from './sql/jobs.sql.js';
+import { reserveJobs, type ReservedRow } from './sql/reserve-jobs.sql.js';
+
+/** Reservations beyond the job's `tries` that a job may lose to an expired lease before it is failed. */
+const LEASE_LOSSES_TOLERATED = 2;
+/** How often an idle worker deletes correlation claims that have expired, and how many at a time. */
+const PRUNE_INTERVAL_MS = 60_000;
+const PRUNE_LIMIT = 1000;
+/** Longest wait between two tries to record a result while the database is away. */
+const MAX_BACKOFF_MS = 5000;
+
+export interface DatabaseJobSourceSettings {
+  /** The lease (Laravel's `retry_after`). */
+  retryAfter: number;
+  /** Expired leases are looked for at most this often (the idle wait). */
+  expiredCheckEvery: number;
+  /** Most jobs reserved per round trip. */
+  batchSize: number;
+  /** Jobs the consumer runs at once: never more are reserved than it can start. */
+  concurrency: number;
+  /** Most jobs the consumer takes in all (`--max-jobs`), if limited. */
+  maxJobs?: number;
+}
+
+interface Buffered {
+  queue: string;
+  row: ReservedRow;
+}
+
+/**
+ * Takes jobs from the `jobs` table for the shared consume loop. One round trip reserves as
+ * many jobs as the consumer has free slots (up to `batchSize`), from the queues in
+ * priority order; the loop then takes them one by one from this buffer, at once. Expired
+ * leases (a dead worker's jobs) are looked for at most once per idle wait. An enqueue in
+ * this process wakes an idle loop at once; otherwise pickup latency is bounded by the
+ * idle wait (Laravel's `--sleep`).
+ */
+export class DatabaseJobSource implements JobSource {
+  private buffer: Buffered[] = [];
+  /** Leases handed out and not yet settled or abandoned, plus buffered ones. */
+  private outstanding = 0;
+  private handedOut = 0;
+  private lastExpiredCheck = 0;
+  private lastPrune = Date.now();
+  private readonly closing = new AbortController();
+  private readonly wakers = new Set<() => void>();
+
+  constructor(
+    private readonly db: SqlClient,
+    private readonly deletes: DeleteBatcher,
+    private readonly settings: DatabaseJobSourceSettings,
+  ) {}
+
+  async take(queues: readonly string[]): Promise<JobLease | null> {
+    for (;;) {
+      if (this.buffer.length === 0) await this.fill(queues);
+      const next = this.buffer.shift();
+      if (!next) return null;
+      const lease = await this.lease(next);
+      if (lease) return lease;
+    }
+  }
+
+  idle(ms: number, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return Promise.resolve();
+    void this.prune();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakers.delete(done);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakers.add(done);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /** A job was stored in this process: an idle loop looks now instead of after its wait. */
+  notify(): void {
+    for (const wake of this.wakers) wake();
+  }
+
+  /** Hands back reserved jobs the loop never took (it stopped), so they run at once elsewhere. */
+  async release(): Promise<void> {
+    const left = this.buffer.splice(0);
+    this.outstanding -= left.length;
+    await Promise.all(left.map(({ row }) => unreserveJob(this.db, row).catch(() => false))); // else the lease brings them back
+  }
+
+  /** The store is closing: results not yet written are left to the lease. */
+  close(): void {
+    this.closing.abort();
+    this.notify();
+  }
+
+  private async fill(queues: readonly string[]): Promise<void> {
+    await nextTurn(); // let the jobs that finish in this same turn free their slots first
+    const { concurrency, batchSize, maxJobs, retryAfter } = this.settings;
+    let limit = Math.max(1, Math.min(batchSize, concurrency - this.outstanding));
+    if (maxJobs !== undefined) limit = Math.min(limit, maxJobs - this.handedOut);
+    if (limit <= 0) return;
+    const now = Date.now();
+    const checkExpired = now - this.lastExpiredCheck >= Math.min(this.settings.expiredCheckEvery, retryAfter);
+    const keep = (queue: string, rows: ReservedRow[]) => {
+      for (const row of rows) this.buffer.push({ queue, row });
+      this.outstanding += rows.length;
+      this.handedOut += rows.length;
+    };
+    for (const queue of queues) {
+      if (checkExpired && this.buffer.length < limit) {
+        keep(queue, await reserveJobs(this.db, 'expired', queue, limit - this.buffer.length, now, now - retryAfter));
+      }
+      if (this.buffer.length < limit) {
+        keep(queue, await reserveJobs(this.db, 'available', queue, limit - this.buffer.length, now, now));
+      }
+      if (this.buffer.length >= limit) break;
+    }
+    if (checkExpired) this.lastExpiredCheck = now;
+  }
+
+  /** A lease over a reserved row, or null when the row had to be failed without running. */
+  private async lease({ queue, row }: Buffered): Promise<JobLease | null> {
+    let payload: unknown;
+    try {
+      payload = JSON.parse(row.payload);
+    } catch {
+      payload = undefined;
+    }
+    if (!isJobPayload(payload)) {
+      await this.persist(Date.now(), () =>
+        failUnreadableJob(this.db, { ...row, queue }, 'not a request-queue job (unknown payload shape)'),
+      ).finally(() => this.outstanding--);
+      return null;
+    }
+    const held: HeldJob = { id: row.id, attempts: row.attempts, queue, payload };
+    const reservedAt = Date.now();
+    if (row.attempts > payload.tries + LEASE_LOSSES_TOLERATED) {
+      await this.settle(held, reservedAt, {
+        type: 'fail',
+        error: `reserved ${row.attempts} times without a result: its worker died, or an attempt outlived database.retryAfter`,
+      });
+      return null;
+    }
+    let open = true;
+    const finish = () => {
+      if (open) this.outstanding--;
+      open = false;
+    };
+    return {
+      job: { id: row.id, queue, payload, attempt: row.attempts },
+      settle: (result) => this.settle(held, reservedAt, result).finally(finish),
+      abandon: finish,
+    };
+  }
+
+  private settle(job: HeldJob, reservedAt: number, result: JobResult): Promise<void> {
+    return this.persist(reservedAt, () => applyJobResult(this.db, this.deletes, job, result));
+  }
+
+  /**
+   * Writes a job's result, trying again while the database is away, until the lease has
+   * passed (another worker may hold the job by then) or the store closes; then it rejects,
+   * and the job, still reserved, runs again after its lease (at least once).
+   */
+  private async persist(reservedAt: number, write: () => Promise<void>): Promise<void> {
+    for (let failures = 0; ; failures++) {
+      try {
+        return await write();
+      } catch (err) {
+        const wait = Math.min(200 * 2 ** failures, MAX_BACKOFF_MS);
+        if (this.closing.signal.aborted || Date.now() + wait - reservedAt >= this.settings.retryAfter) throw err;
+        await pause(wait, this.closing.signal);
+      }
+    }
+  }
+
+  private async prune(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastPrune < PRUNE_INTERVAL_MS) return;
+    this.lastPrune = now;
+    await pruneExpiredClaims(this.db, now, PRUNE_LIMIT).catch(() => {}); // housekeeping: tried again next time
+  }
+}

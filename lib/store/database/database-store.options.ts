@@ -1,0 +1,102 @@
+import type { DataSource, DataSourceOptions } from 'typeorm';
+import { RequestQueueConfigError } from '../../request-queue.options.js';
+
+/**
+ * Settings of the `database` driver. Give exactly one of `url`, `options` or `dataSource`.
+ * Times are in milliseconds.
+ */
+export interface DatabaseStoreOptions {
+  /**
+   * Where the tables live: `mysql://…`, `mariadb://…`, `postgres://…` (or `postgresql://…`),
+   * or `sqlite:<file>` (embedded, through better-sqlite3; the folder is created) [none].
+   */
+  url?: string;
+  /**
+   * TypeORM connection options (`type` `mysql`, `mariadb`, `postgres` or `better-sqlite3`) [none].
+   * The store opens its own DataSource from them and closes it on shutdown.
+   */
+  options?: DataSourceOptions;
+  /**
+   * A DataSource the app already has (e.g. injected from `@nestjs/typeorm`). It is
+   * initialized if it is not yet, and never closed by the store [none].
+   */
+  dataSource?: DataSource;
+  /**
+   * Apply the request queue's migrations (`migrations/`) when the store starts [false].
+   * Only for a DataSource the store opens itself; add `requestQueueMigrations` to your own
+   * DataSource's `migrations` otherwise.
+   */
+  migrationsRun?: boolean;
+  /**
+   * The lease: a reserved job whose worker has not finished it after this long is handed
+   * out again (Laravel's `retry_after`). Must exceed the longest attempt (`timeout` and
+   * `callback.timeout`) [the longer of 90 s and that attempt + 30 s].
+   */
+  retryAfter?: number;
+  /** How long an idle worker waits before it looks for jobs again; bounds pickup latency (Laravel's `--sleep`) [1000]. */
+  sleep?: number;
+  /** Most jobs one worker reserves in one round trip [the worker's concurrency]. */
+  batchSize?: number;
+  /** How long a claim or enqueue may wait on the database before the request gets 503 [2000]. */
+  commandTimeout?: number;
+}
+
+/** The `database` settings with defaults applied and checked. */
+export interface ResolvedDatabaseOptions {
+  url?: string;
+  options?: DataSourceOptions;
+  dataSource?: DataSource;
+  migrationsRun: boolean;
+  retryAfter: number;
+  sleep: number;
+  batchSize?: number;
+  commandTimeout: number;
+}
+
+/**
+ * Applies the `database` defaults. `longestAttempt` is the longest timeout of one attempt
+ * (replay or callback): a lease no longer than that would let a second worker take a job
+ * that is still running, so it is refused.
+ */
+export function resolveDatabaseOptions(options: DatabaseStoreOptions, longestAttempt: number, required: boolean): ResolvedDatabaseOptions {
+  const given = [options.url, options.options, options.dataSource].filter((v) => v !== undefined).length;
+  if (required && given === 0) {
+    throw new RequestQueueConfigError(
+      "the database driver needs database.url (e.g. 'sqlite:./var/request-queue.sqlite'), database.options or database.dataSource",
+    );
+  }
+  if (given > 1) {
+    throw new RequestQueueConfigError('give only one of database.url, database.options and database.dataSource');
+  }
+  if (options.dataSource && options.migrationsRun) {
+    throw new RequestQueueConfigError(
+      'database.migrationsRun works on a DataSource the store opens; for your own DataSource add requestQueueMigrations to its migrations and run them with your other migrations',
+    );
+  }
+  const retryAfter = options.retryAfter ?? Math.max(90_000, longestAttempt + 30_000);
+  if (!Number.isFinite(retryAfter) || retryAfter <= longestAttempt) {
+    throw new RequestQueueConfigError(
+      `database.retryAfter (${retryAfter} ms) must exceed the longest attempt timeout (${longestAttempt} ms, from timeout and callback.timeout), ` +
+        'or a job still running would be handed to a second worker',
+    );
+  }
+  const sleep = options.sleep ?? 1000;
+  if (!Number.isFinite(sleep) || sleep < 1) throw new RequestQueueConfigError(`database.sleep must be at least 1 ms (got ${sleep})`);
+  if (options.batchSize !== undefined && (!Number.isInteger(options.batchSize) || options.batchSize < 1)) {
+    throw new RequestQueueConfigError(`database.batchSize must be a positive integer (got ${options.batchSize})`);
+  }
+  const commandTimeout = options.commandTimeout ?? 2000;
+  if (!Number.isFinite(commandTimeout) || commandTimeout < 1) {
+    throw new RequestQueueConfigError(`database.commandTimeout must be at least 1 ms (got ${commandTimeout})`);
+  }
+  return {
+    url: options.url,
+    options: options.options,
+    dataSource: options.dataSource,
+    migrationsRun: options.migrationsRun ?? false,
+    retryAfter,
+    sleep,
+    batchSize: options.batchSize,
+    commandTimeout,
+  };
+}

@@ -1,0 +1,212 @@
+import { EventEmitter } from 'node:events';
+import { DataSource } from 'typeorm';
+import type { FailedJob, NewJob } from '../../core/job.js';
+import { isJobPayload } from '../job-payload.js';
+import { startConsumeLoop } from '../consume-loop.js';
+import {
+  StoreUnavailableError,
+  type ConsumeOptions,
+  type JobConsumer,
+  type JobHandler,
+  type RequestQueueStore,
+} from '../request-queue.store.js';
+import { DatabaseJobSource } from './database-job-source.js';
+import type { ResolvedDatabaseOptions } from './database-store.options.js';
+import { DeleteBatcher } from './delete-batcher.js';
+import { dialectOf } from './dialect.js';
+import { initializeDataSource, ownDataSourceOptions, runMigrations } from './open-data-source.js';
+import type { SqlClient } from './sql-client.js';
+import { describeSqlError } from './sql-errors.js';
+import { SqliteSqlClient } from './sqlite-sql-client.js';
+import { TypeormSqlClient } from './typeorm-sql-client.js';
+import { claimCorrelationId } from './sql/correlation-claims.sql.js';
+import { deleteFailedJob, deleteFailedJobs, findFailedJob, listFailedJobs, type FailedRow } from './sql/failed-jobs.sql.js';
+import { insertJob } from './sql/jobs.sql.js';
+import { getSignal, setSignal } from './sql/signals.sql.js';
+
+/**
+ * The `database` driver: Laravel's `jobs` / `failed_jobs` tables through TypeORM, on
+ * MySQL/MariaDB, PostgreSQL or embedded SQLite. Reservation is `SELECT … FOR UPDATE SKIP
+ * LOCKED` (MySQL/MariaDB, PostgreSQL) or one atomic `UPDATE … RETURNING` (SQLite) under a
+ * lease (`retryAfter`); the correlation id claim and the job row are written in one
+ * transaction. See docs/database-driver.md.
+ */
+export class DatabaseStore implements RequestQueueStore {
+  private dataSource?: DataSource;
+  private sql?: SqlClient;
+  private deletes?: DeleteBatcher;
+  private readonly sources = new Set<DatabaseJobSource>();
+  private readonly stored = new EventEmitter();
+
+  constructor(private readonly options: ResolvedDatabaseOptions) {
+    this.stored.setMaxListeners(0);
+  }
+
+  /** Opens (or adopts) the DataSource and, when asked, applies the migrations. */
+  async init(): Promise<void> {
+    if (this.sql) return;
+    const dataSource = this.options.dataSource ?? new DataSource(ownDataSourceOptions(this.options, this.options.commandTimeout));
+    const dialect = dialectOf(dataSource);
+    await initializeDataSource(dataSource);
+    this.dataSource = dataSource;
+    if (this.options.migrationsRun && !this.options.dataSource) await runMigrations(dataSource);
+    this.sql =
+      dialect === 'sqlite'
+        ? new SqliteSqlClient((dataSource.driver as unknown as { databaseConnection: ConstructorParameters<typeof SqliteSqlClient>[0] }).databaseConnection)
+        : new TypeormSqlClient(dataSource, dialect);
+    this.deletes = new DeleteBatcher(this.sql);
+  }
+
+  private get db(): SqlClient {
+    if (!this.sql) throw new StoreUnavailableError('the database store is not open (call init() first, or it was closed)');
+    return this.sql;
+  }
+
+  async claim(correlationId: string, ttlMs: number): Promise<boolean> {
+    return this.fast(() => {
+      const now = Date.now();
+      return claimCorrelationId(this.db, correlationId, now, now + ttlMs);
+    });
+  }
+
+  async enqueue(job: NewJob, correlationId: string, ttlMs: number): Promise<string | null> {
+    const id = await this.fast(() =>
+      this.db.transaction(async (tx) => {
+        const now = Date.now();
+        if (!(await claimCorrelationId(tx, correlationId, now, now + ttlMs))) return null;
+        return insertJob(tx, job, now);
+      }),
+    );
+    if (id !== null && job.delayMs <= 0) this.stored.emit('job', job.queue);
+    return id;
+  }
+
+  /**
+   * An API-side call: any failure is a StoreUnavailableError (503), and so is a call that
+   * takes longer than `commandTimeout` (it may still finish; then its id answers 409).
+   */
+  private async fast<T>(call: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new StoreUnavailableError(`the database did not answer within ${this.options.commandTimeout} ms`)),
+        this.options.commandTimeout,
+      );
+    });
+    try {
+      return await Promise.race([call(), timeout]);
+    } catch (err) {
+      if (err instanceof StoreUnavailableError) throw err;
+      throw new StoreUnavailableError(`the database is unreachable: ${describeSqlError(err)}`, { cause: err });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async consume(options: ConsumeOptions, handler: JobHandler): Promise<JobConsumer> {
+    const source = new DatabaseJobSource(this.db, this.deletes!, {
+      retryAfter: this.options.retryAfter,
+      expiredCheckEvery: options.idleMs ?? this.options.sleep,
+      batchSize: this.options.batchSize ?? options.concurrency,
+      concurrency: options.concurrency,
+      maxJobs: options.maxJobs,
+    });
+    const notify = (queue: string) => {
+      if (options.queues.includes(queue)) source.notify();
+    };
+    this.stored.on('job', notify);
+    this.sources.add(source);
+    const loop = startConsumeLoop(source, { ...options, idleMs: options.idleMs ?? this.options.sleep }, handler);
+    const finished = loop.finished.then(async (end) => {
+      this.stored.off('job', notify);
+      await source.release();
+      this.sources.delete(source);
+      return end;
+    });
+    return { finished, stop: (graceMs) => loop.stop(graceMs).then(() => finished).then(() => {}) };
+  }
+
+  async listFailed(): Promise<FailedJob[]> {
+    return (await listFailedJobs(this.db)).map(toFailedJob);
+  }
+
+  async retryFailed(ids: readonly string[]): Promise<number> {
+    let moved = 0;
+    for (const id of new Set(ids)) {
+      if (!/^\d+$/.test(id)) continue;
+      const queue = await this.db.transaction(async (tx) => {
+        const row = await findFailedJob(tx, id);
+        const payload = row && parsePayload(row.payload);
+        if (!row || !payload || !(await deleteFailedJob(tx, id))) return null;
+        await insertJob(tx, { queue: row.queue, payload, delayMs: 0 }, Date.now());
+        return row.queue;
+      });
+      if (queue === null) continue;
+      moved++;
+      this.stored.emit('job', queue);
+    }
+    return moved;
+  }
+
+  async forgetFailed(id: string): Promise<boolean> {
+    return /^\d+$/.test(id) && deleteFailedJob(this.db, id);
+  }
+
+  async flushFailed(olderThanMs: number): Promise<number> {
+    return deleteFailedJobs(this.db, olderThanMs > 0 ? Date.now() - olderThanMs : null);
+  }
+
+  async signalRestart(): Promise<void> {
+    await setSignal(this.db, 'restart', Date.now());
+  }
+
+  async lastRestart(): Promise<number | null> {
+    return getSignal(this.db, 'restart');
+  }
+
+  async ping(): Promise<void> {
+    await this.fast(() => this.db.run('SELECT 1'));
+  }
+
+  async close(): Promise<void> {
+    for (const source of this.sources) source.close();
+    this.sources.clear();
+    this.stored.removeAllListeners();
+    const dataSource = this.dataSource;
+    if (this.sql instanceof SqliteSqlClient) this.sql.dispose();
+    this.sql = undefined;
+    this.dataSource = undefined;
+    if (dataSource && !this.options.dataSource && dataSource.isInitialized) await dataSource.destroy();
+  }
+}
+
+/** A failed job's payload without the `attempts` it was stored with, or null when unreadable. */
+function parsePayload(text: string): NewJob['payload'] | null {
+  try {
+    const { attempts: _attempts, ...payload } = JSON.parse(text) as Record<string, unknown>;
+    return isJobPayload(payload) ? payload : null;
+  } catch {
+    return null;
+  }
+}
+
+function toFailedJob(row: FailedRow): FailedJob {
+  let parsed: Record<string, unknown> = {};
+  try {
+    parsed = JSON.parse(row.payload) as Record<string, unknown>;
+  } catch {
+    // listed with what the row says; the payload itself is unreadable
+  }
+  const text = (value: unknown) => (typeof value === 'string' ? value : '');
+  return {
+    id: row.id,
+    queue: row.queue,
+    kind: parsed.kind === 'callback' ? 'callback' : 'replay',
+    correlationId: text(parsed.correlationId),
+    method: text(parsed.method),
+    path: text(parsed.path),
+    error: row.exception,
+    failedAt: new Date(row.failedAt),
+    attempts: typeof parsed.attempts === 'number' ? parsed.attempts : 0,
+  };
+}

@@ -1,0 +1,36 @@
+/** The driver's own error behind TypeORM's `QueryFailedError` (or the error itself). */
+function driverError(err: unknown): { code?: unknown; errno?: unknown } {
+  const e = err as { driverError?: unknown } | null;
+  return ((e && typeof e === 'object' && e.driverError) || err || {}) as { code?: unknown; errno?: unknown };
+}
+
+/** A unique key was already taken (MySQL 1062, PostgreSQL 23505, SQLite UNIQUE/PRIMARY KEY). */
+export function isDuplicateKey(err: unknown): boolean {
+  const { code, errno } = driverError(err);
+  return (
+    code === 'ER_DUP_ENTRY' ||
+    errno === 1062 ||
+    code === '23505' ||
+    code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+    code === 'SQLITE_CONSTRAINT_UNIQUE'
+  );
+}
+
+/** The transaction lost a lock conflict and may simply be run again (deadlock, serialization failure, busy). */
+export function isRetryableConflict(err: unknown): boolean {
+  const { code, errno } = driverError(err);
+  return (
+    code === 'ER_LOCK_DEADLOCK' ||
+    errno === 1213 ||
+    code === '40P01' ||
+    code === '40001' ||
+    code === 'SQLITE_BUSY'
+  );
+}
+
+/** A short description of a database error for messages (the driver's message, without the SQL). */
+export function describeSqlError(err: unknown): string {
+  const inner = driverError(err) as { message?: unknown; code?: unknown };
+  const message = typeof inner.message === 'string' && inner.message ? inner.message : String((err as Error)?.message ?? err);
+  return typeof inner.code === 'string' && !message.includes(inner.code) ? `${inner.code}: ${message}` : message;
+}

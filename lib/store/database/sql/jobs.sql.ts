@@ -1,0 +1,56 @@
+import type { NewJob } from '../../../core/job.js';
+import type { SqlExecutor } from '../sql-client.js';
+
+/** Which reservation of a job a worker holds: `attempts` grows by one at every reservation. */
+export interface JobToken {
+  id: string;
+  attempts: number;
+}
+
+/** Stores a job, runnable `delayMs` after `now`; resolves to its id. */
+export async function insertJob(db: SqlExecutor, job: NewJob, now: number): Promise<string> {
+  const sql =
+    'INSERT INTO jobs (queue, payload, attempts, reserved_at, available_at, created_at) VALUES (?, ?, 0, NULL, ?, ?)';
+  const params = [job.queue, JSON.stringify(job.payload), now + Math.max(0, job.delayMs), now];
+  if (db.dialect === 'mysql') {
+    const { insertId } = await db.run(sql, params);
+    if (insertId === undefined) throw new Error('the database did not report the new job id');
+    return insertId;
+  }
+  const { rows } = await db.run(`${sql} RETURNING id`, params);
+  return String(rows[0]!.id);
+}
+
+/**
+ * Deletes jobs that are still held under the given reservations (finished jobs);
+ * resolves to how many were. A job whose lease passed and that another worker reserved
+ * since is not touched.
+ */
+export async function deleteReservedJobs(db: SqlExecutor, tokens: readonly JobToken[]): Promise<number> {
+  if (tokens.length === 0) return 0;
+  const where = tokens.map(() => '(id = ? AND attempts = ?)').join(' OR ');
+  const { affected } = await db.run(
+    `DELETE FROM jobs WHERE ${where}`,
+    tokens.flatMap((t) => [t.id, t.attempts]),
+  );
+  return affected;
+}
+
+/** Makes a held job runnable again at `availableAt`, keeping its attempt count; false if no longer held. */
+export async function releaseReservedJob(db: SqlExecutor, token: JobToken, availableAt: number): Promise<boolean> {
+  const { affected } = await db.run('UPDATE jobs SET reserved_at = NULL, available_at = ? WHERE id = ? AND attempts = ?', [
+    availableAt,
+    token.id,
+    token.attempts,
+  ]);
+  return affected === 1;
+}
+
+/** Hands back a reserved job that was never started, as if it had not been reserved; false if no longer held. */
+export async function unreserveJob(db: SqlExecutor, token: JobToken): Promise<boolean> {
+  const { affected } = await db.run('UPDATE jobs SET reserved_at = NULL, attempts = attempts - 1 WHERE id = ? AND attempts = ?', [
+    token.id,
+    token.attempts,
+  ]);
+  return affected === 1;
+}

@@ -1,0 +1,66 @@
+import type { DataSource, QueryRunner } from 'typeorm';
+import type { SqlClient, SqlExecutor, SqlResult } from './sql-client.js';
+import { isRetryableConflict } from './sql-errors.js';
+
+/** How often a transaction that lost a deadlock is run again before the error is passed on. */
+const CONFLICT_RETRIES = 5;
+
+/**
+ * MySQL/MariaDB and PostgreSQL through a TypeORM DataSource's pool. Each statement or
+ * transaction borrows a connection and gives it back; a connection that broke (server
+ * restarted, `KILL CONNECTION`) is dropped by the pool and the next call opens a new one.
+ */
+export class TypeormSqlClient implements SqlClient {
+  constructor(
+    private readonly dataSource: DataSource,
+    readonly dialect: 'mysql' | 'postgres',
+  ) {}
+
+  async run(sql: string, params: readonly unknown[] = []): Promise<SqlResult> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      return await this.query(runner, sql, params);
+    } finally {
+      await runner.release();
+    }
+  }
+
+  async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const runner = this.dataSource.createQueryRunner();
+      try {
+        await runner.startTransaction();
+        const result = await work({ dialect: this.dialect, run: (sql, params = []) => this.query(runner, sql, params) });
+        await runner.commitTransaction();
+        return result;
+      } catch (err) {
+        if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => {});
+        // Only a lost lock conflict is run again: the work is SQL only, and nothing was committed.
+        if (attempt < CONFLICT_RETRIES && isRetryableConflict(err)) {
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+          continue;
+        }
+        throw err;
+      } finally {
+        await runner.release();
+      }
+    }
+  }
+
+  private async query(runner: QueryRunner, sql: string, params: readonly unknown[]): Promise<SqlResult> {
+    const text = this.dialect === 'postgres' ? numberedPlaceholders(sql) : sql;
+    const result = await runner.query(text, [...params], true);
+    const raw = result.raw as { insertId?: unknown } | undefined;
+    return {
+      rows: (result.records ?? []) as Record<string, unknown>[],
+      affected: result.affected ?? 0,
+      insertId: this.dialect === 'mysql' && raw && raw.insertId !== undefined ? String(raw.insertId) : undefined,
+    };
+  }
+}
+
+/** `?` placeholders as PostgreSQL's `$1, $2, …` (the store's SQL has no `?` inside literals). */
+export function numberedPlaceholders(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}

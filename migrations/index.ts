@@ -1,0 +1,16 @@
+import { CreateJobsTable1760000000001 } from './0001-create-jobs-table.js';
+import { CreateFailedJobsTable1760000000002 } from './0002-create-failed-jobs-table.js';
+import { CreateRequestQueueClaimsTable1760000000003 } from './0003-create-request-queue-claims-table.js';
+import { CreateRequestQueueSignalsTable1760000000004 } from './0004-create-request-queue-signals-table.js';
+
+/**
+ * The database driver's migrations, oldest first. Append-only: a change to the tables is a
+ * new numbered file added at the end, never an edit of one that has shipped. Add this
+ * list to your DataSource's `migrations` when you hand the store your own DataSource.
+ */
+export const requestQueueMigrations = [
+  CreateJobsTable1760000000001,
+  CreateFailedJobsTable1760000000002,
+  CreateRequestQueueClaimsTable1760000000003,
+  CreateRequestQueueSignalsTable1760000000004,
+];

@@ -1,0 +1,347 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobPayload, JobResult, NewJob, ReservedJob } from '../../lib/core/job.js';
+import type { ConsumeOptions, JobConsumer, RequestQueueStore } from '../../lib/store/request-queue.store.js';
+import { uniqueName, type StoreTarget } from './store-targets.js';
+
+/** The lease the suite's stores run with: short, so a dead worker's job comes back quickly. */
+const LEASE_MS = 1500;
+const TTL = 60_000;
+
+export function payload(correlationId: string, overrides: Partial<JobPayload> = {}): JobPayload {
+  return {
+    v: 1,
+    kind: 'replay',
+    correlationId,
+    method: 'PUT',
+    path: '/user/1?x=1',
+    callbackUrl: 'https://receiver.example/callback',
+    queuedAt: Date.now(),
+    tries: 3,
+    backoff: { type: 'fixed', delay: 100 },
+    timeout: 100,
+    sealed: `sealed:${correlationId}`,
+    ...overrides,
+  };
+}
+
+export function newJob(queue: string, correlationId = randomUUID(), delayMs = 0, overrides: Partial<JobPayload> = {}): NewJob {
+  return { queue, payload: payload(correlationId, overrides), delayMs };
+}
+
+export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A consumer that records every job it is handed, with the time, and answers with `decide`. */
+export async function record(
+  store: RequestQueueStore,
+  options: Partial<ConsumeOptions> & { queues: readonly string[] },
+  decide: (job: ReservedJob, seen: ReservedJob[]) => JobResult | Promise<JobResult> = () => ({ type: 'complete' }),
+): Promise<{ seen: ReservedJob[]; at: number[]; consumer: JobConsumer }> {
+  const seen: ReservedJob[] = [];
+  const at: number[] = [];
+  const consumer = await store.consume({ concurrency: 1, idleMs: 50, ...options }, async (job) => {
+    seen.push(job);
+    at.push(Date.now());
+    return decide(job, seen);
+  });
+  return { seen, at, consumer };
+}
+
+/**
+ * The store contract (lib/store/request-queue.store.ts), run against one store. Every test
+ * uses queue names and correlation ids of its own, so tests only see their own jobs.
+ */
+export function describeStoreConformance(name: string, makeTarget: () => StoreTarget): void {
+  describe(`store contract: ${name}`, () => {
+    let target: StoreTarget;
+    let store: RequestQueueStore;
+    const extra: RequestQueueStore[] = [];
+    const consumers: JobConsumer[] = [];
+
+    /** Another store on the same storage (another process). */
+    async function another(): Promise<RequestQueueStore> {
+      const s = await target.open({ leaseMs: LEASE_MS });
+      extra.push(s);
+      return s;
+    }
+
+    async function consume(...args: Parameters<typeof record> extends [unknown, ...infer R] ? R : never) {
+      const r = await record(store, ...args);
+      consumers.push(r.consumer);
+      return r;
+    }
+
+    beforeAll(async () => {
+      target = makeTarget();
+      store = await target.open({ leaseMs: LEASE_MS });
+    });
+
+    afterAll(async () => {
+      await Promise.all(consumers.map((c) => c.stop(0)));
+      for (const s of [store, ...extra]) await s?.close();
+      await target?.drop();
+    });
+
+    it('answers a ping', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+
+    it('claims a correlation id once, until its ttl runs out', async () => {
+      const id = randomUUID();
+      expect(await store.claim(id, 300)).toBe(true);
+      expect(await store.claim(id, 300)).toBe(false);
+      expect(await store.claim(randomUUID(), 300)).toBe(true);
+      await sleep(400);
+      expect(await store.claim(id, TTL)).toBe(true);
+      expect(await store.claim(id, TTL)).toBe(false);
+    });
+
+    it('compares correlation ids exactly (case and non-ASCII count)', async () => {
+      const id = `Corr-${randomUUID()}-é`;
+      expect(await store.claim(id, TTL)).toBe(true);
+      expect(await store.claim(id.toLowerCase(), TTL)).toBe(true);
+      expect(await store.claim(id.replace('é', 'e'), TTL)).toBe(true);
+      expect(await store.claim(id, TTL)).toBe(false);
+    });
+
+    it('enqueue claims the id and stores the job; a held id stores nothing', async () => {
+      const queue = uniqueName('q');
+      const id = randomUUID();
+      const jobId = await store.enqueue(newJob(queue, id), id, TTL);
+      expect(typeof jobId).toBe('string');
+      expect(await store.enqueue(newJob(queue, id, 0, { path: '/second' }), id, TTL)).toBeNull();
+      expect(await store.claim(id, TTL)).toBe(false);
+      const claimed = randomUUID();
+      expect(await store.claim(claimed, TTL)).toBe(true);
+      expect(await store.enqueue(newJob(queue, claimed), claimed, TTL)).toBeNull();
+
+      const { seen } = await consume({ queues: [queue] });
+      await waitFor(() => seen.length >= 1, 5000, 'the stored job');
+      await sleep(300);
+      expect(seen.map((j) => j.payload.correlationId)).toEqual([id]);
+      expect(seen[0]!.id).toBe(jobId);
+    });
+
+    it('lets exactly one of 20 concurrent enqueues with one id win, across stores', async () => {
+      const queue = uniqueName('q');
+      const id = randomUUID();
+      const other = await another();
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => (i % 2 ? other : store).enqueue(newJob(queue, id, 0, { path: `/n/${i}` }), id, TTL)),
+      );
+      expect(results.filter((r) => r !== null)).toHaveLength(1);
+      const { seen } = await consume({ queues: [queue], concurrency: 4 });
+      await waitFor(() => seen.length >= 1, 5000, 'the one job');
+      await sleep(300);
+      expect(seen).toHaveLength(1);
+    });
+
+    it('hands a job over intact, runs it once on complete, and stores its next job', async () => {
+      const queue = uniqueName('q');
+      const id = randomUUID();
+      const job = newJob(queue, id);
+      await store.enqueue(job, id, TTL);
+      const { seen } = await consume({ queues: [queue] }, (j) =>
+        j.payload.kind === 'replay'
+          ? { type: 'complete', next: newJob(queue, id, 0, { kind: 'callback', webhookId: 'msg_1', tries: 2 }) }
+          : { type: 'complete' },
+      );
+      await waitFor(() => seen.length >= 2, 5000, 'the job and its next job');
+      await sleep(300);
+      expect(seen).toHaveLength(2);
+      expect(seen[0]).toMatchObject({ queue, attempt: 1, payload: job.payload });
+      expect(seen[1]).toMatchObject({ queue, attempt: 1, payload: { kind: 'callback', correlationId: id, webhookId: 'msg_1' } });
+    });
+
+    it('runs a retried job again after its delay, with the attempt counted', async () => {
+      const queue = uniqueName('q');
+      const id = randomUUID();
+      await store.enqueue(newJob(queue, id), id, TTL);
+      const { seen, at } = await consume({ queues: [queue] }, (j) =>
+        j.attempt < 3 ? { type: 'retry', error: 'boom', delayMs: 400 } : { type: 'complete' },
+      );
+      await waitFor(() => seen.length >= 3, 8000, 'three attempts');
+      await sleep(200);
+      expect(seen.map((j) => j.attempt)).toEqual([1, 2, 3]);
+      expect(new Set(seen.map((j) => j.id)).size).toBe(1);
+      expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(380);
+      expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(380);
+    });
+
+    it('waits for a delayed job', async () => {
+      const queue = uniqueName('q');
+      const id = randomUUID();
+      const queuedAt = Date.now();
+      await store.enqueue(newJob(queue, id, 500), id, TTL);
+      const { seen, at } = await consume({ queues: [queue] });
+      await waitFor(() => seen.length >= 1, 5000, 'the delayed job');
+      expect(at[0]! - queuedAt).toBeGreaterThanOrEqual(480);
+    });
+
+    it('moves a failed job to the failed set with its error, and stores its next job', async () => {
+      const queue = uniqueName('q');
+      const id = randomUUID();
+      await store.enqueue(newJob(queue, id, 0, { method: 'DELETE', path: '/user/7' }), id, TTL);
+      const { seen } = await consume({ queues: [queue] }, (j) =>
+        j.payload.kind === 'replay'
+          ? { type: 'fail', error: 'HTTP 500 (after 1 attempt)', next: newJob(queue, id, 0, { kind: 'callback', webhookId: 'msg_2' }) }
+          : { type: 'complete' },
+      );
+      await waitFor(() => seen.length >= 2, 5000, 'the job and its callback');
+      const failed = (await store.listFailed()).filter((f) => f.queue === queue);
+      expect(failed).toHaveLength(1);
+      expect(failed[0]).toMatchObject({
+        queue,
+        kind: 'replay',
+        correlationId: id,
+        method: 'DELETE',
+        path: '/user/7',
+        attempts: 1,
+      });
+      expect(failed[0]!.error).toContain('HTTP 500');
+      expect(failed[0]!.failedAt).toBeInstanceOf(Date);
+      expect(Math.abs(failed[0]!.failedAt.getTime() - Date.now())).toBeLessThan(10_000);
+      expect(seen[1]!.payload.kind).toBe('callback');
+    });
+
+    it("gives a dead worker's job to another worker after the lease", async () => {
+      const queue = uniqueName('q');
+      const id = randomUUID();
+      await store.enqueue(newJob(queue, id), id, TTL);
+      const dead = await record(store, { queues: [queue] }, () => new Promise<JobResult>(() => {}));
+      await waitFor(() => dead.seen.length === 1, 5000, 'the first worker to take the job');
+      await dead.consumer.stop(0); // it never finishes: its job is left to the lease
+      const takenAt = Date.now();
+      const other = await another();
+      const { seen, at, consumer } = await record(other, { queues: [queue] });
+      consumers.push(consumer);
+      await waitFor(() => seen.length >= 1, LEASE_MS * 4 + 5000, 'the job to come back');
+      // Same job. (The database stores count the lost run as an attempt, so this is attempt 2;
+      // Bull does not count a stalled run, so the redis store says 1.)
+      expect(seen[0]!.id).toBe(dead.seen[0]!.id);
+      expect(seen[0]!.attempt).toBeGreaterThanOrEqual(1);
+      expect(at[0]! - takenAt).toBeGreaterThanOrEqual(LEASE_MS * 0.5);
+    });
+
+    it('takes queues in priority order', async () => {
+      const high = uniqueName('high');
+      const low = uniqueName('low');
+      for (let i = 0; i < 3; i++) {
+        const lowId = randomUUID();
+        await store.enqueue(newJob(low, lowId), lowId, TTL);
+      }
+      for (let i = 0; i < 3; i++) {
+        const highId = randomUUID();
+        await store.enqueue(newJob(high, highId), highId, TTL);
+      }
+      const { seen } = await consume({ queues: [high, low] });
+      await waitFor(() => seen.length >= 6, 5000, 'six jobs');
+      expect(seen.map((j) => j.queue)).toEqual([high, high, high, low, low, low]);
+    });
+
+    it('runs up to `concurrency` jobs at once, and no more', async () => {
+      const queue = uniqueName('q');
+      for (let i = 0; i < 8; i++) {
+        const id = randomUUID();
+        await store.enqueue(newJob(queue, id), id, TTL);
+      }
+      let running = 0;
+      let peak = 0;
+      const { seen } = await consume({ queues: [queue], concurrency: 3 }, async () => {
+        peak = Math.max(peak, ++running);
+        await sleep(150);
+        running--;
+        return { type: 'complete' };
+      });
+      await waitFor(() => seen.length >= 8 && running === 0, 8000, 'eight jobs');
+      expect(peak).toBe(3);
+    });
+
+    it('stop() waits for jobs in hand within the grace period, and their results count', async () => {
+      const queue = uniqueName('q');
+      const id = randomUUID();
+      await store.enqueue(newJob(queue, id), id, TTL);
+      let finished = false;
+      const { seen, consumer } = await record(store, { queues: [queue] }, async () => {
+        await sleep(300);
+        finished = true;
+        return { type: 'complete' };
+      });
+      await waitFor(() => seen.length === 1, 5000, 'the job to start');
+      await consumer.stop(5000);
+      expect(finished).toBe(true);
+      await expect(consumer.finished).resolves.toBe('stopped');
+      const again = await consume({ queues: [queue] });
+      await sleep(LEASE_MS + 500);
+      expect(again.seen).toHaveLength(0);
+    });
+
+    it('ends after maxJobs, and when every queue is empty with stopWhenEmpty', async () => {
+      const queue = uniqueName('q');
+      for (let i = 0; i < 3; i++) {
+        const id = randomUUID();
+        await store.enqueue(newJob(queue, id), id, TTL);
+      }
+      const one = await record(store, { queues: [queue], maxJobs: 1, concurrency: 2 });
+      await expect(one.consumer.finished).resolves.toBe('max-jobs');
+      expect(one.seen).toHaveLength(1);
+      const rest = await record(store, { queues: [queue], stopWhenEmpty: true, concurrency: 2 });
+      await expect(rest.consumer.finished).resolves.toBe('empty');
+      expect(rest.seen).toHaveLength(2);
+    });
+
+    it('lists, retries, forgets and flushes failed jobs', async () => {
+      const queue = uniqueName('q');
+      const ids = [randomUUID(), randomUUID(), randomUUID()];
+      for (const id of ids) await store.enqueue(newJob(queue, id, 0, { kind: id === ids[2] ? 'callback' : 'replay' }), id, TTL);
+      const failing = await record(store, { queues: [queue], stopWhenEmpty: true }, (j) => ({ type: 'fail', error: `no ${j.attempt}` }));
+      await failing.consumer.finished;
+      const mine = async () => (await store.listFailed()).filter((f) => f.queue === queue);
+      const failed = await mine();
+      expect(failed).toHaveLength(3);
+      for (let i = 1; i < failed.length; i++) expect(failed[i - 1]!.failedAt.getTime()).toBeGreaterThanOrEqual(failed[i]!.failedAt.getTime());
+
+      const byId = new Map(failed.map((f) => [f.correlationId, f]));
+      expect(await store.retryFailed([byId.get(ids[2]!)!.id, 'no-such-id', '999999999'])).toBe(1);
+      const retried = await record(store, { queues: [queue], stopWhenEmpty: true });
+      await retried.consumer.finished;
+      expect(retried.seen).toHaveLength(1);
+      expect(retried.seen[0]).toMatchObject({ attempt: 1, payload: { kind: 'callback', correlationId: ids[2] } });
+      expect(await mine()).toHaveLength(2);
+
+      expect(await store.forgetFailed(byId.get(ids[0]!)!.id)).toBe(true);
+      expect(await store.forgetFailed(byId.get(ids[0]!)!.id)).toBe(false);
+      expect((await mine()).map((f) => f.correlationId)).toEqual([ids[1]]);
+
+      expect(await store.flushFailed(60_000)).toBe(0);
+      await sleep(50);
+      expect(await store.flushFailed(1)).toBeGreaterThanOrEqual(1);
+      expect(await mine()).toHaveLength(0);
+      expect(await store.flushFailed(0)).toBe(0);
+    });
+
+    it('records the restart signal for every worker', async () => {
+      const before = Date.now();
+      const first = await store.lastRestart();
+      expect(first === null || first <= before).toBe(true);
+      await store.signalRestart();
+      const other = await another();
+      const seen = await other.lastRestart();
+      expect(seen).not.toBeNull();
+      expect(seen!).toBeGreaterThanOrEqual(before);
+      expect(seen!).toBeLessThanOrEqual(Date.now());
+    });
+  });
+}
