@@ -24,7 +24,8 @@ export class ReplayClient {
   }
 
   async replay(job: JobPayload, secret: SealedRequest): Promise<ReplayResult> {
-    const url = new URL(job.path, this.base.origin);
+    const url = this.target(job.path);
+    if (!url) return { type: 'error', error: 'refusing to replay: the stored path does not stay on baseUrl' };
     const headers: Record<string, string> = {
       ...secret.headers,
       'x-correlation-id': job.correlationId,
@@ -47,6 +48,19 @@ export class ReplayClient {
       return { type: 'response', status: res.statusCode, headers: kept, body: decodeBody(bytes, kept['content-type']) };
     } catch (err) {
       return { type: 'error', error: describeError(err) };
+    }
+  }
+
+  /**
+   * The replay URL: the path appended to the origin, never resolved against it (resolved,
+   * `//host/x` or `/\host/x` would name another host). Null if it would leave `baseUrl`.
+   */
+  private target(path: string): URL | null {
+    try {
+      const url = new URL(`${this.base.origin}${path.startsWith('/') ? '' : '/'}${path}`);
+      return url.origin === this.base.origin ? url : null;
+    } catch {
+      return null;
     }
   }
 

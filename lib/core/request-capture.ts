@@ -41,7 +41,24 @@ export function stripCallbackFields(encoded: string): string {
     .join('&');
 }
 
-function stripPath(url: string): string {
+/**
+ * The origin-form (`/path?query`) of a request target. An absolute-form target
+ * (`PUT http://other-host/user/1 HTTP/1.1`, which Node hands over as is and both adapters
+ * route by its path) keeps only its path and query: the stored request must never name a
+ * host, or its replay could be steered away from `baseUrl` (SSRF).
+ */
+export function originForm(target: string): string {
+  if (target.startsWith('/')) return target;
+  try {
+    const url = new URL(target);
+    return `${url.pathname}${url.search}`;
+  } catch {
+    return `/${target}`;
+  }
+}
+
+function stripPath(target: string): string {
+  const url = originForm(target);
   const q = url.indexOf('?');
   if (q < 0) return url;
   const query = stripCallbackFields(url.slice(q + 1));
