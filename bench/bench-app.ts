@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Body, Controller, Module, Param, Put, type DynamicModule } from '@nestjs/common';
+import { Body, Controller, Get, Module, Param, Put, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { QueueableRequest, RequestQueueModule } from '../lib/index.js';
@@ -18,6 +18,11 @@ function update(id: string, body: Record<string, unknown>) {
 
 @Controller('bare')
 class BareController {
+  @Get(':id')
+  get(@Param('id') id: string) {
+    return users.get(id) ?? { id };
+  }
+
   @Put(':id')
   put(@Param('id') id: string, @Body() body: Record<string, unknown>) {
     return update(id, body);
@@ -27,6 +32,11 @@ class BareController {
 @QueueableRequest()
 @Controller('queued')
 class QueuedController {
+  @Get(':id')
+  get(@Param('id') id: string) {
+    return users.get(id) ?? { id };
+  }
+
   @Put(':id')
   put(@Param('id') id: string, @Body() body: Record<string, unknown>) {
     return update(id, body);

@@ -23,10 +23,10 @@ interface Run {
   non2xx: number;
 }
 
-async function load(url: string, payload: string, expected: number): Promise<Run> {
+async function load(url: string, payload: string | undefined, expected: number): Promise<Run> {
   const result = await autocannon({
     url,
-    method: 'PUT',
+    method: payload === undefined ? 'GET' : 'PUT',
     connections: CONNECTIONS,
     duration: DURATION,
     headers: { 'content-type': 'application/json' },
@@ -37,7 +37,14 @@ async function load(url: string, payload: string, expected: number): Promise<Run
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: wrong };
 }
 
-async function bench(adapter: 'express' | 'fastify'): Promise<{ bare: Run; queued: Run }> {
+interface AdapterRuns {
+  bare: Run;
+  queued: Run;
+  bareGet: Run;
+  passGet: Run;
+}
+
+async function bench(adapter: 'express' | 'fastify'): Promise<AdapterRuns> {
   const port = await freePort();
   const prefix = `rqbench-${randomUUID().slice(0, 8)}`;
   const appFile = fileURLToPath(new URL('./bench-app.js', import.meta.url));
@@ -53,7 +60,10 @@ async function bench(adapter: 'express' | 'fastify'): Promise<{ bare: Run; queue
     await autocannon({ url: `${base}/queued/1`, method: 'PUT', connections: 8, duration: 2, headers: { 'content-type': 'application/json' }, body: queuedBody });
     const bare = await load(`${base}/bare/1`, body, 200);
     const queued = await load(`${base}/queued/1`, queuedBody, 202);
-    return { bare, queued };
+    // Diagnostic: what any Nest interceptor costs, ours doing almost nothing (a GET passes through).
+    const bareGet = await load(`${base}/bare/1`, undefined, 200);
+    const passGet = await load(`${base}/queued/1`, undefined, 200);
+    return { bare, queued, bareGet, passGet };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
@@ -76,8 +86,10 @@ const fmt = (r: Run) => `${Math.round(r.rps).toString().padStart(6)} req/s  p50 
 
 console.log(`interceptor benchmark: ${CONNECTIONS} connections, ${DURATION} s per route, Node ${process.version}`);
 for (const adapter of ['express', 'fastify'] as const) {
-  const { bare, queued } = await bench(adapter);
-  console.log(`${adapter.padEnd(8)} bare PUT      ${fmt(bare)}`);
-  console.log(`${adapter.padEnd(8)} queued PUT    ${fmt(queued)}`);
-  console.log(`${adapter.padEnd(8)} ratio queued/bare = ${(queued.rps / bare.rps).toFixed(2)}`);
+  const { bare, queued, bareGet, passGet } = await bench(adapter);
+  console.log(`${adapter.padEnd(8)} bare PUT        ${fmt(bare)}`);
+  console.log(`${adapter.padEnd(8)} queued PUT 202  ${fmt(queued)}`);
+  console.log(`${adapter.padEnd(8)} bare GET        ${fmt(bareGet)}`);
+  console.log(`${adapter.padEnd(8)} GET through the interceptor (pass-through) ${fmt(passGet)}`);
+  console.log(`${adapter.padEnd(8)} ratio queued/bare = ${(queued.rps / bare.rps).toFixed(2)}   pass-through GET/bare GET = ${(passGet.rps / bareGet.rps).toFixed(2)}`);
 }

@@ -5,6 +5,18 @@ const VERSION = 'v1';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
+/** IVs are drawn from a pooled CSPRNG buffer: one `randomBytes` call serves 512 seals. */
+let ivPool = Buffer.alloc(0);
+let ivOffset = 0;
+function nextIv(): Buffer {
+  if (ivOffset + IV_BYTES > ivPool.length) {
+    ivPool = randomBytes(IV_BYTES * 512);
+    ivOffset = 0;
+  }
+  ivOffset += IV_BYTES;
+  return ivPool.subarray(ivOffset - IV_BYTES, ivOffset);
+}
+
 /** A stored payload that cannot be opened: tampered, truncated, or sealed with an unknown key. */
 export class SealedBoxError extends Error {
   override readonly name = 'SealedBoxError';
@@ -19,7 +31,7 @@ export class SealedBox {
 
   seal(value: unknown): string {
     const { id, key } = this.keys.encryption;
-    const iv = randomBytes(IV_BYTES);
+    const iv = nextIv();
     const cipher = createCipheriv('aes-256-gcm', key, iv);
     const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
     const packed = Buffer.concat([iv, body, cipher.getAuthTag()]);

@@ -154,7 +154,7 @@ describe.each(ADAPTERS)('request queue end to end on Redis (%s)', (adapter) => {
     for (const bad of ['x'.repeat(129), 'has space', 'tab\there']) {
       const res = await send('PUT', '/echo/1', { headers: { 'x-correlation-id': bad }, json: withCallback() });
       expect(res.status).toBe(400);
-      expect((await res.json()).message).toMatch(/X-Correlation-ID/);
+      expect(((await res.json()) as { message: string }).message).toMatch(/X-Correlation-ID/);
     }
   });
 
@@ -275,7 +275,7 @@ describe.each(ADAPTERS)('when Redis is unreachable (%s)', (adapter) => {
       const res = await fetch(`${t.url}/echo/1`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       expect(res.status).toBe(503);
       expect(Date.now() - started).toBeLessThan(2000);
-      expect((await res.json()).message).toMatch(/unavailable/);
+      expect(((await res.json()) as { message: string }).message).toMatch(/unavailable/);
     }
     expect(t.seen.list).toHaveLength(0);
   });

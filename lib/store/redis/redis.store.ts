@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import Bull from 'bull';
 import { Redis, type RedisOptions } from 'ioredis';
-import type { FailedJob, JobPayload, NewJob, ReservedJob } from '../../core/job.js';
+import type { FailedJob, JobPayload, NewJob } from '../../core/job.js';
 import { isJobPayload } from '../job-payload.js';
+import { startConsumeLoop } from '../consume-loop.js';
 import {
   StoreUnavailableError,
   type ConsumeOptions,
@@ -11,16 +12,25 @@ import {
   type RequestQueueStore,
 } from '../request-queue.store.js';
 import { ENQUEUE_LUA } from './enqueue.lua.js';
+import { RedisJobSource, type RetryError } from './redis-job-source.js';
 import type { RedisStoreOptions } from './redis-store.options.js';
 
 /** Bull's own retry and failure bookkeeping is not used: the worker decides (see the store contract). */
 const BULL_ATTEMPTS = 1_000_000;
 const BACKOFF_STRATEGY = 'request-queue';
 
-type RetryError = Error & { delayMs?: number };
+/** An idle worker looks again after this long even if Bull announced no waiting job [1 s]. */
+const DEFAULT_IDLE_MS = 1000;
 
 interface EnqueueCommand {
-  rqEnqueue(...args: (string | number)[]): Promise<string | null>;
+  rqEnqueue(numKeys: number, ...args: (string | number)[]): Promise<(string | null)[]>;
+}
+
+interface PendingEnqueue {
+  keys: string[];
+  args: (string | number)[];
+  resolve(id: string | null): void;
+  reject(err: unknown): void;
 }
 
 /**
@@ -32,13 +42,17 @@ interface EnqueueCommand {
 export class RedisStore implements RequestQueueStore {
   private readonly prefix: string;
   private readonly commandTimeout: number;
+  private readonly lockDuration: number;
   private readonly token = randomUUID();
   private readonly bullQueues = new Map<string, Bull.Queue<JobPayload>>();
   private apiClient?: Redis & EnqueueCommand;
+  private lastError?: Error;
+  private pending: PendingEnqueue[] = [];
 
   constructor(private readonly options: RedisStoreOptions = {}) {
     this.prefix = options.prefix ?? 'bull';
     this.commandTimeout = options.commandTimeout ?? 2000;
+    this.lockDuration = options.lockDuration ?? 30_000;
   }
 
   private connect(extra: RedisOptions): Redis {
@@ -56,14 +70,21 @@ export class RedisStore implements RequestQueueStore {
         enableAutoPipelining: true,
         retryStrategy: (times) => Math.min(times * 100, 1000),
       });
-      client.on('error', () => {}); // surfaced as StoreUnavailableError on the next command
-      client.defineCommand('rqEnqueue', { numberOfKeys: 6, lua: ENQUEUE_LUA });
+      // Surfaced as StoreUnavailableError on the next command; the connection's own error
+      // (refused, protocol) is kept to say why, not ioredis's "Stream isn't writeable".
+      client.on('error', (err: Error) => {
+        if (!err.message.startsWith("Stream isn't writeable")) this.lastError = err;
+      });
+      client.defineCommand('rqEnqueue', { lua: ENQUEUE_LUA });
       this.apiClient = client as Redis & EnqueueCommand;
     }
     return this.apiClient;
   }
 
-  /** Opens the API connection and waits (up to the command timeout) for it to be ready. */
+  /**
+   * Opens the API connection and waits (up to the command timeout) for it to be ready, or
+   * to fail: a refused connection is known at once, no need to wait out the timeout.
+   */
   async init(): Promise<void> {
     const client = this.api;
     if (client.status === 'ready') return;
@@ -71,10 +92,12 @@ export class RedisStore implements RequestQueueStore {
       const done = () => {
         clearTimeout(timer);
         client.off('ready', done);
+        client.off('error', done);
         resolve();
       };
       const timer = setTimeout(done, this.commandTimeout);
       client.once('ready', done);
+      client.once('error', done);
     });
   }
 
@@ -94,17 +117,23 @@ export class RedisStore implements RequestQueueStore {
     }
   }
 
-  async enqueue(job: NewJob, correlationId: string, ttlMs: number): Promise<string | null> {
+  /**
+   * Enqueues of one event-loop turn go to Redis as one script call (each claim and its job
+   * still atomic): under load that is one round trip for many requests.
+   */
+  enqueue(job: NewJob, correlationId: string, ttlMs: number): Promise<string | null> {
     const q = job.queue;
     const now = Date.now();
-    try {
-      return await this.api.rqEnqueue(
+    return new Promise((resolve, reject) => {
+      const keys = [
         this.correlationKey(correlationId),
         this.key(q, 'wait'),
         this.key(q, 'paused'),
         this.key(q, 'meta-paused'),
         this.key(q, 'id'),
         this.key(q, 'delayed'),
+      ];
+      const args = [
         this.key(q, ''),
         ttlMs,
         '__default__',
@@ -112,11 +141,20 @@ export class RedisStore implements RequestQueueStore {
         JSON.stringify(bullJobOptions(job.delayMs, now)),
         now,
         job.delayMs,
-        this.token,
-      );
-    } catch (err) {
-      throw unavailable(err);
-    }
+      ];
+      if (this.pending.push({ keys, args, resolve, reject }) === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    const keys = batch.flatMap((p) => p.keys);
+    const args = batch.flatMap((p) => p.args);
+    this.api.rqEnqueue(keys.length, ...keys, this.token, ...args).then(
+      (ids) => batch.forEach((p, i) => p.resolve(ids[i] ?? null)),
+      (err: unknown) => batch.forEach((p) => p.reject(unavailable(err))),
+    );
   }
 
   /** The Bull queue behind a queue name, for workers and operator commands. */
@@ -129,6 +167,8 @@ export class RedisStore implements RequestQueueStore {
         settings: {
           backoffStrategies: { [BACKOFF_STRATEGY]: (_attempts: number, err?: Error) => (err as RetryError | undefined)?.delayMs ?? 0 },
           maxStalledCount: 3,
+          lockDuration: this.lockDuration,
+          stalledInterval: this.lockDuration,
         },
       };
       queue = this.options.url ? new Bull<JobPayload>(name, this.options.url, opts) : new Bull<JobPayload>(name, opts);
@@ -143,37 +183,35 @@ export class RedisStore implements RequestQueueStore {
   }
 
   async consume(options: ConsumeOptions, handler: JobHandler): Promise<JobConsumer> {
-    const queues = options.queues.map((name) => this.queue(name));
-    for (const queue of queues) {
-      const name = queue.name;
-      void queue.process(options.concurrency, async (job: Bull.Job<JobPayload>) => {
-        if (!isJobPayload(job.data)) {
-          await job.discard();
-          throw new Error('not a request-queue job (unknown payload shape)');
-        }
-        const reserved: ReservedJob = { id: String(job.id), queue: name, payload: job.data, attempt: job.attemptsMade + 1 };
-        const result = await handler(reserved);
-        if (result.type !== 'retry' && result.next) await this.add(result.next);
-        if (result.type === 'complete') return;
-        const err: RetryError = new Error(result.error);
-        if (result.type === 'retry') err.delayMs = result.delayMs;
-        else await job.discard();
-        throw err;
+    const queues = new Map(options.queues.map((name) => [name, this.queue(name)] as const));
+    const source = new RedisJobSource(queues, this.lockDuration, (job) => this.add(job));
+    await source.open();
+    const consumer = startConsumeLoop(source, { ...options, idleMs: options.idleMs ?? DEFAULT_IDLE_MS }, handler);
+    void consumer.finished.then(() => source.close());
+    return consumer;
+  }
+
+  async ping(): Promise<void> {
+    const client = this.api;
+    if (client.status !== 'ready') {
+      // Wait for the connection, but stop at its first error (a refused connection needs no timeout).
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          client.off('ready', done);
+          client.off('error', done);
+          resolve();
+        };
+        const timer = setTimeout(done, this.commandTimeout);
+        client.once('ready', done);
+        client.once('error', done);
       });
     }
-    await Promise.all(queues.map((q) => q.isReady()));
-    return {
-      stop: async (graceMs: number) => {
-        await Promise.all(
-          queues.map(async (queue) => {
-            let timer: NodeJS.Timeout | undefined;
-            const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
-            await Promise.race([queue.pause(true), grace]);
-            clearTimeout(timer);
-          }),
-        );
-      },
-    };
+    try {
+      await client.ping();
+    } catch (err) {
+      throw unavailable(client.status === 'ready' ? err : (this.lastError ?? err));
+    }
   }
 
   private async failedQueueNames(): Promise<string[]> {
