@@ -45,3 +45,16 @@ export {
   type CallbackRequest,
 } from './receiver/callback-signature.guard.js';
 export { isPublicAddress, checkCallbackUrl, type CallbackUrlPolicy } from './core/callback-url.js';
+export { RequestQueueLifecycle } from './nest/request-queue.lifecycle.js';
+export type { RequestQueueEventListener } from './runtime.js';
+export type { WorkerHooks, WorkerStopReason, JobReport, JobRunner } from './worker/worker.js';
+export {
+  RequestQueueWorkerEvent,
+  type RequestQueueWorkerEventName,
+  type RequestQueueWorkerEventPayload,
+} from './worker/worker-events.js';
+export type { ConsumerEnd } from './store/request-queue.store.js';
+export { startConsumeLoop, type JobLease, type JobSource } from './store/consume-loop.js';
+export { runRequestQueueCli, buildRequestQueueProgram } from './cli/cli.js';
+export { connectFromEnv, type RequestQueueCliOptions, type CliConnection, type CliContext, type SignalSource } from './cli/cli-context.js';
+export { ExitCode, CliError } from './cli/cli-errors.js';

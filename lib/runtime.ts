@@ -1,5 +1,5 @@
 import { CallbackSender } from './core/callback-sender.js';
-import type { EventSink } from './core/events.js';
+import type { EventSink, RequestQueueEventName, RequestQueueEventPayload } from './core/events.js';
 import { ReplayClient } from './core/replay-client.js';
 import { RequestGate } from './core/request-gate.js';
 import { RequestProcessor } from './core/request-processor.js';
@@ -7,7 +7,18 @@ import { SealedBox } from './core/sealed-box.js';
 import { deriveKeys } from './core/secret-keys.js';
 import { RequestQueueConfigError, type ResolvedOptions } from './request-queue.options.js';
 import type { RequestQueueStore } from './store/request-queue.store.js';
-import { Worker } from './worker/worker.js';
+import {
+  RequestQueueWorkerEvent,
+  type RequestQueueWorkerEventName,
+  type RequestQueueWorkerEventPayload,
+} from './worker/worker-events.js';
+import { Worker, type WorkerHooks, type WorkerOptions } from './worker/worker.js';
+
+/** Receives every lifecycle event: the job events (`RequestQueueEvent`) and the worker's (`RequestQueueWorkerEvent`). */
+export type RequestQueueEventListener = (
+  name: RequestQueueEventName | RequestQueueWorkerEventName,
+  payload: RequestQueueEventPayload | RequestQueueWorkerEventPayload,
+) => void;
 
 /**
  * Assembles the plain-TypeScript pieces from resolved options and a store: the gate the
@@ -18,12 +29,16 @@ export class RequestQueueRuntime {
   readonly gate: RequestGate;
   private readonly markerKey: Buffer;
   private readonly closers: (() => Promise<void>)[] = [];
+  private readonly listeners: RequestQueueEventListener[] = [];
+  /** Fans an event out to the listeners; with none (the usual API process) it costs a length check. */
+  private readonly emit: EventSink = (name, payload) => this.dispatch(name, payload);
 
   constructor(
     readonly options: ResolvedOptions,
     readonly store: RequestQueueStore,
-    private readonly emit: EventSink = () => {},
+    emit?: EventSink,
   ) {
+    if (emit) this.listeners.push(emit as RequestQueueEventListener);
     const keys = deriveKeys(options.secret, options.previousSecrets);
     this.markerKey = keys.marker;
     this.box = new SealedBox(keys);
@@ -41,12 +56,41 @@ export class RequestQueueRuntime {
       store,
       this.box,
       keys.marker,
-      emit,
+      this.emit,
     );
   }
 
-  /** A worker over the configured queues (overrides, e.g. from CLI flags, win). */
-  createWorker(overrides: Partial<ResolvedOptions['worker']> = {}): Worker {
+  /**
+   * Adds a listener for every lifecycle event (the Nest module bridges them to
+   * `@nestjs/event-emitter`). A listener that throws is ignored. Returns a remover.
+   */
+  addEventListener(listener: RequestQueueEventListener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const at = this.listeners.indexOf(listener);
+      if (at >= 0) this.listeners.splice(at, 1);
+    };
+  }
+
+  private dispatch(
+    name: RequestQueueEventName | RequestQueueWorkerEventName,
+    payload: RequestQueueEventPayload | RequestQueueWorkerEventPayload,
+  ): void {
+    if (this.listeners.length === 0) return;
+    for (const listener of this.listeners) {
+      try {
+        listener(name, payload);
+      } catch {
+        // an event listener must never break the queue (a 202 or a job in hand)
+      }
+    }
+  }
+
+  /**
+   * A worker over the configured queues. `overrides` (e.g. `request-queue work` flags) win
+   * over the module's `worker` options; `hooks` hear about each job (the CLI prints them).
+   */
+  createWorker(overrides: Partial<WorkerOptions> = {}, hooks: WorkerHooks = {}): Worker {
     if (!this.options.baseUrl) {
       throw new RequestQueueConfigError('baseUrl is required to run a worker (where should requests be replayed?)');
     }
@@ -60,7 +104,19 @@ export class RequestQueueRuntime {
       { callbackRetryDelays: this.options.callback.retryDelays, callbackTimeout: this.options.callback.timeout },
       this.emit,
     );
-    return new Worker(this.store, processor, { ...this.options.worker, ...overrides });
+    const { queues, concurrency, gracePeriod } = this.options.worker;
+    const options: WorkerOptions = { queues, concurrency, gracePeriod, ...overrides };
+    return new Worker(this.store, processor, options, {
+      ...hooks,
+      onLooping: () => {
+        this.dispatch(RequestQueueWorkerEvent.Looping, { queues: options.queues });
+        hooks.onLooping?.();
+      },
+      onStopping: (reason) => {
+        this.dispatch(RequestQueueWorkerEvent.Stopping, { queues: options.queues, reason });
+        hooks.onStopping?.(reason);
+      },
+    });
   }
 
   /** Closes the HTTP clients and the store. */

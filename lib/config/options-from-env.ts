@@ -6,7 +6,8 @@ import { RequestQueueConfigError } from '../request-queue.options.js';
  * as module options. `PORT` [3000], `REQUEST_QUEUE_DRIVER` [`redis`], `REDIS_URL`,
  * `DATABASE_URL` [`sqlite:./var/request-queue.sqlite`; also `mysql://…`, `mariadb://…`, `postgres://…`],
  * `REQUEST_QUEUE_BASE_URL` [`http://127.0.0.1:$PORT`], `REQUEST_QUEUE_SECRET`,
- * `REQUEST_QUEUE_QUEUE` [`api:request`], `REQUEST_QUEUE_CALLBACK_ALLOWED_HOSTS` (comma-separated).
+ * `REQUEST_QUEUE_QUEUE` [`api:request`], `REQUEST_QUEUE_CALLBACK_ALLOWED_HOSTS` (comma-separated),
+ * `REQUEST_QUEUE_REDIS_PREFIX` (Bull's key prefix, to share one Redis between apps) [`bull`].
  */
 export function requestQueueOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): RequestQueueModuleOptions {
   const port = env.PORT ?? '3000';
@@ -23,7 +24,7 @@ export function requestQueueOptionsFromEnv(env: NodeJS.ProcessEnv = process.env)
     driver,
     baseUrl: env.REQUEST_QUEUE_BASE_URL ?? `http://127.0.0.1:${port}`,
     queue: env.REQUEST_QUEUE_QUEUE || undefined,
-    redis: { url: env.REDIS_URL ?? 'redis://127.0.0.1:6379' },
+    redis: { url: env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix: env.REQUEST_QUEUE_REDIS_PREFIX || undefined },
     database: { url: env.DATABASE_URL || 'sqlite:./var/request-queue.sqlite' },
     secret: env.REQUEST_QUEUE_SECRET || undefined,
     previousSecrets: list(env.REQUEST_QUEUE_PREVIOUS_SECRETS),

@@ -1,25 +1,80 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { RequestQueueRuntime } from '../runtime.js';
-import type { Worker } from '../worker/worker.js';
+import { formatDuration, summarizeJob } from '../worker/job-report.js';
+import type { JobReport, Worker, WorkerStopReason } from '../worker/worker.js';
+import { bridgeEventsToEventEmitter } from './request-queue.events.js';
 
-/** Starts the worker when `worker.enabled`, and on shutdown drains it and closes connections. */
+/**
+ * Bridges lifecycle events to `@nestjs/event-emitter` (when the app has it), starts the
+ * worker when `worker.enabled`, logs each job with its correlation id, and on shutdown
+ * drains the worker (grace period) and closes connections.
+ */
 @Injectable()
-export class RequestQueueLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+export class RequestQueueLifecycle implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('RequestQueue');
   private worker?: Worker;
+  private shuttingDown = false;
+  private removeBridge?: () => void;
+  private stoppedByItself!: (reason: WorkerStopReason) => void;
+  private readonly stopsByItself = new Promise<WorkerStopReason>((resolve) => (this.stoppedByItself = resolve));
 
-  constructor(private readonly runtime: RequestQueueRuntime) {}
+  constructor(
+    private readonly runtime: RequestQueueRuntime,
+    private readonly moduleRef: ModuleRef,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    this.removeBridge = await bridgeEventsToEventEmitter(this.runtime, this.moduleRef, this.logger);
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     const { worker } = this.runtime.options;
     if (!worker.enabled) return;
-    this.worker = this.runtime.createWorker();
+    this.worker = this.runtime.createWorker(
+      {},
+      {
+        onJob: (report) => this.logJob(report),
+        onStopping: (reason) =>
+          this.logger.log(`worker stopping (${reason}): finishing the jobs in hand, up to ${formatDuration(worker.gracePeriod)}`),
+        onError: (err) => this.logger.warn(`worker: ${err.message}`),
+      },
+    );
     await this.worker.start();
+    void this.worker.stopped.then((reason) => {
+      if (this.shuttingDown) return;
+      this.logger.log(`worker stopped (${reason}); close the application so that its process manager starts it again`);
+      this.stoppedByItself(reason);
+    });
     this.logger.log(`worker on ${worker.queues.join(', ')} (concurrency ${worker.concurrency})`);
   }
 
+  /**
+   * Resolves when this process's worker stopped on its own, which `request-queue restart`
+   * does: the worker's `main()` then closes the app, and supervisord, systemd or pm2 starts
+   * a fresh process. Never resolves for a process without a worker, nor on app shutdown.
+   */
+  untilWorkerStops(): Promise<WorkerStopReason> {
+    return this.stopsByItself;
+  }
+
   async onApplicationShutdown(): Promise<void> {
+    this.shuttingDown = true;
     await this.worker?.stop();
+    this.removeBridge?.();
     await this.runtime.close();
+  }
+
+  private logJob(report: JobReport): void {
+    const s = summarizeJob(report);
+    const line = `${s.correlationId} ${s.request} ${s.status} ${formatDuration(s.durationMs)}`;
+    if (s.status === 'DONE') this.logger.log(line);
+    else this.logger.warn(`${line}: ${s.detail}`);
   }
 }

@@ -31,7 +31,11 @@ export interface RequestQueueStore {
    */
   enqueue(job: NewJob, correlationId: string, ttlMs: number): Promise<string | null>;
 
-  /** Starts running jobs of `queues` (first = highest priority) through `handler`. */
+  /**
+   * Starts running jobs of `options.queues` through `handler`, at most `concurrency` at a
+   * time, until `stop()` or until `maxJobs` / `stopWhenEmpty` end it (see `ConsumeOptions`).
+   * Stores can build this on `startConsumeLoop` (`consume-loop.ts`) from two primitives.
+   */
   consume(options: ConsumeOptions, handler: JobHandler): Promise<JobConsumer>;
 
   /** Failed jobs, newest first. */
@@ -48,24 +52,60 @@ export interface RequestQueueStore {
   /** When a restart was last signalled (unix ms), or null; a worker exits when this passes its start time. */
   lastRestart(): Promise<number | null>;
 
+  /**
+   * Checks that the server answers; rejects with `StoreUnavailableError` within a couple of
+   * seconds when it does not. The `request-queue` commands call it first, so they fail fast.
+   */
+  ping(): Promise<void>;
+
   /** Closes every connection the store opened (not ones the app handed in). */
   close(): Promise<void>;
 }
 
 export interface ConsumeOptions {
+  /**
+   * Queues to take jobs from, highest priority first: a job is taken from a queue only when
+   * no queue before it has a job ready (`request-queue work --queue high,default`).
+   */
   queues: readonly string[];
   /** Jobs run at once by this process. */
   concurrency: number;
+  /** Take at most this many jobs, then end once they are done (`--once` is 1, `--max-jobs N`) [no limit]. */
+  maxJobs?: number;
+  /**
+   * End the first time every queue is found empty while no job is in hand (`--stop-when-empty`).
+   * A job in hand may queue another (a replay queues its callback), so the consumer looks
+   * again after each one finishes before it ends. Delayed jobs (retries waiting on their
+   * backoff) are not ready, so they do not keep it running [false].
+   */
+  stopWhenEmpty?: boolean;
+  /**
+   * How long to wait before looking again when every queue is empty, in ms (`--sleep`). A
+   * store may look sooner when it learns that a job arrived [the store's own default].
+   */
+  idleMs?: number;
+  /** Called each time the consumer looks for a job (the `worker looping` event). Must be cheap. */
+  onLooping?: () => void;
+  /** Told about store errors the consumer got over (it waits `idleMs` and goes on). */
+  onError?: (error: Error) => void;
 }
+
+/** Why a consumer ended: `stop()` was called, `maxJobs` were taken, or every queue was empty. */
+export type ConsumerEnd = 'stopped' | 'max-jobs' | 'empty';
 
 export type JobHandler = (job: ReservedJob) => Promise<JobResult>;
 
 export interface JobConsumer {
   /**
    * Stops taking jobs and waits up to `graceMs` for those in hand; jobs still running
-   * after that are left to their lease and run again elsewhere.
+   * after that are left to their lease and run again elsewhere. Safe to call more than once.
    */
   stop(graceMs: number): Promise<void>;
+  /**
+   * Resolves once the consumer has ended and has no job in hand (or, after `stop()`, once
+   * the jobs in hand finished or were left to their lease). Never rejects.
+   */
+  readonly finished: Promise<ConsumerEnd>;
 }
 
 /** Injection token for the store (the interface itself does not exist at run time). */

@@ -1,0 +1,106 @@
+import { Command, CommanderError } from 'commander';
+import { RequestQueueConfigError } from '../request-queue.options.js';
+import { StoreUnavailableError } from '../store/request-queue.store.js';
+import { CliError, ExitCode } from './cli-errors.js';
+import { connectFromEnv, type CliConnection, type CliContext, type RequestQueueCliOptions } from './cli-context.js';
+import { registerFailed } from './commands/failed.command.js';
+import { registerFlush } from './commands/flush.command.js';
+import { registerForget } from './commands/forget.command.js';
+import { registerRestart } from './commands/restart.command.js';
+import { registerRetry } from './commands/retry.command.js';
+import { registerWork } from './commands/work.command.js';
+
+/** How long closing connections may take before the command gives up on them. */
+const CLOSE_TIMEOUT_MS = 5000;
+
+/**
+ * The `request-queue` command line, as a program to mount or extend: `work`, `failed`,
+ * `retry`, `forget`, `flush` and `restart` (Laravel's `queue:*` commands).
+ */
+export function buildRequestQueueProgram(ctx: CliContext): Command {
+  const program = new Command('request-queue')
+    .description('Run and operate the request queue (the queue:work, queue:failed, queue:retry, … of Laravel)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => ctx.out(text.replace(/\n$/, '')),
+      writeErr: (text) => ctx.err(text.replace(/\n$/, '')),
+    })
+    .showHelpAfterError('(add --help for usage)');
+  registerWork(program, ctx);
+  registerFailed(program, ctx);
+  registerRetry(program, ctx);
+  registerForget(program, ctx);
+  registerFlush(program, ctx);
+  registerRestart(program, ctx);
+  return program;
+}
+
+/**
+ * Runs one `request-queue` command line (`args` without `node` and the script) and resolves
+ * to its exit code (see `ExitCode`). It never calls `process.exit`: the bin does that.
+ */
+export async function runRequestQueueCli(args: readonly string[], options: RequestQueueCliOptions = {}): Promise<number> {
+  const stdout = options.stdout ?? ((text: string) => process.stdout.write(text));
+  const stderr = options.stderr ?? ((text: string) => process.stderr.write(text));
+  const open = options.connect ?? (() => connectFromEnv(options.env ?? process.env));
+  let connection: Promise<CliConnection> | undefined;
+  const ctx: CliContext = {
+    out: (line) => stdout(`${line}\n`),
+    err: (line) => stderr(`${line}\n`),
+    signals: options.signals ?? process,
+    connect: () =>
+      (connection ??= (async () => {
+        const c = await open();
+        try {
+          await c.runtime.store.ping();
+        } catch (err) {
+          await closeWithin(c);
+          throw err;
+        }
+        return c;
+      })()),
+  };
+  const program = buildRequestQueueProgram(ctx);
+  if (args.length === 0) {
+    ctx.err(program.helpInformation().replace(/\n$/, ''));
+    return ExitCode.Usage;
+  }
+  try {
+    await program.parseAsync([...args], { from: 'user' });
+    return ctx.exitCode ?? ExitCode.Ok;
+  } catch (err) {
+    return report(ctx, err);
+  } finally {
+    if (connection) await connection.then(closeWithin, () => {});
+  }
+}
+
+function report(ctx: CliContext, err: unknown): number {
+  if (err instanceof CommanderError) {
+    // commander printed its message already
+    return ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(err.code) ? ExitCode.Ok : ExitCode.Usage;
+  }
+  if (err instanceof CliError) {
+    ctx.err(err.message);
+    return err.exitCode;
+  }
+  if (err instanceof StoreUnavailableError) {
+    ctx.err(`Cannot reach the store: ${err.message}`);
+    return ExitCode.Unavailable;
+  }
+  if (err instanceof RequestQueueConfigError) {
+    ctx.err(`Configuration error: ${err.message}`);
+    return ExitCode.Config;
+  }
+  ctx.err(`Error: ${err instanceof Error ? err.message : String(err)}`);
+  return ExitCode.Failure;
+}
+
+async function closeWithin(connection: CliConnection): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    connection.close().catch(() => {}),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS))),
+  ]);
+  clearTimeout(timer);
+}

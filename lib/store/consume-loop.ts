@@ -1,0 +1,195 @@
+import type { JobResult, ReservedJob } from '../core/job.js';
+import type { ConsumeOptions, ConsumerEnd, JobConsumer, JobHandler } from './request-queue.store.js';
+
+/** A job leased to this process: the store keeps it owned until `settle` or `abandon`. */
+export interface JobLease {
+  readonly job: ReservedJob;
+  /** Applies the handler's result as the store contract says (complete, retry or fail, storing `next`). */
+  settle(result: JobResult): Promise<void>;
+  /** Gives the job up without a result: the lease is no longer renewed, so the job runs again once it lapses. */
+  abandon(): void;
+}
+
+/** The two primitives a store gives `startConsumeLoop`. */
+export interface JobSource {
+  /**
+   * Leases the next ready job of the first queue in `queues` that has one (priority order),
+   * or resolves to null when none has.
+   */
+  take(queues: readonly string[]): Promise<JobLease | null>;
+  /** Waits `ms`, or less when a job may have arrived or `signal` aborts. Never rejects. */
+  idle(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+/** How long to wait before a job whose handler threw (a bug, not an outcome) runs again. */
+const THROWN_HANDLER_RETRY_MS = 5_000;
+
+/**
+ * The consumer loop every store can share: priority across queues, `concurrency` jobs in
+ * hand, `maxJobs`, `stopWhenEmpty`, idle waits, and a stop that drains within a grace period
+ * and leaves what is still running to its lease. The store only says how to take one job
+ * and how to wait for more (`JobSource`).
+ */
+export function startConsumeLoop(
+  source: JobSource,
+  options: ConsumeOptions & { idleMs: number },
+  handler: JobHandler,
+): JobConsumer {
+  return new ConsumeLoop(source, options, handler);
+}
+
+class ConsumeLoop implements JobConsumer {
+  readonly finished: Promise<ConsumerEnd>;
+  private readonly inHand = new Map<Promise<void>, JobLease>();
+  private readonly stopping = new AbortController();
+  private readonly stopped: Promise<void>;
+  private readonly loop: Promise<ConsumerEnd>;
+  private taken = 0;
+  private gaveUp = false;
+  private stopCall?: Promise<void>;
+  private end!: (end: ConsumerEnd) => void;
+
+  constructor(
+    private readonly source: JobSource,
+    private readonly options: ConsumeOptions & { idleMs: number },
+    private readonly handler: JobHandler,
+  ) {
+    this.finished = new Promise((resolve) => (this.end = resolve));
+    this.stopped = new Promise((resolve) => this.stopping.signal.addEventListener('abort', () => resolve(), { once: true }));
+    this.loop = this.run().catch((err: unknown) => {
+      this.report(err);
+      return 'stopped' as const;
+    });
+    void this.loop.then(async (end) => {
+      if (end === 'stopped') return; // stop() decides when it is over
+      await this.drain();
+      this.end(end);
+    });
+  }
+
+  private async run(): Promise<ConsumerEnd> {
+    const { queues, concurrency, maxJobs, stopWhenEmpty, idleMs } = this.options;
+    const signal = this.stopping.signal;
+    while (!signal.aborted) {
+      if (maxJobs !== undefined && this.taken >= maxJobs) return 'max-jobs';
+      if (this.inHand.size >= concurrency) {
+        await this.oneFinished();
+        continue;
+      }
+      this.looping();
+      let lease: JobLease | null;
+      try {
+        lease = await this.source.take(queues);
+      } catch (err) {
+        this.report(err);
+        await pause(idleMs, signal);
+        continue;
+      }
+      if (lease) {
+        if (this.gaveUp) {
+          lease.abandon(); // stop() is over: nobody would run it, leave it to the lease
+          break;
+        }
+        this.taken++;
+        this.runJob(lease);
+        continue;
+      }
+      if (stopWhenEmpty) {
+        if (this.inHand.size === 0) return 'empty';
+        await this.oneFinished(); // it may queue a callback: look again afterwards
+        continue;
+      }
+      await this.source.idle(idleMs, signal);
+    }
+    return 'stopped';
+  }
+
+  private runJob(lease: JobLease): void {
+    const done = (async () => {
+      let result: JobResult;
+      try {
+        result = await this.handler(lease.job);
+      } catch (err) {
+        result = resultOfThrow(lease.job, err);
+      }
+      try {
+        await lease.settle(result);
+      } catch (err) {
+        // Not settled: the job stays leased and runs again when the lease lapses (at least once).
+        this.report(err);
+      }
+    })().finally(() => this.inHand.delete(done));
+    this.inHand.set(done, lease);
+  }
+
+  private async oneFinished(): Promise<void> {
+    await Promise.race([...this.inHand.keys(), this.stopped]);
+  }
+
+  private async drain(): Promise<void> {
+    while (this.inHand.size > 0) await Promise.all(this.inHand.keys());
+  }
+
+  stop(graceMs: number): Promise<void> {
+    this.stopCall ??= (async () => {
+      this.stopping.abort();
+      const drained = (async () => {
+        await this.loop;
+        await this.drain();
+      })();
+      if (!(await within(drained, graceMs))) {
+        for (const lease of this.inHand.values()) lease.abandon();
+      }
+      this.gaveUp = true;
+      this.end('stopped');
+    })();
+    return this.stopCall;
+  }
+
+  private looping(): void {
+    try {
+      this.options.onLooping?.();
+    } catch (err) {
+      this.report(err);
+    }
+  }
+
+  private report(err: unknown): void {
+    try {
+      this.options.onError?.(err instanceof Error ? err : new Error(String(err)));
+    } catch {
+      // a reporter that throws must not stop the loop
+    }
+  }
+}
+
+/** A handler is meant to return a result; if it throws (a bug), the job is retried, then failed. */
+function resultOfThrow(job: ReservedJob, err: unknown): JobResult {
+  const error = `worker error: ${err instanceof Error ? err.message : String(err)}`;
+  return job.attempt < job.payload.tries ? { type: 'retry', error, delayMs: THROWN_HANDLER_RETRY_MS } : { type: 'fail', error };
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** True when `work` settled within `ms`. */
+async function within(work: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([work.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,111 @@
+import type Bull from 'bull';
+import type { JobPayload, JobResult, NewJob, ReservedJob } from '../../core/job.js';
+import type { JobLease, JobSource } from '../consume-loop.js';
+import { isJobPayload } from '../job-payload.js';
+import { bullLoop } from './bull-loop.js';
+
+export type RetryError = Error & { delayMs?: number };
+
+interface Loop {
+  take(): Promise<Bull.Job<JobPayload> | null>;
+}
+
+/**
+ * Takes jobs for the consume loop from Bull queues, one queue after the other in priority
+ * order, and wakes an idle loop as soon as Bull announces a waiting job on any of them.
+ */
+export class RedisJobSource implements JobSource {
+  private readonly loops = new Map<string, Loop>();
+  private readonly wakers = new Set<() => void>();
+  private readonly wake = () => this.wakers.forEach((w) => w());
+
+  constructor(
+    private readonly queues: ReadonlyMap<string, Bull.Queue<JobPayload>>,
+    private readonly lockDuration: number,
+    private readonly add: (job: NewJob) => Promise<void>,
+  ) {}
+
+  /** Starts Bull's delayed-job timer and stalled-job check on every queue, and listens for arrivals. */
+  async open(): Promise<void> {
+    for (const [name, queue] of this.queues) {
+      const loop = bullLoop(queue);
+      await loop.init();
+      this.loops.set(name, loop);
+      queue.on('global:waiting', this.wake);
+    }
+  }
+
+  close(): void {
+    for (const queue of this.queues.values()) queue.off('global:waiting', this.wake);
+    this.wake();
+  }
+
+  async take(queues: readonly string[]): Promise<JobLease | null> {
+    for (const name of queues) {
+      const loop = this.loops.get(name)!;
+      for (;;) {
+        const job = await loop.take();
+        if (!job) break;
+        if (!isJobPayload(job.data)) {
+          job.discard();
+          await job.moveToFailed({ message: 'not a request-queue job (unknown payload shape)' }, false);
+          continue;
+        }
+        return new RedisLease(job, { id: String(job.id), queue: name, payload: job.data, attempt: job.attemptsMade + 1 }, this.lockDuration, this.add);
+      }
+    }
+    return null;
+  }
+
+  idle(ms: number, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakers.delete(done);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakers.add(done);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+}
+
+/** A Bull job in active state under this process's lock, renewed until it is settled or abandoned. */
+class RedisLease implements JobLease {
+  private renewal?: NodeJS.Timeout;
+
+  constructor(
+    private readonly bullJob: Bull.Job<JobPayload>,
+    readonly job: ReservedJob,
+    lockDuration: number,
+    private readonly add: (job: NewJob) => Promise<void>,
+  ) {
+    this.renewal = setInterval(() => {
+      // A failed renewal is not fatal: settle() fails if the lock was really lost, and the
+      // job then runs again elsewhere (at least once).
+      bullJob.extendLock(lockDuration).catch(() => {});
+    }, lockDuration / 2);
+  }
+
+  async settle(result: JobResult): Promise<void> {
+    this.abandon();
+    const job = this.bullJob;
+    if (result.type !== 'retry' && result.next) await this.add(result.next);
+    if (result.type === 'complete') {
+      await job.moveToCompleted(undefined, false, true);
+      return;
+    }
+    const err: RetryError = new Error(result.error);
+    if (result.type === 'retry') err.delayMs = result.delayMs;
+    else job.discard();
+    await job.moveToFailed(err, false);
+  }
+
+  abandon(): void {
+    clearInterval(this.renewal);
+    this.renewal = undefined;
+  }
+}
