@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { buildConnector } from 'undici';
 import { guardedConnector, CallbackAddressRefusedError, type AddressLookup, type SocketConnector } from '../../lib/core/callback-connector.js';
 import { CallbackSender } from '../../lib/core/callback-sender.js';
-import type { CallbackUrlPolicy } from '../../lib/core/callback-url.js';
+import { checkCallbackUrl, type CallbackUrlPolicy } from '../../lib/core/callback-url.js';
 import type { Outcome } from '../../lib/core/job.js';
 import { verifyCallback } from '../../lib/receiver/verify-callback.js';
 import { HttpSink } from './support/http-sink.js';
@@ -203,6 +203,9 @@ describe('callback SSRF guard (connection time)', () => {
 
   it('honours httpsOnly at submit policy, delivery re-check and connection time', async () => {
     const policy = { allowedHosts: [`127.0.0.1:${sink.port}`], httpsOnly: true };
+    // Submit time (the gate's check): 422 for http, even for an allowed host.
+    expect(checkCallbackUrl(`${sink.origin}/cb`, policy)).toEqual({ ok: false, reason: 'must use https' });
+    expect(checkCallbackUrl('https://hooks.example.com/cb', policy).ok).toBe(true);
     const result = await sender({ policy }).send(`${sink.origin}/cb`, TOKEN, 'msg_h', OUTCOME, 2_000);
     expect(result).toEqual({ type: 'refused', error: expect.stringContaining('https') });
     const connect = vi.fn<SocketConnector>();
