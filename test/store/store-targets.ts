@@ -26,6 +26,8 @@ export interface StoreSettings {
  * data, like several processes on one server), `drop` removes it and everything in it.
  */
 export interface StoreTarget {
+  /** The database's name, for the SQL servers. */
+  readonly database?: string;
   open(settings: StoreSettings): Promise<RequestQueueStore>;
   drop(): Promise<void>;
 }
@@ -71,6 +73,7 @@ export function mariadbTarget(): StoreTarget {
   const database = uniqueName('rq_test');
   let created = false;
   return {
+    database,
     async open(settings) {
       if (!created) {
         await mysqlAdmin((db) => db.query(`CREATE DATABASE ${database}`));
@@ -91,6 +94,7 @@ export function postgresTarget(): StoreTarget {
   const database = uniqueName('rq_test');
   let created = false;
   return {
+    database,
     async open(settings) {
       if (!created) {
         await pgAdmin((db) => db.query(`CREATE DATABASE ${database}`));

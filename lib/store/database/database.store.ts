@@ -63,10 +63,13 @@ export class DatabaseStore implements RequestQueueStore {
   }
 
   async claim(correlationId: string, ttlMs: number): Promise<boolean> {
-    return this.fast(() => {
-      const now = Date.now();
-      return claimCorrelationId(this.db, correlationId, now, now + ttlMs);
-    });
+    // In a transaction like enqueue: a dead pooled connection is then stepped over safely.
+    return this.fast(() =>
+      this.db.transaction((tx) => {
+        const now = Date.now();
+        return claimCorrelationId(tx, correlationId, now, now + ttlMs);
+      }),
+    );
   }
 
   async enqueue(job: NewJob, correlationId: string, ttlMs: number): Promise<string | null> {

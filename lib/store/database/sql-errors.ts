@@ -34,3 +34,23 @@ export function describeSqlError(err: unknown): string {
   const message = typeof inner.message === 'string' && inner.message ? inner.message : String((err as Error)?.message ?? err);
   return typeof inner.code === 'string' && !message.includes(inner.code) ? `${inner.code}: ${message}` : message;
 }
+
+/**
+ * The connection broke (killed, server restarted, network). Raised by the first statement
+ * on a pooled connection that died while idle, before anything ran on it.
+ */
+export function isConnectionLost(err: unknown): boolean {
+  const { code, errno } = driverError(err);
+  const message = String((driverError(err) as { message?: unknown }).message ?? '');
+  return (
+    code === 'PROTOCOL_CONNECTION_LOST' ||
+    code === 'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR' ||
+    code === 'ECONNRESET' ||
+    code === 'EPIPE' ||
+    errno === 1927 || // MariaDB ER_CONNECTION_KILLED
+    code === '57P01' || // PostgreSQL admin_shutdown (pg_terminate_backend, server stopping)
+    code === '08006' ||
+    code === '08003' ||
+    /Connection terminated|not queryable|connection error/i.test(message)
+  );
+}

@@ -1,9 +1,11 @@
 import type { DataSource, QueryRunner } from 'typeorm';
 import type { SqlClient, SqlExecutor, SqlResult } from './sql-client.js';
-import { isRetryableConflict } from './sql-errors.js';
+import { isConnectionLost, isRetryableConflict } from './sql-errors.js';
 
 /** How often a transaction that lost a deadlock is run again before the error is passed on. */
 const CONFLICT_RETRIES = 5;
+/** How many dead pooled connections a transaction steps over before the error is passed on. */
+const DEAD_CONNECTION_RETRIES = 3;
 
 /**
  * MySQL/MariaDB and PostgreSQL through a TypeORM DataSource's pool. Each statement or
@@ -25,11 +27,22 @@ export class TypeormSqlClient implements SqlClient {
     }
   }
 
+  /**
+   * Also steps over pooled connections that died while idle (killed, server restarted):
+   * such a connection fails on `START TRANSACTION`, before anything ran, so the
+   * transaction simply starts again on a fresh connection.
+   */
   async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1, dead = 0; ; attempt++) {
       const runner = this.dataSource.createQueryRunner();
       try {
         await runner.startTransaction();
+      } catch (err) {
+        await runner.release().catch(() => {});
+        if (++dead < DEAD_CONNECTION_RETRIES && isConnectionLost(err)) continue;
+        throw err;
+      }
+      try {
         const result = await work({ dialect: this.dialect, run: (sql, params = []) => this.query(runner, sql, params) });
         await runner.commitTransaction();
         return result;
