@@ -6,6 +6,7 @@ import { readCorrelationId } from './correlation-id.js';
 import { RequestQueueEvent, type EventSink } from './events.js';
 import type { JobPayload, SealedRequest } from './job.js';
 import { captureRequest, type IncomingRequest } from './request-capture.js';
+import { jobBinding } from './job-binding.js';
 import { checkQueuedRequest, type LimitReason, type RequestLimits } from './request-limits.js';
 import { REPLAY_MARKER_HEADER, verifyReplayMarker } from './replay-marker.js';
 import type { SealedBox } from './sealed-box.js';
@@ -117,8 +118,9 @@ export class RequestGate {
       tries: route.tries ?? this.settings.tries,
       backoff: route.backoff ?? this.settings.backoff,
       timeout: route.timeout ?? this.settings.timeout,
-      sealed: this.box.seal(secret),
+      sealed: '',
     };
+    payload.sealed = this.box.seal(secret, jobBinding(payload));
     const jobId = await this.store.enqueue({ queue, payload, delayMs: route.delay ?? 0 }, correlationId, this.settings.correlationTtl);
     if (jobId === null) return conflict(correlationId);
     this.emit(RequestQueueEvent.Queued, { jobId, queue, correlationId, method: payload.method, path: payload.path, kind: 'replay' });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { backoffDelay, scheduleDelay } from './backoff.js';
 import type { CallbackSender } from './callback-sender.js';
 import { RequestQueueEvent, type EventSink, type RequestQueueEventPayload } from './events.js';
+import { jobBinding } from './job-binding.js';
 import type { JobPayload, JobResult, NewJob, Outcome, ReservedJob, SealedCallback, SealedRequest } from './job.js';
 import { describeFailure, isRetryable, type ReplayResult } from './outcome.js';
 import type { ReplayClient } from './replay-client.js';
@@ -38,7 +39,7 @@ export class RequestProcessor {
     const p = job.payload;
     let secret: SealedRequest;
     try {
-      secret = this.box.open<SealedRequest>(p.sealed);
+      secret = this.box.open<SealedRequest>(p.sealed, jobBinding(p));
     } catch (err) {
       return this.failed(job, `cannot open stored request: ${(err as Error).message}`);
     }
@@ -64,7 +65,7 @@ export class RequestProcessor {
     const p = job.payload;
     let secret: SealedCallback;
     try {
-      secret = this.box.open<SealedCallback>(p.sealed);
+      secret = this.box.open<SealedCallback>(p.sealed, jobBinding(p));
     } catch (err) {
       return this.failed(job, `cannot open stored callback: ${(err as Error).message}`);
     }
@@ -110,8 +111,9 @@ export class RequestProcessor {
       backoff: p.backoff,
       timeout: this.options.callbackTimeout,
       webhookId: webhookIdFor(p.correlationId, job.id),
-      sealed: this.box.seal(sealed),
+      sealed: '',
     };
+    payload.sealed = this.box.seal(sealed, jobBinding(payload));
     return { queue: job.queue, payload, delayMs: 0 };
   }
 

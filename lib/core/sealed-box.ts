@@ -24,21 +24,25 @@ export class SealedBoxError extends Error {
 
 /**
  * Encrypts values at rest with AES-256-GCM: `v1.<key id>.<base64url(iv | ciphertext | tag)>`.
- * The key id lets a rotated secret (`previousSecrets`) still open older payloads.
+ * The key id lets a rotated secret (`previousSecrets`) still open older payloads. A
+ * `context` given to `seal` (additional authenticated data, not stored) must be given to
+ * `open` unchanged, or the payload does not open: it binds the secret part to the job's
+ * plain fields.
  */
 export class SealedBox {
   constructor(private readonly keys: SecretKeys) {}
 
-  seal(value: unknown): string {
+  seal(value: unknown, context?: string): string {
     const { id, key } = this.keys.encryption;
     const iv = nextIv();
     const cipher = createCipheriv('aes-256-gcm', key, iv);
+    if (context !== undefined) cipher.setAAD(Buffer.from(context, 'utf8'));
     const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
     const packed = Buffer.concat([iv, body, cipher.getAuthTag()]);
     return `${VERSION}.${id}.${packed.toString('base64url')}`;
   }
 
-  open<T>(sealed: string): T {
+  open<T>(sealed: string, context?: string): T {
     const [version, id, data] = sealed.split('.');
     if (version !== VERSION || !id || !data) throw new SealedBoxError('stored payload is not in a known format');
     const candidates = [this.keys.encryption, ...this.keys.previous].filter((k) => k.id === id);
@@ -54,6 +58,7 @@ export class SealedBox {
       try {
         const decipher = createDecipheriv('aes-256-gcm', key, iv);
         decipher.setAuthTag(tag);
+        if (context !== undefined) decipher.setAAD(Buffer.from(context, 'utf8'));
         const plain = Buffer.concat([decipher.update(body), decipher.final()]);
         return JSON.parse(plain.toString('utf8')) as T;
       } catch {

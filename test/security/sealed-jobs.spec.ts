@@ -94,14 +94,20 @@ describe.each(stores)('sealed jobs on the $kind.name store', ({ kind, skip }) =>
     it('fails a tampered or unreadable payload permanently with a clear error, and never replays it', async () => {
       const queue = `tamper-${randomUUID().slice(0, 8)}`;
       const r = await runtime(queue, { secret: 'tamper-secret' });
-      const cases: Record<string, { edit: (sealed: string) => string; error: string }> = {
+      const AUTH_FAILED = 'cannot open stored request: stored payload failed authentication (tampered or wrong key)';
+      const cases: Record<string, { edit?: (sealed: string) => string; plain?: Record<string, unknown>; error: string }> = {
         [`flip-${randomUUID()}`]: {
           edit: (s) => {
             const at = s.length - 30;
             return s.slice(0, at) + (s[at] === 'A' ? 'B' : 'A') + s.slice(at + 1);
           },
-          error: 'cannot open stored request: stored payload failed authentication (tampered or wrong key)',
+          error: AUTH_FAILED,
         },
+        // The plain fields are bound to the sealed part: re-aiming a job at another route or
+        // another callback URL (by someone who can write to the store) fails it too.
+        [`path-${randomUUID()}`]: { plain: { path: '/admin/users/1' }, error: AUTH_FAILED },
+        [`method-${randomUUID()}`]: { plain: { method: 'DELETE' }, error: AUTH_FAILED },
+        [`callback-${randomUUID()}`]: { plain: { callbackUrl: 'https://attacker.example/cb' }, error: AUTH_FAILED },
         [`key-${randomUUID()}`]: { edit: (s) => s.replace(/^v1\.[^.]+\./, 'v1.deadbeef.'), error: 'sealed with an unknown key (deadbeef)' },
         [`format-${randomUUID()}`]: { edit: () => 'not sealed at all', error: 'not in a known format' },
         [`trunc-${randomUUID()}`]: { edit: (s) => s.slice(0, 20), error: 'truncated' },
@@ -109,15 +115,18 @@ describe.each(stores)('sealed jobs on the $kind.name store', ({ kind, skip }) =>
       for (const id of Object.keys(cases)) await enqueue(r, id);
       const rewritten = await harness.rewriteJobs((p) => {
         const c = cases[String(p.correlationId)];
-        return c ? { ...p, sealed: c.edit(String(p.sealed)) } : p;
+        if (!c) return p;
+        return { ...p, ...c.plain, sealed: c.edit ? c.edit(String(p.sealed)) : p.sealed };
       });
-      expect(rewritten).toBe(4);
+      expect(rewritten).toBe(Object.keys(cases).length);
 
       await work(r);
-      const failed = await until(() => r.store.listFailed(), (l) => failedFor(l, queue).length === 4, 15_000, 'four failed jobs');
-      for (const [correlationId, { error }] of Object.entries(cases)) {
+      const n = Object.keys(cases).length;
+      const failed = await until(() => r.store.listFailed(), (l) => failedFor(l, queue).length === n, 15_000, `${n} failed jobs`);
+      for (const [correlationId, { error, plain }] of Object.entries(cases)) {
         const job = failedFor(failed, queue).find((f) => f.correlationId === correlationId);
-        expect(job, correlationId).toMatchObject({ kind: 'replay', method: 'PUT', path: '/items/1?x=1', error: expect.stringContaining(error) });
+        const { callbackUrl: _notShown, ...shown } = plain ?? {};
+        expect(job, correlationId).toMatchObject({ kind: 'replay', method: 'PUT', path: '/items/1?x=1', ...shown, error: expect.stringContaining(error) });
         expect(job!.attempts).toBeLessThanOrEqual(1); // failed at once, not retried
       }
       // Nothing was replayed and no callback went out.
