@@ -50,7 +50,14 @@ export async function runRequestQueueCli(args: readonly string[], options: Reque
     signals: options.signals ?? process,
     connect: () =>
       (connection ??= (async () => {
-        const c = await open();
+        let c: CliConnection;
+        try {
+          c = await open();
+        } catch (err) {
+          if (err instanceof RequestQueueConfigError || err instanceof StoreUnavailableError) throw err;
+          // Opening a store fails for want of its server far more often than for anything else.
+          throw new StoreUnavailableError((err as Error).message, { cause: err });
+        }
         try {
           await c.runtime.store.ping();
         } catch (err) {

@@ -1,0 +1,211 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { connectFromEnv, runRequestQueueCli, type FailedJob, type RequestQueueRuntime } from '../../lib/index.js';
+import { buildForTests, type TestBuild } from './support/build.js';
+import { enqueue, type EnqueueInput } from './support/enqueue.js';
+import { runToEnd } from './support/processes.js';
+import { apiRuntime, CALLBACK_TOKEN, processEnv, STORE_FACTORIES, type StoreFixture } from './support/stores.js';
+import { TargetApp } from './support/target-app.js';
+
+let build: TestBuild;
+beforeAll(async () => {
+  build = await buildForTests();
+});
+afterAll(async () => {
+  await build?.remove();
+});
+
+describe.each(STORE_FACTORIES)('request-queue failed/retry/forget/flush/restart on $name', (factory) => {
+  const skip = factory.unavailable();
+  let fixture: StoreFixture;
+  let api: TargetApp;
+  let receiver: TargetApp;
+  let runtime: RequestQueueRuntime;
+  let env: Record<string, string>;
+  /** Correlation ids: a failed replay on the default queue, one on `other`, and a failed callback. */
+  let ids: { replay: string; other: string; callback: string };
+
+  beforeAll(async () => {
+    if (skip) return;
+    fixture = await factory.create();
+    api = await new TargetApp().start();
+    receiver = await new TargetApp().start();
+    runtime = await apiRuntime(fixture, api.url, receiver.port);
+    env = processEnv(fixture, api.url, receiver.port);
+  });
+
+  afterAll(async () => {
+    await runtime?.close();
+    await api?.close();
+    await receiver?.close();
+    await fixture?.remove();
+  });
+
+  const queue = (path: string, extra: Partial<EnqueueInput> = {}) =>
+    enqueue(runtime, { path, callbackUrl: `${receiver.url}/callback`, callbackToken: CALLBACK_TOKEN, ...extra });
+
+  /** Runs every ready job in this process until the queues are empty. */
+  async function drain(queues = [runtime.options.queue, 'other']): Promise<void> {
+    const worker = runtime.createWorker({ queues, stopWhenEmpty: true, restartCheckInterval: 0 });
+    await worker.start();
+    expect(await worker.stopped).toBe('empty');
+  }
+
+  /** Runs one command line in this process, as the bin would, against the fixture's store. */
+  async function cli(...args: string[]) {
+    let stdout = '';
+    let stderr = '';
+    const code = await runRequestQueueCli(args, {
+      connect: () => connectFromEnv(env),
+      stdout: (t) => (stdout += t),
+      stderr: (t) => (stderr += t),
+    });
+    return { code, stdout, stderr };
+  }
+
+  const failedJobs = () => runtime.store.listFailed();
+  const byCorrelation = (jobs: FailedJob[], id: string) => jobs.find((j) => j.correlationId === id)!;
+
+  beforeEach(async () => {
+    if (skip) return;
+    await runtime.store.flushFailed(0);
+    ids = {
+      replay: await queue('/status/500/a', { route: { tries: 1 } }),
+      other: await queue('/status/500/b', { route: { tries: 1, queue: 'other' } }),
+      callback: await queue('/fine/c', { callbackUrl: `${receiver.url}/status/410/c` }),
+    };
+    await drain();
+    expect(await failedJobs()).toHaveLength(3);
+  });
+
+  it.skipIf(skip)('failed prints a table of every failed job', async () => {
+    const jobs = await failedJobs();
+    const run = await cli('failed');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/\| ID +\| Queue +\| Stage +\| Request +\| Correlation ID +\| Failed at +\| Error +\|/);
+    for (const job of jobs) {
+      const row = run.stdout.split('\n').find((l) => l.includes(` ${job.correlationId} `))!;
+      expect(row).toContain(`| ${job.id} `);
+      expect(row).toContain(`| ${job.queue} `);
+      expect(row).toContain(`| ${job.kind} `);
+      expect(row).toContain(`| ${job.method} ${job.path} `);
+    }
+    expect(run.stdout).toMatch(/replay answered 500/);
+    expect(run.stdout).toMatch(/410/);
+  });
+
+  it.skipIf(skip)('failed --json gives scripts every field, and never a secret', async () => {
+    const run = await cli('failed', '--json');
+    expect(run.code, run.stderr).toBe(0);
+    const rows = JSON.parse(run.stdout) as Record<string, unknown>[];
+    expect(rows).toHaveLength(3);
+    for (const row of rows) {
+      expect(Object.keys(row).sort()).toEqual(['attempts', 'correlationId', 'error', 'failedAt', 'id', 'method', 'path', 'queue', 'stage'].sort());
+      expect(new Date(row.failedAt as string).toISOString()).toBe(row.failedAt);
+    }
+    expect(rows.find((r) => r.correlationId === ids.other)).toMatchObject({ queue: 'other', stage: 'replay', method: 'PATCH', path: '/status/500/b' });
+    expect(rows.find((r) => r.correlationId === ids.callback)).toMatchObject({ stage: 'callback', method: 'PATCH', path: '/fine/c' });
+    expect(run.stdout).not.toContain('do-not-leak-me');
+    expect(run.stdout).not.toContain(CALLBACK_TOKEN);
+    expect(run.stdout).not.toContain('sealed');
+  });
+
+  it.skipIf(skip)('retry <id> of a failed callback delivers the callback again, and does not replay the request', async () => {
+    const job = byCorrelation(await failedJobs(), ids.callback);
+    const sent = receiver.for(ids.callback).length;
+    const run = await cli('retry', job.id);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`Retrying failed job ${job.id} (callback of PATCH /fine/c, ${ids.callback}).`);
+    await drain();
+    expect(receiver.for(ids.callback)).toHaveLength(sent + 1);
+    expect(api.for(ids.callback)).toHaveLength(1);
+  });
+
+  it.skipIf(skip)('retry <ids...> retries the ones it knows, names the unknown one, and exits 1', async () => {
+    const job = byCorrelation(await failedJobs(), ids.replay);
+    const run = await cli('retry', job.id, 'no-such-job:999999');
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`Retrying failed job ${job.id}`);
+    expect(run.stderr).toContain('No failed job with id no-such-job:999999.');
+    await drain();
+    expect(api.for(ids.replay)).toHaveLength(2); // replayed again
+  });
+
+  it.skipIf(skip)('retry --queue Q retries the failed jobs of that queue only', async () => {
+    const run = await cli('retry', '--queue', 'other');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout.trim().split('\n')).toHaveLength(1);
+    expect((await failedJobs()).map((j) => j.correlationId).sort()).toEqual([ids.replay, ids.callback].sort());
+    await drain();
+    expect(api.for(ids.other)).toHaveLength(2);
+    expect(api.for(ids.replay)).toHaveLength(1);
+    expect((await cli('retry', '--queue', 'nothing-here')).stdout).toContain('No failed jobs on queue nothing-here to retry.');
+  });
+
+  it.skipIf(skip)('retry all puts every failed job back', async () => {
+    const run = await cli('retry', 'all');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout.trim().split('\n')).toHaveLength(3);
+    expect(await failedJobs()).toHaveLength(0);
+    await drain(); // they fail again: the app still answers 500 and the receiver 410
+    expect(await failedJobs()).toHaveLength(3);
+  });
+
+  it.skipIf(skip)('retry without ids, or with ids and all / --queue, is a usage error (exit 2)', async () => {
+    for (const args of [['retry'], ['retry', 'all', 'x'], ['retry', 'x', '--queue', 'other']]) {
+      const run = await cli(...args);
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr).not.toBe('');
+    }
+    expect(await failedJobs()).toHaveLength(3);
+  });
+
+  it.skipIf(skip)('forget <id> deletes one failed job; an unknown id exits 1', async () => {
+    const job = byCorrelation(await failedJobs(), ids.other);
+    const run = await cli('forget', job.id);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`Deleted failed job ${job.id}.`);
+    expect((await failedJobs()).map((j) => j.correlationId)).not.toContain(ids.other);
+    const again = await cli('forget', job.id);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`No failed job with id ${job.id}.`);
+    expect((await cli('forget')).code).toBe(2);
+  });
+
+  it.skipIf(skip)('flush --hours H keeps recent failures; flush deletes them all', async () => {
+    const old = await cli('flush', '--hours', '1');
+    expect(old.code, old.stderr).toBe(0);
+    expect(old.stdout).toContain('Deleted 0 failed jobs that failed more than 1 hour(s) ago.');
+    expect(await failedJobs()).toHaveLength(3);
+    expect((await cli('flush', '--hours', '-1')).code).toBe(2);
+    const all = await cli('flush');
+    expect(all.code, all.stderr).toBe(0);
+    expect(all.stdout).toContain('Deleted 3 failed jobs.');
+    expect((await cli('failed')).stdout).toContain('No failed jobs.');
+  });
+
+  it.skipIf(skip)('restart leaves a signal in the store', async () => {
+    const before = await runtime.store.lastRestart();
+    const run = await cli('restart');
+    expect(run.code, run.stderr).toBe(0);
+    const after = await runtime.store.lastRestart();
+    expect(after).not.toBeNull();
+    expect(after).not.toBe(before);
+  });
+
+  it.skipIf(skip)('the real bin: failed --json, an unknown id, and an unreachable store (fast, exit 3)', async () => {
+    const json = await runToEnd(build.cli, ['failed', '--json'], env);
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toHaveLength(3);
+    const unknown = await runToEnd(build.cli, ['forget', 'no-such-job:1'], env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('No failed job with id no-such-job:1.');
+
+    const away =
+      fixture.driver === 'redis' ? { REDIS_URL: 'redis://127.0.0.1:1' } : { DATABASE_URL: 'mysql://root@127.0.0.1:1/request_queue' };
+    const started = Date.now();
+    const down = await runToEnd(build.cli, ['failed'], { ...env, ...away });
+    expect(down.code, down.stderr).toBe(3);
+    expect(down.stderr).toMatch(/^Cannot reach the store: /);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+});
