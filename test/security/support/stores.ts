@@ -36,6 +36,7 @@ export interface StoreKind {
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const MYSQL_URL = process.env.SECURITY_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
+const POSTGRES_URL = process.env.SECURITY_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
 
 const unique = (label: string) => `rqsec_${label}_${randomBytes(4).toString('hex')}`;
 
@@ -199,6 +200,72 @@ export const mariadbStore: StoreKind = {
   },
 };
 
+export const postgresStore: StoreKind = {
+  name: 'postgres',
+  async unavailable() {
+    const driver = await databaseDriverUnavailable();
+    if (driver) return driver;
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({ connectionString: `${POSTGRES_URL}/postgres`, connectionTimeoutMillis: 2_000 });
+    try {
+      await client.connect();
+      return null;
+    } catch (err) {
+      return `PostgreSQL at ${POSTGRES_URL} is not reachable: ${(err as Error).message}`;
+    } finally {
+      await client.end().catch(() => {});
+    }
+  },
+  async create() {
+    const { default: pg } = await import('pg');
+    const db = unique('pg');
+    const admin = new pg.Client({ connectionString: `${POSTGRES_URL}/postgres` });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${db}`);
+    const conn = new pg.Client({ connectionString: `${POSTGRES_URL}/${db}` });
+    await conn.connect();
+    const tables = async () =>
+      (await conn.query<{ t: string }>("SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public'")).rows
+        .map((r) => r.t)
+        .filter((t) => !isBookkeeping(t));
+    const rows = async (table: string) => (await conn.query(`SELECT * FROM "${table.replace(/"/g, '""')}"`)).rows as Record<string, unknown>[];
+    return {
+      name: 'postgres',
+      options: { driver: 'database', database: { url: `${POSTGRES_URL}/${db}`, migrationsRun: true } },
+      async count() {
+        let entries = 0;
+        let jobs = 0;
+        for (const t of await tables()) {
+          const n = (await rows(t)).length;
+          entries += n;
+          if (JOB_TABLES.has(t)) jobs += n;
+        }
+        return { entries, jobs };
+      },
+      async dump() {
+        const parts: string[] = [];
+        for (const t of await tables()) for (const row of await rows(t)) parts.push(`${t} ${JSON.stringify(row)}`);
+        return parts.join('\n');
+      },
+      async rewriteJobs(fn) {
+        let n = 0;
+        for (const table of ['jobs', 'failed_jobs']) {
+          for (const row of await rows(table)) {
+            await conn.query(`UPDATE ${table} SET payload = $1 WHERE id = $2`, [rewritePayload(row.payload, fn), row.id]);
+            n++;
+          }
+        }
+        return n;
+      },
+      async cleanup() {
+        await conn.end();
+        await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+        await admin.end();
+      },
+    };
+  },
+};
+
 export const sqliteStore: StoreKind = {
   name: 'sqlite',
   unavailable: databaseDriverUnavailable,
@@ -255,7 +322,7 @@ export const sqliteStore: StoreKind = {
   },
 };
 
-export const STORE_KINDS: readonly StoreKind[] = [redisStore, mariadbStore, sqliteStore];
+export const STORE_KINDS: readonly StoreKind[] = [redisStore, mariadbStore, postgresStore, sqliteStore];
 
 /** Each store kind with the reason it is skipped, if it is (checked once, at collection). */
 export async function storeMatrix(): Promise<{ kind: StoreKind; skip: string | null }[]> {
