@@ -5,7 +5,10 @@ import { RequestQueueModule, requestQueueOptionsFromEnv } from '../lib/index.js'
 @Module({
   imports: [
     RequestQueueModule.forRootAsync({
-      useFactory: () => ({ ...requestQueueOptionsFromEnv(), worker: { enabled: true } }),
+      useFactory: () => {
+        const options = requestQueueOptionsFromEnv();
+        return { ...options, database: { ...options.database, migrationsRun: true }, worker: { enabled: true } };
+      },
     }),
   ],
 })

@@ -3,7 +3,7 @@ import { RequestQueueConfigError } from '../request-queue.options.js';
 
 /**
  * The environment variables the sample app and the `request-queue` command read (SPEC §7),
- * as module options. `PORT` [3000], `REQUEST_QUEUE_DRIVER` [`redis`], `REDIS_URL`,
+ * as module options. `PORT` [3000], `REQUEST_QUEUE_DRIVER` [`database`], `REDIS_URL`,
  * `DATABASE_URL` [`sqlite:./var/request-queue.sqlite`; also `mysql://…`, `mariadb://…`, `postgres://…`],
  * `REQUEST_QUEUE_BASE_URL` [`http://127.0.0.1:$PORT`], `REQUEST_QUEUE_SECRET`,
  * `REQUEST_QUEUE_QUEUE` [`api:request`], `REQUEST_QUEUE_CALLBACK_ALLOWED_HOSTS` (comma-separated),
@@ -11,7 +11,7 @@ import { RequestQueueConfigError } from '../request-queue.options.js';
  */
 export function requestQueueOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): RequestQueueModuleOptions {
   const port = env.PORT ?? '3000';
-  const driver = env.REQUEST_QUEUE_DRIVER ?? 'redis';
+  const driver = env.REQUEST_QUEUE_DRIVER || 'database';
   if (driver !== 'redis' && driver !== 'database') {
     throw new RequestQueueConfigError(`REQUEST_QUEUE_DRIVER must be 'redis' or 'database' (got '${driver}')`);
   }

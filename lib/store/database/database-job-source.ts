@@ -28,6 +28,8 @@ export interface DatabaseJobSourceSettings {
   concurrency: number;
   /** Most jobs the consumer takes in all (`--max-jobs`), if limited. */
   maxJobs?: number;
+  /** Told when a result stored a job on `queue` (a replay's callback), so idle loops look at once. */
+  onStored: (queue: string) => void;
 }
 
 interface Buffered {
@@ -163,8 +165,9 @@ export class DatabaseJobSource implements JobSource {
     };
   }
 
-  private settle(job: HeldJob, reservedAt: number, result: JobResult): Promise<void> {
-    return this.persist(reservedAt, () => applyJobResult(this.db, this.deletes, job, result));
+  private async settle(job: HeldJob, reservedAt: number, result: JobResult): Promise<void> {
+    await this.persist(reservedAt, () => applyJobResult(this.db, this.deletes, job, result));
+    if (result.type !== 'retry' && result.next && result.next.delayMs <= 0) this.settings.onStored(result.next.queue);
   }
 
   /**

@@ -113,6 +113,7 @@ export class DatabaseStore implements RequestQueueStore {
       batchSize: this.options.batchSize ?? options.concurrency,
       concurrency: options.concurrency,
       maxJobs: options.maxJobs,
+      onStored: (queue) => this.stored.emit('job', queue),
     });
     const notify = (queue: string) => {
       if (options.queues.includes(queue)) source.notify();
