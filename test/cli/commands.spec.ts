@@ -200,7 +200,7 @@ describe.each(STORE_FACTORIES)('request-queue failed/retry/forget/flush/restart 
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('No failed job with id no-such-job:1.');
 
-    const away =
+    const away: Record<string, string> =
       fixture.driver === 'redis' ? { REDIS_URL: 'redis://127.0.0.1:1' } : { DATABASE_URL: 'mysql://root@127.0.0.1:1/request_queue' };
     const started = Date.now();
     const down = await runToEnd(build.cli, ['failed'], { ...env, ...away });

@@ -94,16 +94,27 @@ export const STORE_FACTORIES: StoreFactory[] = [redisStore, mariadbStore];
 export const SECRET = 'cli-test-secret-0123456789';
 export const CALLBACK_TOKEN = 'cli-test-callback-token-0123';
 
+/** The fixture's options with a lease of `ms` (Redis: `lockDuration`; database: `retryAfter`). */
+export function withLease(fixture: StoreFixture, ms: number): RequestQueueModuleOptions {
+  const o = fixture.options;
+  return o.driver === 'redis' ? { ...o, redis: { ...o.redis, lockDuration: ms } } : { ...o, database: { ...o.database, retryAfter: ms } };
+}
+
 /**
  * A runtime as an API process has it (to queue requests) over the fixture's store, with
  * the given worker base URL and callback receiver port allowed.
  */
-export async function apiRuntime(fixture: StoreFixture, baseUrl: string, receiverPort: number): Promise<RequestQueueRuntime> {
+export async function apiRuntime(
+  fixture: StoreFixture,
+  baseUrl: string,
+  receiverPort: number,
+  extra: RequestQueueModuleOptions = fixture.options,
+): Promise<RequestQueueRuntime> {
   const options = resolveOptions({
-    ...fixture.options,
+    ...extra,
     baseUrl,
     secret: SECRET,
-    callback: { allowedHosts: [`127.0.0.1:${receiverPort}`], retryDelays: [100, 100] },
+    callback: { allowedHosts: [`127.0.0.1:${receiverPort}`], retryDelays: [100, 100], ...extra.callback },
   });
   const store: RequestQueueStore = await createStore(options);
   return new RequestQueueRuntime(options, store);

@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import type { JobResult, ReservedJob } from '../core/job.js';
+import { pause, startConsumeLoop, type JobLease, type JobSource } from './consume-loop.js';
+
+/**
+ * The loop's own rules, on an in-memory source (what each store does with a lease is
+ * tested against the real Redis and MariaDB in test/cli and test/store).
+ */
+class MemorySource implements JobSource {
+  readonly waiting: { queue: string; id: string }[] = [];
+  readonly settled: { id: string; result: JobResult }[] = [];
+  readonly abandoned: string[] = [];
+  takeError?: Error;
+  settleError?: Error;
+  /** A settled job with this id queues `then` (as a replay queues its callback). */
+  chain = new Map<string, string>();
+  takesAfterStop = 0;
+  private n = 0;
+
+  add(queue: string, id = `job-${++this.n}`): string {
+    this.waiting.push({ queue, id });
+    return id;
+  }
+
+  async take(queues: readonly string[]): Promise<JobLease | null> {
+    await Promise.resolve();
+    if (this.takeError) {
+      const err = this.takeError;
+      this.takeError = undefined;
+      throw err;
+    }
+    for (const queue of queues) {
+      const at = this.waiting.findIndex((w) => w.queue === queue);
+      if (at < 0) continue;
+      const [{ id }] = this.waiting.splice(at, 1) as [{ queue: string; id: string }];
+      const job: ReservedJob = {
+        id,
+        queue,
+        attempt: 1,
+        payload: { v: 1, kind: 'replay', correlationId: id, method: 'PUT', path: `/${id}`, callbackUrl: 'https://x.test/', queuedAt: 0, tries: 2, backoff: { type: 'fixed', delay: 1 }, timeout: 1000, sealed: '' },
+      };
+      return {
+        job,
+        settle: async (result) => {
+          if (this.settleError) throw this.settleError;
+          this.settled.push({ id, result });
+          const next = this.chain.get(id);
+          if (next) this.add(queue, next);
+        },
+        abandon: () => void this.abandoned.push(id),
+      };
+    }
+    return null;
+  }
+
+  idle(ms: number, signal: AbortSignal): Promise<void> {
+    return pause(ms, signal);
+  }
+}
+
+const ok = async (): Promise<JobResult> => ({ type: 'complete' });
+const slow = (ms: number) => async (): Promise<JobResult> => {
+  await new Promise((r) => setTimeout(r, ms));
+  return { type: 'complete' };
+};
+
+describe('consume loop', () => {
+  it('takes from the first queue that has a job (priority order)', async () => {
+    const source = new MemorySource();
+    source.add('low', 'l1');
+    source.add('high', 'h1');
+    source.add('low', 'l2');
+    source.add('high', 'h2');
+    const loop = startConsumeLoop(source, { queues: ['high', 'low'], concurrency: 1, idleMs: 10, stopWhenEmpty: true }, ok);
+    expect(await loop.finished).toBe('empty');
+    expect(source.settled.map((s) => s.id)).toEqual(['h1', 'h2', 'l1', 'l2']);
+  });
+
+  it('maxJobs: takes exactly that many, even with more concurrency, then ends once they are done', async () => {
+    const source = new MemorySource();
+    for (let i = 0; i < 5; i++) source.add('q');
+    const loop = startConsumeLoop(source, { queues: ['q'], concurrency: 4, idleMs: 10, maxJobs: 2 }, slow(30));
+    expect(await loop.finished).toBe('max-jobs');
+    expect(source.settled).toHaveLength(2);
+    expect(source.waiting).toHaveLength(3);
+  });
+
+  it('stopWhenEmpty: waits for the jobs in hand, runs what they queue, then ends', async () => {
+    const source = new MemorySource();
+    source.add('q', 'replay');
+    source.chain.set('replay', 'callback');
+    const loop = startConsumeLoop(source, { queues: ['q'], concurrency: 3, idleMs: 10, stopWhenEmpty: true }, slow(30));
+    expect(await loop.finished).toBe('empty');
+    expect(source.settled.map((s) => s.id)).toEqual(['replay', 'callback']);
+  });
+
+  it('a handler that throws gets its job retried, then failed, never dropped', async () => {
+    const source = new MemorySource();
+    source.add('q', 'boom');
+    const loop = startConsumeLoop(source, { queues: ['q'], concurrency: 1, idleMs: 10, stopWhenEmpty: true }, async () => {
+      throw new Error('bug');
+    });
+    await loop.finished;
+    expect(source.settled).toEqual([{ id: 'boom', result: { type: 'retry', error: 'worker error: bug', delayMs: 5000 } }]);
+  });
+
+  it('reports take and settle errors and goes on', async () => {
+    const source = new MemorySource();
+    const errors: string[] = [];
+    source.takeError = new Error('server away');
+    source.add('q', 'a');
+    const loop = startConsumeLoop(source, { queues: ['q'], concurrency: 1, idleMs: 10, stopWhenEmpty: true, onError: (e) => errors.push(e.message) }, ok);
+    expect(await loop.finished).toBe('empty');
+    expect(errors).toEqual(['server away']);
+    expect(source.settled.map((s) => s.id)).toEqual(['a']);
+
+    source.settleError = new Error('lock lost');
+    source.add('q', 'b');
+    const again = startConsumeLoop(source, { queues: ['q'], concurrency: 1, idleMs: 10, stopWhenEmpty: true, onError: (e) => errors.push(e.message) }, ok);
+    expect(await again.finished).toBe('empty');
+    expect(errors).toEqual(['server away', 'lock lost']);
+  });
+
+  it('stop(grace): waits for the jobs in hand, then leaves the ones still running to their lease', async () => {
+    const source = new MemorySource();
+    source.add('q', 'quick');
+    source.add('q', 'long');
+    const loop = startConsumeLoop(source, { queues: ['q'], concurrency: 2, idleMs: 10 }, async (job) => {
+      await new Promise((r) => setTimeout(r, job.id === 'quick' ? 20 : 2000));
+      return { type: 'complete' };
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    const started = Date.now();
+    await loop.stop(200);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(await loop.finished).toBe('stopped');
+    expect(source.settled.map((s) => s.id)).toEqual(['quick']);
+    expect(source.abandoned).toEqual(['long']);
+  });
+
+  it('stop() on an idle loop ends at once; looping is reported on each look', async () => {
+    const source = new MemorySource();
+    let looks = 0;
+    const loop = startConsumeLoop(source, { queues: ['q'], concurrency: 1, idleMs: 10_000, onLooping: () => looks++ }, ok);
+    await new Promise((r) => setTimeout(r, 20));
+    const started = Date.now();
+    await loop.stop(5000);
+    expect(Date.now() - started).toBeLessThan(200);
+    expect(looks).toBe(1);
+    expect(await loop.finished).toBe('stopped');
+  });
+});
