@@ -26,6 +26,8 @@ export {
   type JobHandler,
 } from './store/request-queue.store.js';
 export { createStore } from './store/create-store.js';
+// Types only: importing the package never loads TypeORM. Migrations: 'nestjs-request-queue/migrations'.
+export type { DatabaseStoreOptions } from './store/database/database-store.options.js';
 export { Worker, type WorkerOptions } from './worker/worker.js';
 export { requestQueueOptionsFromEnv } from './config/options-from-env.js';
 export {
