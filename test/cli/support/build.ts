@@ -1,45 +1,82 @@
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const BUILDS = join(ROOT, 'var', 'test-build');
+const KEEP_MS = 24 * 3600_000;
 
 export interface TestBuild {
   /** The compiled `request-queue` bin. */
   cli: string;
   /** The compiled sample worker (what `nest start worker` runs). */
   sampleWorker: string;
+  /** Nothing to do for a build shared by content (kept for other test files); kept for symmetry. */
   remove(): Promise<void>;
 }
 
 /**
- * Compiles the bin and the sample worker (and what they import) with tsc into a folder of
- * this test's own under `var/`, so tests never depend on a stale or half-rebuilt `dist/`.
+ * Compiles the bin and the sample worker (and what they import) with tsc into `var/`, so
+ * tests never depend on a stale or half-rebuilt `dist/`. The folder is named after a hash
+ * of the sources: test files of one run share one build, and a change makes a new one.
  * It sits inside the repository so that Node finds `node_modules` from it.
  */
 export async function buildForTests(): Promise<TestBuild> {
-  const dir = join(ROOT, 'var', 'test-build', randomUUID().slice(0, 8));
-  await mkdir(dir, { recursive: true });
-  const tsconfig = join(dir, 'tsconfig.json');
+  const hash = await sourcesHash();
+  const dir = join(BUILDS, hash);
+  const result: TestBuild = {
+    cli: join(dir, 'out/lib/cli/main.js'),
+    sampleWorker: join(dir, 'out/sample-app/worker.js'),
+    remove: async () => {},
+  };
+  if (existsSync(join(dir, 'done'))) return result;
+
+  await mkdir(BUILDS, { recursive: true });
+  await removeOldBuilds();
+  const work = join(BUILDS, `tmp-${randomUUID().slice(0, 8)}`);
+  await mkdir(work);
+  const tsconfig = join(work, 'tsconfig.json');
   await writeFile(
     tsconfig,
     JSON.stringify({
       extends: join(ROOT, 'tsconfig.json'),
-      compilerOptions: { outDir: join(dir, 'out'), rootDir: ROOT, declaration: false, sourceMap: false, noEmitOnError: false, incremental: false },
+      compilerOptions: { outDir: join(work, 'out'), rootDir: ROOT, declaration: false, sourceMap: false, noEmitOnError: false, incremental: false },
       files: [join(ROOT, 'lib/cli/main.ts'), join(ROOT, 'sample-app/worker.ts')],
       include: [],
     }),
   );
-  const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
-  // Type errors elsewhere in a tree others are editing must not stop the emit: tsc still
-  // writes the files, and the tests below fail on their own if the CLI is broken.
-  await promisify(execFile)(process.execPath, [tsc, '-p', tsconfig]).catch(() => {});
-  return {
-    cli: join(dir, 'out/lib/cli/main.js'),
-    sampleWorker: join(dir, 'out/sample-app/worker.js'),
-    remove: () => rm(dir, { recursive: true, force: true }),
-  };
+  // A type error elsewhere in a tree others are editing must not stop the emit: tsc still
+  // writes the files, and the tests fail on their own if the CLI is broken.
+  await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', tsconfig]).catch(() => {});
+  await writeFile(join(work, 'done'), '');
+  try {
+    await rename(work, dir);
+  } catch {
+    await rm(work, { recursive: true, force: true }); // another test file built the same sources first
+  }
+  return result;
+}
+
+async function sourcesHash(): Promise<string> {
+  const hash = createHash('sha256');
+  for (const top of ['lib', 'sample-app']) {
+    for (const file of (await readdir(join(ROOT, top), { recursive: true })).sort()) {
+      if (!file.endsWith('.ts') || file.endsWith('.spec.ts')) continue;
+      hash.update(file).update(await readFile(join(ROOT, top, file)));
+    }
+  }
+  hash.update(await readFile(join(ROOT, 'tsconfig.json')));
+  return hash.digest('hex').slice(0, 16);
+}
+
+async function removeOldBuilds(): Promise<void> {
+  for (const name of await readdir(BUILDS)) {
+    const path = join(BUILDS, name);
+    const info = await stat(path).catch(() => null);
+    if (info && Date.now() - info.mtimeMs > KEEP_MS) await rm(path, { recursive: true, force: true });
+  }
 }
