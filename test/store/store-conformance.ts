@@ -235,6 +235,23 @@ export function describeStoreConformance(name: string, makeTarget: () => StoreTa
       expect(at[0]! - takenAt).toBeGreaterThanOrEqual(LEASE_MS * 0.5);
     });
 
+    it('keeps a job that runs longer than the lease with its worker (the lease is renewed)', async () => {
+      const queue = uniqueName('q');
+      const id = randomUUID();
+      await store.enqueue(newJob(queue, id), id, TTL);
+      const long = await consume({ queues: [queue] }, async () => {
+        await sleep(LEASE_MS * 2.5);
+        return { type: 'complete' };
+      });
+      await waitFor(() => long.seen.length === 1, 5000, 'the long job to start');
+      const other = await another();
+      const watcher = await record(other, { queues: [queue] });
+      consumers.push(watcher.consumer);
+      await sleep(LEASE_MS * 3);
+      expect(long.seen).toHaveLength(1);
+      expect(watcher.seen).toHaveLength(0);
+    });
+
     it('takes queues in priority order', async () => {
       const high = uniqueName('high');
       const low = uniqueName('low');

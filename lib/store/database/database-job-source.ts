@@ -6,7 +6,7 @@ import type { DeleteBatcher } from './delete-batcher.js';
 import { applyJobResult, failUnreadableJob, type HeldJob } from './job-outcome.js';
 import type { SqlClient } from './sql-client.js';
 import { pruneExpiredClaims } from './sql/correlation-claims.sql.js';
-import { unreserveJob } from './sql/jobs.sql.js';
+import { renewReservation, unreserveJob } from './sql/jobs.sql.js';
 import { reserveJobs, type ReservedRow } from './sql/reserve-jobs.sql.js';
 
 /** Reservations beyond the job's `tries` that a job may lose to an expired lease before it is failed. */
@@ -153,14 +153,24 @@ export class DatabaseJobSource implements JobSource {
       });
       return null;
     }
+    // While the handler runs, the lease is renewed every half lease, so an attempt longer
+    // than retryAfter (a route with a long timeout) is not handed to a second worker. A
+    // worker that dies or gives the job up (abandon) stops renewing: the job comes back.
+    const renewal = setInterval(() => {
+      renewReservation(this.db, held, Date.now()).catch(() => {}); // a missed renewal only shortens the lease
+    }, this.settings.retryAfter / 2);
     let open = true;
     const finish = () => {
+      clearInterval(renewal);
       if (open) this.outstanding--;
       open = false;
     };
     return {
       job: { id: row.id, queue, payload, attempt: row.attempts },
-      settle: (result) => this.settle(held, reservedAt, result).finally(finish),
+      settle: (result) => {
+        clearInterval(renewal);
+        return this.settle(held, reservedAt, result).finally(finish);
+      },
       abandon: finish,
     };
   }

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { DataSource } from 'typeorm';
 import type { FailedJob, NewJob } from '../../core/job.js';
+import { RequestQueueConfigError } from '../../request-queue.options.js';
 import { isJobPayload } from '../job-payload.js';
 import { startConsumeLoop } from '../consume-loop.js';
 import {
@@ -35,7 +36,7 @@ export class DatabaseStore implements RequestQueueStore {
   private dataSource?: DataSource;
   private sql?: SqlClient;
   private deletes?: DeleteBatcher;
-  private readonly sources = new Set<DatabaseJobSource>();
+  private readonly consumers = new Map<DatabaseJobSource, JobConsumer>();
   private readonly stored = new EventEmitter();
 
   constructor(private readonly options: ResolvedDatabaseOptions) {
@@ -47,7 +48,14 @@ export class DatabaseStore implements RequestQueueStore {
     if (this.sql) return;
     const dataSource = this.options.dataSource ?? new DataSource(ownDataSourceOptions(this.options, this.options.commandTimeout));
     const dialect = dialectOf(dataSource);
-    await initializeDataSource(dataSource);
+    try {
+      await initializeDataSource(dataSource);
+    } catch (err) {
+      if (err instanceof RequestQueueConfigError) throw err;
+      throw new StoreUnavailableError(`cannot open the request queue's ${dataSource.options.type} database: ${describeSqlError(err)}`, {
+        cause: err,
+      });
+    }
     this.dataSource = dataSource;
     if (this.options.migrationsRun && !this.options.dataSource) await runMigrations(dataSource);
     this.sql =
@@ -119,12 +127,12 @@ export class DatabaseStore implements RequestQueueStore {
       if (options.queues.includes(queue)) source.notify();
     };
     this.stored.on('job', notify);
-    this.sources.add(source);
     const loop = startConsumeLoop(source, { ...options, idleMs: options.idleMs ?? this.options.sleep }, handler);
+    this.consumers.set(source, loop);
     const finished = loop.finished.then(async (end) => {
       this.stored.off('job', notify);
       await source.release();
-      this.sources.delete(source);
+      this.consumers.delete(source);
       return end;
     });
     return { finished, stop: (graceMs) => loop.stop(graceMs).then(() => finished).then(() => {}) };
@@ -172,9 +180,13 @@ export class DatabaseStore implements RequestQueueStore {
     await this.fast(() => this.db.run('SELECT 1'));
   }
 
+  /** Closes the store; consumers still running stop at once (their jobs are left to the lease). */
   async close(): Promise<void> {
-    for (const source of this.sources) source.close();
-    this.sources.clear();
+    for (const [source, loop] of this.consumers) {
+      source.close();
+      void loop.stop(0);
+    }
+    this.consumers.clear();
     this.stored.removeAllListeners();
     const dataSource = this.dataSource;
     if (this.sql instanceof SqliteSqlClient) this.sql.dispose();

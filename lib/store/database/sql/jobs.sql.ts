@@ -54,3 +54,9 @@ export async function unreserveJob(db: SqlExecutor, token: JobToken): Promise<bo
   ]);
   return affected === 1;
 }
+
+/** Renews a held job's lease (its worker is still on it); false if no longer held. */
+export async function renewReservation(db: SqlExecutor, token: JobToken, now: number): Promise<boolean> {
+  const { affected } = await db.run('UPDATE jobs SET reserved_at = ? WHERE id = ? AND attempts = ?', [now, token.id, token.attempts]);
+  return affected === 1;
+}
