@@ -2,6 +2,7 @@ import { DataSource, type DataSourceOptions } from 'typeorm';
 import { requestQueueMigrations } from '../../../migrations/index.js';
 import { RequestQueueConfigError } from '../../request-queue.options.js';
 import { dataSourceOptionsFromUrl } from './database-url.js';
+import { dialectOf } from './dialect.js';
 
 /** Where TypeORM records which of the request queue's migrations ran (apart from the app's own). */
 export const MIGRATIONS_TABLE = 'request_queue_migrations';
@@ -43,15 +44,37 @@ export async function initializeDataSource(dataSource: DataSource): Promise<void
   }
 }
 
+/** The name of the lock that keeps two processes from migrating at once. */
+const MIGRATION_LOCK = 'request_queue_migrations';
+
 /**
- * Runs the pending request-queue migrations. When another process (a second worker, the
- * API) ran them at the same time and this run failed for it, that is not an error: what
- * counts is that none is pending afterwards.
+ * Runs the pending request-queue migrations. Processes that start together (an API and
+ * its workers) take turns: on MySQL/MariaDB and PostgreSQL under a named lock
+ * (`GET_LOCK`, `pg_advisory_lock`), held on a connection of its own; on SQLite under the
+ * database's write lock, and a run that lost the race finds nothing pending afterwards.
  */
 export async function runMigrations(dataSource: DataSource): Promise<void> {
+  const dialect = dialectOf(dataSource);
+  if (dialect === 'sqlite') {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await dataSource.runMigrations();
+        return;
+      } catch (err) {
+        if (!(await dataSource.showMigrations())) return; // another process ran them
+        if (attempt === 5) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
+    }
+  }
+  const lock = dataSource.createQueryRunner();
   try {
+    await lock.query(dialect === 'mysql' ? 'SELECT GET_LOCK(?, 60)' : 'SELECT pg_advisory_lock(hashtext($1))', [MIGRATION_LOCK]);
     await dataSource.runMigrations();
-  } catch (err) {
-    if (await dataSource.showMigrations().catch(() => true)) throw err;
+  } finally {
+    await lock
+      .query(dialect === 'mysql' ? 'SELECT RELEASE_LOCK(?)' : 'SELECT pg_advisory_unlock(hashtext($1))', [MIGRATION_LOCK])
+      .catch(() => {}); // the lock ends with its connection anyway
+    await lock.release();
   }
 }

@@ -1,0 +1,95 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { afterAll, describe, expect, it } from 'vitest';
+import { requestQueueMigrations } from '../../migrations/index.js';
+import { DatabaseStore } from '../../lib/store/database/database.store.js';
+import { resolveDatabaseOptions } from '../../lib/store/database/database-store.options.js';
+import { MIGRATIONS_TABLE, ownDataSourceOptions } from '../../lib/store/database/open-data-source.js';
+import { MARIADB, mysqlAdmin, pgAdmin, POSTGRES, uniqueName } from './store-targets.js';
+
+const TABLES = ['failed_jobs', 'jobs', 'request_queue_claims', 'request_queue_signals'];
+
+interface Dialect {
+  name: string;
+  /** Creates an empty database; resolves to connection options for it and a way to drop it. */
+  create(): Promise<{ options: DataSourceOptions; drop(): Promise<void> }>;
+}
+
+const dialects: Dialect[] = [
+  {
+    name: 'MariaDB',
+    async create() {
+      const database = uniqueName('rq_migrate');
+      await mysqlAdmin((db) => db.query(`CREATE DATABASE ${database}`));
+      return {
+        options: { type: 'mariadb', host: MARIADB.host, port: MARIADB.port, username: MARIADB.user, database },
+        drop: async () => void (await mysqlAdmin((db) => db.query(`DROP DATABASE IF EXISTS ${database}`))),
+      };
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    async create() {
+      const database = uniqueName('rq_migrate');
+      await pgAdmin((db) => db.query(`CREATE DATABASE ${database}`));
+      return {
+        options: { type: 'postgres', host: POSTGRES.host, port: POSTGRES.port, username: POSTGRES.user, database },
+        drop: async () => void (await pgAdmin((db) => db.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`))),
+      };
+    },
+  },
+  {
+    name: 'SQLite',
+    async create() {
+      const dir = mkdtempSync(join(tmpdir(), 'rq-migrate-'));
+      return {
+        options: { type: 'better-sqlite3', database: join(dir, 'db', 'queue.sqlite') },
+        drop: async () => rmSync(dir, { recursive: true, force: true }),
+      };
+    },
+  },
+];
+
+const drops: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const drop of drops) await drop();
+});
+
+async function tablesOf(dataSource: DataSource, names = TABLES): Promise<string[]> {
+  const runner = dataSource.createQueryRunner();
+  try {
+    const found: string[] = [];
+    for (const table of names) if (await runner.hasTable(table)) found.push(table);
+    return found;
+  } finally {
+    await runner.release();
+  }
+}
+
+describe.each(dialects)('migrations on $name', (dialect) => {
+  it('apply when two processes start at once, revert one by one, and apply again', async () => {
+    const { options, drop } = await dialect.create();
+    drops.push(drop);
+    const open = () => new DatabaseStore(resolveDatabaseOptions({ options, migrationsRun: true }, 1000, true));
+    const [a, b] = [open(), open()];
+    await Promise.all([a.init(), b.init()]);
+    await Promise.all([a.close(), b.close()]);
+
+    const dataSource = new DataSource(ownDataSourceOptions({ options }, 5000));
+    await dataSource.initialize();
+    try {
+      expect(await tablesOf(dataSource)).toEqual(TABLES);
+      expect(await dataSource.showMigrations()).toBe(false);
+      for (let i = requestQueueMigrations.length; i > 0; i--) await dataSource.undoLastMigration();
+      expect(await tablesOf(dataSource)).toEqual([]);
+      expect(await tablesOf(dataSource, [MIGRATIONS_TABLE])).toEqual([MIGRATIONS_TABLE]);
+      const ran = await dataSource.runMigrations();
+      expect(ran.map((m) => m.name)).toEqual(requestQueueMigrations.map((m) => m.name));
+      expect(await tablesOf(dataSource)).toEqual(TABLES);
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+});
