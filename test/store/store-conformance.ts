@@ -252,6 +252,36 @@ export function describeStoreConformance(name: string, makeTarget: () => StoreTa
       expect(watcher.seen).toHaveLength(0);
     });
 
+    it('hands each job to exactly one of several competing workers', async () => {
+      const queue = uniqueName('q');
+      const total = 120;
+      for (let start = 0; start < total; start += 20) {
+        await Promise.all(
+          Array.from({ length: 20 }, () => {
+            const id = randomUUID();
+            return store.enqueue(newJob(queue, id), id, TTL);
+          }),
+        );
+      }
+      const other = await another();
+      const handled: string[] = [];
+      const workers = await Promise.all(
+        [store, store, other, other].map((s) =>
+          record(s, { queues: [queue], concurrency: 3 }, async (job) => {
+            handled.push(job.id);
+            await sleep(Math.random() * 5);
+            return { type: 'complete' };
+          }),
+        ),
+      );
+      consumers.push(...workers.map((w) => w.consumer));
+      await waitFor(() => handled.length >= total, 20_000, 'every job');
+      await sleep(300);
+      expect(handled).toHaveLength(total);
+      expect(new Set(handled).size).toBe(total);
+      expect(workers.filter((w) => w.seen.length > 0).length).toBeGreaterThan(1);
+    });
+
     it('takes queues in priority order', async () => {
       const high = uniqueName('high');
       const low = uniqueName('low');

@@ -28,7 +28,8 @@ const WHERE: Record<Candidates, string> = {
  *
  * - MySQL/MariaDB (Laravel's DatabaseQueue): in one transaction, `SELECT … FOR UPDATE
  *   SKIP LOCKED`, then `UPDATE … WHERE id IN (…)`. Workers skip each other's rows.
- * - PostgreSQL: one statement, `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING`.
+ * - PostgreSQL: one statement, `WITH picked AS MATERIALIZED (SELECT … FOR UPDATE SKIP LOCKED)
+ *   UPDATE … FROM picked … RETURNING`.
  * - SQLite: the same single statement without row locks (SQLite has one writer at a time,
  *   and one statement is atomic).
  */
@@ -44,12 +45,20 @@ export async function reserveJobs(
   if (db.dialect === 'mysql') {
     return db.transaction((tx) => reserveMysql(tx, select('id, payload, attempts'), queue, limit, now, bound));
   }
-  const lock = db.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
-  const { rows } = await db.run(
-    `UPDATE jobs SET reserved_at = ?, attempts = attempts + 1 WHERE id IN (${select('id')}${lock}) ` +
-      'RETURNING id, payload, attempts, available_at',
-    [now, queue, bound, limit],
-  );
+  // PostgreSQL: a MATERIALIZED CTE runs the locking SELECT exactly once, whatever the plan.
+  const { rows } =
+    db.dialect === 'postgres'
+      ? await db.run(
+          `WITH picked AS MATERIALIZED (${select('id')} FOR UPDATE SKIP LOCKED) ` +
+            'UPDATE jobs SET reserved_at = ?, attempts = attempts + 1 FROM picked WHERE jobs.id = picked.id ' +
+            'RETURNING jobs.id, jobs.payload, jobs.attempts, jobs.available_at',
+          [queue, bound, limit, now],
+        )
+      : await db.run(
+          `UPDATE jobs SET reserved_at = ?, attempts = attempts + 1 WHERE id IN (${select('id')}) ` +
+            'RETURNING id, payload, attempts, available_at',
+          [now, queue, bound, limit],
+        );
   return rows
     .map((row) => ({ row: toReserved(row), availableAt: Number(row.available_at) }))
     .sort((a, b) => a.availableAt - b.availableAt || Number(a.row.id) - Number(b.row.id))
