@@ -23,6 +23,12 @@ export interface JobSource {
 
 /** How long to wait before a job whose handler threw (a bug, not an outcome) runs again. */
 const THROWN_HANDLER_RETRY_MS = 5_000;
+/**
+ * How long a stop waits for a `take` in flight. A take answers in milliseconds; one that
+ * hangs (the server went away) must not hold the stop for the whole grace period. A job it
+ * still hands over later is abandoned to its lease.
+ */
+const TAKE_WAIT_MS = 1_000;
 
 /**
  * The consumer loop every store can share: priority across queues, `concurrency` jobs in
@@ -45,6 +51,7 @@ class ConsumeLoop implements JobConsumer {
   private readonly stopped: Promise<void>;
   private readonly loop: Promise<ConsumerEnd>;
   private taken = 0;
+  /** Set once a stop no longer waits for the loop: whatever a late take returns is left to its lease. */
   private gaveUp = false;
   private stopCall?: Promise<void>;
   private end!: (end: ConsumerEnd) => void;
@@ -132,12 +139,10 @@ class ConsumeLoop implements JobConsumer {
 
   stop(graceMs: number): Promise<void> {
     this.stopCall ??= (async () => {
+      const deadline = Date.now() + graceMs;
       this.stopping.abort();
-      const drained = (async () => {
-        await this.loop;
-        await this.drain();
-      })();
-      if (!(await within(drained, graceMs))) {
+      if (!(await within(this.loop, Math.min(graceMs, TAKE_WAIT_MS)))) this.gaveUp = true;
+      if (!(await within(this.drain(), Math.max(0, deadline - Date.now())))) {
         for (const lease of this.inHand.values()) lease.abandon();
       }
       this.gaveUp = true;
@@ -184,7 +189,7 @@ export function pause(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** True when `work` settled within `ms`. */
-async function within(work: Promise<void>, ms: number): Promise<boolean> {
+async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
   try {

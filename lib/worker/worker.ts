@@ -157,12 +157,17 @@ export class Worker {
     this.timers.push(timer);
   }
 
-  /** The store's restart signal; undefined when the store could not be read. */
+  private restartReadFailing = false;
+
+  /** The store's restart signal; undefined when the store could not be read (reported once per outage). */
   private async readRestart(): Promise<number | null | undefined> {
     try {
-      return await this.store.lastRestart();
+      const value = await this.store.lastRestart();
+      this.restartReadFailing = false;
+      return value;
     } catch (err) {
-      this.call('onError', err as Error);
+      if (!this.restartReadFailing) this.call('onError', err as Error);
+      this.restartReadFailing = true;
       return undefined;
     }
   }

@@ -286,7 +286,12 @@ export class RedisStore implements RequestQueueStore {
   }
 
   async lastRestart(): Promise<number | null> {
-    const value = await this.api.get(this.key('request-queue', 'restart'));
+    let value: string | null;
+    try {
+      value = await this.api.get(this.key('request-queue', 'restart'));
+    } catch (err) {
+      throw unavailable(this.api.status === 'ready' ? err : (this.lastError ?? err));
+    }
     return value === null ? null : Number(value);
   }
 
