@@ -48,9 +48,17 @@ export interface CliContext {
   exitCode?: number;
 }
 
-/** Builds a runtime from environment variables, the same ones the sample app reads. */
+/**
+ * Builds a runtime from environment variables, the same ones the sample app reads. On the
+ * embedded SQLite database it creates the tables when they are missing, as the sample app
+ * does, so that it works with no setup; a server database is migrated by the operator.
+ */
 export async function connectFromEnv(env: NodeJS.ProcessEnv): Promise<CliConnection> {
-  const options = resolveOptions(requestQueueOptionsFromEnv(env), env);
+  const fromEnv = requestQueueOptionsFromEnv(env);
+  if (fromEnv.driver === 'database' && fromEnv.database?.url?.startsWith('sqlite:')) {
+    fromEnv.database = { ...fromEnv.database, migrationsRun: true };
+  }
+  const options = resolveOptions(fromEnv, env);
   const store = await createStore(options);
   const runtime = new RequestQueueRuntime(options, store);
   return { runtime, close: () => runtime.close() };

@@ -99,7 +99,11 @@ function report(ctx: CliContext, err: unknown): number {
     ctx.err(`Configuration error: ${err.message}`);
     return ExitCode.Config;
   }
-  ctx.err(`Error: ${err instanceof Error ? err.message : String(err)}`);
+  const message = err instanceof Error ? err.message : String(err);
+  ctx.err(`Error: ${message}`);
+  if (/no such table|doesn't exist|does not exist/i.test(message)) {
+    ctx.err('The request queue tables are missing: run the migrations first (npm run migrate, see docs/operations.md).');
+  }
   return ExitCode.Failure;
 }
 
