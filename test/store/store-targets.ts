@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
@@ -30,6 +31,8 @@ export interface StoreTarget {
   readonly database?: string;
   open(settings: StoreSettings): Promise<RequestQueueStore>;
   drop(): Promise<void>;
+  /** Runs one statement (with `?` placeholders) on the SQL stores' database, from outside the store. */
+  exec?(sql: string, params: unknown[]): Promise<void>;
 }
 
 export function uniqueName(prefix: string): string {
@@ -86,6 +89,12 @@ export function mariadbTarget(): StoreTarget {
     async drop() {
       if (created) await mysqlAdmin((db) => db.query(`DROP DATABASE IF EXISTS ${database}`));
     },
+    async exec(sql, params) {
+      await mysqlAdmin(async (db) => {
+        await db.query(`USE ${database}`);
+        await db.query(sql, params);
+      });
+    },
   };
 }
 
@@ -121,6 +130,14 @@ export function sqliteTarget(): StoreTarget {
     },
     async drop() {
       rmSync(dir, { recursive: true, force: true });
+    },
+    async exec(sql, params) {
+      const db = new Database(join(dir, 'queue.sqlite'), { timeout: 5000 });
+      try {
+        db.prepare(sql).run(...params);
+      } finally {
+        db.close();
+      }
     },
   };
 }
