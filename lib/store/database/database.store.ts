@@ -56,12 +56,16 @@ export class DatabaseStore implements RequestQueueStore {
         cause: err,
       });
     }
+    if (this.options.migrationsRun && !this.options.dataSource) {
+      try {
+        await runMigrations(dataSource);
+      } catch (err) {
+        await dataSource.destroy().catch(() => {});
+        throw err;
+      }
+    }
     this.dataSource = dataSource;
-    if (this.options.migrationsRun && !this.options.dataSource) await runMigrations(dataSource);
-    this.sql =
-      dialect === 'sqlite'
-        ? new SqliteSqlClient((dataSource.driver as unknown as { databaseConnection: ConstructorParameters<typeof SqliteSqlClient>[0] }).databaseConnection)
-        : new TypeormSqlClient(dataSource, dialect);
+    this.sql = dialect === 'sqlite' ? SqliteSqlClient.of(dataSource) : new TypeormSqlClient(dataSource, dialect);
     this.deletes = new DeleteBatcher(this.sql);
   }
 

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
+import type { DataSource } from 'typeorm';
 import type { SqlClient, SqlExecutor, SqlResult } from './sql-client.js';
 
 /**
@@ -22,6 +23,11 @@ export class SqliteSqlClient implements SqlClient {
   private readonly statements = new Map<string, BetterSqlite3.Statement<unknown[]>>();
   private readonly file: string;
   private readonly turn: { tail: Promise<unknown>; users: number };
+
+  /** The client over a better-sqlite3 DataSource's connection (TypeORM's driver exposes it as `databaseConnection`). */
+  static of(dataSource: DataSource): SqliteSqlClient {
+    return new SqliteSqlClient((dataSource.driver as unknown as { databaseConnection: BetterSqlite3.Database }).databaseConnection);
+  }
 
   constructor(private readonly db: BetterSqlite3.Database) {
     this.file = db.memory ? `:memory:${Math.random()}` : resolve(db.name);
