@@ -5,7 +5,7 @@ import type { Worker } from '../../lib/worker/worker.js';
 import { HttpSink } from './support/http-sink.js';
 import { createSecurityApp, type SecurityApp } from './support/security-app.js';
 import { Client } from './support/send.js';
-import { storeMatrix, type StoreHarness } from './support/stores.js';
+import { storeMatrix, type StoreHarness } from '../support/stores.js';
 
 /**
  * SPEC §6: stored requests hold no secret in clear text. Queue a request carrying an

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADAPTERS, createSecurityApp, type AdapterName, type SecurityApp } from './support/security-app.js';
 import { Client, type Outgoing } from './support/send.js';
-import { storeMatrix, type StoreHarness } from './support/stores.js';
+import { storeMatrix, type StoreHarness } from '../support/stores.js';
 
 /**
  * SPEC §3/§6 and issue 5: every bad input gets its documented 4xx with a message (naming

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADAPTERS, createSecurityApp, type SecurityApp } from './support/security-app.js';
 import { Client, type Outgoing } from './support/send.js';
-import { storeMatrix, type StoreHarness } from './support/stores.js';
+import { storeMatrix, type StoreHarness } from '../support/stores.js';
 
 /**
  * Property: whatever a client sends to a queueable route, the answer is one of the

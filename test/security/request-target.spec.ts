@@ -8,7 +8,7 @@ import { verifyCallback } from '../../lib/index.js';
 import { HttpSink } from './support/http-sink.js';
 import { loopbackOnly, type LoopbackGuard } from './support/loopback-only.js';
 import { createSecurityApp, type AdapterName } from './support/security-app.js';
-import { redisStore } from './support/stores.js';
+import { redisStore } from '../support/stores.js';
 
 /**
  * The replay must only ever go to `baseUrl`. A client can send an absolute-form request

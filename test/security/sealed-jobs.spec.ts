@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createStore, RequestQueueRuntime, resolveOptions, verifyCallback, type FailedJob, type RequestQueueModuleOptions } from '../../lib/index.js';
 import type { Worker } from '../../lib/worker/worker.js';
 import { HttpSink } from './support/http-sink.js';
-import { storeMatrix, type StoreHarness } from './support/stores.js';
+import { storeMatrix, type StoreHarness } from '../support/stores.js';
 
 /**
  * Encryption at rest, end to end on real stores: a payload that was tampered with or

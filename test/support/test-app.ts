@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -14,11 +13,6 @@ export interface TestApp {
   url: string;
   seen: SeenRequests;
   close(): Promise<void>;
-}
-
-/** Options for the redis driver on the machine's Redis, under a prefix of this test's own. */
-export function redisOptions(): RequestQueueModuleOptions {
-  return { driver: 'redis', redis: { url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix: `rqtest-${randomUUID().slice(0, 8)}` } };
 }
 
 /**
