@@ -123,9 +123,12 @@ describe.each(STORE_FACTORIES)('lifecycle events and logs in a Nest app on $name
         'every outcome',
       );
       const { Queued, Processing, Completed, Failed, CallbackDelivered, CallbackFailed } = RequestQueueEvent;
-      expect(heard.names(ok)).toEqual([Queued, Processing, Completed, Processing, CallbackDelivered]);
-      expect(heard.names(bad)).toEqual([Queued, Processing, Failed, Processing, CallbackDelivered]);
-      expect(heard.names(gone)).toEqual([Queued, Processing, Completed, Processing, CallbackFailed]);
+      // `queued` is emitted once the store confirmed; a quick worker may already be processing by then.
+      const after = (id: string) => heard.names(id).filter((n) => n !== Queued);
+      for (const id of [ok, bad, gone]) expect(heard.names(id).filter((n) => n === Queued)).toHaveLength(1);
+      expect(after(ok)).toEqual([Processing, Completed, Processing, CallbackDelivered]);
+      expect(after(bad)).toEqual([Processing, Failed, Processing, CallbackDelivered]);
+      expect(after(gone)).toEqual([Processing, Completed, Processing, CallbackFailed]);
       const failed = heard.events.find((e) => e.name === Failed)!.payload;
       expect(failed).toMatchObject({ correlationId: bad, method: 'PATCH', path: '/status/500/2', kind: 'replay', attempt: 1 });
       expect(failed.outcome).toMatchObject({ status: 'failed', response: { status: 500 } });
