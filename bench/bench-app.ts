@@ -48,7 +48,13 @@ class BenchModule {
   static register(prefix: string): DynamicModule {
     return {
       module: BenchModule,
-      imports: [RequestQueueModule.forRoot({ driver: 'redis', redis: { url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix }, secret: 'bench-secret' })],
+      imports: [
+        RequestQueueModule.forRoot({
+          driver: 'redis',
+          redis: { url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix },
+          secret: 'bench-secret',
+        }),
+      ],
       controllers: [BareController, QueuedController],
     };
   }

@@ -50,7 +50,10 @@ function payload(i: number): JobPayload {
 }
 
 /** Inserts N rows into `jobs` with one multi-row statement per 500 (the same rows for every contender). */
-async function fillJobs(insert: (sql: string, params: unknown[]) => Promise<unknown>, placeholders: (n: number) => string): Promise<void> {
+async function fillJobs(
+  insert: (sql: string, params: unknown[]) => Promise<unknown>,
+  placeholders: (n: number) => string,
+): Promise<void> {
   const now = Date.now();
   for (let start = 0; start < JOBS; start += 500) {
     const count = Math.min(500, JOBS - start);
@@ -64,16 +67,22 @@ async function fillJobs(insert: (sql: string, params: unknown[]) => Promise<unkn
 }
 
 const rowsOf = (n: number, number: (i: number) => string) =>
-  Array.from({ length: n }, (_, r) => `(${number(r * 4 + 1)}, ${number(r * 4 + 2)}, 0, NULL, ${number(r * 4 + 3)}, ${number(r * 4 + 4)})`).join(', ');
+  Array.from(
+    { length: n },
+    (_, r) => `(${number(r * 4 + 1)}, ${number(r * 4 + 2)}, 0, NULL, ${number(r * 4 + 3)}, ${number(r * 4 + 4)})`,
+  ).join(', ');
 
 /** Runs the store's consumer with a no-op handler until every queue is empty; jobs per second. */
 async function drain(store: RequestQueueStore): Promise<number> {
   let handled = 0;
   const started = process.hrtime.bigint();
-  const consumer = await store.consume({ queues: [QUEUE], concurrency: CONCURRENCY, stopWhenEmpty: true, idleMs: 50 }, async () => {
-    handled++;
-    return { type: 'complete' };
-  });
+  const consumer = await store.consume(
+    { queues: [QUEUE], concurrency: CONCURRENCY, stopWhenEmpty: true, idleMs: 50 },
+    async () => {
+      handled++;
+      return { type: 'complete' };
+    },
+  );
   await consumer.finished;
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (handled !== JOBS) throw new Error(`drained ${handled} jobs, expected ${JOBS}`);
@@ -85,11 +94,16 @@ function databaseStore(options: Parameters<typeof resolveDatabaseOptions>[0]): D
 }
 
 async function mariadbDriver(database: string): Promise<number> {
-  const store = databaseStore({ options: { type: 'mariadb', host: MARIADB.host, port: MARIADB.port, username: MARIADB.user, database } });
+  const store = databaseStore({
+    options: { type: 'mariadb', host: MARIADB.host, port: MARIADB.port, username: MARIADB.user, database },
+  });
   await store.init();
   const admin = await mysql.createConnection({ ...MARIADB, database });
   try {
-    await fillJobs((sql, params) => admin.query(sql, params), (n) => rowsOf(n, () => '?'));
+    await fillJobs(
+      (sql, params) => admin.query(sql, params),
+      (n) => rowsOf(n, () => '?'),
+    );
     return await drain(store);
   } finally {
     await admin.end();
@@ -100,9 +114,14 @@ async function mariadbDriver(database: string): Promise<number> {
 /** Laravel's DatabaseQueue::pop + delete, statement for statement, on `workers` connections. */
 async function rawLaravelLoop(database: string, workers: number): Promise<number> {
   const setup = await mysql.createConnection({ ...MARIADB, database });
-  await fillJobs((sql, params) => setup.query(sql, params), (n) => rowsOf(n, () => '?'));
+  await fillJobs(
+    (sql, params) => setup.query(sql, params),
+    (n) => rowsOf(n, () => '?'),
+  );
   await setup.end();
-  const connections = await Promise.all(Array.from({ length: workers }, () => mysql.createConnection({ ...MARIADB, database })));
+  const connections = await Promise.all(
+    Array.from({ length: workers }, () => mysql.createConnection({ ...MARIADB, database })),
+  );
   let handled = 0;
   const started = process.hrtime.bigint();
   await Promise.all(
@@ -135,12 +154,17 @@ async function rawLaravelLoop(database: string, workers: number): Promise<number
 }
 
 async function postgresDriver(database: string): Promise<number> {
-  const store = databaseStore({ options: { type: 'postgres', host: POSTGRES.host, port: POSTGRES.port, username: POSTGRES.user, database } });
+  const store = databaseStore({
+    options: { type: 'postgres', host: POSTGRES.host, port: POSTGRES.port, username: POSTGRES.user, database },
+  });
   await store.init();
   const admin = new pg.Client({ ...POSTGRES, database });
   await admin.connect();
   try {
-    await fillJobs((sql, params) => admin.query(sql, params), (n) => rowsOf(n, (i) => `$${i}`));
+    await fillJobs(
+      (sql, params) => admin.query(sql, params),
+      (n) => rowsOf(n, (i) => `$${i}`),
+    );
     return await drain(store);
   } finally {
     await admin.end();
@@ -157,7 +181,10 @@ async function sqliteDriver(): Promise<number> {
     await filler.close();
     const { default: Database } = await import('better-sqlite3');
     const db = new Database(file);
-    await fillJobs(async (sql, params) => db.prepare(sql).run(...params), (n) => rowsOf(n, () => '?'));
+    await fillJobs(
+      async (sql, params) => db.prepare(sql).run(...params),
+      (n) => rowsOf(n, () => '?'),
+    );
     db.close();
     const store = databaseStore({ url: `sqlite:${file}` });
     await store.init();
@@ -241,7 +268,9 @@ async function main(): Promise<void> {
   const db = results['database driver, MariaDB']!;
   console.log('ratios (database driver on MariaDB ÷ …)');
   console.log(`  raw Laravel loop, 1 worker:  ${(db / results['raw mysql2 Laravel loop, 1 worker']!).toFixed(2)}×`);
-  console.log(`  raw Laravel loop, ${CONCURRENCY} workers: ${(db / results[`raw mysql2 Laravel loop, ${CONCURRENCY} workers`]!).toFixed(2)}×`);
+  console.log(
+    `  raw Laravel loop, ${CONCURRENCY} workers: ${(db / results[`raw mysql2 Laravel loop, ${CONCURRENCY} workers`]!).toFixed(2)}×`,
+  );
   console.log(`  redis driver:                ${(db / results['redis driver']!).toFixed(2)}×`);
 }
 

@@ -14,7 +14,12 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const TOKEN = 'bench-callback-token-0123456789';
 const body = JSON.stringify({ name: 'Ada', email: 'ada@example.com' });
-const queuedBody = JSON.stringify({ name: 'Ada', email: 'ada@example.com', _callback_url: 'https://hooks.example.com/cb', _callback_token: TOKEN });
+const queuedBody = JSON.stringify({
+  name: 'Ada',
+  email: 'ada@example.com',
+  _callback_url: 'https://hooks.example.com/cb',
+  _callback_token: TOKEN,
+});
 
 interface Run {
   rps: number;
@@ -56,8 +61,22 @@ async function bench(adapter: 'express' | 'fastify'): Promise<AdapterRuns> {
   const base = `http://127.0.0.1:${port}`;
   try {
     // warm up both routes (JIT, connection pools, Lua script cache)
-    await autocannon({ url: `${base}/bare/1`, method: 'PUT', connections: 8, duration: 2, headers: { 'content-type': 'application/json' }, body });
-    await autocannon({ url: `${base}/queued/1`, method: 'PUT', connections: 8, duration: 2, headers: { 'content-type': 'application/json' }, body: queuedBody });
+    await autocannon({
+      url: `${base}/bare/1`,
+      method: 'PUT',
+      connections: 8,
+      duration: 2,
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    await autocannon({
+      url: `${base}/queued/1`,
+      method: 'PUT',
+      connections: 8,
+      duration: 2,
+      headers: { 'content-type': 'application/json' },
+      body: queuedBody,
+    });
     const bare = await load(`${base}/bare/1`, body, 200);
     const queued = await load(`${base}/queued/1`, queuedBody, 202);
     // Diagnostic: what any Nest interceptor costs, ours doing almost nothing (a GET passes through).
@@ -82,7 +101,8 @@ async function dropKeys(prefix: string): Promise<void> {
   await redis.quit();
 }
 
-const fmt = (r: Run) => `${Math.round(r.rps).toString().padStart(6)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms${r.non2xx ? `  (${r.non2xx} non-2xx/errors)` : ''}`;
+const fmt = (r: Run) =>
+  `${Math.round(r.rps).toString().padStart(6)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms${r.non2xx ? `  (${r.non2xx} non-2xx/errors)` : ''}`;
 
 console.log(`interceptor benchmark: ${CONNECTIONS} connections, ${DURATION} s per route, Node ${process.version}`);
 for (const adapter of ['express', 'fastify'] as const) {
@@ -91,5 +111,7 @@ for (const adapter of ['express', 'fastify'] as const) {
   console.log(`${adapter.padEnd(8)} queued PUT 202  ${fmt(queued)}`);
   console.log(`${adapter.padEnd(8)} bare GET        ${fmt(bareGet)}`);
   console.log(`${adapter.padEnd(8)} GET through the interceptor (pass-through) ${fmt(passGet)}`);
-  console.log(`${adapter.padEnd(8)} ratio queued/bare = ${(queued.rps / bare.rps).toFixed(2)}   pass-through GET/bare GET = ${(passGet.rps / bareGet.rps).toFixed(2)}`);
+  console.log(
+    `${adapter.padEnd(8)} ratio queued/bare = ${(queued.rps / bare.rps).toFixed(2)}   pass-through GET/bare GET = ${(passGet.rps / bareGet.rps).toFixed(2)}`,
+  );
 }

@@ -58,5 +58,11 @@ export {
 export type { ConsumerEnd } from './store/request-queue.store.js';
 export { startConsumeLoop, type JobLease, type JobSource } from './store/consume-loop.js';
 export { runRequestQueueCli, buildRequestQueueProgram } from './cli/cli.js';
-export { connectFromEnv, type RequestQueueCliOptions, type CliConnection, type CliContext, type SignalSource } from './cli/cli-context.js';
+export {
+  connectFromEnv,
+  type RequestQueueCliOptions,
+  type CliConnection,
+  type CliContext,
+  type SignalSource,
+} from './cli/cli-context.js';
 export { ExitCode, CliError } from './cli/cli-errors.js';

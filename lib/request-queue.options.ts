@@ -1,7 +1,11 @@
 import type { BackoffOptions } from './core/backoff.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES } from './core/request-limits.js';
 import { DEVELOPMENT_SECRET } from './core/secret-keys.js';
-import { resolveDatabaseOptions, type DatabaseStoreOptions, type ResolvedDatabaseOptions } from './store/database/database-store.options.js';
+import {
+  resolveDatabaseOptions,
+  type DatabaseStoreOptions,
+  type ResolvedDatabaseOptions,
+} from './store/database/database-store.options.js';
 import type { RedisStoreOptions } from './store/redis/redis-store.options.js';
 
 export type Driver = 'redis' | 'database';
@@ -102,12 +106,16 @@ const HOUR = 60 * 60 * 1000;
 export const DEFAULT_CALLBACK_RETRY_DELAYS = [5_000, 5 * 60_000, 30 * 60_000, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR];
 
 function positiveInt(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new RequestQueueConfigError(`${name} must be a positive integer (got ${value})`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new RequestQueueConfigError(`${name} must be a positive integer (got ${value})`);
   return value;
 }
 
 /** Applies defaults and checks every setting once, at startup. */
-export function resolveOptions(options: RequestQueueModuleOptions, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
+export function resolveOptions(
+  options: RequestQueueModuleOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedOptions {
   const driver = options.driver ?? 'redis';
   if (driver !== 'redis' && driver !== 'database') {
     throw new RequestQueueConfigError(`driver must be 'redis' or 'database' (got '${String(driver)}')`);
@@ -133,7 +141,11 @@ export function resolveOptions(options: RequestQueueModuleOptions, env: NodeJS.P
     throw new RequestQueueConfigError(`backoff.type must be 'fixed' or 'exponential'`);
   }
   const callbackTimeout = positiveInt('callback.timeout', options.callback?.timeout ?? 15_000);
-  const database = resolveDatabaseOptions(options.database ?? {}, Math.max(timeout, callbackTimeout), driver === 'database');
+  const database = resolveDatabaseOptions(
+    options.database ?? {},
+    Math.max(timeout, callbackTimeout),
+    driver === 'database',
+  );
   return {
     driver,
     baseUrl: options.baseUrl,

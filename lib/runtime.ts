@@ -96,7 +96,10 @@ export class RequestQueueRuntime {
     }
     const replay = new ReplayClient(this.options.baseUrl, this.markerKey);
     const sender = new CallbackSender({ policy: this.options.callback });
-    this.closers.push(() => replay.close(), () => sender.close());
+    this.closers.push(
+      () => replay.close(),
+      () => sender.close(),
+    );
     const processor = new RequestProcessor(
       this.box,
       replay,

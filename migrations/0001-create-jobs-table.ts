@@ -31,7 +31,12 @@ export class CreateJobsTable1760000000001 implements MigrationInterface {
           { name: 'available_at', type: 'bigint' },
           { name: 'created_at', type: 'bigint' },
         ],
-        indices: [{ name: 'jobs_queue_reserved_at_available_at_id_index', columnNames: ['queue', 'reserved_at', 'available_at', 'id'] }],
+        indices: [
+          {
+            name: 'jobs_queue_reserved_at_available_at_id_index',
+            columnNames: ['queue', 'reserved_at', 'available_at', 'id'],
+          },
+        ],
       }),
       true,
     );

@@ -26,7 +26,11 @@ export class AppModule {
               // Creates the tables on first start (the embedded SQLite default needs no other setup).
               database: { ...options.database, migrationsRun: true },
               // The demo's own receiver is on loopback, which callbacks may not reach by default.
-              callback: { allowedHosts: options.callback?.allowedHosts?.length ? options.callback.allowedHosts : [`127.0.0.1:${port}`, `localhost:${port}`] },
+              callback: {
+                allowedHosts: options.callback?.allowedHosts?.length
+                  ? options.callback.allowedHosts
+                  : [`127.0.0.1:${port}`, `localhost:${port}`],
+              },
               worker: { enabled: worker },
             };
           },

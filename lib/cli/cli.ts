@@ -39,7 +39,10 @@ export function buildRequestQueueProgram(ctx: CliContext): Command {
  * Runs one `request-queue` command line (`args` without `node` and the script) and resolves
  * to its exit code (see `ExitCode`). It never calls `process.exit`: the bin does that.
  */
-export async function runRequestQueueCli(args: readonly string[], options: RequestQueueCliOptions = {}): Promise<number> {
+export async function runRequestQueueCli(
+  args: readonly string[],
+  options: RequestQueueCliOptions = {},
+): Promise<number> {
   const stdout = options.stdout ?? ((text: string) => process.stdout.write(text));
   const stderr = options.stderr ?? ((text: string) => process.stderr.write(text));
   const open = options.connect ?? (() => connectFromEnv(options.env ?? process.env));
@@ -85,7 +88,9 @@ export async function runRequestQueueCli(args: readonly string[], options: Reque
 function report(ctx: CliContext, err: unknown): number {
   if (err instanceof CommanderError) {
     // commander printed its message already
-    return ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(err.code) ? ExitCode.Ok : ExitCode.Usage;
+    return ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(err.code)
+      ? ExitCode.Ok
+      : ExitCode.Usage;
   }
   if (err instanceof CliError) {
     ctx.err(err.message);
@@ -102,7 +107,9 @@ function report(ctx: CliContext, err: unknown): number {
   const message = err instanceof Error ? err.message : String(err);
   ctx.err(`Error: ${message}`);
   if (/no such table|doesn't exist|does not exist/i.test(message)) {
-    ctx.err('The request queue tables are missing: run the migrations first (npm run migrate, see docs/operations.md).');
+    ctx.err(
+      'The request queue tables are missing: run the migrations first (npm run migrate, see docs/operations.md).',
+    );
   }
   return ExitCode.Failure;
 }

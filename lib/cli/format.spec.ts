@@ -21,8 +21,15 @@ describe('request-queue output', () => {
   const at = new Date(2026, 10, 21, 9, 5, 3);
 
   it('prints one line per job, like queue:work', () => {
-    const done = summarizeJob({ job: { id: '1', queue: 'q', attempt: 1, payload: payload('replay') }, result: { type: 'complete' }, startedAt: at, durationMs: 23.456 });
-    expect(formatJobLine(done, at)).toMatch(/^2026-11-21 09:05:03 3f2a5b1c-0000-4000-8000-000000000001 PATCH \/user\/1 \.{3,} 23\.46ms DONE$/);
+    const done = summarizeJob({
+      job: { id: '1', queue: 'q', attempt: 1, payload: payload('replay') },
+      result: { type: 'complete' },
+      startedAt: at,
+      durationMs: 23.456,
+    });
+    expect(formatJobLine(done, at)).toMatch(
+      /^2026-11-21 09:05:03 3f2a5b1c-0000-4000-8000-000000000001 PATCH \/user\/1 \.{3,} 23\.46ms DONE$/,
+    );
 
     const retry = summarizeJob({
       job: { id: '1', queue: 'q', attempt: 1, payload: payload('replay') },
@@ -46,12 +53,34 @@ describe('request-queue output', () => {
 
   it('formats failed jobs as a table and as JSON rows', () => {
     const jobs: FailedJob[] = [
-      { id: 'api:request:7', queue: 'api:request', kind: 'replay', correlationId: 'c1', method: 'PUT', path: '/a', error: 'replay answered 500\n(after 3 attempts)', failedAt: at, attempts: 3 },
-      { id: 'api:request:9', queue: 'api:request', kind: 'callback', correlationId: 'c2', method: 'DELETE', path: '/b', error: 'x'.repeat(200), failedAt: at, attempts: 8 },
+      {
+        id: 'api:request:7',
+        queue: 'api:request',
+        kind: 'replay',
+        correlationId: 'c1',
+        method: 'PUT',
+        path: '/a',
+        error: 'replay answered 500\n(after 3 attempts)',
+        failedAt: at,
+        attempts: 3,
+      },
+      {
+        id: 'api:request:9',
+        queue: 'api:request',
+        kind: 'callback',
+        correlationId: 'c2',
+        method: 'DELETE',
+        path: '/b',
+        error: 'x'.repeat(200),
+        failedAt: at,
+        attempts: 8,
+      },
     ];
     const table = formatFailedTable(jobs).split('\n');
     expect(table[1]).toMatch(/^\| ID +\| Queue +\| Stage +\| Request +\| Correlation ID \| Failed at +\| Error +\|$/);
-    expect(table[3]).toContain('| api:request:7 | api:request | replay   | PUT /a    | c1             | 2026-11-21 09:05:03 | replay answered 500 (after 3 attempts)');
+    expect(table[3]).toContain(
+      '| api:request:7 | api:request | replay   | PUT /a    | c1             | 2026-11-21 09:05:03 | replay answered 500 (after 3 attempts)',
+    );
     expect(table[4]).toContain(`${'x'.repeat(59)}… |`);
     expect(new Set(table.map((l) => l.length)).size).toBe(1); // aligned
     expect(failedJobRow(jobs[0]!)).toEqual({

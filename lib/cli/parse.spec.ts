@@ -14,7 +14,8 @@ describe('request-queue flag values', () => {
   it('--sleep, --timeout, --max-time: seconds above 0, fractions allowed, in ms', () => {
     expect(parseSeconds('3')).toBe(3000);
     expect(parseSeconds('0.25')).toBe(250);
-    for (const bad of ['0', '-2', 'soon', '', 'Infinity']) expect(() => parseSeconds(bad), bad).toThrow(InvalidArgumentError);
+    for (const bad of ['0', '-2', 'soon', '', 'Infinity'])
+      expect(() => parseSeconds(bad), bad).toThrow(InvalidArgumentError);
   });
 
   it('--hours: 0 or more, in ms', () => {

@@ -4,7 +4,9 @@ import { isRetryable } from './outcome.js';
 
 describe('backoff', () => {
   it('doubles from the base delay when exponential', () => {
-    expect([1, 2, 3, 4].map((n) => backoffDelay({ type: 'exponential', delay: 1000 }, n))).toEqual([1000, 2000, 4000, 8000]);
+    expect([1, 2, 3, 4].map((n) => backoffDelay({ type: 'exponential', delay: 1000 }, n))).toEqual([
+      1000, 2000, 4000, 8000,
+    ]);
     expect(backoffDelay({ type: 'fixed', delay: 500 }, 7)).toBe(500);
   });
   it('runs out at the end of a schedule', () => {
@@ -16,8 +18,17 @@ describe('backoff', () => {
 
 describe('isRetryable (SPEC §4)', () => {
   it.each([
-    [200, false], [204, false], [302, false], [400, false], [404, false], [422, false],
-    [408, true], [429, true], [500, true], [502, true], [503, true],
+    [200, false],
+    [204, false],
+    [302, false],
+    [400, false],
+    [404, false],
+    [422, false],
+    [408, true],
+    [429, true],
+    [500, true],
+    [502, true],
+    [503, true],
   ])('status %i → %s', (status, retry) => {
     expect(isRetryable({ type: 'response', status, headers: {}, body: '' })).toBe(retry);
   });

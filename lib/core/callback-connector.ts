@@ -52,7 +52,8 @@ export function guardedConnector(options: GuardedConnectorOptions): SocketConnec
 
   return (opts, callback) => {
     const refuse = (message: string) => callback(new CallbackAddressRefusedError(message), null);
-    if (policy.httpsOnly && opts.protocol !== 'https:') return refuse(`callback refused: only https is allowed (got ${opts.protocol})`);
+    if (policy.httpsOnly && opts.protocol !== 'https:')
+      return refuse(`callback refused: only https is allowed (got ${opts.protocol})`);
     const port = opts.port || (opts.protocol === 'https:' ? '443' : '80');
     const hostname = opts.hostname.startsWith('[') ? opts.hostname.slice(1, -1) : opts.hostname;
     const shown = isIP(hostname) === 6 ? `[${hostname}]` : hostname;
@@ -68,11 +69,14 @@ export function guardedConnector(options: GuardedConnectorOptions): SocketConnec
     lookup(hostname).then(
       (found) => {
         const addresses = found.map((a) => a.address);
-        if (addresses.length === 0) return callback(Object.assign(new Error(`no address found for ${hostname}`), { code: 'ENOTFOUND' }), null);
+        if (addresses.length === 0)
+          return callback(Object.assign(new Error(`no address found for ${hostname}`), { code: 'ENOTFOUND' }), null);
         if (!allowed) {
           const bad = addresses.find((a) => !isPublicAddress(a));
           if (bad !== undefined) {
-            return refuse(`callback refused: ${hostname} resolves to ${bad}, which is not a public address (${allowHint(hostname, port)})`);
+            return refuse(
+              `callback refused: ${hostname} resolves to ${bad}, which is not a public address (${allowHint(hostname, port)})`,
+            );
           }
         }
         connectInTurn(connect, opts, addresses, 0, callback);

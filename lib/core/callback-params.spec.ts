@@ -16,7 +16,9 @@ describe('readCallbackParams', () => {
       url: 'https://a.example/cb',
       token,
     });
-    expect(readCallbackParams({}, { _callback_url: 'https://b.example/cb', _callback_token: token }, policy)).toMatchObject({
+    expect(
+      readCallbackParams({}, { _callback_url: 'https://b.example/cb', _callback_token: token }, policy),
+    ).toMatchObject({
       kind: 'valid',
       url: 'https://b.example/cb',
     });

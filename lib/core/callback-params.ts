@@ -37,10 +37,7 @@ export function readCallbackParams(body: Bag, query: Bag, policy: CallbackUrlPol
   const checked = checkCallbackUrl(url, policy);
   if (!checked.ok) return invalid(CALLBACK_URL_FIELD, `${CALLBACK_URL_FIELD} ${checked.reason}`);
   if (!TOKEN.test(token)) {
-    return invalid(
-      CALLBACK_TOKEN_FIELD,
-      `${CALLBACK_TOKEN_FIELD} must be 16 to 256 visible ASCII characters`,
-    );
+    return invalid(CALLBACK_TOKEN_FIELD, `${CALLBACK_TOKEN_FIELD} must be 16 to 256 visible ASCII characters`);
   }
   return { kind: 'valid', url: checked.url.href, token };
 }

@@ -1,5 +1,10 @@
 import { Agent, request, type Dispatcher } from 'undici';
-import { CallbackAddressRefusedError, guardedConnector, type AddressLookup, type SocketConnector } from './callback-connector.js';
+import {
+  CallbackAddressRefusedError,
+  guardedConnector,
+  type AddressLookup,
+  type SocketConnector,
+} from './callback-connector.js';
 import { signCallback } from './callback-signature.js';
 import { checkCallbackUrl, type CallbackUrlPolicy } from './callback-url.js';
 import { describeError } from './http-body.js';
@@ -44,7 +49,13 @@ export class CallbackSender {
     });
   }
 
-  async send(url: string, token: string, webhookId: string, outcome: Outcome, timeoutMs: number): Promise<DeliveryResult> {
+  async send(
+    url: string,
+    token: string,
+    webhookId: string,
+    outcome: Outcome,
+    timeoutMs: number,
+  ): Promise<DeliveryResult> {
     const checked = checkCallbackUrl(url, this.policy);
     if (!checked.ok) return { type: 'refused', error: `callback refused: the URL ${checked.reason}` };
     const body = JSON.stringify(outcome);
@@ -80,5 +91,8 @@ export class CallbackSender {
 }
 
 function isRefusal(err: unknown): boolean {
-  return err instanceof CallbackAddressRefusedError || (err as { code?: unknown } | null)?.code === 'ERR_CALLBACK_ADDRESS_REFUSED';
+  return (
+    err instanceof CallbackAddressRefusedError ||
+    (err as { code?: unknown } | null)?.code === 'ERR_CALLBACK_ADDRESS_REFUSED'
+  );
 }

@@ -4,13 +4,12 @@ import { checkCallbackUrl, isPublicAddress } from './callback-url.js';
 const policy = { allowedHosts: [] as string[], httpsOnly: false };
 
 describe('checkCallbackUrl', () => {
-  it.each([
-    'https://hooks.example.com/cb',
-    'http://93.184.216.34:8080/x?y=1',
-    'https://[2606:4700:4700::1111]/cb',
-  ])('accepts %s', (url) => {
-    expect(checkCallbackUrl(url, policy).ok).toBe(true);
-  });
+  it.each(['https://hooks.example.com/cb', 'http://93.184.216.34:8080/x?y=1', 'https://[2606:4700:4700::1111]/cb'])(
+    'accepts %s',
+    (url) => {
+      expect(checkCallbackUrl(url, policy).ok).toBe(true);
+    },
+  );
 
   it.each([
     ['ftp://example.com/', 'http or https'],
@@ -45,7 +44,9 @@ describe('checkCallbackUrl', () => {
 
   it('lets allowedHosts open exceptions by host or host:port', () => {
     expect(checkCallbackUrl('http://127.0.0.1:4000/cb', { ...policy, allowedHosts: ['127.0.0.1:4000'] }).ok).toBe(true);
-    expect(checkCallbackUrl('http://127.0.0.1:4001/cb', { ...policy, allowedHosts: ['127.0.0.1:4000'] }).ok).toBe(false);
+    expect(checkCallbackUrl('http://127.0.0.1:4001/cb', { ...policy, allowedHosts: ['127.0.0.1:4000'] }).ok).toBe(
+      false,
+    );
     expect(checkCallbackUrl('http://[::1]:9/cb', { ...policy, allowedHosts: ['[::1]'] }).ok).toBe(true);
     expect(checkCallbackUrl('http://LOCALHOST/cb', { ...policy, allowedHosts: ['localhost:80'] }).ok).toBe(true);
   });

@@ -6,17 +6,13 @@ export const MAX_CORRELATION_ID_LENGTH = 128;
 /** Visible ASCII only: no spaces, no control characters, no DEL. */
 const VALID = /^[\x21-\x7e]+$/;
 
-export type CorrelationIdResult =
-  | { ok: true; id: string; generated: boolean }
-  | { ok: false; reason: string };
+export type CorrelationIdResult = { ok: true; id: string; generated: boolean } | { ok: false; reason: string };
 
 /**
  * Reads the `X-Correlation-ID` header value: a missing header yields a new UUID v4,
  * a present one must be 1–128 visible ASCII characters.
  */
-export function readCorrelationId(
-  header: string | string[] | undefined,
-): CorrelationIdResult {
+export function readCorrelationId(header: string | string[] | undefined): CorrelationIdResult {
   if (header === undefined) return { ok: true, id: randomUUID(), generated: true };
   if (Array.isArray(header)) {
     return { ok: false, reason: 'X-Correlation-ID must be sent once' };

@@ -43,10 +43,7 @@ export type HeaderMap = Record<string, string | string[] | undefined>;
  * minus hop-by-hop headers, `Host`, `Content-Length` and the internal `marker` header.
  * Header names come out lower-case, values as strings (multi-valued ones joined by `, `).
  */
-export function filterReplayHeaders(
-  headers: HeaderMap,
-  marker: string,
-): Record<string, string> {
+export function filterReplayHeaders(headers: HeaderMap, marker: string): Record<string, string> {
   const out: Record<string, string> = {};
   // Headers named in `Connection` are hop-by-hop too (RFC 9110 §7.6.1).
   const connection = headers['connection'];

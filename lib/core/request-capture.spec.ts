@@ -15,7 +15,9 @@ describe('captureRequest', () => {
   });
 
   it('drops the query mark when only callback parameters were there', () => {
-    expect(captureRequest({ method: 'PUT', url: '/u?_callback_url=x&_callback_token=y', headers: {}, body: undefined }).path).toBe('/u');
+    expect(
+      captureRequest({ method: 'PUT', url: '/u?_callback_url=x&_callback_token=y', headers: {}, body: undefined }).path,
+    ).toBe('/u');
   });
 
   it('re-serialises a JSON body without the callback fields', () => {
@@ -32,13 +34,25 @@ describe('captureRequest', () => {
 
   it('keeps a JSON raw body byte-for-byte when no callback field is in it', () => {
     const raw = Buffer.from('{ "a" : 1,\n "b": [1,2] }');
-    const c = captureRequest({ method: 'PUT', url: '/u', headers: { 'content-type': 'application/json; charset=utf-8' }, body: { a: 1, b: [1, 2] }, rawBody: raw });
+    const c = captureRequest({
+      method: 'PUT',
+      url: '/u',
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: { a: 1, b: [1, 2] },
+      rawBody: raw,
+    });
     expect(c.body).toEqual(raw);
   });
 
   it('strips callback fields from a raw form body byte-for-byte otherwise', () => {
     const raw = Buffer.from('name=Ada+L&_callback_url=https%3A%2F%2Fa&tags%5B%5D=x&_callback_token=t&e=%C3%A9');
-    const c = captureRequest({ method: 'PATCH', url: '/u', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: {}, rawBody: raw });
+    const c = captureRequest({
+      method: 'PATCH',
+      url: '/u',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: {},
+      rawBody: raw,
+    });
     expect(c.body!.toString()).toBe('name=Ada+L&tags%5B%5D=x&e=%C3%A9');
   });
 
@@ -54,7 +68,13 @@ describe('captureRequest', () => {
 
   it('passes other content types through from the raw body', () => {
     const raw = Buffer.from([0, 1, 2, 255]);
-    const c = captureRequest({ method: 'PUT', url: '/u?_callback_url=x&_callback_token=y', headers: { 'content-type': 'application/octet-stream' }, body: raw, rawBody: raw });
+    const c = captureRequest({
+      method: 'PUT',
+      url: '/u?_callback_url=x&_callback_token=y',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: raw,
+      rawBody: raw,
+    });
     expect(c.body).toEqual(raw);
   });
 });

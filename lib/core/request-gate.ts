@@ -59,7 +59,11 @@ export class RequestGate {
     private readonly emit: EventSink = () => {},
   ) {}
 
-  async admit(req: IncomingRequest, query: Record<string, unknown> | undefined, route: RouteQueueOptions): Promise<GateDecision> {
+  async admit(
+    req: IncomingRequest,
+    query: Record<string, unknown> | undefined,
+    route: RouteQueueOptions,
+  ): Promise<GateDecision> {
     const method = req.method.toUpperCase();
     const read = readCorrelationId(req.headers['x-correlation-id']);
     if (!this.settings.methods.has(method)) {
@@ -73,9 +77,19 @@ export class RequestGate {
       return { type: 'pass', correlationId };
     }
 
-    const callback = readCallbackParams(req.body as Record<string, unknown> | undefined, query, this.settings.callbackPolicy);
+    const callback = readCallbackParams(
+      req.body as Record<string, unknown> | undefined,
+      query,
+      this.settings.callbackPolicy,
+    );
     if (callback.kind === 'invalid') {
-      return { type: 'reject', reason: 'bad-callback', correlationId, message: callback.message, field: callback.field };
+      return {
+        type: 'reject',
+        reason: 'bad-callback',
+        correlationId,
+        message: callback.message,
+        field: callback.field,
+      };
     }
     try {
       if (callback.kind === 'none') {
@@ -86,7 +100,12 @@ export class RequestGate {
       return await this.enqueue(req, correlationId, callback, route);
     } catch (err) {
       if (err instanceof StoreUnavailableError) {
-        return { type: 'reject', reason: 'unavailable', correlationId, message: 'the request queue is unavailable, try again later' };
+        return {
+          type: 'reject',
+          reason: 'unavailable',
+          correlationId,
+          message: 'the request queue is unavailable, try again later',
+        };
       }
       throw err;
     }
@@ -121,13 +140,29 @@ export class RequestGate {
       sealed: '',
     };
     payload.sealed = this.box.seal(secret, jobBinding(payload));
-    const jobId = await this.store.enqueue({ queue, payload, delayMs: route.delay ?? 0 }, correlationId, this.settings.correlationTtl);
+    const jobId = await this.store.enqueue(
+      { queue, payload, delayMs: route.delay ?? 0 },
+      correlationId,
+      this.settings.correlationTtl,
+    );
     if (jobId === null) return conflict(correlationId);
-    this.emit(RequestQueueEvent.Queued, { jobId, queue, correlationId, method: payload.method, path: payload.path, kind: 'replay' });
+    this.emit(RequestQueueEvent.Queued, {
+      jobId,
+      queue,
+      correlationId,
+      method: payload.method,
+      path: payload.path,
+      kind: 'replay',
+    });
     return { type: 'queued', correlationId, jobId };
   }
 }
 
 function conflict(correlationId: string): GateDecision {
-  return { type: 'reject', reason: 'conflict', correlationId, message: `correlation id '${correlationId}' was already used` };
+  return {
+    type: 'reject',
+    reason: 'conflict',
+    correlationId,
+    message: `correlation id '${correlationId}' was already used`,
+  };
 }

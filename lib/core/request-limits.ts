@@ -33,7 +33,11 @@ function declaresBody(headers: HeaderMap): boolean {
  * did not hand over in a form that can be replayed intact — e.g. `text/plain` on Express
  * without a parser for it — (415) are refused. Returns null when the request may be stored.
  */
-export function checkQueuedRequest(headers: HeaderMap, captured: CapturedRequest, limits: RequestLimits): LimitRefusal | null {
+export function checkQueuedRequest(
+  headers: HeaderMap,
+  captured: CapturedRequest,
+  limits: RequestLimits,
+): LimitRefusal | null {
   if (captured.body === null) {
     if (declaresBody(headers)) {
       const type = headers['content-type'] ?? 'no content type';

@@ -91,7 +91,8 @@ export class RequestProcessor {
       correlationId: job.payload.correlationId,
       status,
       attempts: job.attempt,
-      response: result.type === 'response' ? { status: result.status, headers: result.headers, body: result.body } : null,
+      response:
+        result.type === 'response' ? { status: result.status, headers: result.headers, body: result.body } : null,
       ...(error === undefined ? {} : { error }),
     };
   }
@@ -119,7 +120,15 @@ export class RequestProcessor {
 
   private eventOf(job: ReservedJob): RequestQueueEventPayload {
     const p = job.payload;
-    return { jobId: job.id, queue: job.queue, correlationId: p.correlationId, method: p.method, path: p.path, kind: p.kind, attempt: job.attempt };
+    return {
+      jobId: job.id,
+      queue: job.queue,
+      correlationId: p.correlationId,
+      method: p.method,
+      path: p.path,
+      kind: p.kind,
+      attempt: job.attempt,
+    };
   }
 }
 

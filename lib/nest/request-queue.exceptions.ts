@@ -17,14 +17,20 @@ export class CorrelationIdConflictException extends HttpException {
 /** 422: `_callback_url` or `_callback_token` is invalid; `field` names which. */
 export class InvalidCallbackException extends HttpException {
   constructor(field: string, message: string, correlationId?: string) {
-    super({ statusCode: 422, error: 'Unprocessable Entity', message, field, correlationId }, HttpStatus.UNPROCESSABLE_ENTITY);
+    super(
+      { statusCode: 422, error: 'Unprocessable Entity', message, field, correlationId },
+      HttpStatus.UNPROCESSABLE_ENTITY,
+    );
   }
 }
 
 /** 413: a queued request's body is larger than `limits.maxBodyBytes`; nothing was stored. */
 export class QueuedBodyTooLargeException extends HttpException {
   constructor(message: string, correlationId?: string) {
-    super({ statusCode: 413, error: 'Payload Too Large', message, field: 'body', correlationId }, HttpStatus.PAYLOAD_TOO_LARGE);
+    super(
+      { statusCode: 413, error: 'Payload Too Large', message, field: 'body', correlationId },
+      HttpStatus.PAYLOAD_TOO_LARGE,
+    );
   }
 }
 
@@ -38,7 +44,10 @@ export class QueuedHeadersTooLargeException extends HttpException {
 /** 415: a queued request's body cannot be stored to replay intact (not JSON or form); nothing was stored. */
 export class UnsupportedQueuedMediaTypeException extends HttpException {
   constructor(message: string, correlationId?: string) {
-    super({ statusCode: 415, error: 'Unsupported Media Type', message, field: 'content-type', correlationId }, HttpStatus.UNSUPPORTED_MEDIA_TYPE);
+    super(
+      { statusCode: 415, error: 'Unsupported Media Type', message, field: 'content-type', correlationId },
+      HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+    );
   }
 }
 

@@ -42,7 +42,9 @@ export class RequestQueueLifecycle implements OnModuleInit, OnApplicationBootstr
       {
         onJob: (report) => this.logJob(report),
         onStopping: (reason) =>
-          this.logger.log(`worker stopping (${reason}): finishing the jobs in hand, up to ${formatDuration(worker.gracePeriod)}`),
+          this.logger.log(
+            `worker stopping (${reason}): finishing the jobs in hand, up to ${formatDuration(worker.gracePeriod)}`,
+          ),
         onError: (err) => this.logger.warn(`worker: ${err.message}`),
       },
     );

@@ -21,7 +21,9 @@ import { ConfigurableModuleClass, REQUEST_QUEUE_MODULE_OPTIONS } from './request
       useFactory: (options: RequestQueueModuleOptions): ResolvedOptions => {
         const resolved = resolveOptions(options);
         if (resolved.secret === DEVELOPMENT_SECRET) {
-          new Logger('RequestQueue').warn('no secret set: using the insecure development key (set one before production)');
+          new Logger('RequestQueue').warn(
+            'no secret set: using the insecure development key (set one before production)',
+          );
         }
         return resolved;
       },

@@ -4,7 +4,11 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signCallback } from '../core/callback-signature.js';
-import { CALLBACK_SIGNATURE_OPTIONS, CallbackSignatureGuard, type CallbackRequest } from './callback-signature.guard.js';
+import {
+  CALLBACK_SIGNATURE_OPTIONS,
+  CallbackSignatureGuard,
+  type CallbackRequest,
+} from './callback-signature.guard.js';
 
 const TOKEN = 'guard-test-token-0123456789';
 const TOKENS: Record<string, string> = { 'cid-a': 'token-for-a-0123456789', 'cid-b': 'token-for-b-0123456789' };
@@ -30,14 +34,22 @@ class LookedUpController {
   providers: [
     {
       provide: CALLBACK_SIGNATURE_OPTIONS,
-      useValue: { token: async (req: CallbackRequest) => TOKENS[String(req.headers['x-correlation-id'])], toleranceSec: 60 },
+      useValue: {
+        token: async (req: CallbackRequest) => TOKENS[String(req.headers['x-correlation-id'])],
+        toleranceSec: 60,
+      },
     },
   ],
 })
 class ReceiverModule {}
 
 function sign(token: string, body: string, at = new Date(), id = 'msg_1') {
-  return { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': signCallback(token, id, at, body) };
+  return {
+    'content-type': 'application/json',
+    'webhook-id': id,
+    'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+    'webhook-signature': signCallback(token, id, at, body),
+  };
 }
 
 describe.each(['express', 'fastify'] as const)('CallbackSignatureGuard on %s', (adapter) => {
@@ -49,14 +61,18 @@ describe.each(['express', 'fastify'] as const)('CallbackSignatureGuard on %s', (
     describe(`rawBody: ${rawBody}`, () => {
       beforeAll(async () => {
         const moduleRef = await Test.createTestingModule({ imports: [ReceiverModule] }).compile();
-        app = adapter === 'fastify' ? moduleRef.createNestApplication(new FastifyAdapter(), { rawBody, logger: false }) : moduleRef.createNestApplication({ rawBody, logger: false });
+        app =
+          adapter === 'fastify'
+            ? moduleRef.createNestApplication(new FastifyAdapter(), { rawBody, logger: false })
+            : moduleRef.createNestApplication({ rawBody, logger: false });
         await app.listen(0, '127.0.0.1');
         base = await app.getUrl();
         base = base.replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');
       });
       afterAll(() => app.close());
 
-      const post = (path: string, headers: Record<string, string>, payload = body) => fetch(`${base}${path}`, { method: 'POST', headers, body: payload });
+      const post = (path: string, headers: Record<string, string>, payload = body) =>
+        fetch(`${base}${path}`, { method: 'POST', headers, body: payload });
 
       it('lets a fresh, correctly signed callback through', async () => {
         expect((await post('/fixed', sign(TOKEN, body))).status).toBe(204);
@@ -77,14 +93,22 @@ describe.each(['express', 'fastify'] as const)('CallbackSignatureGuard on %s', (
       });
 
       it('finds the token per request through the injected provider', async () => {
-        expect((await post('/looked-up', { ...sign(TOKENS['cid-a']!, body), 'x-correlation-id': 'cid-a' })).status).toBe(204);
-        expect((await post('/looked-up', { ...sign(TOKENS['cid-a']!, body), 'x-correlation-id': 'cid-b' })).status).toBe(401);
-        expect((await post('/looked-up', { ...sign(TOKENS['cid-a']!, body), 'x-correlation-id': 'unknown' })).status).toBe(401);
+        expect(
+          (await post('/looked-up', { ...sign(TOKENS['cid-a']!, body), 'x-correlation-id': 'cid-a' })).status,
+        ).toBe(204);
+        expect(
+          (await post('/looked-up', { ...sign(TOKENS['cid-a']!, body), 'x-correlation-id': 'cid-b' })).status,
+        ).toBe(401);
+        expect(
+          (await post('/looked-up', { ...sign(TOKENS['cid-a']!, body), 'x-correlation-id': 'unknown' })).status,
+        ).toBe(401);
       });
 
       it('applies the provider tolerance (60 s)', async () => {
         const at = new Date(Date.now() - 120_000);
-        expect((await post('/looked-up', { ...sign(TOKENS['cid-a']!, body, at), 'x-correlation-id': 'cid-a' })).status).toBe(401);
+        expect(
+          (await post('/looked-up', { ...sign(TOKENS['cid-a']!, body, at), 'x-correlation-id': 'cid-a' })).status,
+        ).toBe(401);
       });
     });
   }

@@ -20,7 +20,8 @@ export interface VerifyCallbackOptions {
   now?: number;
 }
 
-export type CallbackVerificationFailure = 'missing-header' | 'bad-timestamp' | 'stale-timestamp' | 'bad-signature' | 'bad-body';
+export type CallbackVerificationFailure =
+  'missing-header' | 'bad-timestamp' | 'stale-timestamp' | 'bad-signature' | 'bad-body';
 
 /** The callback did not verify; `reason` says which check failed. Answer it with 401 (or 400). */
 export class CallbackVerificationError extends Error {
@@ -89,19 +90,29 @@ export function verifyCallback(
   const webhookId = required(headers, 'webhook-id');
   const ts = required(headers, 'webhook-timestamp');
   const signatures = required(headers, 'webhook-signature');
-  if (!/^\d{1,12}$/.test(ts)) throw new CallbackVerificationError('bad-timestamp', 'the webhook-timestamp header is not a unix time in seconds');
+  if (!/^\d{1,12}$/.test(ts))
+    throw new CallbackVerificationError('bad-timestamp', 'the webhook-timestamp header is not a unix time in seconds');
   const seconds = Number(ts);
   const now = Math.floor((options.now ?? Date.now()) / 1000);
   const tolerance = options.toleranceSec ?? DEFAULT_TOLERANCE_SEC;
   if (Math.abs(now - seconds) > tolerance) {
-    throw new CallbackVerificationError('stale-timestamp', `the webhook-timestamp is more than ${tolerance} s from now (replayed or clock skew)`);
+    throw new CallbackVerificationError(
+      'stale-timestamp',
+      `the webhook-timestamp is more than ${tolerance} s from now (replayed or clock skew)`,
+    );
   }
-  const body = typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : Buffer.from(rawBody.buffer, rawBody.byteOffset, rawBody.byteLength);
+  const body =
+    typeof rawBody === 'string'
+      ? Buffer.from(rawBody, 'utf8')
+      : Buffer.from(rawBody.buffer, rawBody.byteOffset, rawBody.byteLength);
   const tokens = typeof token === 'string' ? [token] : token;
   let ok = false;
   for (const candidate of tokens) {
     if (!candidate) continue;
-    const expected = createHmac('sha256', Buffer.from(candidate, 'utf8')).update(`${webhookId}.${ts}.`).update(body).digest();
+    const expected = createHmac('sha256', Buffer.from(candidate, 'utf8'))
+      .update(`${webhookId}.${ts}.`)
+      .update(body)
+      .digest();
     if (matches(signatures, expected)) ok = true;
   }
   if (!ok) throw new CallbackVerificationError('bad-signature', 'the webhook-signature does not match');

@@ -37,7 +37,19 @@ class MemorySource implements JobSource {
         id,
         queue,
         attempt: 1,
-        payload: { v: 1, kind: 'replay', correlationId: id, method: 'PUT', path: `/${id}`, callbackUrl: 'https://x.test/', queuedAt: 0, tries: 2, backoff: { type: 'fixed', delay: 1 }, timeout: 1000, sealed: '' },
+        payload: {
+          v: 1,
+          kind: 'replay',
+          correlationId: id,
+          method: 'PUT',
+          path: `/${id}`,
+          callbackUrl: 'https://x.test/',
+          queuedAt: 0,
+          tries: 2,
+          backoff: { type: 'fixed', delay: 1 },
+          timeout: 1000,
+          sealed: '',
+        },
       };
       return {
         job,
@@ -71,7 +83,11 @@ describe('consume loop', () => {
     source.add('high', 'h1');
     source.add('low', 'l2');
     source.add('high', 'h2');
-    const loop = startConsumeLoop(source, { queues: ['high', 'low'], concurrency: 1, idleMs: 10, stopWhenEmpty: true }, ok);
+    const loop = startConsumeLoop(
+      source,
+      { queues: ['high', 'low'], concurrency: 1, idleMs: 10, stopWhenEmpty: true },
+      ok,
+    );
     expect(await loop.finished).toBe('empty');
     expect(source.settled.map((s) => s.id)).toEqual(['h1', 'h2', 'l1', 'l2']);
   });
@@ -97,11 +113,17 @@ describe('consume loop', () => {
   it('a handler that throws gets its job retried, then failed, never dropped', async () => {
     const source = new MemorySource();
     source.add('q', 'boom');
-    const loop = startConsumeLoop(source, { queues: ['q'], concurrency: 1, idleMs: 10, stopWhenEmpty: true }, async () => {
-      throw new Error('bug');
-    });
+    const loop = startConsumeLoop(
+      source,
+      { queues: ['q'], concurrency: 1, idleMs: 10, stopWhenEmpty: true },
+      async () => {
+        throw new Error('bug');
+      },
+    );
     await loop.finished;
-    expect(source.settled).toEqual([{ id: 'boom', result: { type: 'retry', error: 'worker error: bug', delayMs: 5000 } }]);
+    expect(source.settled).toEqual([
+      { id: 'boom', result: { type: 'retry', error: 'worker error: bug', delayMs: 5000 } },
+    ]);
   });
 
   it('reports take and settle errors and goes on', async () => {
@@ -109,14 +131,22 @@ describe('consume loop', () => {
     const errors: string[] = [];
     source.takeError = new Error('server away');
     source.add('q', 'a');
-    const loop = startConsumeLoop(source, { queues: ['q'], concurrency: 1, idleMs: 10, stopWhenEmpty: true, onError: (e) => errors.push(e.message) }, ok);
+    const loop = startConsumeLoop(
+      source,
+      { queues: ['q'], concurrency: 1, idleMs: 10, stopWhenEmpty: true, onError: (e) => errors.push(e.message) },
+      ok,
+    );
     expect(await loop.finished).toBe('empty');
     expect(errors).toEqual(['server away']);
     expect(source.settled.map((s) => s.id)).toEqual(['a']);
 
     source.settleError = new Error('lock lost');
     source.add('q', 'b');
-    const again = startConsumeLoop(source, { queues: ['q'], concurrency: 1, idleMs: 10, stopWhenEmpty: true, onError: (e) => errors.push(e.message) }, ok);
+    const again = startConsumeLoop(
+      source,
+      { queues: ['q'], concurrency: 1, idleMs: 10, stopWhenEmpty: true, onError: (e) => errors.push(e.message) },
+      ok,
+    );
     expect(await again.finished).toBe('empty');
     expect(errors).toEqual(['server away', 'lock lost']);
   });
@@ -141,7 +171,11 @@ describe('consume loop', () => {
   it('stop() on an idle loop ends at once; looping is reported on each look', async () => {
     const source = new MemorySource();
     let looks = 0;
-    const loop = startConsumeLoop(source, { queues: ['q'], concurrency: 1, idleMs: 10_000, onLooping: () => looks++ }, ok);
+    const loop = startConsumeLoop(
+      source,
+      { queues: ['q'], concurrency: 1, idleMs: 10_000, onLooping: () => looks++ },
+      ok,
+    );
     await new Promise((r) => setTimeout(r, 20));
     const started = Date.now();
     await loop.stop(5000);

@@ -62,7 +62,9 @@ class ConsumeLoop implements JobConsumer {
     private readonly handler: JobHandler,
   ) {
     this.finished = new Promise((resolve) => (this.end = resolve));
-    this.stopped = new Promise((resolve) => this.stopping.signal.addEventListener('abort', () => resolve(), { once: true }));
+    this.stopped = new Promise((resolve) =>
+      this.stopping.signal.addEventListener('abort', () => resolve(), { once: true }),
+    );
     this.loop = this.run().catch((err: unknown) => {
       this.report(err);
       return 'stopped' as const;
@@ -171,7 +173,9 @@ class ConsumeLoop implements JobConsumer {
 /** A handler is meant to return a result; if it throws (a bug), the job is retried, then failed. */
 function resultOfThrow(job: ReservedJob, err: unknown): JobResult {
   const error = `worker error: ${err instanceof Error ? err.message : String(err)}`;
-  return job.attempt < job.payload.tries ? { type: 'retry', error, delayMs: THROWN_HANDLER_RETRY_MS } : { type: 'fail', error };
+  return job.attempt < job.payload.tries
+    ? { type: 'retry', error, delayMs: THROWN_HANDLER_RETRY_MS }
+    : { type: 'fail', error };
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */

@@ -17,7 +17,9 @@ export function summarizeJob({ job, result, durationMs }: JobReport): JobSummary
   const base = { correlationId: p.correlationId, request, durationMs };
   if (result.type === 'complete') return { ...base, status: 'DONE' };
   const next =
-    result.type === 'retry' ? `attempt ${job.attempt} of ${p.tries}, retry in ${formatDuration(result.delayMs)}` : 'moved to failed jobs';
+    result.type === 'retry'
+      ? `attempt ${job.attempt} of ${p.tries}, retry in ${formatDuration(result.delayMs)}`
+      : 'moved to failed jobs';
   return { ...base, status: 'FAIL', detail: `${result.error} (${next})` };
 }
 

@@ -133,7 +133,10 @@ export class Worker {
   private withOverrides(job: ReservedJob): ReservedJob {
     const { tries, timeout } = this.options;
     if (job.payload.kind !== 'replay' || (tries === undefined && timeout === undefined)) return job;
-    return { ...job, payload: { ...job.payload, tries: tries ?? job.payload.tries, timeout: timeout ?? job.payload.timeout } };
+    return {
+      ...job,
+      payload: { ...job.payload, tries: tries ?? job.payload.tries, timeout: timeout ?? job.payload.timeout },
+    };
   }
 
   /**
@@ -149,7 +152,8 @@ export class Worker {
       void this.readRestart()
         .then((value) => {
           if (value === undefined) return; // store away: look again later
-          if (seen === undefined) seen = value; // first successful read is the baseline
+          if (seen === undefined)
+            seen = value; // first successful read is the baseline
           else if (value !== null && value !== seen) void this.stop('restart');
         })
         .finally(() => (checking = false));

@@ -99,26 +99,40 @@ describe.each(STORE_FACTORIES)('request-queue failed/retry/forget/flush/restart 
     const rows = JSON.parse(run.stdout) as Record<string, unknown>[];
     expect(rows).toHaveLength(3);
     for (const row of rows) {
-      expect(Object.keys(row).sort()).toEqual(['attempts', 'correlationId', 'error', 'failedAt', 'id', 'method', 'path', 'queue', 'stage'].sort());
+      expect(Object.keys(row).sort()).toEqual(
+        ['attempts', 'correlationId', 'error', 'failedAt', 'id', 'method', 'path', 'queue', 'stage'].sort(),
+      );
       expect(new Date(row.failedAt as string).toISOString()).toBe(row.failedAt);
     }
-    expect(rows.find((r) => r.correlationId === ids.other)).toMatchObject({ queue: 'other', stage: 'replay', method: 'PATCH', path: '/status/500/b' });
-    expect(rows.find((r) => r.correlationId === ids.callback)).toMatchObject({ stage: 'callback', method: 'PATCH', path: '/fine/c' });
+    expect(rows.find((r) => r.correlationId === ids.other)).toMatchObject({
+      queue: 'other',
+      stage: 'replay',
+      method: 'PATCH',
+      path: '/status/500/b',
+    });
+    expect(rows.find((r) => r.correlationId === ids.callback)).toMatchObject({
+      stage: 'callback',
+      method: 'PATCH',
+      path: '/fine/c',
+    });
     expect(run.stdout).not.toContain('do-not-leak-me');
     expect(run.stdout).not.toContain(CALLBACK_TOKEN);
     expect(run.stdout).not.toContain('sealed');
   });
 
-  it.skipIf(skip)('retry <id> of a failed callback delivers the callback again, and does not replay the request', async () => {
-    const job = byCorrelation(await failedJobs(), ids.callback);
-    const sent = receiver.for(ids.callback).length;
-    const run = await cli('retry', job.id);
-    expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toContain(`Retrying failed job ${job.id} (callback of PATCH /fine/c, ${ids.callback}).`);
-    await drain();
-    expect(receiver.for(ids.callback)).toHaveLength(sent + 1);
-    expect(api.for(ids.callback)).toHaveLength(1);
-  });
+  it.skipIf(skip)(
+    'retry <id> of a failed callback delivers the callback again, and does not replay the request',
+    async () => {
+      const job = byCorrelation(await failedJobs(), ids.callback);
+      const sent = receiver.for(ids.callback).length;
+      const run = await cli('retry', job.id);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toContain(`Retrying failed job ${job.id} (callback of PATCH /fine/c, ${ids.callback}).`);
+      await drain();
+      expect(receiver.for(ids.callback)).toHaveLength(sent + 1);
+      expect(api.for(ids.callback)).toHaveLength(1);
+    },
+  );
 
   it.skipIf(skip)('retry <ids...> retries the ones it knows, names the unknown one, and exits 1', async () => {
     const job = byCorrelation(await failedJobs(), ids.replay);
@@ -138,7 +152,9 @@ describe.each(STORE_FACTORIES)('request-queue failed/retry/forget/flush/restart 
     await drain();
     expect(api.for(ids.other)).toHaveLength(2);
     expect(api.for(ids.replay)).toHaveLength(1);
-    expect((await cli('retry', '--queue', 'nothing-here')).stdout).toContain('No failed jobs on queue nothing-here to retry.');
+    expect((await cli('retry', '--queue', 'nothing-here')).stdout).toContain(
+      'No failed jobs on queue nothing-here to retry.',
+    );
   });
 
   it.skipIf(skip)('retry all puts every failed job back', async () => {
@@ -201,7 +217,9 @@ describe.each(STORE_FACTORIES)('request-queue failed/retry/forget/flush/restart 
     expect(unknown.stderr).toContain('No failed job with id no-such-job:1.');
 
     const away: Record<string, string> =
-      fixture.driver === 'redis' ? { REDIS_URL: 'redis://127.0.0.1:1' } : { DATABASE_URL: 'mysql://root@127.0.0.1:1/request_queue' };
+      fixture.driver === 'redis'
+        ? { REDIS_URL: 'redis://127.0.0.1:1' }
+        : { DATABASE_URL: 'mysql://root@127.0.0.1:1/request_queue' };
     const started = Date.now();
     const down = await runToEnd(build.cli, ['failed'], { ...env, ...away });
     expect(down.code, down.stderr).toBe(3);

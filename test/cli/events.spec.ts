@@ -103,54 +103,90 @@ describe.each(STORE_FACTORIES)('lifecycle events and logs in a Nest app on $name
     return moduleRef;
   }
 
-  it.skipIf(skip)('emits queued, processing, completed, failed, callback delivered/failed and worker looping through EventEmitter2', async () => {
-    const lines = new Lines();
-    const moduleRef = await app(true, lines);
-    try {
-      const heard = moduleRef.get(Heard);
-      const runtime = moduleRef.get(RequestQueueRuntime);
-      // A listener that throws never breaks the queue: the request is still queued.
-      moduleRef.get(EventEmitter2).on(RequestQueueEvent.Queued, () => {
-        throw new Error('listener bug');
-      });
-      const cb = `${receiver.url}/callback`;
-      const ok = await enqueue(runtime, { path: '/fine/1', callbackUrl: cb, callbackToken: CALLBACK_TOKEN });
-      const bad = await enqueue(runtime, { path: '/status/500/2', callbackUrl: cb, callbackToken: CALLBACK_TOKEN, route: { tries: 1 } });
-      const gone = await enqueue(runtime, { path: '/fine/3', callbackUrl: `${receiver.url}/status/410/3`, callbackToken: CALLBACK_TOKEN });
-      await waitUntil(
-        () => [ok, bad].every((id) => heard.names(id).includes(RequestQueueEvent.CallbackDelivered)) && heard.names(gone).includes(RequestQueueEvent.CallbackFailed),
-        10_000,
-        'every outcome',
-      );
-      const { Queued, Processing, Completed, Failed, CallbackDelivered, CallbackFailed } = RequestQueueEvent;
-      // `queued` is emitted once the store confirmed; a quick worker may already be processing by then.
-      const after = (id: string) => heard.names(id).filter((n) => n !== Queued);
-      for (const id of [ok, bad, gone]) expect(heard.names(id).filter((n) => n === Queued)).toHaveLength(1);
-      expect(after(ok)).toEqual([Processing, Completed, Processing, CallbackDelivered]);
-      expect(after(bad)).toEqual([Processing, Failed, Processing, CallbackDelivered]);
-      expect(after(gone)).toEqual([Processing, Completed, Processing, CallbackFailed]);
-      const failed = heard.events.find((e) => e.name === Failed)!.payload;
-      expect(failed).toMatchObject({ correlationId: bad, method: 'PATCH', path: '/status/500/2', kind: 'replay', attempt: 1 });
-      expect(failed.outcome).toMatchObject({ status: 'failed', response: { status: 500 } });
-      expect(heard.looping).toBeGreaterThan(0);
-      expect(lines.lines.filter((l) => l.startsWith('ERROR')).join('\n')).toContain('a listener of request-queue.queued threw: listener bug');
+  it.skipIf(skip)(
+    'emits queued, processing, completed, failed, callback delivered/failed and worker looping through EventEmitter2',
+    async () => {
+      const lines = new Lines();
+      const moduleRef = await app(true, lines);
+      try {
+        const heard = moduleRef.get(Heard);
+        const runtime = moduleRef.get(RequestQueueRuntime);
+        // A listener that throws never breaks the queue: the request is still queued.
+        moduleRef.get(EventEmitter2).on(RequestQueueEvent.Queued, () => {
+          throw new Error('listener bug');
+        });
+        const cb = `${receiver.url}/callback`;
+        const ok = await enqueue(runtime, { path: '/fine/1', callbackUrl: cb, callbackToken: CALLBACK_TOKEN });
+        const bad = await enqueue(runtime, {
+          path: '/status/500/2',
+          callbackUrl: cb,
+          callbackToken: CALLBACK_TOKEN,
+          route: { tries: 1 },
+        });
+        const gone = await enqueue(runtime, {
+          path: '/fine/3',
+          callbackUrl: `${receiver.url}/status/410/3`,
+          callbackToken: CALLBACK_TOKEN,
+        });
+        await waitUntil(
+          () =>
+            [ok, bad].every((id) => heard.names(id).includes(RequestQueueEvent.CallbackDelivered)) &&
+            heard.names(gone).includes(RequestQueueEvent.CallbackFailed),
+          10_000,
+          'every outcome',
+        );
+        const { Queued, Processing, Completed, Failed, CallbackDelivered, CallbackFailed } = RequestQueueEvent;
+        // `queued` is emitted once the store confirmed; a quick worker may already be processing by then.
+        const after = (id: string) => heard.names(id).filter((n) => n !== Queued);
+        for (const id of [ok, bad, gone]) expect(heard.names(id).filter((n) => n === Queued)).toHaveLength(1);
+        expect(after(ok)).toEqual([Processing, Completed, Processing, CallbackDelivered]);
+        expect(after(bad)).toEqual([Processing, Failed, Processing, CallbackDelivered]);
+        expect(after(gone)).toEqual([Processing, Completed, Processing, CallbackFailed]);
+        const failed = heard.events.find((e) => e.name === Failed)!.payload;
+        expect(failed).toMatchObject({
+          correlationId: bad,
+          method: 'PATCH',
+          path: '/status/500/2',
+          kind: 'replay',
+          attempt: 1,
+        });
+        expect(failed.outcome).toMatchObject({ status: 'failed', response: { status: 500 } });
+        expect(heard.looping).toBeGreaterThan(0);
+        expect(lines.lines.filter((l) => l.startsWith('ERROR')).join('\n')).toContain(
+          'a listener of request-queue.queued threw: listener bug',
+        );
 
-      // One log line per job, each with its correlation id; failures as warnings, with the reason.
-      expect(lines.lines).toContainEqual(expect.stringMatching(new RegExp(`^LOG \\[RequestQueue\\] ${ok} PATCH /fine/1 DONE `)));
-      expect(lines.lines).toContainEqual(expect.stringMatching(new RegExp(`^LOG \\[RequestQueue\\] ${ok} PATCH /fine/1 \\(callback\\) DONE `)));
-      expect(lines.lines).toContainEqual(expect.stringMatching(new RegExp(`^WARN \\[RequestQueue\\] ${bad} PATCH /status/500/2 FAIL .*replay answered 500`)));
-      expect(lines.lines).toContainEqual(expect.stringMatching(new RegExp(`^WARN \\[RequestQueue\\] ${gone} PATCH /fine/3 \\(callback\\) FAIL .*410`)));
-    } finally {
-      await moduleRef.close();
-    }
-    expect(lines.lines).toContainEqual(expect.stringMatching(/worker stopping \(stopped\)/));
-  });
+        // One log line per job, each with its correlation id; failures as warnings, with the reason.
+        expect(lines.lines).toContainEqual(
+          expect.stringMatching(new RegExp(`^LOG \\[RequestQueue\\] ${ok} PATCH /fine/1 DONE `)),
+        );
+        expect(lines.lines).toContainEqual(
+          expect.stringMatching(new RegExp(`^LOG \\[RequestQueue\\] ${ok} PATCH /fine/1 \\(callback\\) DONE `)),
+        );
+        expect(lines.lines).toContainEqual(
+          expect.stringMatching(
+            new RegExp(`^WARN \\[RequestQueue\\] ${bad} PATCH /status/500/2 FAIL .*replay answered 500`),
+          ),
+        );
+        expect(lines.lines).toContainEqual(
+          expect.stringMatching(new RegExp(`^WARN \\[RequestQueue\\] ${gone} PATCH /fine/3 \\(callback\\) FAIL .*410`)),
+        );
+      } finally {
+        await moduleRef.close();
+      }
+      expect(lines.lines).toContainEqual(expect.stringMatching(/worker stopping \(stopped\)/));
+    },
+  );
 
   it.skipIf(skip)('works the same without EventEmitterModule (the peer is optional)', async () => {
     const lines = new Lines();
     const moduleRef = await app(false, lines);
     try {
-      const id = await enqueue(moduleRef.get(RequestQueueRuntime), { path: '/fine/4', callbackUrl: `${receiver.url}/callback`, callbackToken: CALLBACK_TOKEN });
+      const id = await enqueue(moduleRef.get(RequestQueueRuntime), {
+        path: '/fine/4',
+        callbackUrl: `${receiver.url}/callback`,
+        callbackToken: CALLBACK_TOKEN,
+      });
       await waitUntil(() => receiver.for(id).length === 1, 10_000, 'the callback');
       expect(lines.lines.filter((l) => l.startsWith('ERROR'))).toEqual([]);
     } finally {

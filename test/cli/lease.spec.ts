@@ -40,25 +40,33 @@ describe.each(STORE_FACTORIES)('a job outliving the grace period on $name', (fac
     return r;
   }
 
-  it.skipIf(skip)('is left to its lease and runs again on another worker', async () => {
-    const first = await runtime();
-    const id = await enqueue(first, { path: '/slow/2000/lease', callbackUrl: `${receiver.url}/callback`, callbackToken: CALLBACK_TOKEN });
-    const leaving = first.createWorker({ gracePeriod: 300, restartCheckInterval: 0 });
-    await leaving.start();
-    await waitUntil(() => api.for(id).length === 1, 10_000, 'the replay in flight');
+  it.skipIf(skip)(
+    'is left to its lease and runs again on another worker',
+    async () => {
+      const first = await runtime();
+      const id = await enqueue(first, {
+        path: '/slow/2000/lease',
+        callbackUrl: `${receiver.url}/callback`,
+        callbackToken: CALLBACK_TOKEN,
+      });
+      const leaving = first.createWorker({ gracePeriod: 300, restartCheckInterval: 0 });
+      await leaving.start();
+      await waitUntil(() => api.for(id).length === 1, 10_000, 'the replay in flight');
 
-    const stopAt = Date.now();
-    await leaving.stop();
-    expect(Date.now() - stopAt).toBeLessThan(1500); // gave up after the grace period
-    expect(api.for(id)[0]!.finishedAt).toBeUndefined(); // the job was still running
-    await first.store.close(); // the process goes away, as after its grace period
+      const stopAt = Date.now();
+      await leaving.stop();
+      expect(Date.now() - stopAt).toBeLessThan(1500); // gave up after the grace period
+      expect(api.for(id)[0]!.finishedAt).toBeUndefined(); // the job was still running
+      await first.store.close(); // the process goes away, as after its grace period
 
-    const next = await runtime();
-    const taking = next.createWorker({ maxJobs: 2, restartCheckInterval: 0, sleep: 200 });
-    await taking.start();
-    expect(await taking.stopped).toBe('max-jobs'); // the replay again, then its callback
-    expect(api.for(id)).toHaveLength(2);
-    expect(receiver.for(id).length).toBeGreaterThanOrEqual(1);
-    expect(receiver.for(id)[0]!.body).toContain('"status":"completed"');
-  }, 20_000);
+      const next = await runtime();
+      const taking = next.createWorker({ maxJobs: 2, restartCheckInterval: 0, sleep: 200 });
+      await taking.start();
+      expect(await taking.stopped).toBe('max-jobs'); // the replay again, then its callback
+      expect(api.for(id)).toHaveLength(2);
+      expect(receiver.for(id).length).toBeGreaterThanOrEqual(1);
+      expect(receiver.for(id)[0]!.body).toContain('"status":"completed"');
+    },
+    20_000,
+  );
 });

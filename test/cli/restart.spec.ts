@@ -38,35 +38,45 @@ describe.each(STORE_FACTORIES)('restart and shutdown of workers on $name', (fact
     await fixture?.remove();
   });
 
-  const queue = (path: string) => enqueue(runtime, { path, callbackUrl: `${receiver.url}/callback`, callbackToken: CALLBACK_TOKEN });
+  const queue = (path: string) =>
+    enqueue(runtime, { path, callbackUrl: `${receiver.url}/callback`, callbackToken: CALLBACK_TOKEN });
 
-  it.skipIf(skip)('request-queue restart: every worker finishes the job in hand and exits 0; a worker started later keeps running', async () => {
-    const workers = [new Spawned(build.cli, ['work'], env), new Spawned(build.cli, ['work'], env)];
-    try {
-      await Promise.all(workers.map((w) => w.waitForLine(/Processing jobs from/)));
-      const id = await queue('/slow/1500/restart');
-      await waitUntil(() => api.for(id).length === 1, 10_000, 'the replay in flight');
+  it.skipIf(skip)(
+    'request-queue restart: every worker finishes the job in hand and exits 0; a worker started later keeps running',
+    async () => {
+      const workers = [new Spawned(build.cli, ['work'], env), new Spawned(build.cli, ['work'], env)];
+      try {
+        await Promise.all(workers.map((w) => w.waitForLine(/Processing jobs from/)));
+        const id = await queue('/slow/1500/restart');
+        await waitUntil(() => api.for(id).length === 1, 10_000, 'the replay in flight');
 
-      const restart = await runToEnd(build.cli, ['restart'], env);
-      expect(restart.code, restart.stderr).toBe(0);
-      const exits = await Promise.all(workers.map((w) => w.exit()));
-      expect(exits.map((e) => e.code)).toEqual([0, 0]);
-      for (const w of workers) expect(w.output).toMatch(/Worker stopped \(restart signal\)/);
-      expect(api.for(id)[0]!.finishedAt).toBeDefined(); // finished, not cut off
-      expect(workers.map((w) => w.stdout.filter((l) => l.includes(`${id} PATCH /slow/1500/restart`) && l.endsWith('DONE')).length).sort()).toEqual([0, 1]);
+        const restart = await runToEnd(build.cli, ['restart'], env);
+        expect(restart.code, restart.stderr).toBe(0);
+        const exits = await Promise.all(workers.map((w) => w.exit()));
+        expect(exits.map((e) => e.code)).toEqual([0, 0]);
+        for (const w of workers) expect(w.output).toMatch(/Worker stopped \(restart signal\)/);
+        expect(api.for(id)[0]!.finishedAt).toBeDefined(); // finished, not cut off
+        expect(
+          workers
+            .map(
+              (w) => w.stdout.filter((l) => l.includes(`${id} PATCH /slow/1500/restart`) && l.endsWith('DONE')).length,
+            )
+            .sort(),
+        ).toEqual([0, 1]);
 
-      // The signal is in the past for a worker that starts now: it runs, and delivers the callback.
-      const fresh = new Spawned(build.cli, ['work'], env);
-      workers.push(fresh);
-      await fresh.waitForLine(new RegExp(`${id} PATCH /slow/1500/restart \\(callback\\) .* DONE`));
-      await new Promise((r) => setTimeout(r, 1500));
-      expect(fresh.stdout.join('\n')).not.toMatch(/Worker stopped/);
-      expect(api.for(id)).toHaveLength(1);
-    } finally {
-      workers.forEach((w) => w.kill('SIGTERM'));
-      await Promise.all(workers.map((w) => w.exit()));
-    }
-  });
+        // The signal is in the past for a worker that starts now: it runs, and delivers the callback.
+        const fresh = new Spawned(build.cli, ['work'], env);
+        workers.push(fresh);
+        await fresh.waitForLine(new RegExp(`${id} PATCH /slow/1500/restart \\(callback\\) .* DONE`));
+        await new Promise((r) => setTimeout(r, 1500));
+        expect(fresh.stdout.join('\n')).not.toMatch(/Worker stopped/);
+        expect(api.for(id)).toHaveLength(1);
+      } finally {
+        workers.forEach((w) => w.kill('SIGTERM'));
+        await Promise.all(workers.map((w) => w.exit()));
+      }
+    },
+  );
 
   it.skipIf(skip)('the sample worker (nest start worker): SIGTERM drains the jobs in hand and exits 0', async () => {
     const worker = new Spawned(build.sampleWorker, [], env);
@@ -79,7 +89,8 @@ describe.each(STORE_FACTORIES)('restart and shutdown of workers on $name', (fact
       expect(code, worker.output).toBe(0);
       expect(ids.every((id) => api.for(id)[0]!.finishedAt !== undefined)).toBe(true);
       // Logged through Nest's Logger, the correlation id on each job line.
-      for (const id of ids) expect(worker.output).toMatch(new RegExp(`\\[RequestQueue\\] .*${id} PATCH /slow/1200/nest-\\d DONE`));
+      for (const id of ids)
+        expect(worker.output).toMatch(new RegExp(`\\[RequestQueue\\] .*${id} PATCH /slow/1200/nest-\\d DONE`));
       expect(worker.output).toMatch(/worker stopping \(stopped\)/);
     } finally {
       worker.kill('SIGKILL');

@@ -33,7 +33,8 @@ describe.skipIf(!installed)('deploy/supervisord recipe (supervisord installed)',
   let supervisord: ChildProcess | undefined;
   let supervisordExit: Promise<unknown> = Promise.resolve();
 
-  const ctl = async (...args: string[]) => (await promisify(execFile)(SUPERVISORCTL!, ['-c', conf, ...args]).catch((e: { stdout: string }) => e)).stdout;
+  const ctl = async (...args: string[]) =>
+    (await promisify(execFile)(SUPERVISORCTL!, ['-c', conf, ...args]).catch((e: { stdout: string }) => e)).stdout;
 
   /** Worker name → pid, for the processes supervisord reports RUNNING. */
   async function running(): Promise<Map<string, number>> {
@@ -62,7 +63,10 @@ describe.skipIf(!installed)('deploy/supervisord recipe (supervisord installed)',
       .map((l) => {
         if (/^command=/.test(l)) return `command=${process.execPath} ${build.cli} work --sleep 1`;
         if (/^directory=/.test(l)) return `directory=${ROOT}`;
-        if (/^environment=/.test(l)) return `environment=${Object.entries({ ...env, PATH: process.env.PATH ?? '' }).map(([k, v]) => `${k}="${v}"`).join(',')}`;
+        if (/^environment=/.test(l))
+          return `environment=${Object.entries({ ...env, PATH: process.env.PATH ?? '' })
+            .map(([k, v]) => `${k}="${v}"`)
+            .join(',')}`;
         if (/^stdout_logfile=/.test(l)) return `stdout_logfile=${dir}/%(program_name)s_%(process_num)02d.log`;
         return l;
       })
@@ -106,9 +110,16 @@ describe.skipIf(!installed)('deploy/supervisord recipe (supervisord installed)',
   it('starts the workers, and request-queue restart makes them finish their jobs and come back', async () => {
     let before = new Map<string, number>();
     await waitUntil(async () => (before = await running()).size === 2, 15_000, 'two RUNNING workers');
-    expect([...before.keys()].sort()).toEqual(['request-queue-worker:request-queue-worker_00', 'request-queue-worker:request-queue-worker_01']);
+    expect([...before.keys()].sort()).toEqual([
+      'request-queue-worker:request-queue-worker_00',
+      'request-queue-worker:request-queue-worker_01',
+    ]);
 
-    const id = await enqueue(runtime, { path: '/slow/1500/supervised', callbackUrl: `${receiver.url}/callback`, callbackToken: CALLBACK_TOKEN });
+    const id = await enqueue(runtime, {
+      path: '/slow/1500/supervised',
+      callbackUrl: `${receiver.url}/callback`,
+      callbackToken: CALLBACK_TOKEN,
+    });
     await waitUntil(() => api.for(id).length === 1, 10_000, 'the replay in flight');
 
     const restart = await runToEnd(build.cli, ['restart'], env);
@@ -126,8 +137,12 @@ describe.skipIf(!installed)('deploy/supervisord recipe (supervisord installed)',
     await waitUntil(() => receiver.for(id).length === 1, 10_000, 'the callback, from a new worker');
     expect(api.for(id)).toHaveLength(1);
 
-    const logs = await Promise.all(['00', '01'].map((n) => readFile(join(dir, `request-queue-worker_${n}.log`), 'utf8')));
+    const logs = await Promise.all(
+      ['00', '01'].map((n) => readFile(join(dir, `request-queue-worker_${n}.log`), 'utf8')),
+    );
     for (const log of logs) expect(log).toMatch(/Worker stopped \(restart signal\)/);
-    expect(await readFile(join(dir, 'supervisord.log'), 'utf8')).toMatch(/exited: request-queue-worker_0\d \(exit status 0; expected\)/);
+    expect(await readFile(join(dir, 'supervisord.log'), 'utf8')).toMatch(
+      /exited: request-queue-worker_0\d \(exit status 0; expected\)/,
+    );
   }, 60_000);
 });

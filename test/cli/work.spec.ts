@@ -7,7 +7,8 @@ import { apiRuntime, CALLBACK_TOKEN, processEnv, STORE_FACTORIES, type StoreFixt
 import { TargetApp } from './support/target-app.js';
 
 /** `2026-11-21 19:30:01 <uuid> PATCH /path ..... 12.3ms DONE` */
-const JOB_LINE = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [0-9a-f-]{36} (PATCH|PUT|DELETE) \S+( \(callback\))? \.{3,} [\d.]+(ms|s) (DONE|FAIL)/;
+const JOB_LINE =
+  /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [0-9a-f-]{36} (PATCH|PUT|DELETE) \S+( \(callback\))? \.{3,} [\d.]+(ms|s) (DONE|FAIL)/;
 
 let build: TestBuild;
 beforeAll(async () => {
@@ -119,10 +120,15 @@ describe.each(STORE_FACTORIES)('request-queue work on $name', (factory) => {
     expect(lines.find((l) => l.includes(failing) && !l.includes('(callback)'))).toMatch(
       /FAIL replay answered 503 \(after 1 attempt\) \(moved to failed jobs\)$/,
     );
-    expect(lines.find((l) => l.includes(slow) && !l.includes('(callback)'))).toMatch(/FAIL .*\(moved to failed jobs\)$/);
+    expect(lines.find((l) => l.includes(slow) && !l.includes('(callback)'))).toMatch(
+      /FAIL .*\(moved to failed jobs\)$/,
+    );
     expect(Date.now() - started).toBeLessThan(2900); // the 3 s replay was cut at 0.3 s
     const failed = await runtime.store.listFailed();
-    expect(failed.filter((f) => f.correlationId === failing || f.correlationId === slow).map((f) => f.kind)).toEqual(['replay', 'replay']);
+    expect(failed.filter((f) => f.correlationId === failing || f.correlationId === slow).map((f) => f.kind)).toEqual([
+      'replay',
+      'replay',
+    ]);
     await runtime.store.flushFailed(0);
   });
 
@@ -148,7 +154,13 @@ describe.each(STORE_FACTORIES)('request-queue work on $name', (factory) => {
   });
 
   it.skipIf(skip)('refuses bad flags with exit code 2 before touching the store', async () => {
-    for (const args of [['--concurrency', '0'], ['--sleep', 'soon'], ['--queue', 'high,,low'], ['--max-jobs', '1.5'], ['--nope']]) {
+    for (const args of [
+      ['--concurrency', '0'],
+      ['--sleep', 'soon'],
+      ['--queue', 'high,,low'],
+      ['--max-jobs', '1.5'],
+      ['--nope'],
+    ]) {
       const run = await work(...args);
       expect(run.code, args.join(' ')).toBe(2);
       expect(run.stderr).toMatch(/^error: /m);

@@ -37,7 +37,11 @@ describe.each(cases)('request queue end to end on $kind.name ($adapter)', ({ kin
 
   const it = skip ? test.skip : test;
 
-  function send(method: string, path: string, init: { headers?: Record<string, string>; body?: string; json?: unknown } = {}) {
+  function send(
+    method: string,
+    path: string,
+    init: { headers?: Record<string, string>; body?: string; json?: unknown } = {},
+  ) {
     const headers = { ...init.headers };
     let body = init.body;
     if (init.json !== undefined) {
@@ -47,11 +51,18 @@ describe.each(cases)('request queue end to end on $kind.name ($adapter)', ({ kin
     return fetch(t.url + path, { method, headers, body });
   }
 
-  const withCallback = (extra: Record<string, unknown> = {}) => ({ ...extra, _callback_url: receiver.url, _callback_token: TOKEN });
+  const withCallback = (extra: Record<string, unknown> = {}) => ({
+    ...extra,
+    _callback_url: receiver.url,
+    _callback_token: TOKEN,
+  });
 
   it('answers 202 at once, replays, and POSTs a callback verified with standardwebhooks', async () => {
     const id = randomUUID();
-    const res = await send('PUT', '/echo/7', { headers: { 'x-correlation-id': id }, json: withCallback({ name: 'Ada' }) });
+    const res = await send('PUT', '/echo/7', {
+      headers: { 'x-correlation-id': id },
+      json: withCallback({ name: 'Ada' }),
+    });
     expect(res.status).toBe(202);
     expect(res.headers.get('x-correlation-id')).toBe(id);
     expect(await res.json()).toEqual({ correlationId: id, status: 'queued' });
@@ -91,10 +102,20 @@ describe.each(cases)('request queue end to end on $kind.name ($adapter)', ({ kin
 
   it('replays JSON bodies, query strings and Authorization intact, without the callback parameters', async () => {
     const id = randomUUID();
-    const res = await send('PUT', `/echo/9?a=1&b=%20two+x&_callback_url=${encodeURIComponent(receiver.url)}&_callback_token=${TOKEN}`, {
-      headers: { 'x-correlation-id': id, authorization: 'Bearer s3cr3t', 'accept-language': 'zh-TW', 'x-tenant': 'acme', cookie: 'session=1' },
-      json: { name: 'Ada', nested: { list: [1, 2, { x: null }] }, unicode: 'é漢' },
-    });
+    const res = await send(
+      'PUT',
+      `/echo/9?a=1&b=%20two+x&_callback_url=${encodeURIComponent(receiver.url)}&_callback_token=${TOKEN}`,
+      {
+        headers: {
+          'x-correlation-id': id,
+          authorization: 'Bearer s3cr3t',
+          'accept-language': 'zh-TW',
+          'x-tenant': 'acme',
+          cookie: 'session=1',
+        },
+        json: { name: 'Ada', nested: { list: [1, 2, { x: null }] }, unicode: 'é漢' },
+      },
+    );
     expect(res.status).toBe(202);
     await waitUntil(() => receiver.for(id).length === 1);
     const replay = t.seen.list.find((s) => s.headers['x-correlation-id'] === id)!;
@@ -123,7 +144,14 @@ describe.each(cases)('request queue end to end on $kind.name ($adapter)', ({ kin
 
   it('replays body fields named like HTTP-client options as plain data', async () => {
     const id = randomUUID();
-    const data = { headers: { 'x-evil': '1', host: 'evil.example' }, proxy: 'http://10.0.0.1:8080', json: true, method: 'GET', url: 'http://evil.example/', dispatcher: {} };
+    const data = {
+      headers: { 'x-evil': '1', host: 'evil.example' },
+      proxy: 'http://10.0.0.1:8080',
+      json: true,
+      method: 'GET',
+      url: 'http://evil.example/',
+      dispatcher: {},
+    };
     const res = await send('PUT', '/echo/5', { headers: { 'x-correlation-id': id }, json: withCallback(data) });
     expect(res.status).toBe(202);
     const [cb] = await waitFor(id);
@@ -135,7 +163,9 @@ describe.each(cases)('request queue end to end on $kind.name ($adapter)', ({ kin
 
   it('answers 409 for a reused id, queued or synchronous', async () => {
     const id = randomUUID();
-    expect((await send('PUT', '/echo/1', { headers: { 'x-correlation-id': id }, json: withCallback() })).status).toBe(202);
+    expect((await send('PUT', '/echo/1', { headers: { 'x-correlation-id': id }, json: withCallback() })).status).toBe(
+      202,
+    );
     const again = await send('PUT', '/echo/1', { headers: { 'x-correlation-id': id }, json: withCallback() });
     expect(again.status).toBe(409);
     expect(again.headers.get('x-correlation-id')).toBe(id);
@@ -145,14 +175,18 @@ describe.each(cases)('request queue end to end on $kind.name ($adapter)', ({ kin
     const syncId = randomUUID();
     expect((await send('DELETE', '/echo/1', { headers: { 'x-correlation-id': syncId } })).status).toBe(200);
     expect((await send('DELETE', '/echo/1', { headers: { 'x-correlation-id': syncId } })).status).toBe(409);
-    expect((await send('DELETE', '/echo/1', { headers: { 'x-correlation-id': syncId }, json: withCallback() })).status).toBe(409);
+    expect(
+      (await send('DELETE', '/echo/1', { headers: { 'x-correlation-id': syncId }, json: withCallback() })).status,
+    ).toBe(409);
     await waitFor(id);
   });
 
   it('lets exactly one of 20 concurrent requests with one new id win', async () => {
     const id = randomUUID();
     const answers = await Promise.all(
-      Array.from({ length: 20 }, () => send('PUT', '/echo/20', { headers: { 'x-correlation-id': id }, json: withCallback({ n: 1 }) })),
+      Array.from({ length: 20 }, () =>
+        send('PUT', '/echo/20', { headers: { 'x-correlation-id': id }, json: withCallback({ n: 1 }) }),
+      ),
     );
     const statuses = answers.map((r) => r.status).sort();
     expect(statuses.filter((s) => s === 202)).toHaveLength(1);
@@ -183,7 +217,9 @@ describe.each(cases)('request queue end to end on $kind.name ($adapter)', ({ kin
       expect(res.status).toBe(422);
       expect(await res.json()).toMatchObject({ field, message: expect.stringContaining(field) });
     }
-    expect((await send('PUT', '/echo/1', { headers: { 'x-correlation-id': id }, json: withCallback() })).status).toBe(202);
+    expect((await send('PUT', '/echo/1', { headers: { 'x-correlation-id': id }, json: withCallback() })).status).toBe(
+      202,
+    );
     await waitFor(id);
   });
 
@@ -198,7 +234,9 @@ describe.each(cases)('request queue end to end on $kind.name ($adapter)', ({ kin
   it('treats a 404 answer as final: one attempt, a completed callback', async () => {
     const id = randomUUID();
     const before = t.seen.list.length;
-    expect((await send('PUT', '/status/404', { headers: { 'x-correlation-id': id }, json: withCallback() })).status).toBe(202);
+    expect(
+      (await send('PUT', '/status/404', { headers: { 'x-correlation-id': id }, json: withCallback() })).status,
+    ).toBe(202);
     const [cb] = await waitFor(id);
     expect(cb.body).toMatchObject({ status: 'completed', attempts: 1, response: { status: 404 } });
     await new Promise((r) => setTimeout(r, 300));
@@ -207,20 +245,29 @@ describe.each(cases)('request queue end to end on $kind.name ($adapter)', ({ kin
 
   it('retries a 500 answer, then fails: a failure callback and a failed job', async () => {
     const id = randomUUID();
-    expect((await send('PUT', '/status/500', { headers: { 'x-correlation-id': id }, json: withCallback() })).status).toBe(202);
+    expect(
+      (await send('PUT', '/status/500', { headers: { 'x-correlation-id': id }, json: withCallback() })).status,
+    ).toBe(202);
     const [cb] = await waitFor(id);
     expect(cb.verified).toBe(true);
     expect(cb.body).toMatchObject({ correlationId: id, status: 'failed', attempts: 3, response: { status: 500 } });
     expect(cb.body.error).toContain('500');
     expect(t.seen.list.filter((s) => s.headers['x-correlation-id'] === id)).toHaveLength(3);
     const failed = (await store.listFailed()).find((f) => f.correlationId === id);
-    expect(failed).toMatchObject({ kind: 'replay', method: 'PUT', path: '/status/500', error: expect.stringContaining('500') });
+    expect(failed).toMatchObject({
+      kind: 'replay',
+      method: 'PUT',
+      path: '/status/500',
+      error: expect.stringContaining('500'),
+    });
   });
 
   it('re-sends the callback when the receiver answers 500, keeping the webhook-id, never replaying again', async () => {
     const id = randomUUID();
     receiver.answers.push(500);
-    expect((await send('PUT', '/echo/11', { headers: { 'x-correlation-id': id }, json: withCallback() })).status).toBe(202);
+    expect((await send('PUT', '/echo/11', { headers: { 'x-correlation-id': id }, json: withCallback() })).status).toBe(
+      202,
+    );
     await waitUntil(() => receiver.for(id).length === 2);
     const [first, second] = receiver.for(id);
     expect(first!.answered).toBe(500);
@@ -233,7 +280,9 @@ describe.each(cases)('request queue end to end on $kind.name ($adapter)', ({ kin
   it('puts a delivery that runs out of retries in the failed set as a callback-stage failure; 410 stops at once', async () => {
     const id = randomUUID();
     receiver.answers.push(500, 500, 500);
-    expect((await send('PUT', '/echo/12', { headers: { 'x-correlation-id': id }, json: withCallback() })).status).toBe(202);
+    expect((await send('PUT', '/echo/12', { headers: { 'x-correlation-id': id }, json: withCallback() })).status).toBe(
+      202,
+    );
     await waitUntil(async () => (await store.listFailed()).some((f) => f.correlationId === id));
     expect(receiver.for(id)).toHaveLength(3);
     const failed = (await store.listFailed()).find((f) => f.correlationId === id)!;
@@ -241,7 +290,9 @@ describe.each(cases)('request queue end to end on $kind.name ($adapter)', ({ kin
 
     const gone = randomUUID();
     receiver.answers.push(410);
-    expect((await send('PUT', '/echo/13', { headers: { 'x-correlation-id': gone }, json: withCallback() })).status).toBe(202);
+    expect(
+      (await send('PUT', '/echo/13', { headers: { 'x-correlation-id': gone }, json: withCallback() })).status,
+    ).toBe(202);
     await waitUntil(async () => (await store.listFailed()).some((f) => f.correlationId === gone));
     expect(receiver.for(gone)).toHaveLength(1);
     expect((await store.listFailed()).find((f) => f.correlationId === gone)!.error).toContain('410');
@@ -250,7 +301,10 @@ describe.each(cases)('request queue end to end on $kind.name ($adapter)', ({ kin
   it('gives a forged replay marker nothing: still queued, still 409 on reuse', async () => {
     const id = randomUUID();
     const before = t.seen.list.length;
-    const forged = { 'x-correlation-id': id, 'x-request-queue-replay': `${Date.now()}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA` };
+    const forged = {
+      'x-correlation-id': id,
+      'x-request-queue-replay': `${Date.now()}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`,
+    };
     const res = await send('PUT', '/echo/14', { headers: forged, json: withCallback() });
     expect(res.status).toBe(202);
     expect(t.seen.list.length).toBe(before);
@@ -284,7 +338,11 @@ describe.each(ADAPTERS)('when Redis is unreachable (%s)', (adapter) => {
   it('answers 503 within a second or two, never 202, queued or synchronous', async () => {
     for (const body of [{ _callback_url: 'https://example.com/cb', _callback_token: TOKEN }, { name: 'sync' }]) {
       const started = Date.now();
-      const res = await fetch(`${t.url}/echo/1`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`${t.url}/echo/1`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       expect(res.status).toBe(503);
       expect(Date.now() - started).toBeLessThan(2000);
       expect(((await res.json()) as { message: string }).message).toMatch(/unavailable/);

@@ -20,14 +20,23 @@ const secret = (label: string) => `${label}${randomBytes(12).toString('hex')}`;
 /** Every base64/base64url run in `text`, decoded (ciphertext decodes to noise, a leak to the secret). */
 function decodedRuns(text: string): string[] {
   const runs = text.match(/[A-Za-z0-9+/_-]{16,}={0,2}/g) ?? [];
-  return runs.flatMap((run) => [Buffer.from(run, 'base64').toString('latin1'), Buffer.from(run, 'base64url').toString('latin1')]);
+  return runs.flatMap((run) => [
+    Buffer.from(run, 'base64').toString('latin1'),
+    Buffer.from(run, 'base64url').toString('latin1'),
+  ]);
 }
 
 function leaks(dump: string, secrets: Record<string, string>): string[] {
   const found: string[] = [];
   const decoded = decodedRuns(dump);
   for (const [name, value] of Object.entries(secrets)) {
-    const forms = [value, Buffer.from(value).toString('base64'), Buffer.from(value).toString('base64url'), Buffer.from(value).toString('hex'), encodeURIComponent(value)];
+    const forms = [
+      value,
+      Buffer.from(value).toString('base64'),
+      Buffer.from(value).toString('base64url'),
+      Buffer.from(value).toString('hex'),
+      encodeURIComponent(value),
+    ];
     if (forms.some((form) => dump.includes(form))) found.push(`${name} (encoded)`);
     if (decoded.some((d) => d.includes(value))) found.push(`${name} (inside a base64 run)`);
   }
@@ -108,7 +117,12 @@ describe.each(stores)('secrets at rest on the $kind.name store', ({ kind, skip }
           'x-api-key': secrets.apiKey,
           cookie: `sid=${secrets.cookie}`,
         },
-        body: JSON.stringify({ name: 'Ada', password: secrets.password, _callback_url: `http://127.0.0.1:${receiver.port}/cb`, _callback_token: secrets.token }),
+        body: JSON.stringify({
+          name: 'Ada',
+          password: secrets.password,
+          _callback_url: `http://127.0.0.1:${receiver.port}/cb`,
+          _callback_token: secrets.token,
+        }),
       });
       expect(res.status).toBe(202);
 
@@ -125,8 +139,17 @@ describe.each(stores)('secrets at rest on the $kind.name store', ({ kind, skip }
       await receiver.waitFor(1, 15_000);
       const delivered = receiver.requests[0]!;
       // The outcome went out signed with the token (and the sender honoured allowedHosts).
-      expect(verifyCallback(secrets.token, delivered.body, delivered.headers).payload).toMatchObject({ correlationId, status: 'completed' });
-      await until(async () => (await store.dump()).includes('"kind":"callback"') || (await store.dump()).includes('\\"kind\\":\\"callback\\"'), 10_000, 'the callback job');
+      expect(verifyCallback(secrets.token, delivered.body, delivered.headers).payload).toMatchObject({
+        correlationId,
+        status: 'completed',
+      });
+      await until(
+        async () =>
+          (await store.dump()).includes('"kind":"callback"') ||
+          (await store.dump()).includes('\\"kind\\":\\"callback\\"'),
+        10_000,
+        'the callback job',
+      );
       await worker.stop();
       worker = undefined;
 

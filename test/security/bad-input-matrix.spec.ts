@@ -28,10 +28,16 @@ interface Row {
   expect: Expect | Record<AdapterName, Expect>;
 }
 
-const cbQuery = (url = URL_OK, token = TOKEN) => `_callback_url=${encodeURIComponent(url)}&_callback_token=${encodeURIComponent(token)}`;
+const cbQuery = (url = URL_OK, token = TOKEN) =>
+  `_callback_url=${encodeURIComponent(url)}&_callback_token=${encodeURIComponent(token)}`;
 
 function json(fields: unknown, headers: Record<string, string> = {}, method = 'PUT'): Outgoing {
-  return { method, path: '/items/1', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(fields) };
+  return {
+    method,
+    path: '/items/1',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(fields),
+  };
 }
 
 const badUrl = (url: string, message: string, name = url): Row => ({
@@ -105,7 +111,12 @@ export const MATRIX: Row[] = [
   },
   {
     name: 'private _callback_url in a form body (PATCH)',
-    req: { method: 'PATCH', path: '/items/1', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `name=x&${cbQuery('http://192.168.1.1/')}` },
+    req: {
+      method: 'PATCH',
+      path: '/items/1',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `name=x&${cbQuery('http://192.168.1.1/')}`,
+    },
     expect: { status: 422, message: `${PRIVATE} (192.168.1.1)`, field: '_callback_url' },
   },
   // Tokens.
@@ -123,17 +134,32 @@ export const MATRIX: Row[] = [
   // Bodies: malformed JSON, wrong content types, sizes, headers.
   {
     name: 'malformed JSON',
-    req: { method: 'PUT', path: `/items/1?${cbQuery()}`, headers: { 'content-type': 'application/json' }, body: '{"name": "x",' },
+    req: {
+      method: 'PUT',
+      path: `/items/1?${cbQuery()}`,
+      headers: { 'content-type': 'application/json' },
+      body: '{"name": "x",',
+    },
     expect: { status: 400, message: /JSON/ },
   },
   {
     name: 'malformed JSON with the callback fields inside',
-    req: { method: 'PUT', path: '/items/1', headers: { 'content-type': 'application/json' }, body: `{"_callback_url":"${URL_OK}","_callback_token":"${TOKEN}"` },
+    req: {
+      method: 'PUT',
+      path: '/items/1',
+      headers: { 'content-type': 'application/json' },
+      body: `{"_callback_url":"${URL_OK}","_callback_token":"${TOKEN}"`,
+    },
     expect: { status: 400, message: /JSON/ },
   },
   {
     name: 'application/xml body',
-    req: { method: 'PUT', path: `/items/1?${cbQuery()}`, headers: { 'content-type': 'application/xml' }, body: '<user><name>x</name></user>' },
+    req: {
+      method: 'PUT',
+      path: `/items/1?${cbQuery()}`,
+      headers: { 'content-type': 'application/xml' },
+      body: '<user><name>x</name></user>',
+    },
     expect: {
       express: { status: 415, message: 'cannot be queued', field: 'content-type' },
       fastify: { status: 415, message: 'Unsupported Media Type' },
@@ -141,7 +167,12 @@ export const MATRIX: Row[] = [
   },
   {
     name: 'application/octet-stream body',
-    req: { method: 'PATCH', path: `/items/1?${cbQuery()}`, headers: { 'content-type': 'application/octet-stream' }, body: Buffer.from([0, 1, 2, 255]) },
+    req: {
+      method: 'PATCH',
+      path: `/items/1?${cbQuery()}`,
+      headers: { 'content-type': 'application/octet-stream' },
+      body: Buffer.from([0, 1, 2, 255]),
+    },
     expect: {
       express: { status: 415, message: 'cannot be queued', field: 'content-type' },
       fastify: { status: 415, message: 'Unsupported Media Type' },
@@ -162,7 +193,12 @@ export const MATRIX: Row[] = [
   },
   {
     name: 'form body over limits.maxBodyBytes',
-    req: { method: 'PUT', path: '/items/1', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `${cbQuery()}&blob=${'x'.repeat(40 * 1024)}` },
+    req: {
+      method: 'PUT',
+      path: '/items/1',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `${cbQuery()}&blob=${'x'.repeat(40 * 1024)}`,
+    },
     expect: { status: 413, message: 'a queued request may have at most 32768', field: 'body' },
   },
   {
@@ -172,7 +208,10 @@ export const MATRIX: Row[] = [
   },
   {
     name: 'stored headers over limits.maxHeaderBytes',
-    req: json({ _callback_url: URL_OK, _callback_token: TOKEN }, { 'x-one': 'a'.repeat(2000), 'x-two': 'b'.repeat(2000), 'x-three': 'c'.repeat(2000) }),
+    req: json(
+      { _callback_url: URL_OK, _callback_token: TOKEN },
+      { 'x-one': 'a'.repeat(2000), 'x-two': 'b'.repeat(2000), 'x-three': 'c'.repeat(2000) },
+    ),
     expect: { status: 431, message: 'a queued request may have at most 4096', field: 'headers' },
   },
   {
@@ -196,7 +235,11 @@ describe.each(stores)('bad-input matrix on the $kind.name store', ({ kind, skip 
 
     beforeAll(async () => {
       store = await kind.create();
-      app = await createSecurityApp(adapter, { ...store.options, queue: `matrix-${randomUUID().slice(0, 8)}`, limits: LIMITS });
+      app = await createSecurityApp(adapter, {
+        ...store.options,
+        queue: `matrix-${randomUUID().slice(0, 8)}`,
+        limits: LIMITS,
+      });
       client = new Client(app.url);
     });
     afterAll(async () => {

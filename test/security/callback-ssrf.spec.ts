@@ -1,6 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildConnector } from 'undici';
-import { guardedConnector, CallbackAddressRefusedError, type AddressLookup, type SocketConnector } from '../../lib/core/callback-connector.js';
+import {
+  guardedConnector,
+  CallbackAddressRefusedError,
+  type AddressLookup,
+  type SocketConnector,
+} from '../../lib/core/callback-connector.js';
 import { CallbackSender } from '../../lib/core/callback-sender.js';
 import { checkCallbackUrl, type CallbackUrlPolicy } from '../../lib/core/callback-url.js';
 import type { Outcome } from '../../lib/core/job.js';
@@ -9,7 +14,12 @@ import { HttpSink } from './support/http-sink.js';
 import { loopbackOnly, type LoopbackGuard } from './support/loopback-only.js';
 
 const TOKEN = 'ssrf-test-callback-token-0123456789';
-const OUTCOME: Outcome = { correlationId: 'cid-1', status: 'completed', attempts: 1, response: { status: 200, headers: {}, body: { ok: true } } };
+const OUTCOME: Outcome = {
+  correlationId: 'cid-1',
+  status: 'completed',
+  attempts: 1,
+  response: { status: 200, headers: {}, body: { ok: true } },
+};
 const NO_EXCEPTIONS: CallbackUrlPolicy = { allowedHosts: [], httpsOnly: false };
 
 /** A resolver that answers from a table and counts its calls; unknown names do not exist. */
@@ -95,7 +105,13 @@ describe('callback SSRF guard (connection time)', () => {
   it.each(refusedAddresses)('refuses a host name that resolves to %s, before any socket is opened', async (address) => {
     const lookup = fakeResolver({ 'hooks.example.com': [address] });
     const connect = vi.fn<SocketConnector>();
-    const result = await sender({ policy: NO_EXCEPTIONS, lookup, connect }).send('https://hooks.example.com/cb', TOKEN, 'msg_1', OUTCOME, 2_000);
+    const result = await sender({ policy: NO_EXCEPTIONS, lookup, connect }).send(
+      'https://hooks.example.com/cb',
+      TOKEN,
+      'msg_1',
+      OUTCOME,
+      2_000,
+    );
     expect(result).toEqual({ type: 'refused', error: expect.stringContaining(`resolves to ${address}`) });
     expect(lookup.calls).toEqual(['hooks.example.com']);
     expect(connect).not.toHaveBeenCalled();
@@ -104,7 +120,13 @@ describe('callback SSRF guard (connection time)', () => {
   it('refuses a host name with any non-public address among public ones', async () => {
     const lookup = fakeResolver({ 'mixed.example.com': ['93.184.216.34', '10.0.0.1'] });
     const connect = vi.fn<SocketConnector>();
-    const result = await sender({ policy: NO_EXCEPTIONS, lookup, connect }).send('http://mixed.example.com/cb', TOKEN, 'msg_1', OUTCOME, 2_000);
+    const result = await sender({ policy: NO_EXCEPTIONS, lookup, connect }).send(
+      'http://mixed.example.com/cb',
+      TOKEN,
+      'msg_1',
+      OUTCOME,
+      2_000,
+    );
     expect(result).toMatchObject({ type: 'refused', error: expect.stringContaining('10.0.0.1') });
     expect(connect).not.toHaveBeenCalled();
   });
@@ -112,7 +134,13 @@ describe('callback SSRF guard (connection time)', () => {
   it('connects to exactly the address it checked, never to a host name (no second lookup to rebind)', async () => {
     const lookup = fakeResolver({ 'public.example.com': ['93.184.216.34'] });
     const spy = redirectingSpy(sink);
-    const result = await sender({ policy: NO_EXCEPTIONS, lookup, connect: spy }).send(`http://public.example.com:${sink.port}/cb`, TOKEN, 'msg_1', OUTCOME, 5_000);
+    const result = await sender({ policy: NO_EXCEPTIONS, lookup, connect: spy }).send(
+      `http://public.example.com:${sink.port}/cb`,
+      TOKEN,
+      'msg_1',
+      OUTCOME,
+      5_000,
+    );
     expect(result).toEqual({ type: 'delivered', status: 200 });
     expect(spy.seen).toEqual(['93.184.216.34']);
     expect(sink.requests[0]!.headers.host).toBe(`public.example.com:${sink.port}`);
@@ -128,7 +156,10 @@ describe('callback SSRF guard (connection time)', () => {
     const url = `http://rebind.example.com:${sink.port}/cb`;
     expect(await s.send(url, TOKEN, 'msg_1', OUTCOME, 5_000)).toEqual({ type: 'delivered', status: 200 });
     await new Promise((r) => setTimeout(r, 50));
-    expect(await s.send(url, TOKEN, 'msg_1', OUTCOME, 5_000)).toMatchObject({ type: 'refused', error: expect.stringContaining('10.0.0.1') });
+    expect(await s.send(url, TOKEN, 'msg_1', OUTCOME, 5_000)).toMatchObject({
+      type: 'refused',
+      error: expect.stringContaining('10.0.0.1'),
+    });
     expect(spy.seen).toEqual(['93.184.216.34']);
     expect(sink.requests).toHaveLength(1);
   });
@@ -158,7 +189,9 @@ describe('callback SSRF guard (connection time)', () => {
     const connect = vi.fn<SocketConnector>();
     const connector = guardedConnector({ policy: NO_EXCEPTIONS, connect });
     for (const hostname of ['10.0.0.1', '169.254.169.254', 'fe80::1', '::ffff:a00:1']) {
-      const err = await new Promise<Error | null>((resolve) => connector({ hostname, host: hostname, protocol: 'http:', port: '80' }, (...args) => resolve(args[0])));
+      const err = await new Promise<Error | null>((resolve) =>
+        connector({ hostname, host: hostname, protocol: 'http:', port: '80' }, (...args) => resolve(args[0])),
+      );
       expect(err).toBeInstanceOf(CallbackAddressRefusedError);
     }
     expect(connect).not.toHaveBeenCalled();
@@ -172,18 +205,27 @@ describe('callback SSRF guard (connection time)', () => {
     const got = sink.requests[0]!;
     expect(verifyCallback(TOKEN, got.body, got.headers).payload).toEqual(OUTCOME);
 
-    expect((await s.send(`http://other.internal:${sink.port}/cb`, TOKEN, 'msg_ok', OUTCOME, 2_000)).type).toBe('refused');
-    expect((await s.send(`http://hooks.internal:${sink.port + 1}/cb`, TOKEN, 'msg_ok', OUTCOME, 2_000)).type).toBe('refused');
+    expect((await s.send(`http://other.internal:${sink.port}/cb`, TOKEN, 'msg_ok', OUTCOME, 2_000)).type).toBe(
+      'refused',
+    );
+    expect((await s.send(`http://hooks.internal:${sink.port + 1}/cb`, TOKEN, 'msg_ok', OUTCOME, 2_000)).type).toBe(
+      'refused',
+    );
     expect(sink.requests).toHaveLength(1);
   });
 
   it('allows an IP literal named in allowedHosts, including bare and bracketed IPv6 forms', async () => {
     const s = sender({ policy: { allowedHosts: [`127.0.0.1:${sink.port}`], httpsOnly: false } });
-    expect(await s.send(`${sink.origin}/cb`, TOKEN, 'msg_ip', OUTCOME, 5_000)).toEqual({ type: 'delivered', status: 200 });
+    expect(await s.send(`${sink.origin}/cb`, TOKEN, 'msg_ip', OUTCOME, 5_000)).toEqual({
+      type: 'delivered',
+      status: 200,
+    });
     const connect = vi.fn<SocketConnector>((_opts, cb) => cb(new Error('spy: not connecting'), null));
     for (const allowedHosts of [['::1'], ['[::1]'], ['[::1]:9']]) {
       const connector = guardedConnector({ policy: { allowedHosts, httpsOnly: false }, connect });
-      await new Promise<void>((resolve) => connector({ hostname: '::1', host: '[::1]:9', protocol: 'http:', port: '9' }, () => resolve()));
+      await new Promise<void>((resolve) =>
+        connector({ hostname: '::1', host: '[::1]:9', protocol: 'http:', port: '9' }, () => resolve()),
+      );
     }
     expect(connect).toHaveBeenCalledTimes(3);
   });
@@ -192,7 +234,9 @@ describe('callback SSRF guard (connection time)', () => {
     const target = await new HttpSink().start();
     try {
       sink.respond((_req, res) => res.writeHead(302, { location: `${target.origin}/stolen` }).end());
-      const s = sender({ policy: { allowedHosts: [`127.0.0.1:${sink.port}`, `127.0.0.1:${target.port}`], httpsOnly: false } });
+      const s = sender({
+        policy: { allowedHosts: [`127.0.0.1:${sink.port}`, `127.0.0.1:${target.port}`], httpsOnly: false },
+      });
       const result = await s.send(`${sink.origin}/cb`, TOKEN, 'msg_r', OUTCOME, 5_000);
       expect(result).toEqual({ type: 'failed', error: 'callback receiver answered 302' });
       expect(target.requests).toHaveLength(0);
@@ -210,7 +254,10 @@ describe('callback SSRF guard (connection time)', () => {
     expect(result).toEqual({ type: 'refused', error: expect.stringContaining('https') });
     const connect = vi.fn<SocketConnector>();
     const err = await new Promise<Error | null>((resolve) =>
-      guardedConnector({ policy, connect })({ hostname: '93.184.216.34', host: '93.184.216.34', protocol: 'http:', port: '80' }, (...args) => resolve(args[0])),
+      guardedConnector({ policy, connect })(
+        { hostname: '93.184.216.34', host: '93.184.216.34', protocol: 'http:', port: '80' },
+        (...args) => resolve(args[0]),
+      ),
     );
     expect(err).toBeInstanceOf(CallbackAddressRefusedError);
     expect(connect).not.toHaveBeenCalled();
@@ -218,7 +265,13 @@ describe('callback SSRF guard (connection time)', () => {
   });
 
   it('reports a name that does not resolve as a retryable failure, not a refusal', async () => {
-    const result = await sender({ policy: NO_EXCEPTIONS, lookup: fakeResolver({}) }).send('https://nowhere.example.com/cb', TOKEN, 'msg_n', OUTCOME, 2_000);
+    const result = await sender({ policy: NO_EXCEPTIONS, lookup: fakeResolver({}) }).send(
+      'https://nowhere.example.com/cb',
+      TOKEN,
+      'msg_n',
+      OUTCOME,
+      2_000,
+    );
     expect(result).toMatchObject({ type: 'failed', error: expect.stringContaining('ENOTFOUND') });
   });
 });

@@ -21,7 +21,14 @@ const LIMITS = { maxBodyBytes: 4 * 1024, maxHeaderBytes: 2 * 1024 };
 const headerSafe = (s: string) => /^[\t\x20-\x7e\x80-\xff]*$/.test(s);
 
 const callbackUrl = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom('https://hooks.example.com/cb', 'http://93.184.216.34:8080/x?y=1', 'https://[2606:4700:4700::1111]/cb') },
+  {
+    weight: 6,
+    arbitrary: fc.constantFrom(
+      'https://hooks.example.com/cb',
+      'http://93.184.216.34:8080/x?y=1',
+      'https://[2606:4700:4700::1111]/cb',
+    ),
+  },
   fc.constantFrom(
     'http://127.0.0.1/',
     'http://2130706433/',
@@ -132,7 +139,11 @@ describe.each(stores)('interceptor fuzz on the $kind.name store', ({ kind, skip 
 
     beforeAll(async () => {
       store = await kind.create();
-      app = await createSecurityApp(adapter, { ...store.options, queue: `fuzz-${randomUUID().slice(0, 8)}`, limits: LIMITS });
+      app = await createSecurityApp(adapter, {
+        ...store.options,
+        queue: `fuzz-${randomUUID().slice(0, 8)}`,
+        limits: LIMITS,
+      });
       client = new Client(app.url);
     });
     afterAll(async () => {
@@ -159,7 +170,8 @@ describe.each(stores)('interceptor fuzz on the $kind.name store', ({ kind, skip 
           if (res.status === 202) {
             expect(res.json).toEqual({ correlationId: res.headers['x-correlation-id'], status: 'queued' });
           }
-          if (id !== undefined && (res.status === 202 || (res.status === 200 && after.entries > before.entries))) used.push(id);
+          if (id !== undefined && (res.status === 202 || (res.status === 200 && after.entries > before.entries)))
+            used.push(id);
         }),
         { numRuns: RUNS },
       );

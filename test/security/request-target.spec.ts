@@ -77,7 +77,11 @@ describe('request targets never steer the replay off baseUrl', () => {
       const client = new ReplayClient(sink.origin, Buffer.alloc(32));
       try {
         sink.requests.length = 0;
-        const result = await client.replay(job(path), { headers: { authorization: 'Bearer secret' }, body: null, callbackToken: TOKEN });
+        const result = await client.replay(job(path), {
+          headers: { authorization: 'Bearer secret' },
+          body: null,
+          callbackToken: TOKEN,
+        });
         expect(result).toMatchObject({ type: 'response', status: 200 });
         expect(sink.requests).toHaveLength(1);
         expect(sink.requests[0]!.headers.host).toBe(`127.0.0.1:${sink.port}`);
@@ -98,7 +102,11 @@ describe('request targets never steer the replay off baseUrl', () => {
         worker: { enabled: true, concurrency: 1, gracePeriod: 2_000 },
       });
       try {
-        const body = JSON.stringify({ name: 'Ada', _callback_url: `http://127.0.0.1:${receiver.port}/cb`, _callback_token: TOKEN });
+        const body = JSON.stringify({
+          name: 'Ada',
+          _callback_url: `http://127.0.0.1:${receiver.port}/cb`,
+          _callback_token: TOKEN,
+        });
         const port = Number(new URL(app.url).port);
         const answer = await raw(
           port,
@@ -108,7 +116,10 @@ describe('request targets never steer the replay off baseUrl', () => {
         await receiver.waitFor(1, 15_000);
         const callback = receiver.requests[0]!;
         const { payload } = verifyCallback(TOKEN, callback.body, callback.headers);
-        expect(payload).toMatchObject({ status: 'completed', response: { status: 200, body: { handled: 'put', body: { name: 'Ada' } } } });
+        expect(payload).toMatchObject({
+          status: 'completed',
+          response: { status: 200, body: { handled: 'put', body: { name: 'Ada' } } },
+        });
         expect(guard.blocked).toEqual([]);
       } finally {
         await app.close();

@@ -26,11 +26,15 @@ describe('sample app /callback_receiver', () => {
   });
 
   it('accepts a callback signed with DEMO_CALLBACK_TOKEN', async () => {
-    expect((await fetch(`${base}/callback_receiver`, { method: 'POST', headers: headers(DEMO_CALLBACK_TOKEN), body })).status).toBe(204);
+    expect(
+      (await fetch(`${base}/callback_receiver`, { method: 'POST', headers: headers(DEMO_CALLBACK_TOKEN), body }))
+        .status,
+    ).toBe(204);
   });
 
   it('refuses unsigned, wrongly signed and stale callbacks with 401', async () => {
-    const post = (h: Record<string, string>) => fetch(`${base}/callback_receiver`, { method: 'POST', headers: h, body }).then((r) => r.status);
+    const post = (h: Record<string, string>) =>
+      fetch(`${base}/callback_receiver`, { method: 'POST', headers: h, body }).then((r) => r.status);
     expect(await post({ 'content-type': 'application/json' })).toBe(401);
     expect(await post(headers('some-other-token-0123456789'))).toBe(401);
     expect(await post(headers(DEMO_CALLBACK_TOKEN, new Date(Date.now() - 3_600_000)))).toBe(401);

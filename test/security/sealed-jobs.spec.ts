@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createStore, RequestQueueRuntime, resolveOptions, verifyCallback, type FailedJob, type RequestQueueModuleOptions } from '../../lib/index.js';
+import {
+  createStore,
+  RequestQueueRuntime,
+  resolveOptions,
+  verifyCallback,
+  type FailedJob,
+  type RequestQueueModuleOptions,
+} from '../../lib/index.js';
 import type { Worker } from '../../lib/worker/worker.js';
 import { HttpSink } from './support/http-sink.js';
 import { storeMatrix, type StoreHarness } from '../support/stores.js';
@@ -36,7 +43,9 @@ describe.each(stores)('sealed jobs on the $kind.name store', ({ kind, skip }) =>
 
     beforeAll(async () => {
       harness = await kind.create();
-      target = await new HttpSink((_req, res) => res.setHeader('content-type', 'application/json').end('{"ok":true}')).start();
+      target = await new HttpSink((_req, res) =>
+        res.setHeader('content-type', 'application/json').end('{"ok":true}'),
+      ).start();
       receiver = await new HttpSink().start();
     });
     afterEach(async () => {
@@ -51,7 +60,10 @@ describe.each(stores)('sealed jobs on the $kind.name store', ({ kind, skip }) =>
       await receiver?.close();
     });
 
-    async function runtime(queue: string, secrets: Pick<RequestQueueModuleOptions, 'secret' | 'previousSecrets'>): Promise<RequestQueueRuntime> {
+    async function runtime(
+      queue: string,
+      secrets: Pick<RequestQueueModuleOptions, 'secret' | 'previousSecrets'>,
+    ): Promise<RequestQueueRuntime> {
       const base = harness.options;
       const options = resolveOptions({
         ...base,
@@ -95,7 +107,10 @@ describe.each(stores)('sealed jobs on the $kind.name store', ({ kind, skip }) =>
       const queue = `tamper-${randomUUID().slice(0, 8)}`;
       const r = await runtime(queue, { secret: 'tamper-secret' });
       const AUTH_FAILED = 'cannot open stored request: stored payload failed authentication (tampered or wrong key)';
-      const cases: Record<string, { edit?: (sealed: string) => string; plain?: Record<string, unknown>; error: string }> = {
+      const cases: Record<
+        string,
+        { edit?: (sealed: string) => string; plain?: Record<string, unknown>; error: string }
+      > = {
         [`flip-${randomUUID()}`]: {
           edit: (s) => {
             const at = s.length - 30;
@@ -108,7 +123,10 @@ describe.each(stores)('sealed jobs on the $kind.name store', ({ kind, skip }) =>
         [`path-${randomUUID()}`]: { plain: { path: '/admin/users/1' }, error: AUTH_FAILED },
         [`method-${randomUUID()}`]: { plain: { method: 'DELETE' }, error: AUTH_FAILED },
         [`callback-${randomUUID()}`]: { plain: { callbackUrl: 'https://attacker.example/cb' }, error: AUTH_FAILED },
-        [`key-${randomUUID()}`]: { edit: (s) => s.replace(/^v1\.[^.]+\./, 'v1.deadbeef.'), error: 'sealed with an unknown key (deadbeef)' },
+        [`key-${randomUUID()}`]: {
+          edit: (s) => s.replace(/^v1\.[^.]+\./, 'v1.deadbeef.'),
+          error: 'sealed with an unknown key (deadbeef)',
+        },
         [`format-${randomUUID()}`]: { edit: () => 'not sealed at all', error: 'not in a known format' },
         [`trunc-${randomUUID()}`]: { edit: (s) => s.slice(0, 20), error: 'truncated' },
       };
@@ -122,11 +140,22 @@ describe.each(stores)('sealed jobs on the $kind.name store', ({ kind, skip }) =>
 
       await work(r);
       const n = Object.keys(cases).length;
-      const failed = await until(() => r.store.listFailed(), (l) => failedFor(l, queue).length === n, 15_000, `${n} failed jobs`);
+      const failed = await until(
+        () => r.store.listFailed(),
+        (l) => failedFor(l, queue).length === n,
+        15_000,
+        `${n} failed jobs`,
+      );
       for (const [correlationId, { error, plain }] of Object.entries(cases)) {
         const job = failedFor(failed, queue).find((f) => f.correlationId === correlationId);
         const { callbackUrl: _notShown, ...shown } = plain ?? {};
-        expect(job, correlationId).toMatchObject({ kind: 'replay', method: 'PUT', path: '/items/1?x=1', ...shown, error: expect.stringContaining(error) });
+        expect(job, correlationId).toMatchObject({
+          kind: 'replay',
+          method: 'PUT',
+          path: '/items/1?x=1',
+          ...shown,
+          error: expect.stringContaining(error),
+        });
         expect(job!.attempts).toBeLessThanOrEqual(1); // failed at once, not retried
       }
       // Nothing was replayed and no callback went out.
@@ -155,13 +184,24 @@ describe.each(stores)('sealed jobs on the $kind.name store', ({ kind, skip }) =>
       expect(target.requests[0]).toMatchObject({ method: 'PUT', url: '/items/1?x=1', body: '{"name":"Ada"}' });
       expect(target.requests[0]!.headers.authorization).toBe(AUTH);
       const callback = receiver.requests[0]!;
-      expect(verifyCallback(TOKEN, callback.body, callback.headers).payload).toMatchObject({ correlationId: keptId, status: 'completed' });
+      expect(verifyCallback(TOKEN, callback.body, callback.headers).payload).toMatchObject({
+        correlationId: keptId,
+        status: 'completed',
+      });
 
       // A worker that no longer knows the old secret fails the job with a clear reason.
       const strict = await runtime(dropped, { secret: 'new-secret' });
       await work(strict);
-      const failed = await until(() => strict.store.listFailed(), (l) => failedFor(l, dropped).length === 1, 15_000, 'the failed job');
-      expect(failedFor(failed, dropped)[0]).toMatchObject({ correlationId: droppedId, error: expect.stringContaining('sealed with an unknown key') });
+      const failed = await until(
+        () => strict.store.listFailed(),
+        (l) => failedFor(l, dropped).length === 1,
+        15_000,
+        'the failed job',
+      );
+      expect(failedFor(failed, dropped)[0]).toMatchObject({
+        correlationId: droppedId,
+        error: expect.stringContaining('sealed with an unknown key'),
+      });
       expect(target.requests).toHaveLength(1);
     });
   });

@@ -41,27 +41,36 @@ describe.each([
     await a.enqueue(newJob(queue, id), id, TTL);
 
     let finishFirst!: (r: JobResult) => void;
-    const first = await record(a, { queues: [queue] }, () => new Promise<JobResult>((resolve) => (finishFirst = resolve)));
+    const first = await record(
+      a,
+      { queues: [queue] },
+      () => new Promise<JobResult>((resolve) => (finishFirst = resolve)),
+    );
     consumers.push(first.consumer);
     await waitFor(() => first.seen.length === 1, 5000, 'the first worker to take the job');
     await first.consumer.stop(0); // gives up: the lease is no longer renewed
 
     let finishSecond!: (r: JobResult) => void;
     const second = await record(b, { queues: [queue] }, (job) =>
-      job.payload.kind === 'replay' ? new Promise<JobResult>((resolve) => (finishSecond = resolve)) : { type: 'complete' },
+      job.payload.kind === 'replay'
+        ? new Promise<JobResult>((resolve) => (finishSecond = resolve))
+        : { type: 'complete' },
     );
     consumers.push(second.consumer);
     await waitFor(() => second.seen.length === 1, LEASE_MS * 5, 'the job to come back');
     expect(second.seen[0]).toMatchObject({ id: first.seen[0]!.id, attempt: 2 });
 
     // The first worker's late answer changes nothing: no callback stored, the job still held.
-    const callback = (n: string) => ({ type: 'complete' as const, next: newJob(queue, id, 0, { kind: 'callback', webhookId: n }) });
+    const callback = (n: string) => ({
+      type: 'complete' as const,
+      next: newJob(queue, id, 0, { kind: 'callback', webhookId: n }),
+    });
     finishFirst(callback('late'));
     await sleep(300);
     expect(second.seen).toHaveLength(1);
 
     finishSecond(callback('holder'));
-    await waitFor(() => second.seen.length === 2, 5000, 'the holder\'s callback job');
+    await waitFor(() => second.seen.length === 2, 5000, "the holder's callback job");
     await sleep(LEASE_MS * 2);
     expect(second.seen.map((j) => j.payload.webhookId ?? j.payload.kind)).toEqual(['replay', 'holder']);
   });
@@ -93,13 +102,17 @@ describe.each([
   it('moves a row it cannot read to failed jobs without running it', async () => {
     const store = await open();
     const queue = uniqueName('q');
-    await target.exec!('INSERT INTO jobs (queue, payload, attempts, reserved_at, available_at, created_at) VALUES (?, ?, 0, NULL, 0, 0)', [
-      queue,
-      '{"not":"a request-queue job"}',
-    ]);
+    await target.exec!(
+      'INSERT INTO jobs (queue, payload, attempts, reserved_at, available_at, created_at) VALUES (?, ?, 0, NULL, 0, 0)',
+      [queue, '{"not":"a request-queue job"}'],
+    );
     const { seen, consumer } = await record(store, { queues: [queue] });
     consumers.push(consumer);
-    const failed = await waitFor(async () => (await store.listFailed()).find((f) => f.queue === queue), 5000, 'the row in failed jobs');
+    const failed = await waitFor(
+      async () => (await store.listFailed()).find((f) => f.queue === queue),
+      5000,
+      'the row in failed jobs',
+    );
     expect(failed.error).toMatch(/unknown payload shape/);
     expect(seen).toHaveLength(0);
   });

@@ -11,7 +11,11 @@ const TTL = 60_000;
  * `pg_terminate_backend` on PostgreSQL): the API side and the worker both carry on, on
  * fresh connections, without a restart.
  */
-function describeKilledConnections(name: string, makeTarget: () => StoreTarget, killAll: (database: string) => Promise<number>) {
+function describeKilledConnections(
+  name: string,
+  makeTarget: () => StoreTarget,
+  killAll: (database: string) => Promise<number>,
+) {
   describe(`${name}: connections killed from another session`, () => {
     let target: StoreTarget;
     let api: RequestQueueStore;
@@ -55,7 +59,10 @@ function describeKilledConnections(name: string, makeTarget: () => StoreTarget, 
 
 describeKilledConnections('MariaDB', mariadbTarget, (database) =>
   mysqlAdmin(async (db) => {
-    const [rows] = await db.query('SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()', [database]);
+    const [rows] = await db.query(
+      'SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()',
+      [database],
+    );
     const ids = (rows as { id: number }[]).map((r) => r.id);
     for (const id of ids) await db.query('KILL CONNECTION ?', [id]).catch(() => {}); // may have ended already
     return ids.length;

@@ -25,11 +25,20 @@ export function payload(correlationId: string, overrides: Partial<JobPayload> = 
   };
 }
 
-export function newJob(queue: string, correlationId = randomUUID(), delayMs = 0, overrides: Partial<JobPayload> = {}): NewJob {
+export function newJob(
+  queue: string,
+  correlationId = randomUUID(),
+  delayMs = 0,
+  overrides: Partial<JobPayload> = {},
+): NewJob {
   return { queue, payload: payload(correlationId, overrides), delayMs };
 }
 
-export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 10_000, what = 'condition'): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<NonNullable<T>> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -139,7 +148,9 @@ export function describeStoreConformance(name: string, makeTarget: () => StoreTa
       const id = randomUUID();
       const other = await another();
       const results = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => (i % 2 ? other : store).enqueue(newJob(queue, id, 0, { path: `/n/${i}` }), id, TTL)),
+        Array.from({ length: 20 }, (_, i) =>
+          (i % 2 ? other : store).enqueue(newJob(queue, id, 0, { path: `/n/${i}` }), id, TTL),
+        ),
       );
       expect(results.filter((r) => r !== null)).toHaveLength(1);
       const { seen } = await consume({ queues: [queue], concurrency: 4 });
@@ -162,7 +173,11 @@ export function describeStoreConformance(name: string, makeTarget: () => StoreTa
       await sleep(300);
       expect(seen).toHaveLength(2);
       expect(seen[0]).toMatchObject({ queue, attempt: 1, payload: job.payload });
-      expect(seen[1]).toMatchObject({ queue, attempt: 1, payload: { kind: 'callback', correlationId: id, webhookId: 'msg_1' } });
+      expect(seen[1]).toMatchObject({
+        queue,
+        attempt: 1,
+        payload: { kind: 'callback', correlationId: id, webhookId: 'msg_1' },
+      });
     });
 
     it('runs a retried job again after its delay, with the attempt counted', async () => {
@@ -196,7 +211,11 @@ export function describeStoreConformance(name: string, makeTarget: () => StoreTa
       await store.enqueue(newJob(queue, id, 0, { method: 'DELETE', path: '/user/7' }), id, TTL);
       const { seen } = await consume({ queues: [queue] }, (j) =>
         j.payload.kind === 'replay'
-          ? { type: 'fail', error: 'HTTP 500 (after 1 attempt)', next: newJob(queue, id, 0, { kind: 'callback', webhookId: 'msg_2' }) }
+          ? {
+              type: 'fail',
+              error: 'HTTP 500 (after 1 attempt)',
+              next: newJob(queue, id, 0, { kind: 'callback', webhookId: 'msg_2' }),
+            }
           : { type: 'complete' },
       );
       await waitFor(() => seen.length >= 2, 5000, 'the job and its callback');
@@ -352,13 +371,18 @@ export function describeStoreConformance(name: string, makeTarget: () => StoreTa
     it('lists, retries, forgets and flushes failed jobs', async () => {
       const queue = uniqueName('q');
       const ids = [randomUUID(), randomUUID(), randomUUID()];
-      for (const id of ids) await store.enqueue(newJob(queue, id, 0, { kind: id === ids[2] ? 'callback' : 'replay' }), id, TTL);
-      const failing = await record(store, { queues: [queue], stopWhenEmpty: true }, (j) => ({ type: 'fail', error: `no ${j.attempt}` }));
+      for (const id of ids)
+        await store.enqueue(newJob(queue, id, 0, { kind: id === ids[2] ? 'callback' : 'replay' }), id, TTL);
+      const failing = await record(store, { queues: [queue], stopWhenEmpty: true }, (j) => ({
+        type: 'fail',
+        error: `no ${j.attempt}`,
+      }));
       await failing.consumer.finished;
       const mine = async () => (await store.listFailed()).filter((f) => f.queue === queue);
       const failed = await mine();
       expect(failed).toHaveLength(3);
-      for (let i = 1; i < failed.length; i++) expect(failed[i - 1]!.failedAt.getTime()).toBeGreaterThanOrEqual(failed[i]!.failedAt.getTime());
+      for (let i = 1; i < failed.length; i++)
+        expect(failed[i - 1]!.failedAt.getTime()).toBeGreaterThanOrEqual(failed[i]!.failedAt.getTime());
 
       const byId = new Map(failed.map((f) => [f.correlationId, f]));
       expect(await store.retryFailed([byId.get(ids[2]!)!.id, 'no-such-id', '999999999'])).toBe(1);

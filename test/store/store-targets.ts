@@ -43,7 +43,9 @@ export function uniqueName(prefix: string): string {
 const LONGEST_ATTEMPT_MS = 200;
 
 function databaseStore(options: DatabaseStoreOptions, settings: StoreSettings): DatabaseStore {
-  return new DatabaseStore(resolveDatabaseOptions({ sleep: 50, ...options, retryAfter: settings.leaseMs }, LONGEST_ATTEMPT_MS, true));
+  return new DatabaseStore(
+    resolveDatabaseOptions({ sleep: 50, ...options, retryAfter: settings.leaseMs }, LONGEST_ATTEMPT_MS, true),
+  );
 }
 
 /** Redis under a key prefix of its own. */
@@ -82,7 +84,13 @@ export function mariadbTarget(): StoreTarget {
         await mysqlAdmin((db) => db.query(`CREATE DATABASE ${database}`));
         created = true;
       }
-      const store = databaseStore({ options: { type: 'mariadb', host: MARIADB.host, port: MARIADB.port, username: MARIADB.user, database }, migrationsRun: true }, settings);
+      const store = databaseStore(
+        {
+          options: { type: 'mariadb', host: MARIADB.host, port: MARIADB.port, username: MARIADB.user, database },
+          migrationsRun: true,
+        },
+        settings,
+      );
       await store.init();
       return store;
     },
@@ -109,7 +117,13 @@ export function postgresTarget(): StoreTarget {
         await pgAdmin((db) => db.query(`CREATE DATABASE ${database}`));
         created = true;
       }
-      const store = databaseStore({ options: { type: 'postgres', host: POSTGRES.host, port: POSTGRES.port, username: POSTGRES.user, database }, migrationsRun: true }, settings);
+      const store = databaseStore(
+        {
+          options: { type: 'postgres', host: POSTGRES.host, port: POSTGRES.port, username: POSTGRES.user, database },
+          migrationsRun: true,
+        },
+        settings,
+      );
       await store.init();
       return store;
     },

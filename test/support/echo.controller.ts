@@ -1,4 +1,16 @@
-import { Controller, Delete, Get, HttpCode, Injectable, Param, Patch, Post, Put, Req, HttpException } from '@nestjs/common';
+import {
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Injectable,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Req,
+  HttpException,
+} from '@nestjs/common';
 import { QueueableRequest } from '../../lib/index.js';
 
 export interface SeenRequest {
@@ -25,7 +37,13 @@ interface AnyRequest {
 }
 
 function record(seen: SeenRequests, req: AnyRequest): SeenRequest {
-  const entry = { method: req.method, url: req.originalUrl ?? req.url, headers: req.headers, body: req.body, raw: req.rawBody?.toString('utf8') };
+  const entry = {
+    method: req.method,
+    url: req.originalUrl ?? req.url,
+    headers: req.headers,
+    body: req.body,
+    raw: req.rawBody?.toString('utf8'),
+  };
   seen.list.push(entry);
   return entry;
 }

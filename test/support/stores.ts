@@ -129,7 +129,12 @@ async function databaseDriverUnavailable(): Promise<string | null> {
   const dir = mkdtempSync(join(tmpdir(), 'rqsec-probe-'));
   try {
     const { resolveOptions, createStore } = await import('../../lib/index.js');
-    const store = await createStore(resolveOptions({ driver: 'database', database: { url: `sqlite:${join(dir, 'probe.sqlite')}`, migrationsRun: true } }));
+    const store = await createStore(
+      resolveOptions({
+        driver: 'database',
+        database: { url: `sqlite:${join(dir, 'probe.sqlite')}`, migrationsRun: true },
+      }),
+    );
     await store.close();
     return null;
   } catch (err) {
@@ -160,10 +165,13 @@ export const mariadbStore: StoreKind = {
     await conn.query(`CREATE DATABASE \`${db}\``);
     await conn.query(`USE \`${db}\``);
     const tables = async () => {
-      const [rows] = await conn.query('SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ?', [db]);
+      const [rows] = await conn.query('SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ?', [
+        db,
+      ]);
       return (rows as { t: string }[]).map((r) => r.t).filter((t) => !isBookkeeping(t));
     };
-    const rows = async (table: string) => (await conn.query(`SELECT * FROM \`${table}\``))[0] as Record<string, unknown>[];
+    const rows = async (table: string) =>
+      (await conn.query(`SELECT * FROM \`${table}\``))[0] as Record<string, unknown>[];
     return {
       name: 'mariadb',
       options: { driver: 'database', database: { url: `${MYSQL_URL}/${db}`, migrationsRun: true } },
@@ -179,14 +187,19 @@ export const mariadbStore: StoreKind = {
       },
       async dump() {
         const parts: string[] = [];
-        for (const t of await tables()) for (const row of await rows(t)) parts.push(`${t} ${JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`);
+        for (const t of await tables())
+          for (const row of await rows(t))
+            parts.push(`${t} ${JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`);
         return parts.join('\n');
       },
       async rewriteJobs(fn) {
         let n = 0;
         for (const table of ['jobs', 'failed_jobs']) {
           for (const row of await rows(table)) {
-            await conn.query(`UPDATE \`${table}\` SET payload = ? WHERE id = ?`, [rewritePayload(row.payload, fn), row.id]);
+            await conn.query(`UPDATE \`${table}\` SET payload = ? WHERE id = ?`, [
+              rewritePayload(row.payload, fn),
+              row.id,
+            ]);
             n++;
           }
         }
@@ -225,10 +238,15 @@ export const postgresStore: StoreKind = {
     const conn = new pg.Client({ connectionString: `${POSTGRES_URL}/${db}` });
     await conn.connect();
     const tables = async () =>
-      (await conn.query<{ t: string }>("SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public'")).rows
+      (
+        await conn.query<{ t: string }>(
+          "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public'",
+        )
+      ).rows
         .map((r) => r.t)
         .filter((t) => !isBookkeeping(t));
-    const rows = async (table: string) => (await conn.query(`SELECT * FROM "${table.replace(/"/g, '""')}"`)).rows as Record<string, unknown>[];
+    const rows = async (table: string) =>
+      (await conn.query(`SELECT * FROM "${table.replace(/"/g, '""')}"`)).rows as Record<string, unknown>[];
     return {
       name: 'postgres',
       options: { driver: 'database', database: { url: `${POSTGRES_URL}/${db}`, migrationsRun: true } },
@@ -251,7 +269,10 @@ export const postgresStore: StoreKind = {
         let n = 0;
         for (const table of ['jobs', 'failed_jobs']) {
           for (const row of await rows(table)) {
-            await conn.query(`UPDATE ${table} SET payload = $1 WHERE id = $2`, [rewritePayload(row.payload, fn), row.id]);
+            await conn.query(`UPDATE ${table} SET payload = $1 WHERE id = $2`, [
+              rewritePayload(row.payload, fn),
+              row.id,
+            ]);
             n++;
           }
         }
@@ -277,10 +298,17 @@ export const sqliteStore: StoreKind = {
     // Opened lazily: the app creates the file and its tables first.
     const open = () => (db ??= new Database(file, { readonly: true, fileMustExist: true }));
     const tables = () =>
-      (open().prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[])
+      (
+        open().prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as {
+          name: string;
+        }[]
+      )
         .map((r) => r.name)
         .filter((t) => !isBookkeeping(t));
-    const rows = (table: string) => open().prepare(`SELECT * FROM "${table.replace(/"/g, '""')}"`).all() as Record<string, unknown>[];
+    const rows = (table: string) =>
+      open()
+        .prepare(`SELECT * FROM "${table.replace(/"/g, '""')}"`)
+        .all() as Record<string, unknown>[];
     return {
       name: 'sqlite',
       options: { driver: 'database', database: { url: `sqlite:${file}`, migrationsRun: true } },
@@ -296,7 +324,11 @@ export const sqliteStore: StoreKind = {
       },
       async dump() {
         return tables()
-          .flatMap((t) => rows(t).map((row) => `${t} ${JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`))
+          .flatMap((t) =>
+            rows(t).map(
+              (row) => `${t} ${JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`,
+            ),
+          )
           .join('\n');
       },
       async rewriteJobs(fn) {
@@ -304,8 +336,13 @@ export const sqliteStore: StoreKind = {
         try {
           let n = 0;
           for (const table of ['jobs', 'failed_jobs']) {
-            for (const row of writer.prepare(`SELECT id, payload FROM ${table}`).all() as { id: number; payload: string }[]) {
-              writer.prepare(`UPDATE ${table} SET payload = ? WHERE id = ?`).run(rewritePayload(row.payload, fn), row.id);
+            for (const row of writer.prepare(`SELECT id, payload FROM ${table}`).all() as {
+              id: number;
+              payload: string;
+            }[]) {
+              writer
+                .prepare(`UPDATE ${table} SET payload = ? WHERE id = ?`)
+                .run(rewritePayload(row.payload, fn), row.id);
               n++;
             }
           }

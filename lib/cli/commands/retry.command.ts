@@ -16,7 +16,10 @@ export async function retryFailedJobs(ctx: CliContext, ids: readonly string[], f
   const all = ids.includes('all');
   if (all && ids.length > 1) throw new CliError('Give failed job ids, or "all", not both.', ExitCode.Usage);
   if (ids.length === 0 && flags.queue === undefined) {
-    throw new CliError('Give the ids of failed jobs, "all", or --queue <name> (see request-queue failed).', ExitCode.Usage);
+    throw new CliError(
+      'Give the ids of failed jobs, "all", or --queue <name> (see request-queue failed).',
+      ExitCode.Usage,
+    );
   }
   if (ids.length > 0 && !all && flags.queue !== undefined) {
     throw new CliError('Give failed job ids or --queue <name>, not both.', ExitCode.Usage);
@@ -24,9 +27,14 @@ export async function retryFailedJobs(ctx: CliContext, ids: readonly string[], f
   const { runtime } = await ctx.connect();
   const store = runtime.store;
   const failed = new Map((await store.listFailed()).map((job) => [job.id, job] as const));
-  const targets = ids.length > 0 && !all ? ids : [...failed.values()].filter((j) => flags.queue === undefined || j.queue === flags.queue).map((j) => j.id);
+  const targets =
+    ids.length > 0 && !all
+      ? ids
+      : [...failed.values()].filter((j) => flags.queue === undefined || j.queue === flags.queue).map((j) => j.id);
   if (targets.length === 0) {
-    ctx.out(flags.queue === undefined ? 'No failed jobs to retry.' : `No failed jobs on queue ${flags.queue} to retry.`);
+    ctx.out(
+      flags.queue === undefined ? 'No failed jobs to retry.' : `No failed jobs on queue ${flags.queue} to retry.`,
+    );
     return;
   }
   let missing = 0;

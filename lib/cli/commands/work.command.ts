@@ -33,7 +33,10 @@ const STOP_REASONS: Record<WorkerStopReason, string> = {
 const GRACE_MARGIN_MS = 5000;
 
 /** What `work` flags mean for the worker. */
-export function workerOptionsFrom(flags: WorkFlags, options: ResolvedOptions): Partial<WorkerOptions> & { gracePeriod: number } {
+export function workerOptionsFrom(
+  flags: WorkFlags,
+  options: ResolvedOptions,
+): Partial<WorkerOptions> & { gracePeriod: number } {
   const timeout = flags.timeout ?? options.timeout;
   // Long enough for the longest attempt in hand (a replay, or a callback delivery) to end.
   const gracePeriod =
@@ -68,7 +71,9 @@ export async function work(ctx: CliContext, flags: WorkFlags): Promise<void> {
   const worker = runtime.createWorker(options, {
     onJob: (report) => ctx.out(formatJobLine(summarizeJob(report), report.startedAt)),
     onStopping: (reason) =>
-      ctx.out(`${localTimestamp(new Date())} Stopping (${STOP_REASONS[reason]}): finishing the jobs in hand, up to ${formatDuration(options.gracePeriod)}.`),
+      ctx.out(
+        `${localTimestamp(new Date())} Stopping (${STOP_REASONS[reason]}): finishing the jobs in hand, up to ${formatDuration(options.gracePeriod)}.`,
+      ),
     onError: (err) => ctx.err(`${localTimestamp(new Date())} Store error: ${err.message}`),
   });
 
@@ -89,7 +94,9 @@ export async function work(ctx: CliContext, flags: WorkFlags): Promise<void> {
   try {
     await worker.start();
     const queues = worker.options.queues.join(', ');
-    ctx.out(`${localTimestamp(new Date())} Processing jobs from [${queues}] (concurrency ${worker.options.concurrency}).`);
+    ctx.out(
+      `${localTimestamp(new Date())} Processing jobs from [${queues}] (concurrency ${worker.options.concurrency}).`,
+    );
     const end = await Promise.race([worker.stopped, force]);
     if (end === 'forced') {
       ctx.exitCode = ExitCode.Failure;
@@ -106,7 +113,11 @@ export function registerWork(program: Command, ctx: CliContext): void {
   program
     .command('work')
     .description('take jobs from the queues and run them, printing one line per job, until stopped')
-    .option('--queue <names>', 'queues to take jobs from, highest priority first (high,default) [REQUEST_QUEUE_QUEUE]', parseQueueList)
+    .option(
+      '--queue <names>',
+      'queues to take jobs from, highest priority first (high,default) [REQUEST_QUEUE_QUEUE]',
+      parseQueueList,
+    )
     .option('--concurrency <n>', 'jobs run at once [5]', parsePositiveInt)
     .option('--once', 'run a single job, then exit')
     .option('--stop-when-empty', 'exit once the queues are empty')

@@ -15,24 +15,34 @@ describe('database options', () => {
   });
 
   it('refuses a lease that does not outlast the longest attempt', () => {
-    expect(() => resolveDatabaseOptions({ url: 'sqlite:x', retryAfter: 30_000 }, 30_000, true)).toThrow(/retryAfter.*must exceed/);
+    expect(() => resolveDatabaseOptions({ url: 'sqlite:x', retryAfter: 30_000 }, 30_000, true)).toThrow(
+      /retryAfter.*must exceed/,
+    );
     expect(() =>
-      resolveOptions({ driver: 'database', database: { url: 'sqlite:x', retryAfter: 20_000 }, callback: { timeout: 25_000 } }),
+      resolveOptions({
+        driver: 'database',
+        database: { url: 'sqlite:x', retryAfter: 20_000 },
+        callback: { timeout: 25_000 },
+      }),
     ).toThrow(RequestQueueConfigError);
-    expect(resolveOptions({ driver: 'database', database: { url: 'sqlite:x', retryAfter: 40_000 } }).database.retryAfter).toBe(40_000);
+    expect(
+      resolveOptions({ driver: 'database', database: { url: 'sqlite:x', retryAfter: 40_000 } }).database.retryAfter,
+    ).toBe(40_000);
   });
 
   it('needs exactly one connection setting with the database driver', () => {
     expect(() => resolveOptions({ driver: 'database' })).toThrow(/database\.url/);
-    expect(() => resolveDatabaseOptions({ url: 'sqlite:x', options: { type: 'better-sqlite3', database: 'x' } }, 1000, true)).toThrow(
-      /only one/,
-    );
+    expect(() =>
+      resolveDatabaseOptions({ url: 'sqlite:x', options: { type: 'better-sqlite3', database: 'x' } }, 1000, true),
+    ).toThrow(/only one/);
     expect(resolveOptions({ driver: 'redis' }).database.url).toBeUndefined();
   });
 
   it('refuses migrationsRun on a DataSource the app owns, and bad numbers', () => {
     const dataSource = {} as never;
-    expect(() => resolveDatabaseOptions({ dataSource, migrationsRun: true }, 1000, true)).toThrow(/requestQueueMigrations/);
+    expect(() => resolveDatabaseOptions({ dataSource, migrationsRun: true }, 1000, true)).toThrow(
+      /requestQueueMigrations/,
+    );
     expect(() => resolveDatabaseOptions({ url: 'sqlite:x', sleep: 0 }, 1000, true)).toThrow(/sleep/);
     expect(() => resolveDatabaseOptions({ url: 'sqlite:x', batchSize: 1.5 }, 1000, true)).toThrow(/batchSize/);
     expect(() => resolveDatabaseOptions({ url: 'sqlite:x', commandTimeout: -1 }, 1000, true)).toThrow(/commandTimeout/);

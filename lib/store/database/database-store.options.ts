@@ -58,7 +58,11 @@ export interface ResolvedDatabaseOptions {
  * (replay or callback): a lease no longer than that would let a second worker take a job
  * that is still running, so it is refused.
  */
-export function resolveDatabaseOptions(options: DatabaseStoreOptions, longestAttempt: number, required: boolean): ResolvedDatabaseOptions {
+export function resolveDatabaseOptions(
+  options: DatabaseStoreOptions,
+  longestAttempt: number,
+  required: boolean,
+): ResolvedDatabaseOptions {
   const given = [options.url, options.options, options.dataSource].filter((v) => v !== undefined).length;
   if (required && given === 0) {
     throw new RequestQueueConfigError(
@@ -81,7 +85,8 @@ export function resolveDatabaseOptions(options: DatabaseStoreOptions, longestAtt
     );
   }
   const sleep = options.sleep ?? 1000;
-  if (!Number.isFinite(sleep) || sleep < 1) throw new RequestQueueConfigError(`database.sleep must be at least 1 ms (got ${sleep})`);
+  if (!Number.isFinite(sleep) || sleep < 1)
+    throw new RequestQueueConfigError(`database.sleep must be at least 1 ms (got ${sleep})`);
   if (options.batchSize !== undefined && (!Number.isInteger(options.batchSize) || options.batchSize < 1)) {
     throw new RequestQueueConfigError(`database.batchSize must be a positive integer (got ${options.batchSize})`);
   }

@@ -12,7 +12,10 @@ export function dataSourceOptionsFromUrl(url: string): DataSourceOptions {
   switch (scheme) {
     case 'sqlite': {
       const database = url.slice('sqlite:'.length).replace(/^\/\/(?=\/|\.)/, '');
-      if (!database) throw new RequestQueueConfigError(`DATABASE_URL 'sqlite:' needs a file name, e.g. 'sqlite:./var/request-queue.sqlite'`);
+      if (!database)
+        throw new RequestQueueConfigError(
+          `DATABASE_URL 'sqlite:' needs a file name, e.g. 'sqlite:./var/request-queue.sqlite'`,
+        );
       return { type: 'better-sqlite3', database };
     }
     case 'mysql':

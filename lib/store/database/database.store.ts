@@ -21,7 +21,13 @@ import { describeSqlError } from './sql-errors.js';
 import { SqliteSqlClient } from './sqlite-sql-client.js';
 import { TypeormSqlClient } from './typeorm-sql-client.js';
 import { claimCorrelationId } from './sql/correlation-claims.sql.js';
-import { deleteFailedJob, deleteFailedJobs, findFailedJob, listFailedJobs, type FailedRow } from './sql/failed-jobs.sql.js';
+import {
+  deleteFailedJob,
+  deleteFailedJobs,
+  findFailedJob,
+  listFailedJobs,
+  type FailedRow,
+} from './sql/failed-jobs.sql.js';
 import { insertJob } from './sql/jobs.sql.js';
 import { getSignal, setSignal } from './sql/signals.sql.js';
 
@@ -46,15 +52,19 @@ export class DatabaseStore implements RequestQueueStore {
   /** Opens (or adopts) the DataSource and, when asked, applies the migrations. */
   async init(): Promise<void> {
     if (this.sql) return;
-    const dataSource = this.options.dataSource ?? new DataSource(ownDataSourceOptions(this.options, this.options.commandTimeout));
+    const dataSource =
+      this.options.dataSource ?? new DataSource(ownDataSourceOptions(this.options, this.options.commandTimeout));
     const dialect = dialectOf(dataSource);
     try {
       await initializeDataSource(dataSource);
     } catch (err) {
       if (err instanceof RequestQueueConfigError) throw err;
-      throw new StoreUnavailableError(`cannot open the request queue's ${dataSource.options.type} database: ${describeSqlError(err)}`, {
-        cause: err,
-      });
+      throw new StoreUnavailableError(
+        `cannot open the request queue's ${dataSource.options.type} database: ${describeSqlError(err)}`,
+        {
+          cause: err,
+        },
+      );
     }
     if (this.options.migrationsRun && !this.options.dataSource) {
       try {
@@ -70,7 +80,8 @@ export class DatabaseStore implements RequestQueueStore {
   }
 
   private get db(): SqlClient {
-    if (!this.sql) throw new StoreUnavailableError('the database store is not open (call init() first, or it was closed)');
+    if (!this.sql)
+      throw new StoreUnavailableError('the database store is not open (call init() first, or it was closed)');
     return this.sql;
   }
 
@@ -139,7 +150,14 @@ export class DatabaseStore implements RequestQueueStore {
       this.consumers.delete(source);
       return end;
     });
-    return { finished, stop: (graceMs) => loop.stop(graceMs).then(() => finished).then(() => {}) };
+    return {
+      finished,
+      stop: (graceMs) =>
+        loop
+          .stop(graceMs)
+          .then(() => finished)
+          .then(() => {}),
+    };
   }
 
   async listFailed(): Promise<FailedJob[]> {

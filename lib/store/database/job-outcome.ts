@@ -17,7 +17,12 @@ export interface HeldJob extends JobToken {
  * Finishing a job and storing its `next` job (the callback) happen in one transaction:
  * a crash between them cannot drop the callback.
  */
-export async function applyJobResult(db: SqlClient, deletes: DeleteBatcher, job: HeldJob, result: JobResult): Promise<void> {
+export async function applyJobResult(
+  db: SqlClient,
+  deletes: DeleteBatcher,
+  job: HeldJob,
+  result: JobResult,
+): Promise<void> {
   const now = Date.now();
   switch (result.type) {
     case 'complete':
@@ -40,7 +45,11 @@ export async function applyJobResult(db: SqlClient, deletes: DeleteBatcher, job:
 }
 
 /** Moves a held job that cannot be run (unreadable payload) straight to failed jobs. */
-export async function failUnreadableJob(db: SqlClient, job: JobToken & { queue: string; payload: string }, error: string): Promise<void> {
+export async function failUnreadableJob(
+  db: SqlClient,
+  job: JobToken & { queue: string; payload: string },
+  error: string,
+): Promise<void> {
   await db.transaction(async (tx) => {
     if ((await deleteReservedJobs(tx, [job])) !== 1) return;
     await insertFailedJob(tx, job.queue, job.payload, error, Date.now());

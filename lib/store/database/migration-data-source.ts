@@ -11,4 +11,6 @@ import { ownDataSourceOptions } from './open-data-source.js';
  *
  * In this repository: `npm run migrate`. Only loaded by that command, never by the library.
  */
-export default new DataSource(ownDataSourceOptions({ url: process.env.DATABASE_URL || 'sqlite:./var/request-queue.sqlite' }, 5000));
+export default new DataSource(
+  ownDataSourceOptions({ url: process.env.DATABASE_URL || 'sqlite:./var/request-queue.sqlite' }, 5000),
+);

@@ -12,14 +12,28 @@ export const MIGRATIONS_TABLE = 'request_queue_migrations';
  * make an unreachable server fail fast (connect timeout) and a small pool, plus the
  * request queue's migrations.
  */
-export function ownDataSourceOptions(source: { url?: string; options?: DataSourceOptions }, connectTimeout: number): DataSourceOptions {
+export function ownDataSourceOptions(
+  source: { url?: string; options?: DataSourceOptions },
+  connectTimeout: number,
+): DataSourceOptions {
   const given = source.options ?? (source.url ? dataSourceOptionsFromUrl(source.url) : undefined);
   if (!given) throw new RequestQueueConfigError('database.url or database.options is required');
-  const common = { logging: false, synchronize: false, entities: [], migrations: requestQueueMigrations, migrationsTableName: MIGRATIONS_TABLE };
+  const common = {
+    logging: false,
+    synchronize: false,
+    entities: [],
+    migrations: requestQueueMigrations,
+    migrationsTableName: MIGRATIONS_TABLE,
+  };
   switch (given.type) {
     case 'mysql':
     case 'mariadb':
-      return { connectTimeout: connectTimeout, ...given, ...common, extra: { connectionLimit: 10, enableKeepAlive: true, ...given.extra } };
+      return {
+        connectTimeout: connectTimeout,
+        ...given,
+        ...common,
+        extra: { connectionLimit: 10, enableKeepAlive: true, ...given.extra },
+      };
     case 'postgres':
       return { connectTimeoutMS: connectTimeout, ...given, ...common, extra: { max: 10, ...given.extra } };
     case 'better-sqlite3':
@@ -38,7 +52,9 @@ export async function initializeDataSource(dataSource: DataSource): Promise<void
     await dataSource.initialize();
   } catch (err) {
     if ((err as Error).name === 'DriverPackageNotInstalledError') {
-      throw new RequestQueueConfigError(`${(err as Error).message} (the database driver needs it for type '${dataSource.options.type}')`);
+      throw new RequestQueueConfigError(
+        `${(err as Error).message} (the database driver needs it for type '${dataSource.options.type}')`,
+      );
     }
     throw err;
   }
@@ -69,11 +85,15 @@ export async function runMigrations(dataSource: DataSource): Promise<void> {
   }
   const lock = dataSource.createQueryRunner();
   try {
-    await lock.query(dialect === 'mysql' ? 'SELECT GET_LOCK(?, 60)' : 'SELECT pg_advisory_lock(hashtext($1))', [MIGRATION_LOCK]);
+    await lock.query(dialect === 'mysql' ? 'SELECT GET_LOCK(?, 60)' : 'SELECT pg_advisory_lock(hashtext($1))', [
+      MIGRATION_LOCK,
+    ]);
     await dataSource.runMigrations();
   } finally {
     await lock
-      .query(dialect === 'mysql' ? 'SELECT RELEASE_LOCK(?)' : 'SELECT pg_advisory_unlock(hashtext($1))', [MIGRATION_LOCK])
+      .query(dialect === 'mysql' ? 'SELECT RELEASE_LOCK(?)' : 'SELECT pg_advisory_unlock(hashtext($1))', [
+        MIGRATION_LOCK,
+      ])
       .catch(() => {}); // the lock ends with its connection anyway
     await lock.release();
   }

@@ -20,18 +20,15 @@ export function isDuplicateKey(err: unknown): boolean {
 export function isRetryableConflict(err: unknown): boolean {
   const { code, errno } = driverError(err);
   return (
-    code === 'ER_LOCK_DEADLOCK' ||
-    errno === 1213 ||
-    code === '40P01' ||
-    code === '40001' ||
-    code === 'SQLITE_BUSY'
+    code === 'ER_LOCK_DEADLOCK' || errno === 1213 || code === '40P01' || code === '40001' || code === 'SQLITE_BUSY'
   );
 }
 
 /** A short description of a database error for messages (the driver's message, without the SQL). */
 export function describeSqlError(err: unknown): string {
   const inner = driverError(err) as { message?: unknown; code?: unknown };
-  const message = typeof inner.message === 'string' && inner.message ? inner.message : String((err as Error)?.message ?? err);
+  const message =
+    typeof inner.message === 'string' && inner.message ? inner.message : String((err as Error)?.message ?? err);
   return typeof inner.code === 'string' && !message.includes(inner.code) ? `${inner.code}: ${message}` : message;
 }
 

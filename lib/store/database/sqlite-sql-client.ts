@@ -26,7 +26,9 @@ export class SqliteSqlClient implements SqlClient {
 
   /** The client over a better-sqlite3 DataSource's connection (TypeORM's driver exposes it as `databaseConnection`). */
   static of(dataSource: DataSource): SqliteSqlClient {
-    return new SqliteSqlClient((dataSource.driver as unknown as { databaseConnection: BetterSqlite3.Database }).databaseConnection);
+    return new SqliteSqlClient(
+      (dataSource.driver as unknown as { databaseConnection: BetterSqlite3.Database }).databaseConnection,
+    );
   }
 
   constructor(private readonly db: BetterSqlite3.Database) {

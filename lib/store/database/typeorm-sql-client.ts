@@ -43,7 +43,10 @@ export class TypeormSqlClient implements SqlClient {
         throw err;
       }
       try {
-        const result = await work({ dialect: this.dialect, run: (sql, params = []) => this.query(runner, sql, params) });
+        const result = await work({
+          dialect: this.dialect,
+          run: (sql, params = []) => this.query(runner, sql, params),
+        });
         await runner.commitTransaction();
         return result;
       } catch (err) {

@@ -51,7 +51,12 @@ export class RedisJobSource implements JobSource {
           await job.moveToFailed({ message: 'not a request-queue job (unknown payload shape)' }, false);
           continue;
         }
-        return new RedisLease(job, { id: String(job.id), queue: name, payload: job.data, attempt: job.attemptsMade + 1 }, this.lockDuration, this.add);
+        return new RedisLease(
+          job,
+          { id: String(job.id), queue: name, payload: job.data, attempt: job.attemptsMade + 1 },
+          this.lockDuration,
+          this.add,
+        );
       }
     }
     return null;

@@ -165,7 +165,9 @@ export class RedisStore implements RequestQueueStore {
         prefix: this.prefix,
         redis: this.options.options,
         settings: {
-          backoffStrategies: { [BACKOFF_STRATEGY]: (_attempts: number, err?: Error) => (err as RetryError | undefined)?.delayMs ?? 0 },
+          backoffStrategies: {
+            [BACKOFF_STRATEGY]: (_attempts: number, err?: Error) => (err as RetryError | undefined)?.delayMs ?? 0,
+          },
           maxStalledCount: 3,
           lockDuration: this.lockDuration,
           stalledInterval: this.lockDuration,

@@ -44,14 +44,23 @@ export async function buildForTests(): Promise<TestBuild> {
     tsconfig,
     JSON.stringify({
       extends: join(ROOT, 'tsconfig.json'),
-      compilerOptions: { outDir: join(work, 'out'), rootDir: ROOT, declaration: false, sourceMap: false, noEmitOnError: false, incremental: false },
+      compilerOptions: {
+        outDir: join(work, 'out'),
+        rootDir: ROOT,
+        declaration: false,
+        sourceMap: false,
+        noEmitOnError: false,
+        incremental: false,
+      },
       files: [join(ROOT, 'lib/cli/main.ts'), join(ROOT, 'sample-app/worker.ts')],
       include: [],
     }),
   );
   // A type error elsewhere in a tree others are editing must not stop the emit: tsc still
   // writes the files, and the tests fail on their own if the CLI is broken.
-  await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', tsconfig]).catch(() => {});
+  await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', tsconfig]).catch(
+    () => {},
+  );
   await writeFile(join(work, 'done'), '');
   try {
     await rename(work, dir);

@@ -22,7 +22,11 @@ export async function enqueue(runtime: RequestQueueRuntime, input: EnqueueInput)
     {
       method: input.method ?? 'PATCH',
       url: input.path,
-      headers: { 'content-type': 'application/json', 'x-correlation-id': correlationId, authorization: 'Bearer do-not-leak-me' },
+      headers: {
+        'content-type': 'application/json',
+        'x-correlation-id': correlationId,
+        authorization: 'Bearer do-not-leak-me',
+      },
       body: { ...input.body, _callback_url: input.callbackUrl, _callback_token: input.callbackToken },
     },
     undefined,

@@ -73,14 +73,23 @@ export class Spawned {
 }
 
 /** Runs a command to its end and resolves to its exit code and output. */
-export async function runToEnd(script: string, args: readonly string[], env: Record<string, string>, timeoutMs = 20_000) {
+export async function runToEnd(
+  script: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  timeoutMs = 20_000,
+) {
   const p = new Spawned(script, args, env);
   const { code } = await p.exit(timeoutMs);
   return { code, stdout: p.stdout.join('\n'), stderr: p.stderr.join('\n') };
 }
 
 /** Polls `check` until it is true; rejects after `timeoutMs`. */
-export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+export async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

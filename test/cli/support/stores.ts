@@ -63,7 +63,9 @@ export const redisStore: StoreFactory = {
 export const mariadbStore: StoreFactory = {
   name: 'database (MariaDB)',
   unavailable: () =>
-    existsSync(join(ROOT, 'lib/store/database/database.store.ts')) ? null : 'the database driver (lib/store/database) is not there yet',
+    existsSync(join(ROOT, 'lib/store/database/database.store.ts'))
+      ? null
+      : 'the database driver (lib/store/database) is not there yet',
   async create() {
     const { createConnection } = await import('mysql2/promise');
     const name = `rq_cli_${randomUUID().slice(0, 8).replace(/-/g, '')}`;
@@ -97,7 +99,9 @@ export const CALLBACK_TOKEN = 'cli-test-callback-token-0123';
 /** The fixture's options with a lease of `ms` (Redis: `lockDuration`; database: `retryAfter`). */
 export function withLease(fixture: StoreFixture, ms: number): RequestQueueModuleOptions {
   const o = fixture.options;
-  return o.driver === 'redis' ? { ...o, redis: { ...o.redis, lockDuration: ms } } : { ...o, database: { ...o.database, retryAfter: ms } };
+  return o.driver === 'redis'
+    ? { ...o, redis: { ...o.redis, lockDuration: ms } }
+    : { ...o, database: { ...o.database, retryAfter: ms } };
 }
 
 /**

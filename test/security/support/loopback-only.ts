@@ -33,7 +33,10 @@ export function loopbackOnly(): LoopbackGuard {
   const attempts: string[] = [];
   const blocked: string[] = [];
   const original = net.Socket.prototype.connect;
-  const spy: MockInstance = vi.spyOn(net.Socket.prototype, 'connect').mockImplementation(function (this: net.Socket, ...args: unknown[]) {
+  const spy: MockInstance = vi.spyOn(net.Socket.prototype, 'connect').mockImplementation(function (
+    this: net.Socket,
+    ...args: unknown[]
+  ) {
     const to = destination(args);
     if ('path' in to) return (original as (...a: unknown[]) => net.Socket).apply(this, args);
     const where = `${to.host}:${String(to.port)}`;

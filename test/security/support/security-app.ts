@@ -64,10 +64,15 @@ function freePort(): Promise<number> {
  * A real Nest app on a random 127.0.0.1 port, module configured by `options` (no worker
  * unless `options.worker.enabled`; `baseUrl` is the app itself).
  */
-export async function createSecurityApp(adapter: AdapterName, options: RequestQueueModuleOptions): Promise<SecurityApp> {
+export async function createSecurityApp(
+  adapter: AdapterName,
+  options: RequestQueueModuleOptions,
+): Promise<SecurityApp> {
   const port = await freePort();
   const moduleRef = await Test.createTestingModule({
-    imports: [RequestQueueModule.forRoot({ secret: 'security-test-secret', baseUrl: `http://127.0.0.1:${port}`, ...options })],
+    imports: [
+      RequestQueueModule.forRoot({ secret: 'security-test-secret', baseUrl: `http://127.0.0.1:${port}`, ...options }),
+    ],
     controllers: [ItemsController],
   }).compile();
   const app =

@@ -22,7 +22,12 @@ export class Client {
   constructor(private readonly base: string) {}
 
   async send({ method, path, headers = {}, body }: Outgoing): Promise<Sent> {
-    const res = await request(`${this.base}${path}`, { method: method as 'PUT', headers, body, dispatcher: this.agent });
+    const res = await request(`${this.base}${path}`, {
+      method: method as 'PUT',
+      headers,
+      body,
+      dispatcher: this.agent,
+    });
     const text = await res.body.text();
     let json: Record<string, unknown> | undefined;
     try {

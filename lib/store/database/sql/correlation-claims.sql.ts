@@ -13,7 +13,12 @@ import { isDuplicateKey } from '../sql-errors.js';
  * row without a lock first: the usual duplicate (a live claim, maybe many at once) then
  * ends without asking for the row's write lock, which concurrent losers would deadlock on.
  */
-export async function claimCorrelationId(db: SqlExecutor, correlationId: string, now: number, expiresAt: number): Promise<boolean> {
+export async function claimCorrelationId(
+  db: SqlExecutor,
+  correlationId: string,
+  now: number,
+  expiresAt: number,
+): Promise<boolean> {
   if (db.dialect !== 'mysql') {
     const { rows } = await db.run(
       'INSERT INTO request_queue_claims (correlation_id, expires_at) VALUES (?, ?) ' +
@@ -24,7 +29,9 @@ export async function claimCorrelationId(db: SqlExecutor, correlationId: string,
     return rows.length === 1;
   }
   if (await insertClaim(db, correlationId, expiresAt)) return true;
-  const { rows } = await db.run('SELECT expires_at FROM request_queue_claims WHERE correlation_id = ?', [correlationId]);
+  const { rows } = await db.run('SELECT expires_at FROM request_queue_claims WHERE correlation_id = ?', [
+    correlationId,
+  ]);
   if (rows.length > 0 && Number(rows[0]!.expires_at) > now) return false;
   const { affected } = await db.run('DELETE FROM request_queue_claims WHERE correlation_id = ? AND expires_at <= ?', [
     correlationId,
@@ -35,7 +42,10 @@ export async function claimCorrelationId(db: SqlExecutor, correlationId: string,
 
 async function insertClaim(db: SqlExecutor, correlationId: string, expiresAt: number): Promise<boolean> {
   try {
-    await db.run('INSERT INTO request_queue_claims (correlation_id, expires_at) VALUES (?, ?)', [correlationId, expiresAt]);
+    await db.run('INSERT INTO request_queue_claims (correlation_id, expires_at) VALUES (?, ?)', [
+      correlationId,
+      expiresAt,
+    ]);
     return true;
   } catch (err) {
     if (isDuplicateKey(err)) return false;

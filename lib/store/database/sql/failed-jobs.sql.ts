@@ -24,20 +24,24 @@ export function failedPayload(payload: JobPayload, attempts: number): string {
  * Records a failed job; `payload` is `failedPayload(…)` (or, for a job that could not be
  * read, its raw text). `connection` is the driver name, as Laravel's queue connection.
  */
-export async function insertFailedJob(db: SqlExecutor, queue: string, payload: string, error: string, now: number): Promise<void> {
-  await db.run('INSERT INTO failed_jobs (uuid, connection, queue, payload, exception, failed_at) VALUES (?, ?, ?, ?, ?, ?)', [
-    randomUUID(),
-    'database',
-    queue,
-    payload,
-    error,
-    now,
-  ]);
+export async function insertFailedJob(
+  db: SqlExecutor,
+  queue: string,
+  payload: string,
+  error: string,
+  now: number,
+): Promise<void> {
+  await db.run(
+    'INSERT INTO failed_jobs (uuid, connection, queue, payload, exception, failed_at) VALUES (?, ?, ?, ?, ?, ?)',
+    [randomUUID(), 'database', queue, payload, error, now],
+  );
 }
 
 /** Every failed job, newest first. */
 export async function listFailedJobs(db: SqlExecutor): Promise<FailedRow[]> {
-  const { rows } = await db.run('SELECT id, queue, payload, exception, failed_at FROM failed_jobs ORDER BY failed_at DESC, id DESC');
+  const { rows } = await db.run(
+    'SELECT id, queue, payload, exception, failed_at FROM failed_jobs ORDER BY failed_at DESC, id DESC',
+  );
   return rows.map(toFailedRow);
 }
 

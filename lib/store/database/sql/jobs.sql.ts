@@ -38,25 +38,28 @@ export async function deleteReservedJobs(db: SqlExecutor, tokens: readonly JobTo
 
 /** Makes a held job runnable again at `availableAt`, keeping its attempt count; false if no longer held. */
 export async function releaseReservedJob(db: SqlExecutor, token: JobToken, availableAt: number): Promise<boolean> {
-  const { affected } = await db.run('UPDATE jobs SET reserved_at = NULL, available_at = ? WHERE id = ? AND attempts = ?', [
-    availableAt,
-    token.id,
-    token.attempts,
-  ]);
+  const { affected } = await db.run(
+    'UPDATE jobs SET reserved_at = NULL, available_at = ? WHERE id = ? AND attempts = ?',
+    [availableAt, token.id, token.attempts],
+  );
   return affected === 1;
 }
 
 /** Hands back a reserved job that was never started, as if it had not been reserved; false if no longer held. */
 export async function unreserveJob(db: SqlExecutor, token: JobToken): Promise<boolean> {
-  const { affected } = await db.run('UPDATE jobs SET reserved_at = NULL, attempts = attempts - 1 WHERE id = ? AND attempts = ?', [
-    token.id,
-    token.attempts,
-  ]);
+  const { affected } = await db.run(
+    'UPDATE jobs SET reserved_at = NULL, attempts = attempts - 1 WHERE id = ? AND attempts = ?',
+    [token.id, token.attempts],
+  );
   return affected === 1;
 }
 
 /** Renews a held job's lease (its worker is still on it); false if no longer held. */
 export async function renewReservation(db: SqlExecutor, token: JobToken, now: number): Promise<boolean> {
-  const { affected } = await db.run('UPDATE jobs SET reserved_at = ? WHERE id = ? AND attempts = ?', [now, token.id, token.attempts]);
+  const { affected } = await db.run('UPDATE jobs SET reserved_at = ? WHERE id = ? AND attempts = ?', [
+    now,
+    token.id,
+    token.attempts,
+  ]);
   return affected === 1;
 }

@@ -73,16 +73,13 @@ async function reserveMysql(
   now: number,
   bound: number,
 ): Promise<ReservedRow[]> {
-  const locked = await tx.run(
-    `${select} FOR UPDATE SKIP LOCKED`,
-    [queue, bound, limit],
-  );
+  const locked = await tx.run(`${select} FOR UPDATE SKIP LOCKED`, [queue, bound, limit]);
   if (locked.rows.length === 0) return [];
   const ids = locked.rows.map((row) => row.id);
-  await tx.run(`UPDATE jobs SET reserved_at = ?, attempts = attempts + 1 WHERE id IN (${ids.map(() => '?').join(', ')})`, [
-    now,
-    ...ids,
-  ]);
+  await tx.run(
+    `UPDATE jobs SET reserved_at = ?, attempts = attempts + 1 WHERE id IN (${ids.map(() => '?').join(', ')})`,
+    [now, ...ids],
+  );
   return locked.rows.map((row) => {
     const reserved = toReserved(row);
     return { ...reserved, attempts: reserved.attempts + 1 };
