@@ -26,11 +26,14 @@ interface EnqueueCommand {
   rqEnqueue(numKeys: number, ...args: (string | number)[]): Promise<(string | null)[]>;
 }
 
-interface PendingEnqueue {
+/** Enqueues waiting for the next flush that share a queue, a delay and a claim TTL. */
+interface PendingBatch {
+  queue: string;
+  delayMs: number;
+  ttlMs: number;
   keys: string[];
-  args: (string | number)[];
-  resolve(id: string | null): void;
-  reject(err: unknown): void;
+  data: string[];
+  waiters: { resolve(id: string | null): void; reject(err: unknown): void }[];
 }
 
 /**
@@ -47,7 +50,7 @@ export class RedisStore implements RequestQueueStore {
   private readonly bullQueues = new Map<string, Bull.Queue<JobPayload>>();
   private apiClient?: Redis & EnqueueCommand;
   private lastError?: Error;
-  private pending: PendingEnqueue[] = [];
+  private readonly pending = new Map<string, PendingBatch>();
 
   constructor(private readonly options: RedisStoreOptions = {}) {
     this.prefix = options.prefix ?? 'bull';
@@ -118,43 +121,54 @@ export class RedisStore implements RequestQueueStore {
   }
 
   /**
-   * Enqueues of one event-loop turn go to Redis as one script call (each claim and its job
-   * still atomic): under load that is one round trip for many requests.
+   * Enqueues of one event-loop turn go to Redis together: one script call per queue and
+   * delay (each claim and its job still atomic), so under load one round trip carries many
+   * requests.
    */
   enqueue(job: NewJob, correlationId: string, ttlMs: number): Promise<string | null> {
-    const q = job.queue;
-    const now = Date.now();
     return new Promise((resolve, reject) => {
-      const keys = [
-        this.correlationKey(correlationId),
-        this.key(q, 'wait'),
-        this.key(q, 'paused'),
-        this.key(q, 'meta-paused'),
-        this.key(q, 'id'),
-        this.key(q, 'delayed'),
-      ];
-      const args = [
-        this.key(q, ''),
-        ttlMs,
-        '__default__',
-        JSON.stringify(job.payload),
-        JSON.stringify(bullJobOptions(job.delayMs, now)),
-        now,
-        job.delayMs,
-      ];
-      if (this.pending.push({ keys, args, resolve, reject }) === 1) setImmediate(() => this.flush());
+      const group = `${job.delayMs}|${ttlMs}|${job.queue}`;
+      let batch = this.pending.get(group);
+      if (!batch) {
+        batch = { queue: job.queue, delayMs: job.delayMs, ttlMs, keys: [], data: [], waiters: [] };
+        this.pending.set(group, batch);
+        if (this.pending.size === 1) setImmediate(() => this.flush());
+      }
+      batch.keys.push(this.correlationKey(correlationId));
+      batch.data.push(JSON.stringify(job.payload));
+      batch.waiters.push({ resolve, reject });
     });
   }
 
   private flush(): void {
-    const batch = this.pending;
-    this.pending = [];
-    const keys = batch.flatMap((p) => p.keys);
-    const args = batch.flatMap((p) => p.args);
-    this.api.rqEnqueue(keys.length, ...keys, this.token, ...args).then(
-      (ids) => batch.forEach((p, i) => p.resolve(ids[i] ?? null)),
-      (err: unknown) => batch.forEach((p) => p.reject(unavailable(err))),
-    );
+    const batches = [...this.pending.values()];
+    this.pending.clear();
+    const now = Date.now();
+    for (const b of batches) {
+      const q = b.queue;
+      this.api
+        .rqEnqueue(
+          5 + b.keys.length,
+          this.key(q, 'wait'),
+          this.key(q, 'paused'),
+          this.key(q, 'meta-paused'),
+          this.key(q, 'id'),
+          this.key(q, 'delayed'),
+          ...b.keys,
+          this.token,
+          this.key(q, ''),
+          b.ttlMs,
+          '__default__',
+          JSON.stringify(bullJobOptions(b.delayMs, now)),
+          now,
+          b.delayMs,
+          ...b.data,
+        )
+        .then(
+          (ids) => b.waiters.forEach((w, i) => w.resolve(ids[i] ?? null)),
+          (err: unknown) => b.waiters.forEach((w) => w.reject(unavailable(err))),
+        );
+    }
   }
 
   /** The Bull queue behind a queue name, for workers and operator commands. */
