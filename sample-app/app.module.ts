@@ -27,6 +27,7 @@ export class AppModule {
               database: { ...options.database, migrationsRun: true },
               // The demo's own receiver is on loopback, which callbacks may not reach by default.
               callback: {
+                ...options.callback,
                 allowedHosts: options.callback?.allowedHosts?.length
                   ? options.callback.allowedHosts
                   : [`127.0.0.1:${port}`, `localhost:${port}`],

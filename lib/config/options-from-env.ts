@@ -7,7 +7,8 @@ import { RequestQueueConfigError } from '../request-queue.options.js';
  * `DATABASE_URL` [`sqlite:./var/request-queue.sqlite`; also `mysql://…`, `mariadb://…`, `postgres://…`],
  * `REQUEST_QUEUE_BASE_URL` [`http://127.0.0.1:$PORT`], `REQUEST_QUEUE_SECRET`,
  * `REQUEST_QUEUE_QUEUE` [`api:request`], `REQUEST_QUEUE_CALLBACK_ALLOWED_HOSTS` (comma-separated),
- * `REQUEST_QUEUE_REDIS_PREFIX` (Bull's key prefix, to share one Redis between apps) [`bull`].
+ * `REQUEST_QUEUE_REDIS_PREFIX` (Bull's key prefix, to share one Redis between apps) [`bull`],
+ * `REQUEST_QUEUE_CALLBACK_HTTPS_ONLY` (`true` refuses `http:` callback URLs) [`false`].
  */
 export function requestQueueOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): RequestQueueModuleOptions {
   const port = env.PORT ?? '3000';
@@ -28,6 +29,9 @@ export function requestQueueOptionsFromEnv(env: NodeJS.ProcessEnv = process.env)
     database: { url: env.DATABASE_URL || 'sqlite:./var/request-queue.sqlite' },
     secret: env.REQUEST_QUEUE_SECRET || undefined,
     previousSecrets: list(env.REQUEST_QUEUE_PREVIOUS_SECRETS),
-    callback: { allowedHosts: list(env.REQUEST_QUEUE_CALLBACK_ALLOWED_HOSTS) },
+    callback: {
+      allowedHosts: list(env.REQUEST_QUEUE_CALLBACK_ALLOWED_HOSTS),
+      httpsOnly: env.REQUEST_QUEUE_CALLBACK_HTTPS_ONLY === 'true',
+    },
   };
 }
