@@ -8,6 +8,7 @@ import type { SqlClient } from './sql-client.js';
 import { pruneExpiredClaims } from './sql/correlation-claims.sql.js';
 import { renewReservation, unreserveJob } from './sql/jobs.sql.js';
 import { reserveJobs, type ReservedRow } from './sql/reserve-jobs.sql.js';
+import { IdleWaiter } from '../idle-waiter.js';
 
 /** Reservations beyond the job's `tries` that a job may lose to an expired lease before it is failed. */
 const LEASE_LOSSES_TOLERATED = 2;
@@ -53,7 +54,7 @@ export class DatabaseJobSource implements JobSource {
   private lastExpiredCheck = 0;
   private lastPrune = Date.now();
   private readonly closing = new AbortController();
-  private readonly wakers = new Set<() => void>();
+  private readonly waiter = new IdleWaiter();
 
   constructor(
     private readonly db: SqlClient,
@@ -74,22 +75,12 @@ export class DatabaseJobSource implements JobSource {
   idle(ms: number, signal: AbortSignal): Promise<void> {
     if (signal.aborted) return Promise.resolve();
     void this.prune();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wakers.delete(done);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wakers.add(done);
-      signal.addEventListener('abort', done, { once: true });
-    });
+    return this.waiter.wait(ms, signal);
   }
 
   /** A job was stored in this process: an idle loop looks now instead of after its wait. */
   notify(): void {
-    for (const wake of this.wakers) wake();
+    this.waiter.wakeAll();
   }
 
   /** Hands back reserved jobs the loop never took (it stopped), so they run at once elsewhere. */

@@ -3,6 +3,7 @@ import type { JobPayload, JobResult, NewJob, ReservedJob } from '../../core/job.
 import type { JobLease, JobSource } from '../consume-loop.js';
 import { isJobPayload } from '../job-payload.js';
 import { bullLoop } from './bull-loop.js';
+import { IdleWaiter } from '../idle-waiter.js';
 
 export type RetryError = Error & { delayMs?: number };
 
@@ -16,8 +17,8 @@ interface Loop {
  */
 export class RedisJobSource implements JobSource {
   private readonly loops = new Map<string, Loop>();
-  private readonly wakers = new Set<() => void>();
-  private readonly wake = () => this.wakers.forEach((w) => w());
+  private readonly waiter = new IdleWaiter();
+  private readonly wake = () => this.waiter.wakeAll();
 
   constructor(
     private readonly queues: ReadonlyMap<string, Bull.Queue<JobPayload>>,
@@ -63,18 +64,7 @@ export class RedisJobSource implements JobSource {
   }
 
   idle(ms: number, signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wakers.delete(done);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wakers.add(done);
-      signal.addEventListener('abort', done, { once: true });
-    });
+    return this.waiter.wait(ms, signal);
   }
 }
 

@@ -209,20 +209,8 @@ export class RedisStore implements RequestQueueStore {
 
   async ping(): Promise<void> {
     const client = this.api;
-    if (client.status !== 'ready') {
-      // Wait for the connection, but stop at its first error (a refused connection needs no timeout).
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          client.off('ready', done);
-          client.off('error', done);
-          resolve();
-        };
-        const timer = setTimeout(done, this.commandTimeout);
-        client.once('ready', done);
-        client.once('error', done);
-      });
-    }
+    // Waits for the connection, but stops at its first error (a refused connection needs no timeout).
+    await this.init();
     try {
       await client.ping();
     } catch (err) {
