@@ -1,0 +1,1 @@
+export { RequestQueueBullModule } from './request-queue-bull.module.js';
