@@ -298,6 +298,28 @@ describe.each(cases)('request queue end to end on $kind.name ($adapter)', ({ kin
     expect((await store.listFailed()).find((f) => f.correlationId === gone)!.error).toContain('410');
   });
 
+  it('honours per-route options: its own queue and a delay before the first replay', async () => {
+    const id = randomUUID();
+    const sent = Date.now();
+    expect(
+      (await send('PUT', '/routed/delayed/1', { headers: { 'x-correlation-id': id }, json: withCallback() })).status,
+    ).toBe(202);
+    const [cb] = await waitFor(id);
+    const replayedAt = (cb.body.response!.body as { at: number }).at;
+    expect(replayedAt - sent).toBeGreaterThanOrEqual(380);
+    expect(cb.body).toMatchObject({ status: 'completed', attempts: 1 });
+  });
+
+  it('honours a per-route replay timeout: a slow handler times out, is retried, then fails', async () => {
+    const id = randomUUID();
+    expect(
+      (await send('PUT', '/routed/slow/1', { headers: { 'x-correlation-id': id }, json: withCallback() })).status,
+    ).toBe(202);
+    const [cb] = await waitFor(id);
+    expect(cb.body).toMatchObject({ status: 'failed', attempts: 2, response: null });
+    expect(cb.body.error).toMatch(/timed out|abort/i);
+  });
+
   it('gives a forged replay marker nothing: still queued, still 409 on reuse', async () => {
     const id = randomUUID();
     const before = t.seen.list.length;

@@ -108,3 +108,24 @@ export class BareController {
     return { id };
   }
 }
+
+/** Per-route overrides: its own queue, a delay before the first replay, a short replay timeout. */
+@Controller('routed')
+export class RoutedController {
+  constructor(private readonly seen: SeenRequests) {}
+
+  @Put('delayed/:id')
+  @QueueableRequest({ queue: 'e2e-delayed', delay: 400 })
+  delayed(@Param('id') id: string, @Req() req: AnyRequest) {
+    record(this.seen, req);
+    return { id, at: Date.now() };
+  }
+
+  @Put('slow/:id')
+  @QueueableRequest({ tries: 2, timeout: 150, backoff: { type: 'fixed', delay: 10 } })
+  async slow(@Param('id') id: string, @Req() req: AnyRequest) {
+    record(this.seen, req);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    return { id };
+  }
+}

@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { RequestQueueModule, type RequestQueueModuleOptions } from '../../lib/index.js';
-import { BareController, EchoController, SeenRequests, StatusController } from './echo.controller.js';
+import { BareController, EchoController, RoutedController, SeenRequests, StatusController } from './echo.controller.js';
 import { freePort } from './free-port.js';
 
 export type AdapterName = 'express' | 'fastify';
@@ -28,10 +28,16 @@ export async function createTestApp(adapter: AdapterName, options: RequestQueueM
         baseUrl: `http://127.0.0.1:${port}`,
         secret: 'test-secret',
         ...options,
-        worker: { enabled: true, concurrency: 4, gracePeriod: 2000, ...options.worker },
+        worker: {
+          enabled: true,
+          queues: ['api:request', 'e2e-delayed'],
+          concurrency: 4,
+          gracePeriod: 2000,
+          ...options.worker,
+        },
       }),
     ],
-    controllers: [EchoController, StatusController, BareController],
+    controllers: [EchoController, StatusController, BareController, RoutedController],
     providers: [SeenRequests],
   }).compile();
   const app =
