@@ -1,77 +1,44 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { connectFromEnv, runRequestQueueCli, type FailedJob, type RequestQueueRuntime } from '../../lib/index.js';
-import { buildForTests, type TestBuild } from './support/build.js';
-import { enqueue, type EnqueueInput } from './support/enqueue.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { connectFromEnv, runRequestQueueCli, type FailedJob } from '../../lib/index.js';
+import { useCliWorld } from './support/cli-world.js';
 import { runToEnd } from './support/processes.js';
-import { apiRuntime, CALLBACK_TOKEN, processEnv, STORE_FACTORIES, type StoreFixture } from './support/stores.js';
-import { TargetApp } from './support/target-app.js';
-
-let build: TestBuild;
-beforeAll(async () => {
-  build = await buildForTests();
-});
-afterAll(async () => {
-  await build?.remove();
-});
+import { CALLBACK_TOKEN, STORE_FACTORIES } from './support/stores.js';
 
 describe.each(STORE_FACTORIES)('request-queue failed/retry/forget/flush/restart on $name', (factory) => {
   const skip = factory.unavailable();
-  let fixture: StoreFixture;
-  let api: TargetApp;
-  let receiver: TargetApp;
-  let runtime: RequestQueueRuntime;
-  let env: Record<string, string>;
+  const world = useCliWorld(factory);
   /** Correlation ids: a failed replay on the default queue, one on `other`, and a failed callback. */
   let ids: { replay: string; other: string; callback: string };
 
-  beforeAll(async () => {
-    if (skip) return;
-    fixture = await factory.create();
-    api = await new TargetApp().start();
-    receiver = await new TargetApp().start();
-    runtime = await apiRuntime(fixture, api.url, receiver.port);
-    env = processEnv(fixture, api.url, receiver.port);
-  });
-
-  afterAll(async () => {
-    await runtime?.close();
-    await api?.close();
-    await receiver?.close();
-    await fixture?.remove();
-  });
-
-  const queue = (path: string, extra: Partial<EnqueueInput> = {}) =>
-    enqueue(runtime, { path, callbackUrl: `${receiver.url}/callback`, callbackToken: CALLBACK_TOKEN, ...extra });
-
   /** Runs every ready job in this process until the queues are empty. */
-  async function drain(queues = [runtime.options.queue, 'other']): Promise<void> {
-    const worker = runtime.createWorker({ queues, stopWhenEmpty: true, restartCheckInterval: 0 });
+  async function drain(queues = [world.runtime.options.queue, 'other']): Promise<void> {
+    const worker = world.runtime.createWorker({ queues, stopWhenEmpty: true, restartCheckInterval: 0 });
     await worker.start();
     expect(await worker.stopped).toBe('empty');
   }
 
-  /** Runs one command line in this process, as the bin would, against the fixture's store. */
+  /** Runs one command line in this process, as the bin would, against the world.fixture's store. */
   async function cli(...args: string[]) {
     let stdout = '';
     let stderr = '';
     const code = await runRequestQueueCli(args, {
-      connect: () => connectFromEnv(env),
+      connect: () => connectFromEnv(world.env),
       stdout: (t) => (stdout += t),
       stderr: (t) => (stderr += t),
     });
     return { code, stdout, stderr };
   }
 
-  const failedJobs = () => runtime.store.listFailed();
+  const failedJobs = () => world.runtime.store.listFailed();
   const byCorrelation = (jobs: FailedJob[], id: string) => jobs.find((j) => j.correlationId === id)!;
 
   beforeEach(async () => {
     if (skip) return;
-    await runtime.store.flushFailed(0);
+    await world.runtime.store.flushFailed(0);
     ids = {
-      replay: await queue('/status/500/a', { route: { tries: 1 } }),
-      other: await queue('/status/500/b', { route: { tries: 1, queue: 'other' } }),
-      callback: await queue('/fine/c', { callbackUrl: `${receiver.url}/status/410/c` }),
+      replay: await world.queue('/status/500/a', { route: { tries: 1 } }),
+      other: await world.queue('/status/500/b', { route: { tries: 1, queue: 'other' } }),
+      callback: await world.queue('/fine/c', { callbackUrl: `${world.receiver.url}/status/410/c` }),
     };
     await drain();
     expect(await failedJobs()).toHaveLength(3);
@@ -124,13 +91,13 @@ describe.each(STORE_FACTORIES)('request-queue failed/retry/forget/flush/restart 
     'retry <id> of a failed callback delivers the callback again, and does not replay the request',
     async () => {
       const job = byCorrelation(await failedJobs(), ids.callback);
-      const sent = receiver.for(ids.callback).length;
+      const sent = world.receiver.for(ids.callback).length;
       const run = await cli('retry', job.id);
       expect(run.code, run.stderr).toBe(0);
       expect(run.stdout).toContain(`Retrying failed job ${job.id} (callback of PATCH /fine/c, ${ids.callback}).`);
       await drain();
-      expect(receiver.for(ids.callback)).toHaveLength(sent + 1);
-      expect(api.for(ids.callback)).toHaveLength(1);
+      expect(world.receiver.for(ids.callback)).toHaveLength(sent + 1);
+      expect(world.api.for(ids.callback)).toHaveLength(1);
     },
   );
 
@@ -141,7 +108,7 @@ describe.each(STORE_FACTORIES)('request-queue failed/retry/forget/flush/restart 
     expect(run.stdout).toContain(`Retrying failed job ${job.id}`);
     expect(run.stderr).toContain('No failed job with id no-such-job:999999.');
     await drain();
-    expect(api.for(ids.replay)).toHaveLength(2); // replayed again
+    expect(world.api.for(ids.replay)).toHaveLength(2); // replayed again
   });
 
   it.skipIf(skip)('retry --queue Q retries the failed jobs of that queue only', async () => {
@@ -150,8 +117,8 @@ describe.each(STORE_FACTORIES)('request-queue failed/retry/forget/flush/restart 
     expect(run.stdout.trim().split('\n')).toHaveLength(1);
     expect((await failedJobs()).map((j) => j.correlationId).sort()).toEqual([ids.replay, ids.callback].sort());
     await drain();
-    expect(api.for(ids.other)).toHaveLength(2);
-    expect(api.for(ids.replay)).toHaveLength(1);
+    expect(world.api.for(ids.other)).toHaveLength(2);
+    expect(world.api.for(ids.replay)).toHaveLength(1);
     expect((await cli('retry', '--queue', 'nothing-here')).stdout).toContain(
       'No failed jobs on queue nothing-here to retry.',
     );
@@ -162,7 +129,7 @@ describe.each(STORE_FACTORIES)('request-queue failed/retry/forget/flush/restart 
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout.trim().split('\n')).toHaveLength(3);
     expect(await failedJobs()).toHaveLength(0);
-    await drain(); // they fail again: the app still answers 500 and the receiver 410
+    await drain(); // they fail again: the app still answers 500 and the world.receiver 410
     expect(await failedJobs()).toHaveLength(3);
   });
 
@@ -200,28 +167,28 @@ describe.each(STORE_FACTORIES)('request-queue failed/retry/forget/flush/restart 
   });
 
   it.skipIf(skip)('restart leaves a signal in the store', async () => {
-    const before = await runtime.store.lastRestart();
+    const before = await world.runtime.store.lastRestart();
     const run = await cli('restart');
     expect(run.code, run.stderr).toBe(0);
-    const after = await runtime.store.lastRestart();
+    const after = await world.runtime.store.lastRestart();
     expect(after).not.toBeNull();
     expect(after).not.toBe(before);
   });
 
   it.skipIf(skip)('the real bin: failed --json, an unknown id, and an unreachable store (fast, exit 3)', async () => {
-    const json = await runToEnd(build.cli, ['failed', '--json'], env);
+    const json = await runToEnd(world.build.cli, ['failed', '--json'], world.env);
     expect(json.code, json.stderr).toBe(0);
     expect(JSON.parse(json.stdout)).toHaveLength(3);
-    const unknown = await runToEnd(build.cli, ['forget', 'no-such-job:1'], env);
+    const unknown = await runToEnd(world.build.cli, ['forget', 'no-such-job:1'], world.env);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('No failed job with id no-such-job:1.');
 
     const away: Record<string, string> =
-      fixture.driver === 'redis'
+      world.fixture.driver === 'redis'
         ? { REDIS_URL: 'redis://127.0.0.1:1' }
         : { DATABASE_URL: 'mysql://root@127.0.0.1:1/request_queue' };
     const started = Date.now();
-    const down = await runToEnd(build.cli, ['failed'], { ...env, ...away });
+    const down = await runToEnd(world.build.cli, ['failed'], { ...world.env, ...away });
     expect(down.code, down.stderr).toBe(3);
     expect(down.stderr).toMatch(/^Cannot reach the store: /);
     expect(Date.now() - started).toBeLessThan(5000);

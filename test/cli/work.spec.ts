@@ -1,55 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RequestQueueRuntime } from '../../lib/index.js';
-import { buildForTests, type TestBuild } from './support/build.js';
-import { enqueue, type EnqueueInput } from './support/enqueue.js';
+import { describe, expect, it } from 'vitest';
+import { useCliWorld } from './support/cli-world.js';
 import { runToEnd, Spawned, waitUntil } from './support/processes.js';
-import { apiRuntime, CALLBACK_TOKEN, processEnv, STORE_FACTORIES, type StoreFixture } from './support/stores.js';
-import { TargetApp } from './support/target-app.js';
+import { STORE_FACTORIES } from './support/stores.js';
 
 /** `2026-11-21 19:30:01 <uuid> PATCH /path ..... 12.3ms DONE` */
 const JOB_LINE =
   /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [0-9a-f-]{36} (PATCH|PUT|DELETE) \S+( \(callback\))? \.{3,} [\d.]+(ms|s) (DONE|FAIL)/;
 
-let build: TestBuild;
-beforeAll(async () => {
-  build = await buildForTests();
-});
-afterAll(async () => {
-  await build?.remove();
-});
-
 describe.each(STORE_FACTORIES)('request-queue work on $name', (factory) => {
   const skip = factory.unavailable();
-  let fixture: StoreFixture;
-  let api: TargetApp;
-  let receiver: TargetApp;
-  let runtime: RequestQueueRuntime;
-  let env: Record<string, string>;
-
-  beforeAll(async () => {
-    if (skip) return;
-    fixture = await factory.create();
-    api = await new TargetApp().start();
-    receiver = await new TargetApp().start();
-    runtime = await apiRuntime(fixture, api.url, receiver.port);
-    env = processEnv(fixture, api.url, receiver.port);
-  });
-
-  afterAll(async () => {
-    await runtime?.close();
-    await api?.close();
-    await receiver?.close();
-    await fixture?.remove();
-  });
-
-  const queue = (path: string, extra: Partial<EnqueueInput> = {}) =>
-    enqueue(runtime, { path, callbackUrl: `${receiver.url}/callback`, callbackToken: CALLBACK_TOKEN, ...extra });
-  const work = (...args: string[]) => runToEnd(build.cli, ['work', ...args], env);
+  const world = useCliWorld(factory);
+  const work = (...args: string[]) => runToEnd(world.build.cli, ['work', ...args], world.env);
   const jobLines = (stdout: string) => stdout.split('\n').filter((l) => JOB_LINE.test(l));
 
   it.skipIf(skip)('--once runs one job and exits 0, printing one line for it', async () => {
-    const first = await queue('/once/1');
-    const second = await queue('/once/2');
+    const first = await world.queue('/once/1');
+    const second = await world.queue('/once/2');
     const run = await work('--once');
     expect(run.code, run.stderr).toBe(0);
     const lines = jobLines(run.stdout);
@@ -57,8 +23,8 @@ describe.each(STORE_FACTORIES)('request-queue work on $name', (factory) => {
     expect(lines[0]).toContain(`${first} PATCH /once/1 `);
     expect(lines[0]).toMatch(/ DONE$/);
     expect(run.stdout).toMatch(/Worker stopped \(job limit reached\)/);
-    expect(api.for(first)).toHaveLength(1);
-    expect(api.for(second)).toHaveLength(0);
+    expect(world.api.for(first)).toHaveLength(1);
+    expect(world.api.for(second)).toHaveLength(0);
 
     // --stop-when-empty runs what is left, callbacks included, then exits 0.
     const rest = await work('--stop-when-empty');
@@ -67,55 +33,61 @@ describe.each(STORE_FACTORIES)('request-queue work on $name', (factory) => {
     const done = jobLines(rest.stdout);
     expect(done.filter((l) => l.includes('(callback)'))).toHaveLength(2);
     expect(done.some((l) => l.includes(`${second} PATCH /once/2 `))).toBe(true);
-    expect(api.for(second)).toHaveLength(1);
-    expect(api.for(first)).toHaveLength(1); // not replayed twice
-    expect(receiver.for(first)).toHaveLength(1);
-    expect(receiver.for(second)).toHaveLength(1);
+    expect(world.api.for(second)).toHaveLength(1);
+    expect(world.api.for(first)).toHaveLength(1); // not replayed twice
+    expect(world.receiver.for(first)).toHaveLength(1);
+    expect(world.receiver.for(second)).toHaveLength(1);
   });
 
   it.skipIf(skip)('--max-jobs N runs N jobs, then exits 0', async () => {
-    const ids = [await queue('/max/1'), await queue('/max/2'), await queue('/max/3')];
+    const ids = [await world.queue('/max/1'), await world.queue('/max/2'), await world.queue('/max/3')];
     const run = await work('--max-jobs', '2', '--concurrency', '1');
     expect(run.code, run.stderr).toBe(0);
     expect(jobLines(run.stdout)).toHaveLength(2);
-    expect(ids.filter((id) => api.for(id).length === 1)).toHaveLength(2);
+    expect(ids.filter((id) => world.api.for(id).length === 1)).toHaveLength(2);
     await work('--stop-when-empty'); // leave nothing behind for the next test
   });
 
   it.skipIf(skip)('--queue high,low takes from low only when high is empty', async () => {
     const low: string[] = [];
-    for (let i = 0; i < 3; i++) low.push(await queue(`/low/${i}`, { route: { queue: 'low' } }));
+    for (let i = 0; i < 3; i++) low.push(await world.queue(`/low/${i}`, { route: { queue: 'low' } }));
     const high: string[] = [];
-    for (let i = 0; i < 3; i++) high.push(await queue(`/high/${i}`, { route: { queue: 'high' } }));
+    for (let i = 0; i < 3; i++) high.push(await world.queue(`/high/${i}`, { route: { queue: 'high' } }));
     const run = await work('--queue', 'high,low', '--concurrency', '1', '--stop-when-empty');
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('Processing jobs from [high, low]');
-    const order = api.hits.filter((h) => /^\/(high|low)\//.test(h.url)).map((h) => h.url.split('/')[1]);
+    const order = world.api.hits.filter((h) => /^\/(high|low)\//.test(h.url)).map((h) => h.url.split('/')[1]);
     expect(order).toEqual(['high', 'high', 'high', 'low', 'low', 'low']);
     // each callback went to its request's queue, and was delivered before the next queue was touched
     const lines = jobLines(run.stdout);
     const firstLow = lines.findIndex((l) => l.includes('/low/'));
     expect(lines.slice(0, firstLow).filter((l) => l.includes('(callback)'))).toHaveLength(3);
-    expect([...high, ...low].every((id) => receiver.for(id).length === 1)).toBe(true);
+    expect([...high, ...low].every((id) => world.receiver.for(id).length === 1)).toBe(true);
   });
 
   it.skipIf(skip)('--concurrency N runs N jobs at once', async () => {
-    const ids = [await queue('/slow/700/c1'), await queue('/slow/700/c2'), await queue('/slow/700/c3')];
+    const ids = [
+      await world.queue('/slow/700/c1'),
+      await world.queue('/slow/700/c2'),
+      await world.queue('/slow/700/c3'),
+    ];
     const run = await work('--concurrency', '3', '--stop-when-empty');
     expect(run.code, run.stderr).toBe(0);
-    const hits = ids.map((id) => api.for(id)[0]!);
+    const hits = ids.map((id) => world.api.for(id)[0]!);
     const lastStart = Math.max(...hits.map((h) => h.startedAt));
     const firstEnd = Math.min(...hits.map((h) => h.finishedAt!));
     expect(lastStart).toBeLessThan(firstEnd); // all three were in flight together
   });
 
   it.skipIf(skip)('--tries and --timeout override what the request was queued with', async () => {
-    const failing = await queue('/status/503/tries', { route: { tries: 5, backoff: { type: 'fixed', delay: 10 } } });
-    const slow = await queue('/slow/3000/timeout', { route: { tries: 1, timeout: 30_000 } });
+    const failing = await world.queue('/status/503/tries', {
+      route: { tries: 5, backoff: { type: 'fixed', delay: 10 } },
+    });
+    const slow = await world.queue('/slow/3000/timeout', { route: { tries: 1, timeout: 30_000 } });
     const started = Date.now();
     const run = await work('--tries', '1', '--timeout', '0.3', '--stop-when-empty');
     expect(run.code, run.stderr).toBe(0);
-    expect(api.for(failing)).toHaveLength(1); // one attempt, not five
+    expect(world.api.for(failing)).toHaveLength(1); // one attempt, not five
     const lines = jobLines(run.stdout);
     expect(lines.find((l) => l.includes(failing) && !l.includes('(callback)'))).toMatch(
       /FAIL replay answered 503 \(after 1 attempt\) \(moved to failed jobs\)$/,
@@ -124,20 +96,20 @@ describe.each(STORE_FACTORIES)('request-queue work on $name', (factory) => {
       /FAIL .*\(moved to failed jobs\)$/,
     );
     expect(Date.now() - started).toBeLessThan(2900); // the 3 s replay was cut at 0.3 s
-    const failed = await runtime.store.listFailed();
+    const failed = await world.runtime.store.listFailed();
     expect(failed.filter((f) => f.correlationId === failing || f.correlationId === slow).map((f) => f.kind)).toEqual([
       'replay',
       'replay',
     ]);
-    await runtime.store.flushFailed(0);
+    await world.runtime.store.flushFailed(0);
   });
 
   it.skipIf(skip)('--sleep: an idle worker picks up a job that arrives later', async () => {
-    const worker = new Spawned(build.cli, ['work', '--sleep', '0.3'], env);
+    const worker = new Spawned(world.build.cli, ['work', '--sleep', '0.3'], world.env);
     try {
       await worker.waitForLine(/Processing jobs from/);
       await new Promise((r) => setTimeout(r, 500));
-      const id = await queue('/late/1');
+      const id = await world.queue('/late/1');
       await worker.waitForLine(new RegExp(`${id} PATCH /late/1 .* DONE`), 5000);
     } finally {
       worker.kill('SIGTERM');
@@ -169,30 +141,30 @@ describe.each(STORE_FACTORIES)('request-queue work on $name', (factory) => {
 
   it.skipIf(skip)('SIGTERM: jobs in flight finish, none is lost or run twice, exit 0', async () => {
     const ids: string[] = [];
-    for (let i = 0; i < 4; i++) ids.push(await queue(`/slow/1500/drain-${i}`));
-    const worker = new Spawned(build.cli, ['work', '--concurrency', '4'], env);
-    await waitUntil(() => ids.every((id) => api.for(id).length === 1), 10_000, 'four replays in flight');
+    for (let i = 0; i < 4; i++) ids.push(await world.queue(`/slow/1500/drain-${i}`));
+    const worker = new Spawned(world.build.cli, ['work', '--concurrency', '4'], world.env);
+    await waitUntil(() => ids.every((id) => world.api.for(id).length === 1), 10_000, 'four replays in flight');
     worker.kill('SIGTERM');
     const { code } = await worker.exit();
     expect(code, worker.output).toBe(0);
     expect(worker.output).toMatch(/Stopping \(signal\): finishing the jobs in hand/);
-    expect(ids.every((id) => api.for(id)[0]!.finishedAt !== undefined)).toBe(true);
+    expect(ids.every((id) => world.api.for(id)[0]!.finishedAt !== undefined)).toBe(true);
     expect(jobLines(worker.stdout.join('\n')).filter((l) => / DONE$/.test(l))).toHaveLength(4);
 
     // The callbacks they queued are delivered by the next worker; nothing is replayed again.
     const next = await work('--stop-when-empty');
     expect(next.code, next.stderr).toBe(0);
-    expect(ids.map((id) => api.for(id).length)).toEqual([1, 1, 1, 1]);
-    expect(ids.map((id) => receiver.for(id).length)).toEqual([1, 1, 1, 1]);
+    expect(ids.map((id) => world.api.for(id).length)).toEqual([1, 1, 1, 1]);
+    expect(ids.map((id) => world.receiver.for(id).length)).toEqual([1, 1, 1, 1]);
   });
 
   it.skipIf(skip)('SIGINT (Ctrl-C) drains the same way', async () => {
-    const id = await queue('/slow/800/sigint');
-    const worker = new Spawned(build.cli, ['work'], env);
-    await waitUntil(() => api.for(id).length === 1, 10_000, 'the replay in flight');
+    const id = await world.queue('/slow/800/sigint');
+    const worker = new Spawned(world.build.cli, ['work'], world.env);
+    await waitUntil(() => world.api.for(id).length === 1, 10_000, 'the replay in flight');
     worker.kill('SIGINT');
     expect((await worker.exit()).code, worker.output).toBe(0);
-    expect(api.for(id)[0]!.finishedAt).toBeDefined();
+    expect(world.api.for(id)[0]!.finishedAt).toBeDefined();
     await work('--stop-when-empty');
   });
 });
