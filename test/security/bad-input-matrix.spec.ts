@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADAPTERS, createSecurityApp, type AdapterName, type SecurityApp } from './support/security-app.js';
-import { Client, type Outgoing } from './support/send.js';
-import { storeMatrix, type StoreHarness } from '../support/stores.js';
+import { describe, expect, it } from 'vitest';
+import { ADAPTERS, type AdapterName } from './support/security-app.js';
+import type { Outgoing } from './support/send.js';
+import { useSecurityApp } from './support/use-security-app.js';
+import { storeMatrix } from '../support/stores.js';
 
 /**
  * SPEC §3/§6 and issue 5: every bad input gets its documented 4xx with a message (naming
@@ -229,24 +229,7 @@ const stores = await storeMatrix();
 
 describe.each(stores)('bad-input matrix on the $kind.name store', ({ kind, skip }) => {
   describe.skipIf(skip !== null).each(ADAPTERS)('over %s', (adapter) => {
-    let store: StoreHarness;
-    let app: SecurityApp;
-    let client: Client;
-
-    beforeAll(async () => {
-      store = await kind.create();
-      app = await createSecurityApp(adapter, {
-        ...store.options,
-        queue: `matrix-${randomUUID().slice(0, 8)}`,
-        limits: LIMITS,
-      });
-      client = new Client(app.url);
-    });
-    afterAll(async () => {
-      await client?.close();
-      await app?.close();
-      await store?.cleanup();
-    });
+    const live = useSecurityApp(kind, adapter, 'matrix', { limits: LIMITS });
 
     it('has at least 30 rows', () => {
       expect(MATRIX.length).toBeGreaterThanOrEqual(30);
@@ -255,7 +238,7 @@ describe.each(stores)('bad-input matrix on the $kind.name store', ({ kind, skip 
 
     it.each(MATRIX.map((row) => [row.name, row] as const))('%s', async (_name, row) => {
       const want = 'status' in row.expect ? row.expect : row.expect[adapter];
-      const res = await client.send(row.req);
+      const res = await live.client.send(row.req);
       expect(res.status, res.text.slice(0, 300)).toBe(want.status);
       expect(res.status).toBeLessThan(500);
       if (want.message === null) {
@@ -267,13 +250,13 @@ describe.each(stores)('bad-input matrix on the $kind.name store', ({ kind, skip 
       }
       if (want.field !== undefined) expect(res.json?.field).toBe(want.field);
       // Nothing stored: no job, no claimed id, no key or row at all.
-      expect(await store.count()).toEqual({ entries: 0, jobs: 0 });
+      expect(await live.store.count()).toEqual({ entries: 0, jobs: 0 });
     });
 
     it('stores a valid request (the counting above does see what is stored)', async () => {
-      const res = await client.send(json({ name: 'ok', _callback_url: URL_OK, _callback_token: TOKEN }));
+      const res = await live.client.send(json({ name: 'ok', _callback_url: URL_OK, _callback_token: TOKEN }));
       expect(res.status).toBe(202);
-      const count = await store.count();
+      const count = await live.store.count();
       expect(count.jobs).toBe(1);
       expect(count.entries).toBeGreaterThan(1);
     });

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADAPTERS, createSecurityApp, type SecurityApp } from './support/security-app.js';
-import { Client, type Outgoing } from './support/send.js';
-import { storeMatrix, type StoreHarness } from '../support/stores.js';
+import { describe, expect, it } from 'vitest';
+import { ADAPTERS } from './support/security-app.js';
+import type { Outgoing } from './support/send.js';
+import { useSecurityApp } from './support/use-security-app.js';
+import { storeMatrix } from '../support/stores.js';
 
 /**
  * Property: whatever a client sends to a queueable route, the answer is one of the
@@ -133,24 +134,7 @@ const stores = await storeMatrix();
 
 describe.each(stores)('interceptor fuzz on the $kind.name store', ({ kind, skip }) => {
   describe.skipIf(skip !== null).each(ADAPTERS)('over %s', (adapter) => {
-    let store: StoreHarness;
-    let app: SecurityApp;
-    let client: Client;
-
-    beforeAll(async () => {
-      store = await kind.create();
-      app = await createSecurityApp(adapter, {
-        ...store.options,
-        queue: `fuzz-${randomUUID().slice(0, 8)}`,
-        limits: LIMITS,
-      });
-      client = new Client(app.url);
-    });
-    afterAll(async () => {
-      await client?.close();
-      await app?.close();
-      await store?.cleanup();
-    });
+    const live = useSecurityApp(kind, adapter, 'fuzz', { limits: LIMITS });
 
     it(`answers only documented statuses, never 500, and stores a job only on 202 (${RUNS} runs)`, async () => {
       const used: string[] = [];
@@ -158,9 +142,9 @@ describe.each(stores)('interceptor fuzz on the $kind.name store', ({ kind, skip 
       await fc.assert(
         fc.asyncProperty(fuzzCase, async (c) => {
           const { req, id } = build(c, used);
-          const before = await store.count();
-          const res = await client.send(req);
-          const after = await store.count();
+          const before = await live.store.count();
+          const res = await live.client.send(req);
+          const after = await live.store.count();
           seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
 
           expect(res.status, `${req.method} ${req.path.slice(0, 80)} → ${res.text.slice(0, 200)}`).toBeLessThan(500);

@@ -1,12 +1,12 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { RequestQueueModule, type RequestQueueModuleOptions } from '../../lib/index.js';
 import { BareController, EchoController, RoutedController, SeenRequests, StatusController } from './echo.controller.js';
 import { freePort } from './free-port.js';
 
-export type AdapterName = 'express' | 'fastify';
-export const ADAPTERS: AdapterName[] = ['express', 'fastify'];
+import { listenOn, type AdapterName } from './nest-app.js';
+
+export { ADAPTERS, type AdapterName } from './nest-app.js';
 
 export interface TestApp {
   app: INestApplication;
@@ -40,11 +40,6 @@ export async function createTestApp(adapter: AdapterName, options: RequestQueueM
     controllers: [EchoController, StatusController, BareController, RoutedController],
     providers: [SeenRequests],
   }).compile();
-  const app =
-    adapter === 'fastify'
-      ? moduleRef.createNestApplication(new FastifyAdapter(), { rawBody: true, logger: false })
-      : moduleRef.createNestApplication({ rawBody: true, logger: false });
-  await app.listen(port, '127.0.0.1');
-  if (adapter === 'fastify') await (app.getHttpAdapter().getInstance() as { ready(): Promise<void> }).ready();
+  const app = await listenOn(moduleRef, adapter, port);
   return { app, url: `http://127.0.0.1:${port}`, seen: app.get(SeenRequests), close: () => app.close() };
 }

@@ -1,12 +1,12 @@
 import 'reflect-metadata';
 import { Controller, Delete, Get, HttpCode, Patch, Post, Put, Req, type INestApplication } from '@nestjs/common';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { createServer } from 'node:net';
 import { QueueableRequest, RequestQueueModule, type RequestQueueModuleOptions } from '../../../lib/index.js';
 
-export type AdapterName = 'express' | 'fastify';
-export const ADAPTERS: readonly AdapterName[] = ['express', 'fastify'];
+import { freePort } from '../../support/free-port.js';
+import { listenOn, type AdapterName } from '../../support/nest-app.js';
+
+export { ADAPTERS, type AdapterName } from '../../support/nest-app.js';
 
 interface AnyRequest {
   body: unknown;
@@ -49,17 +49,6 @@ export interface SecurityApp {
   close(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /**
  * A real Nest app on a random 127.0.0.1 port, module configured by `options` (no worker
  * unless `options.worker.enabled`; `baseUrl` is the app itself).
@@ -75,11 +64,6 @@ export async function createSecurityApp(
     ],
     controllers: [ItemsController],
   }).compile();
-  const app =
-    adapter === 'fastify'
-      ? moduleRef.createNestApplication(new FastifyAdapter(), { rawBody: true, logger: false })
-      : moduleRef.createNestApplication({ rawBody: true, logger: false });
-  await app.listen(port, '127.0.0.1');
-  if (adapter === 'fastify') await (app.getHttpAdapter().getInstance() as { ready(): Promise<void> }).ready();
+  const app = await listenOn(moduleRef, adapter, port);
   return { app, url: `http://127.0.0.1:${port}`, close: () => app.close() };
 }
