@@ -1,0 +1,388 @@
+/**
+ * Adoption: the library as a new user meets it. `npm pack` of this repository is installed,
+ * with the driver's packages, into two apps exactly as the Nest CLI generates them
+ * (test/consumer/fixtures: Nest 11 CommonJS + Jest, Nest 12 ESM + Vitest), plus the files a
+ * user adds (test/consumer/app-files: the configuration, the module import, a queueable
+ * controller, main.ts with rawBody, worker.ts). Then, with real processes:
+ *
+ * - the app's own test setups pass untouched with the module imported (`npm test`, `npm run test:e2e`);
+ * - `npm run build`; the API (`node dist/main.js`) answers 202; the user's worker
+ *   (`node dist/worker.js`) replays a JSON and a form body intact and the callbacks verify with
+ *   `standardwebhooks`; SIGTERM ends the worker with 0;
+ * - `npx request-queue --config dist/request-queue.config.js work --stop-when-empty` does the same
+ *   from the app's configuration; without a configuration it exits 4 naming `--config`.
+ *
+ * Installs are cached in var/consumer/ (keyed by each fixture's lock), so a warm run only
+ * installs the tarball and the driver packages. Skips (with the reason printed) only when npm
+ * cannot reach its registry.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CallbackReceiver, type ReceivedCallback } from '../support/callback-receiver.js';
+import { freePort } from '../support/free-port.js';
+import {
+  expectSuccess,
+  packLibrary,
+  prepareApp,
+  registryProblem,
+  timed,
+  timings,
+  userEnv,
+  type Fixture,
+  type PackedLibrary,
+  type PreparedApp,
+} from './support/apps.js';
+import { Started, stopAll, tail, waitFor } from './support/processes.js';
+import { postgresDatabase, redisPrefix, type AppStore } from './support/stores.js';
+
+const MINUTE = 60_000;
+const TOKEN = `consumer-callback-token-${randomBytes(6).toString('hex')}`;
+const SECRET = `consumer-secret-${randomBytes(12).toString('hex')}`;
+
+interface AppCase {
+  fixture: Fixture;
+  title: string;
+  /** A store of the test's own, reached through the environment the app's configuration reads. */
+  store(): Promise<AppStore>;
+  /** `request-queue migrate` before the first start (database driver). */
+  migrate: boolean;
+}
+
+const CASES: AppCase[] = [
+  {
+    title: 'Nest 11, CommonJS, Jest — redis driver, Express',
+    fixture: { name: 'nest11-cjs', install: 'ci', packages: ['ioredis@^5', 'bull@^4'] },
+    store: redisPrefix,
+    migrate: false,
+  },
+  {
+    title: 'Nest 12, ESM, Vitest — database driver on PostgreSQL, Fastify',
+    fixture: {
+      name: 'nest12-esm',
+      install: 'install',
+      packages: ['@nestjs/platform-fastify@^12', 'typeorm@^1', 'pg@^8'],
+    },
+    store: postgresDatabase,
+    migrate: true,
+  },
+];
+
+const offline = await registryProblem();
+if (offline) console.warn(`[consumer] SKIPPED: ${offline}`);
+
+describe.skipIf(offline !== null)('consumer: the packed library in freshly generated Nest apps', () => {
+  let packDir = '';
+  let packed: PackedLibrary | undefined;
+  let packError: unknown;
+
+  beforeAll(async () => {
+    packDir = await mkdtemp(join(tmpdir(), 'rq-consumer-pack-'));
+    try {
+      packed = await packLibrary(packDir);
+    } catch (err) {
+      packError = err;
+    }
+  }, 10 * MINUTE);
+
+  afterAll(async () => {
+    await stopAll();
+    if (packDir) await rm(packDir, { recursive: true, force: true });
+    console.log(
+      `[consumer] timings:\n${timings.map((t) => `  ${(t.ms / 1000).toFixed(1).padStart(6)} s  ${t.step}`).join('\n')}`,
+    );
+    if (packed?.notes.length) console.warn(`[consumer] notes:\n  ${packed.notes.join('\n  ')}`);
+  });
+
+  function tarball(): string {
+    if (!packed) throw new Error(`npm pack failed: ${(packError as Error)?.message ?? 'unknown'}`);
+    return packed.tarball;
+  }
+
+  it('npm pack: the tarball holds every file package.json points at (main, types, exports, bin)', () => {
+    tarball();
+    expect(packed!.missing, `missing from the tarball; it holds:\n${packed!.files.join('\n')}`).toEqual([]);
+  });
+
+  describe.each(CASES)('$title', (c) => {
+    const name = c.fixture.name;
+    let app: PreparedApp | undefined;
+    let store: AppStore | undefined;
+    let receiver: CallbackReceiver | undefined;
+    let api: Started | undefined;
+    let port = 0;
+    let built = false;
+
+    /** The environment of the app's processes: production, its secret, its store, the receiver allowed. */
+    const appEnv = (extra: Record<string, string> = {}) =>
+      userEnv({
+        NODE_ENV: 'production',
+        PORT: String(port),
+        REQUEST_QUEUE_SECRET: SECRET,
+        CALLBACK_ALLOWED_HOSTS: `127.0.0.1:${receiver!.port}`,
+        ...store!.env,
+        ...extra,
+      });
+
+    const needApp = (): string => {
+      if (!app) throw new Error(`${name} was not installed (see the install test)`);
+      return app.dir;
+    };
+    const needBuild = (): string => {
+      const dir = needApp();
+      if (!built) throw new Error(`${name} was not built (see the build test)`);
+      return dir;
+    };
+
+    beforeAll(async () => {
+      store = await c.store();
+      receiver = await new CallbackReceiver(TOKEN).start();
+      port = await freePort();
+    }, MINUTE);
+
+    afterAll(async () => {
+      if (api) {
+        const end = await api.stop(15_000);
+        if (end.code !== 0 && end.signal !== 'SIGTERM') console.warn(`[consumer] ${name} API:\n${tail(end.output)}`);
+      }
+      await receiver?.close();
+      await store?.remove();
+      await app?.remove();
+    }, 2 * MINUTE);
+
+    it(
+      'installs: the locked generated dependencies, the packed library and the driver packages',
+      async () => {
+        app = await prepareApp(c.fixture, tarball());
+        expect(existsSync(join(app.dir, 'node_modules/nestjs-request-queue/package.json'))).toBe(true);
+      },
+      20 * MINUTE,
+    );
+
+    it(
+      'builds with its own `npm run build`',
+      async () => {
+        const dir = needApp();
+        expectSuccess(
+          'npm run build',
+          await timed(`${name}: npm run build`, 'npm', ['run', 'build'], {
+            cwd: dir,
+            env: userEnv(),
+            timeoutMs: 5 * MINUTE,
+          }),
+        );
+        for (const file of ['main.js', 'worker.js', 'request-queue.config.js']) {
+          expect(existsSync(join(dir, 'dist', file)), `dist/${file}`).toBe(true);
+        }
+        built = true;
+      },
+      6 * MINUTE,
+    );
+
+    if (c.migrate) {
+      it(
+        '`request-queue --config dist/request-queue.config.js migrate` creates the tables',
+        async () => {
+          const dir = needBuild();
+          expectSuccess(
+            'request-queue migrate',
+            await timed(
+              `${name}: npx request-queue migrate`,
+              'npx',
+              ['request-queue', '--config', 'dist/request-queue.config.js', 'migrate'],
+              { cwd: dir, env: appEnv(), timeoutMs: 2 * MINUTE },
+            ),
+          );
+          expect(await store!.tables()).toEqual(expect.arrayContaining(['jobs', 'failed_jobs']));
+        },
+        3 * MINUTE,
+      );
+    }
+
+    it(
+      'its own unit tests pass, untouched, with the module imported (`npm test`)',
+      async () => {
+        const dir = needApp();
+        const r = await timed(`${name}: npm test`, 'npm', ['test'], {
+          cwd: dir,
+          env: userEnv({ CI: 'true' }),
+          timeoutMs: 5 * MINUTE,
+        });
+        expectSuccess('npm test', r);
+        // The generated spec and the user's spec of the queueable controller both ran.
+        expect(r.output).toMatch(/app\.controller\.spec\.ts/);
+        expect(r.output).toMatch(/echo\.controller\.spec\.ts/);
+      },
+      6 * MINUTE,
+    );
+
+    it(
+      'its own e2e tests pass, untouched, booting AppModule with the module (`npm run test:e2e`)',
+      async () => {
+        const dir = needApp();
+        const r = await timed(`${name}: npm run test:e2e`, 'npm', ['run', 'test:e2e'], {
+          cwd: dir,
+          env: userEnv({ CI: 'true', CALLBACK_ALLOWED_HOSTS: '', ...store!.env }),
+          timeoutMs: 5 * MINUTE,
+        });
+        expectSuccess('npm run test:e2e', r);
+      },
+      6 * MINUTE,
+    );
+
+    const jsonBody = {
+      name: 'Zoë 🚀 日本語',
+      count: 42,
+      ratio: 0.125,
+      big: 9007199254740991,
+      negative: -7,
+      flag: true,
+      nothing: null,
+      nested: { list: [1, 2.5, 'x', { deep: 'é' }] },
+    };
+    const formFields = { name: 'Grâce Hopper', note: 'a&b=c + d', count: '42' };
+
+    const expectCallback = (cb: ReceivedCallback | undefined, echo: Record<string, unknown>) => {
+      expect(cb, 'a callback').toBeDefined();
+      expect(cb!.verified, `standardwebhooks verification of ${cb!.raw}`).toBe(true);
+      expect(cb!.headers['webhook-id']).toBeTruthy();
+      expect(cb!.body.status).toBe('completed');
+      expect(cb!.body.response?.status).toBe(200);
+      expect(cb!.body.response?.body).toEqual(expect.objectContaining(echo));
+    };
+
+    it(
+      "answers 202; the user's worker replays JSON and form bodies intact; callbacks verify; SIGTERM exits 0",
+      async () => {
+        const dir = needBuild();
+        const r = receiver!;
+        api = new Started(`${name} API`, process.execPath, ['dist/main.js'], { cwd: dir, env: appEnv() });
+        const started = Date.now();
+        await waitFor(
+          'the API to answer GET /',
+          async () => {
+            const end = await Promise.race([api!.exited, new Promise<undefined>((res) => setTimeout(() => res(undefined), 0))]);
+            if (end) throw new Error(`the API exited (${end.code ?? end.signal}):\n${tail(end.output)}`);
+            const res = await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined);
+            return res?.status === 200 ? true : undefined;
+          },
+          30_000,
+          200,
+        ).catch((err: Error) => {
+          throw new Error(`${err.message}\n${tail(api!.output)}`);
+        });
+        timings.push({ step: `${name}: API up (node dist/main.js)`, ms: Date.now() - started });
+
+        const jsonId = `consumer-json-${randomUUID()}`;
+        const put = await fetch(`http://127.0.0.1:${port}/echo/1`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json', 'x-correlation-id': jsonId },
+          body: JSON.stringify({ ...jsonBody, _callback_url: r.url, _callback_token: TOKEN }),
+        });
+        const putText = await put.text();
+        expect(put.status, putText).toBe(202);
+        expect(put.headers.get('x-correlation-id')).toBe(jsonId);
+        expect(JSON.parse(putText)).toEqual(expect.objectContaining({ correlationId: jsonId, status: 'queued' }));
+
+        const form = new URLSearchParams({ ...formFields, _callback_url: r.url, _callback_token: TOKEN }).toString();
+        const patch = await fetch(`http://127.0.0.1:${port}/echo/2`, {
+          method: 'PATCH',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: form,
+        });
+        const patchText = await patch.text();
+        expect(patch.status, patchText).toBe(202);
+        const formId = patch.headers.get('x-correlation-id');
+        expect(formId).toBeTruthy();
+        expect(JSON.parse(patchText)).toEqual(expect.objectContaining({ correlationId: formId, status: 'queued' }));
+
+        // The API alone does not consume jobs.
+        await new Promise((res) => setTimeout(res, 500));
+        expect(r.calls).toHaveLength(0);
+
+        const worker = new Started(`${name} worker`, process.execPath, ['dist/worker.js'], { cwd: dir, env: appEnv() });
+        const workerStarted = Date.now();
+        try {
+          await r.waitFor(2, 60_000).catch((err: Error) => {
+            throw new Error(
+              `${err.message}; worker output:\n${tail(worker.output)}\nAPI output:\n${tail(api!.output)}`,
+            );
+          });
+          timings.push({ step: `${name}: worker start to 2 callbacks`, ms: Date.now() - workerStarted });
+          expectCallback(r.for(jsonId)[0], {
+            id: '1',
+            method: 'PUT',
+            contentType: 'application/json',
+            body: jsonBody,
+          });
+          const formCallback = r.for(formId!)[0];
+          expectCallback(formCallback, { id: '2', method: 'PATCH', body: formFields });
+          expect(String((formCallback!.body.response!.body as { contentType: string }).contentType)).toMatch(
+            /^application\/x-www-form-urlencoded/,
+          );
+        } finally {
+          worker.signal('SIGTERM');
+          const end = await worker.exit(30_000);
+          expect(end.timedOut, `the worker did not stop within 30 s of SIGTERM:\n${tail(end.output)}`).toBe(false);
+          expect(end.code, `worker exit after SIGTERM:\n${tail(end.output)}`).toBe(0);
+        }
+      },
+      3 * MINUTE,
+    );
+
+    it(
+      "`request-queue --config dist/request-queue.config.js work --stop-when-empty` runs a job with the app's configuration",
+      async () => {
+        const dir = needBuild();
+        if (!api) throw new Error('the API is not running (see the previous test)');
+        const r = receiver!;
+        const before = r.calls.length;
+        const query = new URLSearchParams({ keep: 'yes', _callback_url: r.url, _callback_token: TOKEN });
+        const del = await fetch(`http://127.0.0.1:${port}/echo/3?${query}`, { method: 'DELETE' });
+        const delText = await del.text();
+        expect(del.status, delText).toBe(202);
+        const id = del.headers.get('x-correlation-id')!;
+
+        const work = await timed(
+          `${name}: npx request-queue work --stop-when-empty`,
+          'npx',
+          ['request-queue', '--config', 'dist/request-queue.config.js', 'work', '--stop-when-empty'],
+          { cwd: dir, env: appEnv(), timeoutMs: 2 * MINUTE },
+        );
+        expectSuccess('request-queue work --stop-when-empty', work);
+        await r.waitFor(before + 1, 15_000);
+        expectCallback(r.for(id)[0], { id: '3', method: 'DELETE', query: { keep: 'yes' } });
+
+        const failed = expectSuccess(
+          'request-queue failed --json',
+          await timed(
+            `${name}: npx request-queue failed --json`,
+            'npx',
+            ['request-queue', '--config', 'dist/request-queue.config.js', 'failed', '--json'],
+            { cwd: dir, env: appEnv(), timeoutMs: MINUTE },
+          ),
+        );
+        expect(JSON.parse(failed.stdout), failed.output).toEqual([]);
+      },
+      4 * MINUTE,
+    );
+
+    it(
+      '`request-queue work` without --config or REQUEST_QUEUE_DRIVER exits 4 naming --config',
+      async () => {
+        const dir = needApp();
+        const r = await timed(`${name}: npx request-queue work (no configuration)`, 'npx', ['request-queue', 'work'], {
+          cwd: dir,
+          env: userEnv(),
+          timeoutMs: MINUTE,
+        });
+        expect(r.code, tail(r.output)).toBe(4);
+        expect(r.output).toMatch(/--config/);
+      },
+      2 * MINUTE,
+    );
+  });
+});
