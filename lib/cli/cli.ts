@@ -74,7 +74,6 @@ export async function runRequestQueueCli(
   const stdout = options.stdout ?? ((text: string) => process.stdout.write(text));
   const stderr = options.stderr ?? ((text: string) => process.stderr.write(text));
   const env = options.env ?? process.env;
-  let program!: Command;
   const open =
     options.connect ??
     (async (request: ConnectRequest) => {
@@ -105,7 +104,7 @@ export async function runRequestQueueCli(
         return c;
       })()),
   };
-  program = buildRequestQueueProgram(ctx);
+  const program = buildRequestQueueProgram(ctx);
   if (args.length === 0) {
     ctx.err(program.helpInformation().replace(/\n$/, ''));
     return ExitCode.Usage;
