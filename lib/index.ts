@@ -76,3 +76,4 @@ export {
 } from './nest/run-worker.js';
 export { loadConfigFile } from './config/load-config-file.js';
 export { REQUEST_QUEUE_ENV, type EnvVariable } from './config/options-from-env.js';
+export { StderrLogger } from './nest/stderr-logger.js';
