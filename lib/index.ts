@@ -60,9 +60,20 @@ export { startConsumeLoop, type JobLease, type JobSource } from './store/consume
 export { runRequestQueueCli, buildRequestQueueProgram } from './cli/cli.js';
 export {
   connectFromEnv,
+  connectWithOptions,
+  cliModuleOptions,
+  type ConnectRequest,
   type RequestQueueCliOptions,
   type CliConnection,
   type CliContext,
   type SignalSource,
 } from './cli/cli-context.js';
 export { ExitCode, CliError } from './cli/cli-errors.js';
+export {
+  runRequestQueueWorker,
+  type RunRequestQueueWorkerOptions,
+  type RunningRequestQueueWorker,
+} from './nest/run-worker.js';
+export { loadConfigFile } from './config/load-config-file.js';
+export { REQUEST_QUEUE_ENV, type EnvVariable } from './config/options-from-env.js';
+export { StderrLogger } from './nest/stderr-logger.js';

@@ -1,7 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { RequestQueueModule, requestQueueOptionsFromEnv } from '../lib/index.js';
+import { RequestQueueModule } from '../lib/index.js';
 import { CallbackReceiverController } from './callback-receiver.controller.js';
 import { FaultyController } from './faulty.controller.js';
+import sampleAppOptions from './request-queue.config.js';
 import { UserController } from './users/user.controller.js';
 import { UsersService } from './users/users.service.js';
 
@@ -18,23 +19,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         RequestQueueModule.forRootAsync({
-          useFactory: () => {
-            const options = requestQueueOptionsFromEnv();
-            const port = process.env.PORT ?? '3000';
-            return {
-              ...options,
-              // Creates the tables on first start (the embedded SQLite default needs no other setup).
-              database: { ...options.database, migrationsRun: true },
-              // The demo's own receiver is on loopback, which callbacks may not reach by default.
-              callback: {
-                ...options.callback,
-                allowedHosts: options.callback?.allowedHosts?.length
-                  ? options.callback.allowedHosts
-                  : [`127.0.0.1:${port}`, `localhost:${port}`],
-              },
-              worker: { enabled: worker },
-            };
-          },
+          useFactory: () => ({ ...sampleAppOptions(), worker: { enabled: worker } }),
         }),
       ],
       controllers: [UserController, FaultyController, CallbackReceiverController],

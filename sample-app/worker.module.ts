@@ -1,15 +1,9 @@
 import { Module } from '@nestjs/common';
-import { RequestQueueModule, requestQueueOptionsFromEnv } from '../lib/index.js';
+import { RequestQueueModule } from '../lib/index.js';
+import sampleAppOptions from './request-queue.config.js';
 
 /** The worker process: no controllers, no HTTP listener; it consumes and replays. */
 @Module({
-  imports: [
-    RequestQueueModule.forRootAsync({
-      useFactory: () => {
-        const options = requestQueueOptionsFromEnv();
-        return { ...options, database: { ...options.database, migrationsRun: true }, worker: { enabled: true } };
-      },
-    }),
-  ],
+  imports: [RequestQueueModule.forRootAsync({ useFactory: () => sampleAppOptions() })],
 })
 export class WorkerModule {}

@@ -1,5 +1,6 @@
+import { loadConfigFile } from '../config/load-config-file.js';
 import { requestQueueOptionsFromEnv } from '../config/options-from-env.js';
-import { resolveOptions } from '../request-queue.options.js';
+import { RequestQueueConfigError, resolveOptions, type RequestQueueModuleOptions } from '../request-queue.options.js';
 import { RequestQueueRuntime } from '../runtime.js';
 import { createStore } from '../store/create-store.js';
 
@@ -10,6 +11,12 @@ export interface CliConnection {
   close(): Promise<void>;
 }
 
+/** What a command needs of the connection beyond the store. */
+export interface ConnectRequest {
+  /** Apply the database driver's migrations while opening the store (`request-queue migrate`). */
+  migrate?: boolean;
+}
+
 /** Where `work` hears SIGTERM and SIGINT (the process, or a stand-in in tests). */
 export interface SignalSource {
   on(signal: NodeJS.Signals, listener: () => void): unknown;
@@ -18,18 +25,19 @@ export interface SignalSource {
 
 /** How `runRequestQueueCli` reaches the store and the terminal. Every field has a default. */
 export interface RequestQueueCliOptions {
-  /** Environment to read the options from, as the sample app does (SPEC §7) [process.env]. */
+  /** Environment: `REQUEST_QUEUE_CONFIG`, or the variables of `REQUEST_QUEUE_ENV` [process.env]. */
   env?: NodeJS.ProcessEnv;
+  /** Folder a relative `--config` path is taken from [process.cwd()]. */
+  cwd?: string;
   /**
-   * Opens the runtime the commands use, instead of one built from `env`. A Nest app passes
-   * one from its own module, so the commands use its options (and its event listeners):
-   * `connect: async () => { const app = await NestFactory.createApplicationContext(AppModule);
-   * return { runtime: app.get(RequestQueueRuntime), close: () => app.close() }; }`.
+   * Opens the runtime the commands use, instead of one built from `--config` or the
+   * environment. A Nest app can pass one from its own module, so the commands use its
+   * options (and its event listeners): see docs/operations.md ("your own command").
    */
-  connect?: () => Promise<CliConnection>;
+  connect?: (request: ConnectRequest) => Promise<CliConnection>;
   /** Where normal output goes [process.stdout]. */
   stdout?: (text: string) => void;
-  /** Where errors and warnings go [process.stderr]. */
+  /** Where errors, warnings and logs go [process.stderr]. */
   stderr?: (text: string) => void;
   /** Where `work` listens for SIGTERM/SIGINT [process]. */
   signals?: SignalSource;
@@ -41,25 +49,63 @@ export interface CliContext {
   out(line: string): void;
   /** Prints one line on stderr. */
   err(line: string): void;
-  /** The runtime; opened on first use (so `--help` and usage errors never touch the store) and checked with `ping()`. */
-  connect(): Promise<CliConnection>;
+  /**
+   * The runtime; opened on first use (so `--help` and usage errors never touch the store)
+   * and checked with `ping()`.
+   */
+  connect(request?: ConnectRequest): Promise<CliConnection>;
   signals: SignalSource;
   /** The exit code an action sets when it does not end with the default (0). */
   exitCode?: number;
 }
 
+/** What a command without any configuration says. */
+export const NO_CONFIGURATION =
+  'no configuration: pass --config <file> (the compiled module that exports your RequestQueueModule options, ' +
+  'e.g. --config dist/request-queue.config.js), or set REQUEST_QUEUE_CONFIG, or set REQUEST_QUEUE_DRIVER ' +
+  "('redis' or 'database') with REDIS_URL or DATABASE_URL (see request-queue --help)";
+
 /**
- * Builds a runtime from environment variables, the same ones the sample app reads. On the
- * embedded SQLite database it creates the tables when they are missing, as the sample app
- * does, so that it works with no setup; a server database is migrated by the operator.
+ * The module options the command runs with: the configuration file (`--config`, else
+ * `REQUEST_QUEUE_CONFIG`), else the environment variables. With neither, it refuses rather
+ * than guess a store.
  */
-export async function connectFromEnv(env: NodeJS.ProcessEnv): Promise<CliConnection> {
-  const fromEnv = requestQueueOptionsFromEnv(env);
-  if (fromEnv.driver === 'database' && fromEnv.database?.url?.startsWith('sqlite:')) {
-    fromEnv.database = { ...fromEnv.database, migrationsRun: true };
-  }
-  const options = resolveOptions(fromEnv, env);
+export async function cliModuleOptions(
+  config: string | undefined,
+  env: NodeJS.ProcessEnv,
+  cwd: string = process.cwd(),
+): Promise<RequestQueueModuleOptions> {
+  const file = config ?? (env.REQUEST_QUEUE_CONFIG || undefined);
+  if (file) return loadConfigFile(file, cwd);
+  if (!env.REQUEST_QUEUE_DRIVER) throw new RequestQueueConfigError(NO_CONFIGURATION);
+  return requestQueueOptionsFromEnv(env);
+}
+
+/** Builds a runtime over its own store from module options (the ones the app gives `forRoot()`). */
+export async function connectWithOptions(
+  given: RequestQueueModuleOptions,
+  env: NodeJS.ProcessEnv,
+  request: ConnectRequest = {},
+): Promise<CliConnection> {
+  const options = resolveOptions(request.migrate ? withMigrations(given) : given, env);
   const store = await createStore(options);
   const runtime = new RequestQueueRuntime(options, store);
   return { runtime, close: () => runtime.close() };
+}
+
+/** Builds a runtime from the environment variables alone (see `REQUEST_QUEUE_ENV`). */
+export async function connectFromEnv(env: NodeJS.ProcessEnv, request: ConnectRequest = {}): Promise<CliConnection> {
+  return connectWithOptions(await cliModuleOptions(undefined, env), env, request);
+}
+
+/** The options with the database driver's migrations applied when the store opens. */
+function withMigrations(options: RequestQueueModuleOptions): RequestQueueModuleOptions {
+  if ((options.driver ?? 'redis') !== 'database') return options;
+  if (options.database?.dataSource) {
+    throw new RequestQueueConfigError(
+      'database.dataSource is a DataSource of your app: add requestQueueMigrations (from nestjs-request-queue/migrations) ' +
+        'to its migrations and run them with yours (npx typeorm migration:run -d <your data source file>)',
+    );
+  }
+  return { ...options, database: { ...options.database, migrationsRun: true } };
 }

@@ -2,10 +2,19 @@ import { Command, CommanderError } from 'commander';
 import { RequestQueueConfigError } from '../request-queue.options.js';
 import { StoreUnavailableError } from '../store/request-queue.store.js';
 import { CliError, ExitCode } from './cli-errors.js';
-import { connectFromEnv, type CliConnection, type CliContext, type RequestQueueCliOptions } from './cli-context.js';
+import { REQUEST_QUEUE_ENV } from '../config/options-from-env.js';
+import {
+  cliModuleOptions,
+  connectWithOptions,
+  type CliConnection,
+  type CliContext,
+  type ConnectRequest,
+  type RequestQueueCliOptions,
+} from './cli-context.js';
 import { registerFailed } from './commands/failed.command.js';
 import { registerFlush } from './commands/flush.command.js';
 import { registerForget } from './commands/forget.command.js';
+import { registerMigrate } from './commands/migrate.command.js';
 import { registerRestart } from './commands/restart.command.js';
 import { registerRetry } from './commands/retry.command.js';
 import { registerWork } from './commands/work.command.js';
@@ -13,13 +22,31 @@ import { registerWork } from './commands/work.command.js';
 /** How long closing connections may take before the command gives up on them. */
 const CLOSE_TIMEOUT_MS = 5000;
 
+/** The environment variables, as `--help` lists them. */
+function environmentHelp(): string {
+  const width = Math.max(...REQUEST_QUEUE_ENV.map((v) => v.name.length));
+  const lines = REQUEST_QUEUE_ENV.map((v) => `  ${v.name.padEnd(width)}  ${v.meaning} [${v.unset}]`);
+  return [
+    '',
+    'Configuration: --config <file> loads the compiled module whose default export is your',
+    'RequestQueueModule options (or a function returning them), the same options the API and its',
+    'workers run with. Without --config the options come from these environment variables:',
+    ...lines,
+  ].join('\n');
+}
+
 /**
  * The `request-queue` command line, as a program to mount or extend: `work`, `failed`,
- * `retry`, `forget`, `flush` and `restart` (Laravel's `queue:*` commands).
+ * `retry`, `forget`, `flush`, `restart` (Laravel's `queue:*` commands) and `migrate`.
  */
 export function buildRequestQueueProgram(ctx: CliContext): Command {
   const program = new Command('request-queue')
     .description('Run and operate the request queue (the queue:work, queue:failed, queue:retry, … of Laravel)')
+    .option(
+      '-c, --config <file>',
+      'compiled module exporting the RequestQueueModule options or a function returning them [REQUEST_QUEUE_CONFIG]',
+    )
+    .addHelpText('after', environmentHelp())
     .exitOverride()
     .configureOutput({
       writeOut: (text) => ctx.out(text.replace(/\n$/, '')),
@@ -32,6 +59,7 @@ export function buildRequestQueueProgram(ctx: CliContext): Command {
   registerForget(program, ctx);
   registerFlush(program, ctx);
   registerRestart(program, ctx);
+  registerMigrate(program, ctx);
   return program;
 }
 
@@ -45,17 +73,23 @@ export async function runRequestQueueCli(
 ): Promise<number> {
   const stdout = options.stdout ?? ((text: string) => process.stdout.write(text));
   const stderr = options.stderr ?? ((text: string) => process.stderr.write(text));
-  const open = options.connect ?? (() => connectFromEnv(options.env ?? process.env));
+  const env = options.env ?? process.env;
+  const open =
+    options.connect ??
+    (async (request: ConnectRequest) => {
+      const config = (program.opts() as { config?: string }).config;
+      return connectWithOptions(await cliModuleOptions(config, env, options.cwd), env, request);
+    });
   let connection: Promise<CliConnection> | undefined;
   const ctx: CliContext = {
     out: (line) => stdout(`${line}\n`),
     err: (line) => stderr(`${line}\n`),
     signals: options.signals ?? process,
-    connect: () =>
+    connect: (request = {}) =>
       (connection ??= (async () => {
         let c: CliConnection;
         try {
-          c = await open();
+          c = await open(request);
         } catch (err) {
           if (err instanceof RequestQueueConfigError || err instanceof StoreUnavailableError) throw err;
           // Opening a store fails for want of its server far more often than for anything else.
@@ -107,9 +141,7 @@ function report(ctx: CliContext, err: unknown): number {
   const message = err instanceof Error ? err.message : String(err);
   ctx.err(`Error: ${message}`);
   if (/no such table|doesn't exist|does not exist/i.test(message)) {
-    ctx.err(
-      'The request queue tables are missing: run the migrations first (npm run migrate, see docs/operations.md).',
-    );
+    ctx.err("The request queue's tables are missing: run `request-queue --config <your config file> migrate` first.");
   }
   return ExitCode.Failure;
 }

@@ -1,16 +1,19 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { RequestQueueConfigError } from '../request-queue.options.js';
-import { requestQueueOptionsFromEnv } from './options-from-env.js';
+import { RequestQueueConfigError, resolveOptions } from '../request-queue.options.js';
+import { REQUEST_QUEUE_ENV, requestQueueOptionsFromEnv } from './options-from-env.js';
 
 describe('requestQueueOptionsFromEnv', () => {
-  it('defaults to the database driver on embedded SQLite, replaying against 127.0.0.1:$PORT', () => {
-    expect(requestQueueOptionsFromEnv({ PORT: '4000' })).toMatchObject({
-      driver: 'database',
-      baseUrl: 'http://127.0.0.1:4000',
-      database: { url: 'sqlite:./var/request-queue.sqlite' },
-      redis: { url: 'redis://127.0.0.1:6379' },
-      callback: { allowedHosts: [], httpsOnly: false },
-    });
+  it('sets only what is set, leaving every other option to the module default', () => {
+    expect(requestQueueOptionsFromEnv({})).toEqual({});
+    const resolved = resolveOptions(requestQueueOptionsFromEnv({}));
+    const defaults = resolveOptions({});
+    expect(resolved).toEqual(defaults);
+    expect(resolved.driver).toBe('redis');
+  });
+
+  it('replays against 127.0.0.1:$PORT when only PORT is set', () => {
+    expect(requestQueueOptionsFromEnv({ PORT: '4000' })).toEqual({ baseUrl: 'http://127.0.0.1:4000' });
   });
 
   it('reads every variable of SPEC §7', () => {
@@ -41,5 +44,18 @@ describe('requestQueueOptionsFromEnv', () => {
   it('names a bad driver', () => {
     expect(() => requestQueueOptionsFromEnv({ REQUEST_QUEUE_DRIVER: 'mongo' })).toThrow(RequestQueueConfigError);
     expect(() => requestQueueOptionsFromEnv({ REQUEST_QUEUE_DRIVER: 'mongo' })).toThrow(/REQUEST_QUEUE_DRIVER/);
+  });
+
+  it('names a bad REQUEST_QUEUE_CALLBACK_HTTPS_ONLY', () => {
+    expect(() => requestQueueOptionsFromEnv({ REQUEST_QUEUE_CALLBACK_HTTPS_ONLY: 'yes' })).toThrow(
+      /REQUEST_QUEUE_CALLBACK_HTTPS_ONLY must be 'true' or 'false'/,
+    );
+  });
+
+  it('lists every variable it reads in REQUEST_QUEUE_ENV (what --help prints)', () => {
+    const source = readFileSync(new URL('./options-from-env.ts', import.meta.url), 'utf8');
+    const read = new Set([...source.matchAll(/env\.([A-Z_]+)/g)].map((m) => m[1]));
+    const listed = new Set(REQUEST_QUEUE_ENV.map((v) => v.name));
+    for (const name of read) if (name !== 'PORT') expect(listed).toContain(name);
   });
 });

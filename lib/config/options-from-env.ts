@@ -1,37 +1,92 @@
 import type { RequestQueueModuleOptions } from '../request-queue.options.js';
 import { RequestQueueConfigError } from '../request-queue.options.js';
 
+/** One environment variable the library reads: what it sets, and what applies when it is unset. */
+export interface EnvVariable {
+  name: string;
+  meaning: string;
+  /** What applies when the variable is unset (the module's own default, never another). */
+  unset: string;
+}
+
 /**
- * The environment variables the sample app and the `request-queue` command read (SPEC §7),
- * as module options. `PORT` [3000], `REQUEST_QUEUE_DRIVER` [`database`], `REDIS_URL`,
- * `DATABASE_URL` [`sqlite:./var/request-queue.sqlite`; also `mysql://…`, `mariadb://…`, `postgres://…`],
- * `REQUEST_QUEUE_BASE_URL` [`http://127.0.0.1:$PORT`], `REQUEST_QUEUE_SECRET`,
- * `REQUEST_QUEUE_QUEUE` [`api:request`], `REQUEST_QUEUE_CALLBACK_ALLOWED_HOSTS` (comma-separated),
- * `REQUEST_QUEUE_REDIS_PREFIX` (Bull's key prefix, to share one Redis between apps) [`bull`],
- * `REQUEST_QUEUE_CALLBACK_HTTPS_ONLY` (`true` refuses `http:` callback URLs) [`false`].
+ * Every variable `requestQueueOptionsFromEnv()` reads, for `request-queue --help` and the
+ * README. An unset variable leaves the option to the module's default, so options built
+ * from the environment mean what the same options given to `forRoot()` mean.
+ */
+export const REQUEST_QUEUE_ENV: readonly EnvVariable[] = [
+  { name: 'REQUEST_QUEUE_CONFIG', meaning: 'the configuration file, as --config', unset: 'none' },
+  { name: 'REQUEST_QUEUE_DRIVER', meaning: "'redis' or 'database'", unset: "'redis' (required by the command)" },
+  { name: 'REDIS_URL', meaning: 'redis driver connection', unset: 'redis://127.0.0.1:6379' },
+  { name: 'REQUEST_QUEUE_REDIS_PREFIX', meaning: "Bull's key prefix (to share one Redis)", unset: 'bull' },
+  {
+    name: 'DATABASE_URL',
+    meaning: 'database driver connection: mysql://, mariadb://, postgres://, sqlite:<file>',
+    unset: 'none (required with the database driver)',
+  },
+  {
+    name: 'REQUEST_QUEUE_BASE_URL',
+    meaning: 'where workers replay requests',
+    unset: 'http://127.0.0.1:$PORT when PORT is set, else none',
+  },
+  {
+    name: 'REQUEST_QUEUE_SECRET',
+    meaning: 'signing and encryption key',
+    unset: 'development key (refused in production)',
+  },
+  { name: 'REQUEST_QUEUE_PREVIOUS_SECRETS', meaning: 'older secrets, comma-separated', unset: 'none' },
+  { name: 'REQUEST_QUEUE_QUEUE', meaning: 'default queue name', unset: 'api:request' },
+  {
+    name: 'REQUEST_QUEUE_CALLBACK_ALLOWED_HOSTS',
+    meaning: 'private callback hosts allowed, comma-separated host or host:port',
+    unset: 'none',
+  },
+  { name: 'REQUEST_QUEUE_CALLBACK_HTTPS_ONLY', meaning: "'true' refuses http: callback URLs", unset: 'false' },
+];
+
+const list = (value: string | undefined): string[] =>
+  (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+/**
+ * Module options from environment variables (see `REQUEST_QUEUE_ENV`). Only the variables
+ * that are set become options; everything else keeps the module's default, so the API,
+ * its workers and the `request-queue` command agree whichever way they are configured.
  */
 export function requestQueueOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): RequestQueueModuleOptions {
-  const port = env.PORT ?? '3000';
-  const driver = env.REQUEST_QUEUE_DRIVER || 'database';
-  if (driver !== 'redis' && driver !== 'database') {
+  const driver = env.REQUEST_QUEUE_DRIVER || undefined;
+  if (driver !== undefined && driver !== 'redis' && driver !== 'database') {
     throw new RequestQueueConfigError(`REQUEST_QUEUE_DRIVER must be 'redis' or 'database' (got '${driver}')`);
   }
-  const list = (value: string | undefined) =>
-    (value ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-  return {
-    driver,
-    baseUrl: env.REQUEST_QUEUE_BASE_URL ?? `http://127.0.0.1:${port}`,
-    queue: env.REQUEST_QUEUE_QUEUE || undefined,
-    redis: { url: env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix: env.REQUEST_QUEUE_REDIS_PREFIX || undefined },
-    database: { url: env.DATABASE_URL || 'sqlite:./var/request-queue.sqlite' },
-    secret: env.REQUEST_QUEUE_SECRET || undefined,
-    previousSecrets: list(env.REQUEST_QUEUE_PREVIOUS_SECRETS),
-    callback: {
-      allowedHosts: list(env.REQUEST_QUEUE_CALLBACK_ALLOWED_HOSTS),
-      httpsOnly: env.REQUEST_QUEUE_CALLBACK_HTTPS_ONLY === 'true',
-    },
-  };
+  const options: RequestQueueModuleOptions = {};
+  if (driver) options.driver = driver;
+  const baseUrl = env.REQUEST_QUEUE_BASE_URL || (env.PORT ? `http://127.0.0.1:${env.PORT}` : undefined);
+  if (baseUrl) options.baseUrl = baseUrl;
+  if (env.REQUEST_QUEUE_QUEUE) options.queue = env.REQUEST_QUEUE_QUEUE;
+  if (env.REDIS_URL || env.REQUEST_QUEUE_REDIS_PREFIX) {
+    options.redis = {
+      ...(env.REDIS_URL && { url: env.REDIS_URL }),
+      ...(env.REQUEST_QUEUE_REDIS_PREFIX && { prefix: env.REQUEST_QUEUE_REDIS_PREFIX }),
+    };
+  }
+  if (env.DATABASE_URL) options.database = { url: env.DATABASE_URL };
+  if (env.REQUEST_QUEUE_SECRET) options.secret = env.REQUEST_QUEUE_SECRET;
+  const previous = list(env.REQUEST_QUEUE_PREVIOUS_SECRETS);
+  if (previous.length) options.previousSecrets = previous;
+  const allowedHosts = list(env.REQUEST_QUEUE_CALLBACK_ALLOWED_HOSTS);
+  const httpsOnly = env.REQUEST_QUEUE_CALLBACK_HTTPS_ONLY;
+  if (httpsOnly !== undefined && httpsOnly !== '' && httpsOnly !== 'true' && httpsOnly !== 'false') {
+    throw new RequestQueueConfigError(
+      `REQUEST_QUEUE_CALLBACK_HTTPS_ONLY must be 'true' or 'false' (got '${httpsOnly}')`,
+    );
+  }
+  if (allowedHosts.length || httpsOnly) {
+    options.callback = {
+      ...(allowedHosts.length && { allowedHosts }),
+      ...(httpsOnly && { httpsOnly: httpsOnly === 'true' }),
+    };
+  }
+  return options;
 }

@@ -8,7 +8,7 @@ import {
 import { ModuleRef } from '@nestjs/core';
 import { RequestQueueRuntime } from '../runtime.js';
 import { formatDuration, summarizeJob } from '../worker/job-report.js';
-import type { JobReport, Worker, WorkerStopReason } from '../worker/worker.js';
+import type { JobReport, Worker, WorkerOptions, WorkerStopReason } from '../worker/worker.js';
 import { bridgeEventsToEventEmitter } from './request-queue.events.js';
 
 /**
@@ -35,26 +35,34 @@ export class RequestQueueLifecycle implements OnModuleInit, OnApplicationBootstr
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const { worker } = this.runtime.options;
-    if (!worker.enabled) return;
-    this.worker = this.runtime.createWorker(
-      {},
-      {
-        onJob: (report) => this.logJob(report),
-        onStopping: (reason) =>
-          this.logger.log(
-            `worker stopping (${reason}): finishing the jobs in hand, up to ${formatDuration(worker.gracePeriod)}`,
-          ),
-        onError: (err) => this.logger.warn(`worker: ${err.message}`),
-      },
-    );
-    await this.worker.start();
-    void this.worker.stopped.then((reason) => {
+    if (this.runtime.options.worker.enabled) await this.startWorker();
+  }
+
+  /**
+   * Starts this process's worker (once: a second call returns the first worker), over the
+   * module's `worker` options with `overrides` on top. `onApplicationBootstrap` calls it
+   * when `worker.enabled`; `runRequestQueueWorker()` calls it for an app whose options
+   * leave the worker off (the API's own module).
+   */
+  async startWorker(overrides: Partial<WorkerOptions> = {}): Promise<Worker> {
+    if (this.worker) return this.worker;
+    const worker = this.runtime.createWorker(overrides, {
+      onJob: (report) => this.logJob(report),
+      onStopping: (reason) =>
+        this.logger.log(
+          `worker stopping (${reason}): finishing the jobs in hand, up to ${formatDuration(worker.options.gracePeriod)}`,
+        ),
+      onError: (err) => this.logger.warn(`worker: ${err.message}`),
+    });
+    this.worker = worker;
+    await worker.start();
+    void worker.stopped.then((reason) => {
       if (this.shuttingDown) return;
       this.logger.log(`worker stopped (${reason}); close the application so that its process manager starts it again`);
       this.stoppedByItself(reason);
     });
-    this.logger.log(`worker on ${worker.queues.join(', ')} (concurrency ${worker.concurrency})`);
+    this.logger.log(`worker on ${worker.options.queues.join(', ')} (concurrency ${worker.options.concurrency})`);
+    return worker;
   }
 
   /**

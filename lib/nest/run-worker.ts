@@ -1,0 +1,102 @@
+import type { DynamicModule, INestApplicationContext, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { WorkerOptions, WorkerStopReason } from '../worker/worker.js';
+import { RequestQueueLifecycle } from './request-queue.lifecycle.js';
+
+type NestApplicationContextOptions = NonNullable<Parameters<typeof NestFactory.createApplicationContext>[1]>;
+
+/** Options of `runRequestQueueWorker()`; each one has a default. */
+export interface RunRequestQueueWorkerOptions {
+  /** Queues to take jobs from, highest priority first [the module's `worker.queues`]. */
+  queues?: string[];
+  /** Jobs run at once [the module's `worker.concurrency`]. */
+  concurrency?: number;
+  /** Options of the Nest application context (its `logger`, say) [Nest's defaults]. */
+  context?: NestApplicationContextOptions;
+  /**
+   * End the process once the worker has stopped and the app is closed: exit code 0 after a
+   * signal or `request-queue restart`, 1 after a second signal [true].
+   */
+  exit?: boolean;
+}
+
+/** A running worker: its application context, and how it ends. */
+export interface RunningRequestQueueWorker {
+  app: INestApplicationContext;
+  /** Resolves once the worker has stopped and the app is closed, with why it stopped. */
+  finished: Promise<WorkerStopReason>;
+}
+
+/**
+ * Runs the request queue's worker inside your own app, as `nest start worker` runs the
+ * sample's. `src/worker.ts`:
+ *
+ * ```ts
+ * import { runRequestQueueWorker } from 'nestjs-request-queue';
+ * import { AppModule } from './app.module';
+ *
+ * void runRequestQueueWorker(AppModule);
+ * ```
+ *
+ * then `node dist/worker.js` (or `nest start --entryFile worker` while developing). It boots
+ * `module` as an application context (no HTTP listener; your providers exist, so replays of
+ * other processes reach the same code), starts the worker on the module's options whether
+ * or not they enable it, and logs one line per job. SIGTERM or SIGINT (and `request-queue
+ * restart`) make it stop taking jobs, finish those in hand within the grace period, close
+ * the app and exit 0, so a process manager can start it again. A second signal exits at
+ * once (1); the jobs in hand are then left to their lease and run again.
+ */
+export async function runRequestQueueWorker(
+  module: Type<unknown> | DynamicModule,
+  options: RunRequestQueueWorkerOptions = {},
+): Promise<RunningRequestQueueWorker> {
+  const app = await NestFactory.createApplicationContext(module, options.context);
+  const overrides: Partial<WorkerOptions> = {
+    ...(options.queues && { queues: options.queues }),
+    ...(options.concurrency && { concurrency: options.concurrency }),
+  };
+  let lifecycle: RequestQueueLifecycle;
+  try {
+    lifecycle = app.get(RequestQueueLifecycle, { strict: false });
+    await lifecycle.startWorker(overrides);
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+  const exit = options.exit ?? true;
+  let signalled = false;
+  let signalReason: WorkerStopReason | undefined;
+  const onSignal = () => {
+    if (signalled) {
+      if (exit) process.exit(1);
+      return;
+    }
+    signalled = true;
+    signalReason = 'stopped';
+    stop();
+  };
+  let stop!: () => void;
+  const stopRequested = new Promise<void>((resolve) => (stop = resolve));
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const finished = (async (): Promise<WorkerStopReason> => {
+    const reason = await Promise.race([lifecycle.untilWorkerStops(), stopRequested.then(() => signalReason!)]);
+    try {
+      await app.close(); // stops the worker (finishing the jobs in hand) and closes the store
+    } finally {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    }
+    return reason;
+  })();
+  if (exit) {
+    finished.then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`request queue worker: ${(err as Error)?.stack ?? String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  }
+  return { app, finished };
+}
