@@ -18,7 +18,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,6 +40,8 @@ import { Started, stopAll, tail, waitFor } from './support/processes.js';
 import { postgresDatabase, redisPrefix, type AppStore } from './support/stores.js';
 
 const MINUTE = 60_000;
+/** `CONSUMER_KEEP=1`: keep each app's temporary folder and write its processes' output there. */
+const KEEP = process.env.CONSUMER_KEEP === '1';
 const TOKEN = `consumer-callback-token-${randomBytes(6).toString('hex')}`;
 const SECRET = `consumer-secret-${randomBytes(12).toString('hex')}`;
 
@@ -127,6 +129,10 @@ describe.skipIf(offline !== null)('consumer: the packed library in freshly gener
         ...extra,
       });
 
+    const keepLog = async (label: string, output: string) => {
+      if (KEEP && app) await writeFile(join(app.dir, '..', `${label}.log`), output);
+    };
+
     const needApp = (): string => {
       if (!app) throw new Error(`${name} was not installed (see the install test)`);
       return app.dir;
@@ -146,11 +152,13 @@ describe.skipIf(offline !== null)('consumer: the packed library in freshly gener
     afterAll(async () => {
       if (api) {
         const end = await api.stop(15_000);
+        await keepLog('api', end.output);
         if (end.code !== 0 && end.signal !== 'SIGTERM') console.warn(`[consumer] ${name} API:\n${tail(end.output)}`);
       }
       await receiver?.close();
       await store?.remove();
-      await app?.remove();
+      if (KEEP && app) console.log(`[consumer] kept ${app.dir}`);
+      else await app?.remove();
     }, 2 * MINUTE);
 
     it(
@@ -264,7 +272,10 @@ describe.skipIf(offline !== null)('consumer: the packed library in freshly gener
         await waitFor(
           'the API to answer GET /',
           async () => {
-            const end = await Promise.race([api!.exited, new Promise<undefined>((res) => setTimeout(() => res(undefined), 0))]);
+            const end = await Promise.race([
+              api!.exited,
+              new Promise<undefined>((res) => setTimeout(() => res(undefined), 0)),
+            ]);
             if (end) throw new Error(`the API exited (${end.code ?? end.signal}):\n${tail(end.output)}`);
             const res = await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined);
             return res?.status === 200 ? true : undefined;
@@ -326,6 +337,7 @@ describe.skipIf(offline !== null)('consumer: the packed library in freshly gener
         } finally {
           worker.signal('SIGTERM');
           const end = await worker.exit(30_000);
+          await keepLog('worker', end.output);
           expect(end.timedOut, `the worker did not stop within 30 s of SIGTERM:\n${tail(end.output)}`).toBe(false);
           expect(end.code, `worker exit after SIGTERM:\n${tail(end.output)}`).toBe(0);
         }
@@ -352,6 +364,7 @@ describe.skipIf(offline !== null)('consumer: the packed library in freshly gener
           ['request-queue', '--config', 'dist/request-queue.config.js', 'work', '--stop-when-empty'],
           { cwd: dir, env: appEnv(), timeoutMs: 2 * MINUTE },
         );
+        await keepLog('request-queue-work', work.output);
         expectSuccess('request-queue work --stop-when-empty', work);
         await r.waitFor(before + 1, 15_000);
         expectCallback(r.for(id)[0], { id: '3', method: 'DELETE', query: { keep: 'yes' } });
