@@ -211,7 +211,7 @@ describe.skipIf(offline !== null)('consumer: the packed library in freshly gener
     }
 
     it(
-      'its own unit tests pass, untouched, with the module imported (`npm test`)',
+      "its own unit tests pass (`npm test`): the generated spec and `nest g controller`'s spec of the queueable controller",
       async () => {
         const dir = needApp();
         const r = await timed(`${name}: npm test`, 'npm', ['test'], {
