@@ -263,7 +263,7 @@ describe.skipIf(offline !== null)('consumer: the packed library in freshly gener
     };
 
     it(
-      "answers 202; the user's worker replays JSON and form bodies intact; callbacks verify; SIGTERM exits 0",
+      "answers 202 (409 for a reused id, its own answer without callback parameters); the user's worker replays JSON and form bodies intact; callbacks verify; SIGTERM exits 0",
       async () => {
         const dir = needBuild();
         const r = receiver!;
@@ -309,6 +309,25 @@ describe.skipIf(offline !== null)('consumer: the packed library in freshly gener
         const formId = patch.headers.get('x-correlation-id');
         expect(formId).toBeTruthy();
         expect(JSON.parse(patchText)).toEqual(expect.objectContaining({ correlationId: formId, status: 'queued' }));
+
+        // The README's other two answers: the same id again is 409; no callback parameters, synchronous.
+        const again = await fetch(`http://127.0.0.1:${port}/echo/1`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json', 'x-correlation-id': jsonId },
+          body: JSON.stringify({ name: 'again', _callback_url: r.url, _callback_token: TOKEN }),
+        });
+        expect(again.status, await again.text()).toBe(409);
+        const sync = await fetch(`http://127.0.0.1:${port}/echo/9`, {
+          method: 'PATCH',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ name: 'Sync' }),
+        });
+        const syncText = await sync.text();
+        expect(sync.status, syncText).toBe(200);
+        expect(sync.headers.get('x-correlation-id')).toBeTruthy();
+        expect(JSON.parse(syncText)).toEqual(
+          expect.objectContaining({ id: '9', method: 'PATCH', body: { name: 'Sync' } }),
+        );
 
         // The API alone does not consume jobs.
         await new Promise((res) => setTimeout(res, 500));
