@@ -5,7 +5,7 @@ import { WorkerModule } from './worker.module.js';
 
 /**
  * The worker (`nest start worker`, `npm run start:worker`; in production
- * `node dist/sample-app/worker.js`): replays queued requests, serves no HTTP.
+ * `node dist-sample/sample-app/worker.js`): replays queued requests, serves no HTTP.
  *
  * SIGTERM / SIGINT: the worker stops taking jobs, finishes those in hand within its grace
  * period, closes its connections, and the process exits 0. `request-queue restart`: the
