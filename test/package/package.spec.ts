@@ -200,6 +200,28 @@ describe('the installed package at run time', () => {
     });
   });
 
+  it('runs in a CommonJS app that require()s Nest and the package (Nest 12 through require(esm) here)', async () => {
+    const script = `
+      require('reflect-metadata');
+      const { Module } = require('@nestjs/common');
+      const { NestFactory } = require('@nestjs/core');
+      const { RequestQueueModule, RequestQueueRuntime, REQUEST_QUEUE_STORE } = require('nestjs-request-queue');
+
+      class AppModule {}
+      Module({ imports: [RequestQueueModule.forRoot({ driver: 'redis', redis: { url: 'redis://127.0.0.1:6379' }, secret: 'package-test-secret-0123456789abcdef' })] })(AppModule);
+      (async () => {
+        const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
+        try {
+          const runtime = app.get(RequestQueueRuntime);
+          console.log(JSON.stringify({ runtime: runtime instanceof RequestQueueRuntime, store: app.get(REQUEST_QUEUE_STORE) === runtime.store }));
+        } finally {
+          await app.close();
+        }
+      })();
+    `;
+    expect(await node('nest-app.cjs', script)).toEqual({ runtime: true, store: true });
+  });
+
   it('has a bin that prints its help', async () => {
     const bin = join(pkg.installed, 'dist/lib/cli/main.js');
     const { stdout } = await run(bin, ['--help'], { cwd: pkg.dir });
