@@ -36,7 +36,7 @@ export async function packAndInstall(): Promise<PackedPackage> {
     cwd: ROOT,
     maxBuffer: 64 * 1024 * 1024,
   });
-  // Only the JSON report is on stdout; the build's own output is not.
+  // The report is the JSON array on stdout (skip anything a lifecycle script printed before it).
   const [report] = JSON.parse(stdout.slice(stdout.search(/^\[/m))) as { filename: string; files: PackedFile[] }[];
   await run('tar', ['-xzf', join(dir, report.filename), '-C', installed, '--strip-components=1']);
   // A package of its own: inside the repository's package scope, require('nestjs-request-queue')
