@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'dist-bench/', 'var/', 'coverage/'] },
+  { ignores: ['node_modules/', 'dist/', 'dist-sample/', 'dist-bench/', 'var/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

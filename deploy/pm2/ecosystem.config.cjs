@@ -11,7 +11,7 @@ module.exports = {
       script: 'node_modules/.bin/request-queue',
       args: 'work --sleep 3',
       // ...or the app's own Nest worker (what `nest start worker` runs once built):
-      // script: 'dist/sample-app/worker.js', args: '',
+      // script: 'dist-sample/sample-app/worker.js', args: '',
       interpreter: 'node',
       exec_mode: 'fork',
       instances: 2,

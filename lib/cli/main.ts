@@ -2,12 +2,17 @@
 /**
  * The `request-queue` bin. Reads the same environment variables as the sample app
  * (`REQUEST_QUEUE_DRIVER`, `REDIS_URL`, `DATABASE_URL`, `REQUEST_QUEUE_SECRET`, …).
+ * No top-level await: the package ships this file compiled to CommonJS.
  */
 import { runRequestQueueCli } from './cli.js';
 
-const code = await runRequestQueueCli(process.argv.slice(2));
-// Every connection is closed by now. Exit at once rather than wait for a client's stray
-// timer (a command timeout still armed, say), once what was printed has been written.
-const flushed = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => stream.write('', () => resolve()));
-await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
-process.exit(code);
+async function main(): Promise<void> {
+  const code = await runRequestQueueCli(process.argv.slice(2));
+  // Every connection is closed by now. Exit at once rather than wait for a client's stray
+  // timer (a command timeout still armed, say), once what was printed has been written.
+  const flushed = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => stream.write('', () => resolve()));
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  process.exit(code);
+}
+
+void main();
