@@ -1,10 +1,19 @@
 #!/usr/bin/env node
 /**
- * The `request-queue` bin. Reads the same environment variables as the sample app
- * (`REQUEST_QUEUE_DRIVER`, `REDIS_URL`, `DATABASE_URL`, `REQUEST_QUEUE_SECRET`, …).
+ * The `request-queue` bin: `request-queue --config dist/request-queue.config.js <command>`,
+ * or without `--config` on the environment variables (`REQUEST_QUEUE_DRIVER`, `REDIS_URL`,
+ * `DATABASE_URL`, `REQUEST_QUEUE_SECRET`, …; `--help` lists them).
  * No top-level await: the package ships this file compiled to CommonJS.
  */
 import { runRequestQueueCli } from './cli.js';
+
+// A reader that stops early (`request-queue failed --json | head`) is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
 
 async function main(): Promise<void> {
   const code = await runRequestQueueCli(process.argv.slice(2));
