@@ -10,8 +10,8 @@ module.exports = {
       // The request-queue command of the package...
       script: 'node_modules/.bin/request-queue',
       args: 'work --sleep 3',
-      // ...or the app's own Nest worker (what `nest start worker` runs once built):
-      // script: 'dist/sample-app/worker.js', args: '',
+      // ...or the app's own Nest worker (src/worker.ts with runRequestQueueWorker, built):
+      // script: 'dist/worker.js', args: '',
       interpreter: 'node',
       exec_mode: 'fork',
       instances: 2,

@@ -29,8 +29,11 @@ export interface CallbackSignatureOptions {
   toleranceSec?: number;
 }
 
-/** Injection token for the options of `CallbackSignatureGuard` used without `.with()`. */
-export const CALLBACK_SIGNATURE_OPTIONS = Symbol('CallbackSignatureOptions');
+/**
+ * Injection token for the options of `CallbackSignatureGuard` used without `.with()`. A
+ * registered symbol, so it is the same token whichever build (CommonJS or ESM) defined it.
+ */
+export const CALLBACK_SIGNATURE_OPTIONS = Symbol.for('nestjs-request-queue:CallbackSignatureOptions');
 
 /** The body bytes: the raw bytes when kept, else the parsed body serialised again. */
 function bodyOf(req: CallbackRequest): string | Buffer | undefined {

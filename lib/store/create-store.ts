@@ -8,13 +8,13 @@ import type { RequestQueueStore } from './request-queue.store.js';
  */
 export async function createStore(options: ResolvedOptions): Promise<RequestQueueStore> {
   if (options.driver === 'redis') {
-    const { RedisStore } = await importDriver(() => import('./redis/redis.store.js'), 'bull ioredis');
+    const { RedisStore } = await importDriver(() => import('./redis/redis.store.js'), ['bull', 'ioredis']);
     const store = new RedisStore(options.redis);
     await store.init();
     return store;
   }
   if (options.driver === 'database') {
-    const { DatabaseStore } = await importDriver(() => import('./database/database.store.js'), 'typeorm');
+    const { DatabaseStore } = await importDriver(() => import('./database/database.store.js'), ['typeorm']);
     const store = new DatabaseStore(options.database);
     await store.init();
     return store;
@@ -22,13 +22,30 @@ export async function createStore(options: ResolvedOptions): Promise<RequestQueu
   throw new RequestQueueConfigError(`driver '${options.driver}' is not available yet`);
 }
 
-async function importDriver<T>(load: () => Promise<T>, packages: string): Promise<T> {
+/**
+ * Runs `load` (the import of a driver's store), turning "module not found" for one of the
+ * driver's `packages` into a `RequestQueueConfigError` that names the install command.
+ * Node says `MODULE_NOT_FOUND` from CommonJS (the published build) and `ERR_MODULE_NOT_FOUND`
+ * from ESM; any other missing module (a broken install, a missing file) is rethrown as is.
+ */
+export async function importDriver<T>(load: () => Promise<T>, packages: readonly string[]): Promise<T> {
   try {
     return await load();
   } catch (err) {
-    if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') {
-      throw new RequestQueueConfigError(`this driver needs the packages '${packages}': npm install ${packages}`);
+    if (isMissingPackage(err, packages)) {
+      const list = packages.join(' ');
+      throw new RequestQueueConfigError(`this driver needs the packages '${list}': npm install ${list}`);
     }
     throw err;
   }
+}
+
+function isMissingPackage(err: unknown, packages: readonly string[]): boolean {
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  if (code !== 'MODULE_NOT_FOUND' && code !== 'ERR_MODULE_NOT_FOUND') return false;
+  if (typeof message !== 'string') return false;
+  // "Cannot find module 'ioredis'" (CommonJS), "Cannot find package 'ioredis' imported from …" (ESM).
+  const named = message.match(/^Cannot find (?:module|package) '([^']+)'/)?.[1];
+  if (named === undefined) return false;
+  return packages.some((name) => named === name || named.startsWith(`${name}/`));
 }

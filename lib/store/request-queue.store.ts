@@ -108,8 +108,11 @@ export interface JobConsumer {
   readonly finished: Promise<ConsumerEnd>;
 }
 
-/** Injection token for the store (the interface itself does not exist at run time). */
-export const REQUEST_QUEUE_STORE = Symbol('RequestQueueStore');
+/**
+ * Injection token for the store (the interface itself does not exist at run time). A
+ * registered symbol, so it is the same token whichever build (CommonJS or ESM) defined it.
+ */
+export const REQUEST_QUEUE_STORE = Symbol.for('nestjs-request-queue:RequestQueueStore');
 
 /** The store's server cannot be reached; the request was not stored (HTTP 503). */
 export class StoreUnavailableError extends Error {

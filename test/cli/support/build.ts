@@ -21,7 +21,7 @@ export interface TestBuild {
 
 /**
  * Compiles the bin and the sample worker (and what they import) with tsc into `var/`, so
- * tests never depend on a stale or half-rebuilt `dist/`. The folder is named after a hash
+ * tests never depend on a stale or half-rebuilt `dist/` or `dist-sample/`. The folder is named after a hash
  * of the sources: test files of one run share one build, and a change makes a new one.
  * It sits inside the repository so that Node finds `node_modules` from it.
  */
