@@ -18,16 +18,18 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallbackReceiver, type ReceivedCallback } from '../support/callback-receiver.js';
 import { freePort } from '../support/free-port.js';
 import {
+  APP_FILES,
   expectSuccess,
   packLibrary,
   prepareApp,
+  readmeConsumerFiles,
   registryProblem,
   timed,
   timings,
@@ -52,17 +54,35 @@ interface AppCase {
   store(): Promise<AppStore>;
   /** `request-queue migrate` before the first start (database driver). */
   migrate: boolean;
+  /** The variable the app's configuration takes `callback.allowedHosts` from. */
+  allowedHostsVariable: string;
+  /** The queueable controller's path, and its spec file (as `nest g controller` generates it). */
+  route: string;
+  spec: string;
+  /** Whether the app's files are the README's `<!-- consumer-file: … -->` blocks. */
+  readmeFiles: boolean;
+  /** What the handler answers for a request: what the callback's `response.body` must hold. */
+  answer(req: { id: string; method: string; body: Record<string, unknown>; query?: Record<string, string> }): object;
 }
 
 const CASES: AppCase[] = [
   {
-    title: 'Nest 11, CommonJS, Jest — redis driver, Express',
-    fixture: { name: 'nest11-cjs', install: 'ci', packages: ['ioredis@^5', 'bull@^4'] },
+    // The README's five files as they stand (user.controller.ts answers `{ id, ...body }`),
+    // its env-mapped configuration included.
+    title: "Nest 11, CommonJS, Jest — the README's files, redis driver, Express",
+    fixture: { name: 'nest11-cjs', install: 'ci', packages: ['bull@^4', 'ioredis@^5'] },
     store: redisPrefix,
     migrate: false,
+    allowedHostsVariable: 'REQUEST_QUEUE_CALLBACK_ALLOWED_HOSTS',
+    route: 'user',
+    spec: 'user.controller.spec.ts',
+    readmeFiles: true,
+    answer: ({ id, body }) => ({ id, ...body }),
   },
   {
-    title: 'Nest 12, ESM, Vitest — database driver on PostgreSQL, Fastify',
+    // Options written out in the configuration file; echo.controller.ts answers with the
+    // method, content type, query and body it received.
+    title: 'Nest 12, ESM, Vitest — explicit options, database driver on PostgreSQL, Fastify',
     fixture: {
       name: 'nest12-esm',
       install: 'install',
@@ -70,6 +90,11 @@ const CASES: AppCase[] = [
     },
     store: postgresDatabase,
     migrate: true,
+    allowedHostsVariable: 'CALLBACK_ALLOWED_HOSTS',
+    route: 'echo',
+    spec: 'echo.controller.spec.ts',
+    readmeFiles: false,
+    answer: ({ id, method, body, query }) => ({ id, method, body, ...(query && { query }) }),
   },
 ];
 
@@ -124,7 +149,7 @@ describe.skipIf(offline !== null)('consumer: the packed library in freshly gener
         NODE_ENV: 'production',
         PORT: String(port),
         REQUEST_QUEUE_SECRET: SECRET,
-        CALLBACK_ALLOWED_HOSTS: `127.0.0.1:${receiver!.port}`,
+        [c.allowedHostsVariable]: `127.0.0.1:${receiver!.port}`,
         ...store!.env,
         ...extra,
       });
@@ -160,6 +185,20 @@ describe.skipIf(offline !== null)('consumer: the packed library in freshly gener
       if (KEEP && app) console.log(`[consumer] kept ${app.dir}`);
       else await app?.remove();
     }, 2 * MINUTE);
+
+    if (c.readmeFiles) {
+      it("the files it adds are the README's `<!-- consumer-file: … -->` blocks, word for word", async () => {
+        const blocks = await readmeConsumerFiles();
+        expect(blocks.size, 'consumer-file blocks in README.md').toBeGreaterThan(0);
+        for (const [path, text] of blocks) {
+          const file = join(APP_FILES, name, path);
+          // CONSUMER_SYNC_README=1 copies the README's blocks here (then review the diff).
+          if (process.env.CONSUMER_SYNC_README === '1') await writeFile(file, text);
+          const ours = existsSync(file) ? await readFile(file, 'utf8') : '(missing)';
+          expect(ours, `test/consumer/app-files/${name}/${path} differs from README.md's block`).toBe(text);
+        }
+      });
+    }
 
     it(
       'installs: the locked generated dependencies, the packed library and the driver packages',
@@ -222,7 +261,7 @@ describe.skipIf(offline !== null)('consumer: the packed library in freshly gener
         expectSuccess('npm test', r);
         // The generated spec and the user's spec of the queueable controller both ran.
         expect(r.output).toMatch(/app\.controller\.spec\.ts/);
-        expect(r.output).toMatch(/echo\.controller\.spec\.ts/);
+        expect(r.output).toContain(c.spec);
       },
       6 * MINUTE,
     );
@@ -233,7 +272,7 @@ describe.skipIf(offline !== null)('consumer: the packed library in freshly gener
         const dir = needApp();
         const r = await timed(`${name}: npm run test:e2e`, 'npm', ['run', 'test:e2e'], {
           cwd: dir,
-          env: userEnv({ CI: 'true', CALLBACK_ALLOWED_HOSTS: '', ...store!.env }),
+          env: userEnv({ CI: 'true', ...store!.env }),
           timeoutMs: 5 * MINUTE,
         });
         expectSuccess('npm run test:e2e', r);
@@ -253,14 +292,15 @@ describe.skipIf(offline !== null)('consumer: the packed library in freshly gener
     };
     const formFields = { name: 'Grâce Hopper', note: 'a&b=c + d', count: '42' };
 
-    const expectCallback = (cb: ReceivedCallback | undefined, echo: Record<string, unknown>) => {
+    const expectCallback = (cb: ReceivedCallback | undefined, answer: object) => {
       expect(cb, 'a callback').toBeDefined();
       expect(cb!.verified, `standardwebhooks verification of ${cb!.raw}`).toBe(true);
       expect(cb!.headers['webhook-id']).toBeTruthy();
-      expect(cb!.body.status).toBe('completed');
-      expect(cb!.body.response?.status).toBe(200);
-      expect(cb!.body.response?.body).toEqual(expect.objectContaining(echo));
+      expect(cb!.body.status, cb!.raw).toBe('completed');
+      expect(cb!.body.response?.status, cb!.raw).toBe(200);
+      expect(cb!.body.response?.body).toEqual(expect.objectContaining(answer));
     };
+    const url = (path: string) => `http://127.0.0.1:${port}/${c.route}/${path}`;
 
     it(
       "answers 202 (409 for a reused id, its own answer without callback parameters); the user's worker replays JSON and form bodies intact; callbacks verify; SIGTERM exits 0",
@@ -288,7 +328,7 @@ describe.skipIf(offline !== null)('consumer: the packed library in freshly gener
         timings.push({ step: `${name}: API up (node dist/main.js)`, ms: Date.now() - started });
 
         const jsonId = `consumer-json-${randomUUID()}`;
-        const put = await fetch(`http://127.0.0.1:${port}/echo/1`, {
+        const put = await fetch(url('1'), {
           method: 'PUT',
           headers: { 'content-type': 'application/json', 'x-correlation-id': jsonId },
           body: JSON.stringify({ ...jsonBody, _callback_url: r.url, _callback_token: TOKEN }),
@@ -299,7 +339,7 @@ describe.skipIf(offline !== null)('consumer: the packed library in freshly gener
         expect(JSON.parse(putText)).toEqual(expect.objectContaining({ correlationId: jsonId, status: 'queued' }));
 
         const form = new URLSearchParams({ ...formFields, _callback_url: r.url, _callback_token: TOKEN }).toString();
-        const patch = await fetch(`http://127.0.0.1:${port}/echo/2`, {
+        const patch = await fetch(url('2'), {
           method: 'PATCH',
           headers: { 'content-type': 'application/x-www-form-urlencoded' },
           body: form,
@@ -311,13 +351,13 @@ describe.skipIf(offline !== null)('consumer: the packed library in freshly gener
         expect(JSON.parse(patchText)).toEqual(expect.objectContaining({ correlationId: formId, status: 'queued' }));
 
         // The README's other two answers: the same id again is 409; no callback parameters, synchronous.
-        const again = await fetch(`http://127.0.0.1:${port}/echo/1`, {
+        const again = await fetch(url('1'), {
           method: 'PUT',
           headers: { 'content-type': 'application/json', 'x-correlation-id': jsonId },
           body: JSON.stringify({ name: 'again', _callback_url: r.url, _callback_token: TOKEN }),
         });
         expect(again.status, await again.text()).toBe(409);
-        const sync = await fetch(`http://127.0.0.1:${port}/echo/9`, {
+        const sync = await fetch(url('9'), {
           method: 'PATCH',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ name: 'Sync' }),
@@ -326,7 +366,7 @@ describe.skipIf(offline !== null)('consumer: the packed library in freshly gener
         expect(sync.status, syncText).toBe(200);
         expect(sync.headers.get('x-correlation-id')).toBeTruthy();
         expect(JSON.parse(syncText)).toEqual(
-          expect.objectContaining({ id: '9', method: 'PATCH', body: { name: 'Sync' } }),
+          expect.objectContaining(c.answer({ id: '9', method: 'PATCH', body: { name: 'Sync' } })),
         );
 
         // The API alone does not consume jobs.
@@ -342,17 +382,11 @@ describe.skipIf(offline !== null)('consumer: the packed library in freshly gener
             );
           });
           timings.push({ step: `${name}: worker start to 2 callbacks`, ms: Date.now() - workerStarted });
-          expectCallback(r.for(jsonId)[0], {
-            id: '1',
-            method: 'PUT',
-            contentType: 'application/json',
-            body: jsonBody,
-          });
+          expectCallback(r.for(jsonId)[0], c.answer({ id: '1', method: 'PUT', body: jsonBody }));
           const formCallback = r.for(formId!)[0];
-          expectCallback(formCallback, { id: '2', method: 'PATCH', body: formFields });
-          expect(String((formCallback!.body.response!.body as { contentType: string }).contentType)).toMatch(
-            /^application\/x-www-form-urlencoded/,
-          );
+          expectCallback(formCallback, c.answer({ id: '2', method: 'PATCH', body: formFields }));
+          const contentType = (formCallback!.body.response!.body as { contentType?: string }).contentType;
+          if (contentType !== undefined) expect(contentType).toMatch(/^application\/x-www-form-urlencoded/);
         } finally {
           worker.signal('SIGTERM');
           const end = await worker.exit(30_000);
@@ -371,11 +405,16 @@ describe.skipIf(offline !== null)('consumer: the packed library in freshly gener
         if (!api) throw new Error('the API is not running (see the previous test)');
         const r = receiver!;
         const before = r.calls.length;
+        // Callback parameters in the query this time (the README's byte-for-byte JSON case).
         const query = new URLSearchParams({ keep: 'yes', _callback_url: r.url, _callback_token: TOKEN });
-        const del = await fetch(`http://127.0.0.1:${port}/echo/3?${query}`, { method: 'DELETE' });
-        const delText = await del.text();
-        expect(del.status, delText).toBe(202);
-        const id = del.headers.get('x-correlation-id')!;
+        const queued = await fetch(`${url('3')}?${query}`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: '{"name": "Query",  "price": 1.50}',
+        });
+        const queuedText = await queued.text();
+        expect(queued.status, queuedText).toBe(202);
+        const id = queued.headers.get('x-correlation-id')!;
 
         const work = await timed(
           `${name}: npx request-queue work --stop-when-empty`,
@@ -386,7 +425,10 @@ describe.skipIf(offline !== null)('consumer: the packed library in freshly gener
         await keepLog('request-queue-work', work.output);
         expectSuccess('request-queue work --stop-when-empty', work);
         await r.waitFor(before + 1, 15_000);
-        expectCallback(r.for(id)[0], { id: '3', method: 'DELETE', query: { keep: 'yes' } });
+        expectCallback(
+          r.for(id)[0],
+          c.answer({ id: '3', method: 'PUT', body: { name: 'Query', price: 1.5 }, query: { keep: 'yes' } }),
+        );
 
         const failed = expectSuccess(
           'request-queue failed --json',

@@ -247,3 +247,14 @@ export async function prepareApp(fixture: Fixture, tarball: string): Promise<Pre
     throw err;
   }
 }
+
+/** The app files the README shows, by path: each ```ts block after a `<!-- consumer-file: path -->` line. */
+export async function readmeConsumerFiles(): Promise<Map<string, string>> {
+  const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+  const files = new Map<string, string>();
+  for (const m of readme.matchAll(/<!-- consumer-file: (\S+) -->\s*```ts\n([\s\S]*?)```/g)) files.set(m[1]!, m[2]!);
+  return files;
+}
+
+/** Where the files a user adds to each fixture live. */
+export const APP_FILES = join(HERE, 'app-files');

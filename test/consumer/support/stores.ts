@@ -15,12 +15,12 @@ export interface AppStore {
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const POSTGRES = { host: '127.0.0.1', port: 5432, user: 'postgres' };
 
-/** Redis under a key prefix of this run's own (the app reads it from APP_QUEUE_PREFIX). */
+/** Redis under a key prefix of this run's own (REQUEST_QUEUE_REDIS_PREFIX, which the README's configuration maps). */
 export async function redisPrefix(): Promise<AppStore> {
   const prefix = `rq-consumer-${randomBytes(4).toString('hex')}`;
   return {
     description: `Redis ${REDIS_URL}, prefix ${prefix}`,
-    env: { REDIS_URL, APP_QUEUE_PREFIX: prefix },
+    env: { REDIS_URL, REQUEST_QUEUE_REDIS_PREFIX: prefix },
     tables: async () => [],
     async remove() {
       const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });

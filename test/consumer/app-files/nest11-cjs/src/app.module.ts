@@ -2,12 +2,12 @@ import { Module } from '@nestjs/common';
 import { RequestQueueModule } from 'nestjs-request-queue';
 import { AppController } from './app.controller';
 import { AppService } from './app.service';
-import { EchoController } from './echo.controller';
 import requestQueueConfig from './request-queue.config';
+import { UserController } from './user.controller';
 
 @Module({
   imports: [RequestQueueModule.forRoot(requestQueueConfig())],
-  controllers: [AppController, EchoController],
+  controllers: [AppController, UserController],
   providers: [AppService],
 })
 export class AppModule {}

@@ -2,9 +2,8 @@ import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
 
 async function bootstrap() {
-  // rawBody: queued JSON and form bodies replay byte for byte.
   const app = await NestFactory.create(AppModule, { rawBody: true });
   app.enableShutdownHooks();
   await app.listen(process.env.PORT ?? 3000);
 }
-bootstrap();
+void bootstrap();

@@ -1,15 +1,15 @@
 import { Test, TestingModule } from '@nestjs/testing';
-import { EchoController } from './echo.controller';
+import { UserController } from './user.controller';
 
-describe('EchoController', () => {
-  let controller: EchoController;
+describe('UserController', () => {
+  let controller: UserController;
 
   beforeEach(async () => {
     const module: TestingModule = await Test.createTestingModule({
-      controllers: [EchoController],
+      controllers: [UserController],
     }).compile();
 
-    controller = module.get<EchoController>(EchoController);
+    controller = module.get<UserController>(UserController);
   });
 
   it('should be defined', () => {
