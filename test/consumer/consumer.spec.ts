@@ -445,6 +445,46 @@ describe.skipIf(offline !== null)('consumer: the packed library in freshly gener
     );
 
     it(
+      "the README's development worker, `nest start --entryFile worker`, runs a job",
+      async () => {
+        const dir = needBuild();
+        if (!api) throw new Error('the API is not running (see the previous tests)');
+        const r = receiver!;
+        const before = r.calls.length;
+        const queued = await fetch(url('4'), {
+          method: 'PATCH',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ name: 'Dev', _callback_url: r.url, _callback_token: TOKEN }),
+        });
+        expect(queued.status, await queued.text()).toBe(202);
+        const id = queued.headers.get('x-correlation-id')!;
+        // Not production: `nest start` is the development command.
+        const dev = new Started(
+          `${name} nest start --entryFile worker`,
+          'npx',
+          ['nest', 'start', '--entryFile', 'worker'],
+          {
+            cwd: dir,
+            env: appEnv({ NODE_ENV: 'development' }),
+          },
+        );
+        const startedAt = Date.now();
+        try {
+          await r.waitFor(before + 1, 90_000).catch((err: Error) => {
+            throw new Error(`${err.message}; nest start output:\n${tail(dev.output)}`);
+          });
+          timings.push({ step: `${name}: nest start --entryFile worker to the callback`, ms: Date.now() - startedAt });
+          expectCallback(r.for(id)[0], c.answer({ id: '4', method: 'PATCH', body: { name: 'Dev' } }));
+        } finally {
+          const end = await dev.stop(30_000);
+          await keepLog('nest-start-worker', end.output);
+          expect(end.timedOut, `nest start did not stop within 30 s of SIGTERM:\n${tail(end.output)}`).toBe(false);
+        }
+      },
+      3 * MINUTE,
+    );
+
+    it(
       '`request-queue work` without --config or REQUEST_QUEUE_DRIVER exits 4 naming --config',
       async () => {
         const dir = needApp();
