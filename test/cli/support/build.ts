@@ -20,7 +20,8 @@ export interface TestBuild {
 }
 
 /**
- * Compiles the bin and the sample worker (and what they import) with tsc into `var/`, so
+ * Compiles the bin and the sample worker (and what they import) with tsc, to CommonJS as the
+ * package ships the bin, into `var/`, so
  * tests never depend on a stale or half-rebuilt `dist/` or `dist-sample/`. The folder is named after a hash
  * of the sources: test files of one run share one build, and a change makes a new one.
  * It sits inside the repository so that Node finds `node_modules` from it.
@@ -45,6 +46,9 @@ export async function buildForTests(): Promise<TestBuild> {
     JSON.stringify({
       extends: join(ROOT, 'tsconfig.json'),
       compilerOptions: {
+        // CommonJS, as the package ships the bin (see tsconfig.cjs.json).
+        module: 'commonjs',
+        moduleResolution: 'bundler',
         outDir: join(work, 'out'),
         rootDir: ROOT,
         declaration: false,
@@ -61,6 +65,7 @@ export async function buildForTests(): Promise<TestBuild> {
   await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', tsconfig]).catch(
     () => {},
   );
+  await writeFile(join(work, 'out', 'package.json'), JSON.stringify({ type: 'commonjs' }));
   await writeFile(join(work, 'done'), '');
   try {
     await rename(work, dir);
@@ -79,6 +84,7 @@ async function sourcesHash(): Promise<string> {
     }
   }
   hash.update(await readFile(join(ROOT, 'tsconfig.json')));
+  hash.update(await readFile(join(ROOT, 'test/cli/support/build.ts')));
   return hash.digest('hex').slice(0, 16);
 }
 
