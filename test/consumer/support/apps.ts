@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, realpath, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,12 +83,25 @@ function pointedAt(value: unknown, into: string[]): void {
   else if (value && typeof value === 'object') for (const v of Object.values(value)) pointedAt(v, into);
 }
 
+/** What a clean checkout does not have: left out of the copy that is packed. */
+const NOT_PACKED_FROM = new Set(['.git', 'node_modules', 'var', 'dist', 'dist-sample', 'dist-bench', 'coverage']);
+
 /**
- * `npm pack` of this repository into `dest`, as a publisher would run it (its `prepack`
- * script builds). Without a `prepack` script the package is built first, and a note says so.
+ * `npm pack` as a publisher runs it (its `prepack` script builds), in a copy of this
+ * repository under `dest` (node_modules linked): the build writes the copy's dist/, never
+ * the repository's, so other test files packing or building at the same time are not
+ * disturbed. Without a `prepack` script the copy is built first, and a note says so.
  */
 export async function packLibrary(dest: string): Promise<PackedLibrary> {
-  const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
+  const source = join(dest, 'source');
+  const started = Date.now();
+  await mkdir(source);
+  for (const entry of await readdir(ROOT)) {
+    if (!NOT_PACKED_FROM.has(entry)) await cp(join(ROOT, entry), join(source, entry), { recursive: true });
+  }
+  await symlink(await realpath(join(ROOT, 'node_modules')), join(source, 'node_modules'));
+  timings.push({ step: 'copy of the repository to pack', ms: Date.now() - started });
+  const pkg = JSON.parse(await readFile(join(source, 'package.json'), 'utf8')) as {
     main?: string;
     types?: string;
     exports?: unknown;
@@ -103,12 +116,16 @@ export async function packLibrary(dest: string): Promise<PackedLibrary> {
     );
     expectSuccess(
       'npm run build',
-      await timed('npm run build (library)', 'npm', ['run', 'build'], { cwd: ROOT, env, timeoutMs: 300_000 }),
+      await timed('npm run build (library)', 'npm', ['run', 'build'], { cwd: source, env, timeoutMs: 300_000 }),
     );
   }
   expectSuccess(
     'npm pack',
-    await timed('npm pack', 'npm', ['pack', '--pack-destination', dest], { cwd: ROOT, env, timeoutMs: 300_000 }),
+    await timed('npm pack (prepack builds)', 'npm', ['pack', '--pack-destination', dest], {
+      cwd: source,
+      env,
+      timeoutMs: 300_000,
+    }),
   );
   const tgz = (await readdir(dest)).filter((f) => f.endsWith('.tgz'));
   if (tgz.length !== 1) throw new Error(`npm pack left ${tgz.length} tarballs in ${dest}`);
