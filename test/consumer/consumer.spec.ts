@@ -204,6 +204,11 @@ describe.skipIf(offline !== null)('consumer: the packed library in freshly gener
       'installs: the locked generated dependencies, the packed library and the driver packages',
       async () => {
         app = await prepareApp(c.fixture, tarball());
+        console.log(
+          `[consumer] ${name}: ${Object.entries(app.versions)
+            .map(([p, v]) => `${p}@${v}`)
+            .join(', ')}`,
+        );
         expect(existsSync(join(app.dir, 'node_modules/nestjs-request-queue/package.json'))).toBe(true);
       },
       20 * MINUTE,

@@ -158,6 +158,8 @@ export interface Fixture {
 
 export interface PreparedApp {
   dir: string;
+  /** Installed versions of Nest, the library and the fixture's packages, for the log. */
+  versions: Record<string, string>;
   /** Removes the app's temporary folder. */
   remove(): Promise<void>;
 }
@@ -258,7 +260,15 @@ export async function prepareApp(fixture: Fixture, tarball: string): Promise<Pre
         { cwd: dir, env: userEnv(), timeoutMs: 600_000 },
       ),
     );
-    return { dir, remove };
+    const versions: Record<string, string> = {};
+    const names = ['@nestjs/core', 'nestjs-request-queue', ...fixture.packages.map((p) => p.replace(/(?<=.)@.*$/, ''))];
+    for (const pkg of names) {
+      const manifest = join(dir, 'node_modules', pkg, 'package.json');
+      versions[pkg] = existsSync(manifest)
+        ? (JSON.parse(await readFile(manifest, 'utf8')) as { version: string }).version
+        : 'missing';
+    }
+    return { dir, versions, remove };
   } catch (err) {
     await remove();
     throw err;
