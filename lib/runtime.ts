@@ -50,6 +50,8 @@ export class RequestQueueRuntime {
         backoff: options.backoff,
         timeout: options.timeout,
         correlationTtl: options.correlationTtl,
+        correlationHeader: options.correlationHeader,
+        claimSynchronousRequests: options.claimSynchronousRequests,
         callbackPolicy: options.callback,
         limits: options.limits,
       },
@@ -94,7 +96,7 @@ export class RequestQueueRuntime {
     if (!this.options.baseUrl) {
       throw new RequestQueueConfigError('baseUrl is required to run a worker (where should requests be replayed?)');
     }
-    const replay = new ReplayClient(this.options.baseUrl, this.markerKey);
+    const replay = new ReplayClient(this.options.baseUrl, this.markerKey, this.options.correlationHeader);
     const sender = new CallbackSender({ policy: this.options.callback });
     this.closers.push(
       () => replay.close(),
