@@ -23,12 +23,18 @@ export class RequestQueueLifecycle implements OnModuleInit, OnApplicationBootstr
   private shuttingDown = false;
   private removeBridge?: () => void;
   private stoppedByItself!: (reason: WorkerStopReason) => void;
-  private readonly stopsByItself = new Promise<WorkerStopReason>((resolve) => (this.stoppedByItself = resolve));
+  private failedByItself!: (error: Error) => void;
+  private readonly stopsByItself = new Promise<WorkerStopReason>((resolve, reject) => {
+    this.stoppedByItself = resolve;
+    this.failedByItself = reject;
+  });
 
   constructor(
     private readonly runtime: RequestQueueRuntime,
     private readonly moduleRef: ModuleRef,
-  ) {}
+  ) {
+    this.stopsByItself.catch(() => {}); // only untilWorkerStops() callers hear of it
+  }
 
   async onModuleInit(): Promise<void> {
     this.removeBridge = await bridgeEventsToEventEmitter(this.runtime, this.moduleRef, this.logger);
@@ -49,11 +55,19 @@ export class RequestQueueLifecycle implements OnModuleInit, OnApplicationBootstr
       },
     );
     await this.worker.start();
-    void this.worker.stopped.then((reason) => {
-      if (this.shuttingDown) return;
-      this.logger.log(`worker stopped (${reason}); close the application so that its process manager starts it again`);
-      this.stoppedByItself(reason);
-    });
+    void this.worker.stopped.then(
+      (reason) => {
+        if (this.shuttingDown) return;
+        this.logger.log(
+          `worker stopped (${reason}); close the application so that its process manager starts it again`,
+        );
+        this.stoppedByItself(reason);
+      },
+      (err: Error) => {
+        this.logger.error(`worker stopped: ${err.message}`);
+        this.failedByItself(err);
+      },
+    );
     this.logger.log(`worker on ${worker.queues.join(', ')} (concurrency ${worker.concurrency})`);
   }
 
@@ -61,6 +75,8 @@ export class RequestQueueLifecycle implements OnModuleInit, OnApplicationBootstr
    * Resolves when this process's worker stopped on its own, which `request-queue restart`
    * does: the worker's `main()` then closes the app, and supervisord, systemd or pm2 starts
    * a fresh process. Never resolves for a process without a worker, nor on app shutdown.
+   * Rejects with the `RequestQueueConfigError` that stopped the worker when no retry can help
+   * (its tables are missing): the message says what to run.
    */
   untilWorkerStops(): Promise<WorkerStopReason> {
     return this.stopsByItself;
