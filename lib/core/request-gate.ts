@@ -38,6 +38,17 @@ export interface GateSettings {
   limits: RequestLimits;
 }
 
+/**
+ * Hears how the store's calls went, for the logs (the HTTP answer stays a generic 503).
+ * Called on the request path: must be cheap and must not throw.
+ */
+export interface StoreWatch {
+  /** A claim or enqueue failed with `StoreUnavailableError`; `cause` is its message. */
+  failed(cause: string): void;
+  /** A claim or enqueue reached the store (stored, or answered that the id was taken). */
+  worked(): void;
+}
+
 export type RejectReason = 'bad-correlation-id' | 'bad-callback' | 'conflict' | 'unavailable' | LimitReason;
 
 export type GateDecision =
@@ -64,6 +75,7 @@ export class RequestGate {
     private readonly box: SealedBox,
     private readonly markerKey: Buffer,
     private readonly emit: EventSink = () => {},
+    private readonly watch: StoreWatch = { failed: () => {}, worked: () => {} },
   ) {
     this.headerKey = settings.correlationHeader.toLowerCase();
   }
@@ -104,11 +116,13 @@ export class RequestGate {
     try {
       if (callback.kind === 'none') {
         const claimed = await this.store.claim(correlationId, this.settings.correlationTtl);
+        this.watch.worked();
         return claimed ? { type: 'sync', correlationId } : conflict(correlationId);
       }
       return await this.enqueue(req, correlationId, callback, route);
     } catch (err) {
       if (err instanceof StoreUnavailableError) {
+        this.watch.failed(err.message);
         return {
           type: 'reject',
           reason: 'unavailable',
@@ -154,6 +168,7 @@ export class RequestGate {
       correlationId,
       this.settings.correlationTtl,
     );
+    this.watch.worked();
     if (jobId === null) return conflict(correlationId);
     this.emit(RequestQueueEvent.Queued, {
       jobId,

@@ -12,9 +12,9 @@ import type { JobReport, Worker, WorkerStopReason } from '../worker/worker.js';
 import { bridgeEventsToEventEmitter } from './request-queue.events.js';
 
 /**
- * Bridges lifecycle events to `@nestjs/event-emitter` (when the app has it), starts the
- * worker when `worker.enabled`, logs each job with its correlation id, and on shutdown
- * drains the worker (grace period) and closes connections.
+ * Bridges lifecycle events to `@nestjs/event-emitter` (when the app has it), logs why the
+ * store answers 503 (once per cause), starts the worker when `worker.enabled`, logs each job with its
+ * correlation id, and on shutdown drains the worker (grace period) and closes connections.
  */
 @Injectable()
 export class RequestQueueLifecycle implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
@@ -22,6 +22,7 @@ export class RequestQueueLifecycle implements OnModuleInit, OnApplicationBootstr
   private worker?: Worker;
   private shuttingDown = false;
   private removeBridge?: () => void;
+  private removeOutageLog?: () => void;
   private stoppedByItself!: (reason: WorkerStopReason) => void;
   private failedByItself!: (error: Error) => void;
   private readonly stopsByItself = new Promise<WorkerStopReason>((resolve, reject) => {
@@ -38,6 +39,9 @@ export class RequestQueueLifecycle implements OnModuleInit, OnApplicationBootstr
 
   async onModuleInit(): Promise<void> {
     this.removeBridge = await bridgeEventsToEventEmitter(this.runtime, this.moduleRef, this.logger);
+    this.removeOutageLog = this.runtime.onStoreUnavailable((cause) =>
+      this.logger.error(`the store failed, queueable requests get 503 until it works again: ${cause}`),
+    );
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -86,6 +90,7 @@ export class RequestQueueLifecycle implements OnModuleInit, OnApplicationBootstr
     this.shuttingDown = true;
     await this.worker?.stop();
     this.removeBridge?.();
+    this.removeOutageLog?.();
     await this.runtime.close();
   }
 
