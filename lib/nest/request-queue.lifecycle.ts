@@ -6,14 +6,18 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
+import { checkQueueableRoutes } from '../core/route-checks.js';
 import { RequestQueueRuntime } from '../runtime.js';
+import { defaultLease } from '../store/database/database-store.options.js';
 import { formatDuration, summarizeJob } from '../worker/job-report.js';
 import type { JobReport, Worker, WorkerStopReason } from '../worker/worker.js';
+import { QueueableRoutesExplorer } from './queueable-routes.explorer.js';
 import { bridgeEventsToEventEmitter } from './request-queue.events.js';
 
 /**
- * Bridges lifecycle events to `@nestjs/event-emitter` (when the app has it), logs why the
- * store answers 503 (once per cause), starts the worker when `worker.enabled`, logs each job with its
+ * Bridges lifecycle events to `@nestjs/event-emitter` (when the app has it), warns about
+ * `@QueueableRequest()` routes that cannot work as declared, logs why the store answers
+ * 503 (once per cause), starts the worker when `worker.enabled`, logs each job with its
  * correlation id, and on shutdown drains the worker (grace period) and closes connections.
  */
 @Injectable()
@@ -33,6 +37,7 @@ export class RequestQueueLifecycle implements OnModuleInit, OnApplicationBootstr
   constructor(
     private readonly runtime: RequestQueueRuntime,
     private readonly moduleRef: ModuleRef,
+    private readonly routes: QueueableRoutesExplorer,
   ) {
     this.stopsByItself.catch(() => {}); // only untilWorkerStops() callers hear of it
   }
@@ -45,6 +50,7 @@ export class RequestQueueLifecycle implements OnModuleInit, OnApplicationBootstr
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    this.checkRoutes();
     const { worker } = this.runtime.options;
     if (!worker.enabled) return;
     this.worker = this.runtime.createWorker(
@@ -92,6 +98,19 @@ export class RequestQueueLifecycle implements OnModuleInit, OnApplicationBootstr
     this.removeBridge?.();
     this.removeOutageLog?.();
     await this.runtime.close();
+  }
+
+  /** Warns, once at bootstrap, about routes whose requests would wait forever or outlive their lease. */
+  private checkRoutes(): void {
+    const o = this.runtime.options;
+    const warnings = checkQueueableRoutes(this.routes.explore(o.methods), {
+      queue: o.queue,
+      workerQueues: o.worker.queues,
+      timeout: o.timeout,
+      lease: o.driver === 'database' ? o.database.retryAfter : undefined,
+      defaultLease: (timeout) => defaultLease(Math.max(timeout, o.callback.timeout)),
+    });
+    for (const warning of warnings) this.logger.warn(warning);
   }
 
   private logJob(report: JobReport): void {
