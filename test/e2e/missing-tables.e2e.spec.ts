@@ -5,6 +5,7 @@ import {
   createStore,
   ExitCode,
   RequestQueueConfigError,
+  RequestQueueLifecycle,
   RequestQueueModule,
   RequestQueueRuntime,
   resolveOptions,
@@ -12,8 +13,10 @@ import {
   type RequestQueueModuleOptions,
 } from '../../lib/index.js';
 import { waitUntil } from '../cli/support/processes.js';
+import { CapturedLogger } from '../support/captured-logger.js';
 import { runSql } from '../support/run-sql.js';
 import { storeMatrix, type StoreHarness } from '../support/stores.js';
+import { createTestApp } from '../support/test-app.js';
 
 const FIX = 'run "npx request-queue --config <your config file> migrate" (or set database.migrationsRun: true)';
 const TABLES = '(jobs, failed_jobs, request_queue_claims, request_queue_signals)';
@@ -113,6 +116,23 @@ describe.each(cases)('missing tables on $kind.name', ({ kind, skip }) => {
       expect(errors.filter((e) => /jobs/.test(e.message))).toEqual([]);
     } finally {
       await runtime.close();
+    }
+  });
+
+  it("stops an app's own worker with the fix in its log, and untilWorkerStops() rejects with it", async () => {
+    const logger = new CapturedLogger();
+    const t = await createTestApp('express', { ...harness.options, database: options(true).database }, logger);
+    try {
+      const stops = t.app.get(RequestQueueLifecycle).untilWorkerStops();
+      await runSql(url(), ['ALTER TABLE jobs RENAME TO jobs_gone']);
+      await expect(stops).rejects.toBeInstanceOf(RequestQueueConfigError);
+      const [line, ...more] = logger.of('error');
+      expect(more).toEqual([]);
+      expect(line).toMatch(/^worker stopped: the request queue's tables are missing in the /);
+      expect(line).toContain(FIX);
+      expect(logger.of('warn').filter((l) => l.includes('jobs'))).toEqual([]); // no loop of store errors
+    } finally {
+      await t.close();
     }
   });
 });
