@@ -1,5 +1,6 @@
 import type { BackoffOptions } from './core/backoff.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES } from './core/request-limits.js';
+import { REPLAY_MARKER_HEADER } from './core/replay-marker.js';
 import { DEVELOPMENT_SECRET } from './core/secret-keys.js';
 import {
   resolveDatabaseOptions,
@@ -31,6 +32,23 @@ export interface RequestQueueModuleOptions {
   database?: DatabaseStoreOptions;
   /** How long a seen correlation id blocks reuse [24 h]. */
   correlationTtl?: number;
+  /**
+   * The request header the correlation id is read from, answered in (202, 409 and
+   * synchronous answers) and sent on the worker's replay [`'X-Correlation-ID'`]. Pick another
+   * name (`'Idempotency-Key'`, `'X-Request-Queue-ID'`) when a gateway or tracer already sends
+   * `X-Correlation-ID` with the same id on several requests: with this header those requests
+   * would get 409. The callback always carries the id as `X-Correlation-ID` (and in its body).
+   */
+  correlationHeader?: string;
+  /**
+   * Whether a request without callback parameters (handled synchronously) claims its
+   * correlation id, so that a reuse gets 409 as in the Laravel package [true]. With `false`
+   * synchronous requests never touch the store and never get 409 (and keep working while the
+   * store is down); queued requests still claim their id. Set it to `false` (or change
+   * `correlationHeader`) when clients or a gateway send the same `X-Correlation-ID` on several
+   * plain calls; the trade-off is that a retried synchronous write is no longer refused.
+   */
+  claimSynchronousRequests?: boolean;
   /** Replay attempts per request [3]. */
   tries?: number;
   /** Delay between replay attempts [exponential from 1 s: 1 s, 2 s, 4 s, …]. */
@@ -86,6 +104,9 @@ export interface ResolvedOptions {
   redis: RedisStoreOptions;
   database: ResolvedDatabaseOptions;
   correlationTtl: number;
+  /** As configured (its spelling is what responses carry); compare it case-insensitively. */
+  correlationHeader: string;
+  claimSynchronousRequests: boolean;
   tries: number;
   backoff: BackoffOptions;
   timeout: number;
@@ -103,7 +124,55 @@ export class RequestQueueConfigError extends Error {
 
 const HOUR = 60 * 60 * 1000;
 
+/** The header of the correlation id unless `correlationHeader` says otherwise (SPEC §3). */
+export const DEFAULT_CORRELATION_HEADER = 'X-Correlation-ID';
+
 export const DEFAULT_CALLBACK_RETRY_DELAYS = [5_000, 5 * 60_000, 30 * 60_000, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR];
+
+/** An HTTP field name (RFC 9110 §5.1: a token). */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * Headers that cannot carry the correlation id: the replay marker, and headers that the
+ * HTTP stack or the replay sets itself (they would be dropped or rewritten on the replay).
+ */
+const RESERVED_HEADERS = new Set([
+  REPLAY_MARKER_HEADER,
+  'host',
+  'content-length',
+  'content-type',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+  'expect',
+  'cookie',
+  'authorization',
+]);
+
+function headerName(name: string, value: unknown): string {
+  if (typeof value !== 'string' || !HEADER_NAME.test(value)) {
+    throw new RequestQueueConfigError(
+      `${name} must be an HTTP header name (letters, digits and !#$%&'*+-.^_\`|~), e.g. 'X-Request-Queue-ID' (got ${JSON.stringify(value)})`,
+    );
+  }
+  if (RESERVED_HEADERS.has(value.toLowerCase())) {
+    throw new RequestQueueConfigError(
+      `${name} cannot be '${value}': that header is set by HTTP or by the request queue itself; pick a header of your own, e.g. 'X-Request-Queue-ID'`,
+    );
+  }
+  return value;
+}
+
+function flag(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') {
+    throw new RequestQueueConfigError(`${name} must be true or false (got ${JSON.stringify(value)})`);
+  }
+  return value;
+}
 
 function positiveInt(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1)
@@ -154,6 +223,8 @@ export function resolveOptions(
     redis: options.redis ?? {},
     database,
     correlationTtl: positiveInt('correlationTtl', options.correlationTtl ?? 24 * HOUR),
+    correlationHeader: headerName('correlationHeader', options.correlationHeader ?? DEFAULT_CORRELATION_HEADER),
+    claimSynchronousRequests: flag('claimSynchronousRequests', options.claimSynchronousRequests, true),
     tries: positiveInt('tries', options.tries ?? 3),
     backoff,
     timeout,

@@ -5,6 +5,7 @@ import { RequestGate } from './core/request-gate.js';
 import { RequestProcessor } from './core/request-processor.js';
 import { SealedBox } from './core/sealed-box.js';
 import { deriveKeys } from './core/secret-keys.js';
+import { StoreOutageTracker } from './core/store-outage.js';
 import { RequestQueueConfigError, type ResolvedOptions } from './request-queue.options.js';
 import type { RequestQueueStore } from './store/request-queue.store.js';
 import {
@@ -30,6 +31,7 @@ export class RequestQueueRuntime {
   private readonly markerKey: Buffer;
   private readonly closers: (() => Promise<void>)[] = [];
   private readonly listeners: RequestQueueEventListener[] = [];
+  private readonly outageListeners: ((cause: string) => void)[] = [];
   /** Fans an event out to the listeners; with none (the usual API process) it costs a length check. */
   private readonly emit: EventSink = (name, payload) => this.dispatch(name, payload);
 
@@ -50,6 +52,8 @@ export class RequestQueueRuntime {
         backoff: options.backoff,
         timeout: options.timeout,
         correlationTtl: options.correlationTtl,
+        correlationHeader: options.correlationHeader,
+        claimSynchronousRequests: options.claimSynchronousRequests,
         callbackPolicy: options.callback,
         limits: options.limits,
       },
@@ -57,7 +61,23 @@ export class RequestQueueRuntime {
       this.box,
       keys.marker,
       this.emit,
+      new StoreOutageTracker((cause) => {
+        for (const listener of this.outageListeners) listener(cause);
+      }),
     );
+  }
+
+  /**
+   * Adds a listener told when requests start getting 503 because the store failed: once per
+   * distinct cause (the store error's message), and again after the store has worked in
+   * between (a new outage). The Nest module logs it. Returns a remover.
+   */
+  onStoreUnavailable(listener: (cause: string) => void): () => void {
+    this.outageListeners.push(listener);
+    return () => {
+      const at = this.outageListeners.indexOf(listener);
+      if (at >= 0) this.outageListeners.splice(at, 1);
+    };
   }
 
   /**
@@ -94,7 +114,7 @@ export class RequestQueueRuntime {
     if (!this.options.baseUrl) {
       throw new RequestQueueConfigError('baseUrl is required to run a worker (where should requests be replayed?)');
     }
-    const replay = new ReplayClient(this.options.baseUrl, this.markerKey);
+    const replay = new ReplayClient(this.options.baseUrl, this.markerKey, this.options.correlationHeader);
     const sender = new CallbackSender({ policy: this.options.callback });
     this.closers.push(
       () => replay.close(),

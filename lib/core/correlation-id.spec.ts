@@ -30,3 +30,12 @@ describe('readCorrelationId', () => {
     expect(readCorrelationId(['a', 'b']).ok).toBe(false);
   });
 });
+
+describe('readCorrelationId with a configured header name', () => {
+  it('names that header in its reasons', () => {
+    const r = readCorrelationId('a b', 'Idempotency-Key');
+    expect(!r.ok && r.reason).toBe('Idempotency-Key may hold only visible ASCII characters');
+    const twice = readCorrelationId(['a', 'b'], 'X-Request-Queue-ID');
+    expect(!twice.ok && twice.reason).toBe('X-Request-Queue-ID must be sent once');
+  });
+});

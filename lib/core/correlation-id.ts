@@ -9,25 +9,29 @@ const VALID = /^[\x21-\x7e]+$/;
 export type CorrelationIdResult = { ok: true; id: string; generated: boolean } | { ok: false; reason: string };
 
 /**
- * Reads the `X-Correlation-ID` header value: a missing header yields a new UUID v4,
- * a present one must be 1–128 visible ASCII characters.
+ * Reads the correlation id header's value (`name` is the header, as configured, for the
+ * messages): a missing header yields a new UUID v4, a present one must be 1–128 visible
+ * ASCII characters.
  */
-export function readCorrelationId(header: string | string[] | undefined): CorrelationIdResult {
+export function readCorrelationId(
+  header: string | string[] | undefined,
+  name = 'X-Correlation-ID',
+): CorrelationIdResult {
   if (header === undefined) return { ok: true, id: randomUUID(), generated: true };
   if (Array.isArray(header)) {
-    return { ok: false, reason: 'X-Correlation-ID must be sent once' };
+    return { ok: false, reason: `${name} must be sent once` };
   }
-  if (header.length === 0) return { ok: false, reason: 'X-Correlation-ID is empty' };
+  if (header.length === 0) return { ok: false, reason: `${name} is empty` };
   if (header.length > MAX_CORRELATION_ID_LENGTH) {
     return {
       ok: false,
-      reason: `X-Correlation-ID is longer than ${MAX_CORRELATION_ID_LENGTH} characters`,
+      reason: `${name} is longer than ${MAX_CORRELATION_ID_LENGTH} characters`,
     };
   }
   if (!VALID.test(header)) {
     return {
       ok: false,
-      reason: 'X-Correlation-ID may hold only visible ASCII characters',
+      reason: `${name} may hold only visible ASCII characters`,
     };
   }
   return { ok: true, id: header, generated: false };

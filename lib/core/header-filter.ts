@@ -40,10 +40,11 @@ export type HeaderMap = Record<string, string | string[] | undefined>;
 
 /**
  * Picks the headers a replay carries: an explicit allow-list plus custom `x-…` headers,
- * minus hop-by-hop headers, `Host`, `Content-Length` and the internal `marker` header.
+ * minus hop-by-hop headers, `Host`, `Content-Length` and the headers the replay sets itself
+ * (`own`, lower-case: the internal marker, the configured correlation id header).
  * Header names come out lower-case, values as strings (multi-valued ones joined by `, `).
  */
-export function filterReplayHeaders(headers: HeaderMap, marker: string): Record<string, string> {
+export function filterReplayHeaders(headers: HeaderMap, ...own: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   // Headers named in `Connection` are hop-by-hop too (RFC 9110 §7.6.1).
   const connection = headers['connection'];
@@ -56,7 +57,7 @@ export function filterReplayHeaders(headers: HeaderMap, marker: string): Record<
   for (const [rawName, value] of Object.entries(headers)) {
     if (value === undefined) continue;
     const name = rawName.toLowerCase();
-    if (DROPPED.has(name) || alsoDropped.has(name) || name === marker) continue;
+    if (DROPPED.has(name) || alsoDropped.has(name) || own.includes(name)) continue;
     if (!KEPT.has(name) && !name.startsWith('x-')) continue;
     out[name] = Array.isArray(value) ? value.join(', ') : value;
   }

@@ -15,12 +15,16 @@ const KEPT_RESPONSE_HEADERS = ['content-type', 'location', 'etag', 'last-modifie
 export class ReplayClient {
   private readonly agent = new Agent({ keepAliveTimeout: 10_000, connections: 128 });
   private readonly base: URL;
+  private readonly correlationHeader: string;
 
+  /** `correlationHeader` carries the id on the replay: the header the gate reads it from. */
   constructor(
     baseUrl: string,
     private readonly markerKey: Buffer,
+    correlationHeader = 'X-Correlation-ID',
   ) {
     this.base = new URL(baseUrl);
+    this.correlationHeader = correlationHeader.toLowerCase();
   }
 
   async replay(job: JobPayload, secret: SealedRequest): Promise<ReplayResult> {
@@ -28,7 +32,7 @@ export class ReplayClient {
     if (!url) return { type: 'error', error: 'refusing to replay: the stored path does not stay on baseUrl' };
     const headers: Record<string, string> = {
       ...secret.headers,
-      'x-correlation-id': job.correlationId,
+      [this.correlationHeader]: job.correlationId,
       [REPLAY_MARKER_HEADER]: signReplayMarker(this.markerKey, job.correlationId, job.method, job.path),
     };
     try {

@@ -120,12 +120,12 @@ function captureBody(req: IncomingRequest, type: string): Buffer | null {
  * removed), filtered headers, and the body bytes (callback fields removed from JSON and
  * form bodies; other bytes left as they came).
  */
-export function captureRequest(req: IncomingRequest): CapturedRequest {
+export function captureRequest(req: IncomingRequest, correlationHeader = 'x-correlation-id'): CapturedRequest {
   const type = mediaType(req.headers);
   return {
     method: req.method.toUpperCase(),
     path: stripPath(req.url),
-    headers: filterReplayHeaders(req.headers, REPLAY_MARKER_HEADER),
+    headers: filterReplayHeaders(req.headers, REPLAY_MARKER_HEADER, correlationHeader.toLowerCase()),
     body: captureBody(req, type),
   };
 }

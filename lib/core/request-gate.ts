@@ -30,8 +30,23 @@ export interface GateSettings {
   backoff: BackoffOptions;
   timeout: number;
   correlationTtl: number;
+  /** The correlation id header, as configured (`X-Correlation-ID` by default). */
+  correlationHeader: string;
+  /** Whether a request without callback parameters claims its id (409 on reuse). */
+  claimSynchronousRequests: boolean;
   callbackPolicy: CallbackUrlPolicy;
   limits: RequestLimits;
+}
+
+/**
+ * Hears how the store's calls went, for the logs (the HTTP answer stays a generic 503).
+ * Called on the request path: must be cheap and must not throw.
+ */
+export interface StoreWatch {
+  /** A claim or enqueue failed with `StoreUnavailableError`; `cause` is its message. */
+  failed(cause: string): void;
+  /** A claim or enqueue reached the store (stored, or answered that the id was taken). */
+  worked(): void;
 }
 
 export type RejectReason = 'bad-correlation-id' | 'bad-callback' | 'conflict' | 'unavailable' | LimitReason;
@@ -39,7 +54,7 @@ export type RejectReason = 'bad-correlation-id' | 'bad-callback' | 'conflict' | 
 export type GateDecision =
   /** Run the handler: a method that is never queued, or the worker's own replay. */
   | { type: 'pass'; correlationId: string }
-  /** Run the handler: no callback parameters; the id is claimed. */
+  /** Run the handler: no callback parameters; the id is claimed (unless `claimSynchronousRequests` is off). */
   | { type: 'sync'; correlationId: string }
   /** Stored; answer 202. */
   | { type: 'queued'; correlationId: string; jobId: string }
@@ -51,13 +66,19 @@ export type GateDecision =
  * refuse it with a reason the HTTP layer turns into 400/409/422/503.
  */
 export class RequestGate {
+  /** The header's name as Node and Fastify give it: lower-case. */
+  private readonly headerKey: string;
+
   constructor(
     private readonly settings: GateSettings,
     private readonly store: RequestQueueStore,
     private readonly box: SealedBox,
     private readonly markerKey: Buffer,
     private readonly emit: EventSink = () => {},
-  ) {}
+    private readonly watch: StoreWatch = { failed: () => {}, worked: () => {} },
+  ) {
+    this.headerKey = settings.correlationHeader.toLowerCase();
+  }
 
   async admit(
     req: IncomingRequest,
@@ -65,7 +86,7 @@ export class RequestGate {
     route: RouteQueueOptions,
   ): Promise<GateDecision> {
     const method = req.method.toUpperCase();
-    const read = readCorrelationId(req.headers['x-correlation-id']);
+    const read = readCorrelationId(req.headers[this.headerKey], this.settings.correlationHeader);
     if (!this.settings.methods.has(method)) {
       return { type: 'pass', correlationId: read.ok ? read.id : randomUUID() };
     }
@@ -91,15 +112,17 @@ export class RequestGate {
         field: callback.field,
       };
     }
+    if (callback.kind === 'none' && !this.settings.claimSynchronousRequests) return { type: 'sync', correlationId };
     try {
       if (callback.kind === 'none') {
-        return (await this.store.claim(correlationId, this.settings.correlationTtl))
-          ? { type: 'sync', correlationId }
-          : conflict(correlationId);
+        const claimed = await this.store.claim(correlationId, this.settings.correlationTtl);
+        this.watch.worked();
+        return claimed ? { type: 'sync', correlationId } : conflict(correlationId);
       }
       return await this.enqueue(req, correlationId, callback, route);
     } catch (err) {
       if (err instanceof StoreUnavailableError) {
+        this.watch.failed(err.message);
         return {
           type: 'reject',
           reason: 'unavailable',
@@ -117,7 +140,7 @@ export class RequestGate {
     callback: Extract<CallbackParams, { kind: 'valid' }>,
     route: RouteQueueOptions,
   ): Promise<GateDecision> {
-    const captured = captureRequest(req);
+    const captured = captureRequest(req, this.headerKey);
     const refused = checkQueuedRequest(req.headers, captured, this.settings.limits);
     if (refused) return { type: 'reject', correlationId, ...refused };
     const secret: SealedRequest = {
@@ -145,6 +168,7 @@ export class RequestGate {
       correlationId,
       this.settings.correlationTtl,
     );
+    this.watch.worked();
     if (jobId === null) return conflict(correlationId);
     this.emit(RequestQueueEvent.Queued, {
       jobId,

@@ -50,7 +50,7 @@ export class RequestQueueInterceptor implements NestInterceptor {
     };
     const decision = await this.runtime.gate.admit(incoming, req.query, this.routeOptions(context));
     const adapter = this.adapterHost.httpAdapter;
-    if (decision.correlationId) adapter.setHeader(res, 'X-Correlation-ID', decision.correlationId);
+    if (decision.correlationId) adapter.setHeader(res, this.runtime.options.correlationHeader, decision.correlationId);
     switch (decision.type) {
       case 'queued':
         adapter.status(res, 202);

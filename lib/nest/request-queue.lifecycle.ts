@@ -6,15 +6,19 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
+import { checkQueueableRoutes } from '../core/route-checks.js';
 import { RequestQueueRuntime } from '../runtime.js';
+import { defaultLease } from '../store/database/database-store.options.js';
 import { formatDuration, summarizeJob } from '../worker/job-report.js';
 import type { JobReport, Worker, WorkerOptions, WorkerStopReason } from '../worker/worker.js';
+import { QueueableRoutesExplorer } from './queueable-routes.explorer.js';
 import { bridgeEventsToEventEmitter } from './request-queue.events.js';
 
 /**
- * Bridges lifecycle events to `@nestjs/event-emitter` (when the app has it), starts the
- * worker when `worker.enabled`, logs each job with its correlation id, and on shutdown
- * drains the worker (grace period) and closes connections.
+ * Bridges lifecycle events to `@nestjs/event-emitter` (when the app has it), warns about
+ * `@QueueableRequest()` routes that cannot work as declared, logs why the store answers
+ * 503 (once per cause), starts the worker when `worker.enabled`, logs each job with its
+ * correlation id, and on shutdown drains the worker (grace period) and closes connections.
  */
 @Injectable()
 export class RequestQueueLifecycle implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
@@ -22,19 +26,31 @@ export class RequestQueueLifecycle implements OnModuleInit, OnApplicationBootstr
   private worker?: Worker;
   private shuttingDown = false;
   private removeBridge?: () => void;
+  private removeOutageLog?: () => void;
   private stoppedByItself!: (reason: WorkerStopReason) => void;
-  private readonly stopsByItself = new Promise<WorkerStopReason>((resolve) => (this.stoppedByItself = resolve));
+  private failedByItself!: (error: Error) => void;
+  private readonly stopsByItself = new Promise<WorkerStopReason>((resolve, reject) => {
+    this.stoppedByItself = resolve;
+    this.failedByItself = reject;
+  });
 
   constructor(
     private readonly runtime: RequestQueueRuntime,
     private readonly moduleRef: ModuleRef,
-  ) {}
+    private readonly routes: QueueableRoutesExplorer,
+  ) {
+    this.stopsByItself.catch(() => {}); // only untilWorkerStops() callers hear of it
+  }
 
   async onModuleInit(): Promise<void> {
     this.removeBridge = await bridgeEventsToEventEmitter(this.runtime, this.moduleRef, this.logger);
+    this.removeOutageLog = this.runtime.onStoreUnavailable((cause) =>
+      this.logger.error(`the store failed, queueable requests get 503 until it works again: ${cause}`),
+    );
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    this.checkRoutes();
     if (this.runtime.options.worker.enabled) await this.startWorker();
   }
 
@@ -56,11 +72,19 @@ export class RequestQueueLifecycle implements OnModuleInit, OnApplicationBootstr
     });
     this.worker = worker;
     await worker.start();
-    void worker.stopped.then((reason) => {
-      if (this.shuttingDown) return;
-      this.logger.log(`worker stopped (${reason}); close the application so that its process manager starts it again`);
-      this.stoppedByItself(reason);
-    });
+    void worker.stopped.then(
+      (reason) => {
+        if (this.shuttingDown) return;
+        this.logger.log(
+          `worker stopped (${reason}); close the application so that its process manager starts it again`,
+        );
+        this.stoppedByItself(reason);
+      },
+      (err: Error) => {
+        this.logger.error(`worker stopped: ${err.message}`);
+        this.failedByItself(err);
+      },
+    );
     this.logger.log(`worker on ${worker.options.queues.join(', ')} (concurrency ${worker.options.concurrency})`);
     return worker;
   }
@@ -69,6 +93,8 @@ export class RequestQueueLifecycle implements OnModuleInit, OnApplicationBootstr
    * Resolves when this process's worker stopped on its own, which `request-queue restart`
    * does: the worker's `main()` then closes the app, and supervisord, systemd or pm2 starts
    * a fresh process. Never resolves for a process without a worker, nor on app shutdown.
+   * Rejects with the `RequestQueueConfigError` that stopped the worker when no retry can help
+   * (its tables are missing): the message says what to run.
    */
   untilWorkerStops(): Promise<WorkerStopReason> {
     return this.stopsByItself;
@@ -78,7 +104,21 @@ export class RequestQueueLifecycle implements OnModuleInit, OnApplicationBootstr
     this.shuttingDown = true;
     await this.worker?.stop();
     this.removeBridge?.();
+    this.removeOutageLog?.();
     await this.runtime.close();
+  }
+
+  /** Warns, once at bootstrap, about routes whose requests would wait forever or outlive their lease. */
+  private checkRoutes(): void {
+    const o = this.runtime.options;
+    const warnings = checkQueueableRoutes(this.routes.explore(o.methods), {
+      queue: o.queue,
+      workerQueues: o.worker.queues,
+      timeout: o.timeout,
+      lease: o.driver === 'database' ? o.database.retryAfter : undefined,
+      defaultLease: (timeout) => defaultLease(Math.max(timeout, o.callback.timeout)),
+    });
+    for (const warning of warnings) this.logger.warn(warning);
   }
 
   private logJob(report: JobReport): void {

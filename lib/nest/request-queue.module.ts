@@ -1,9 +1,11 @@
 import { Logger, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { DEVELOPMENT_SECRET } from '../core/secret-keys.js';
 import { resolveOptions, type RequestQueueModuleOptions, type ResolvedOptions } from '../request-queue.options.js';
 import { RequestQueueRuntime } from '../runtime.js';
 import { createStore } from '../store/create-store.js';
 import { REQUEST_QUEUE_STORE, type RequestQueueStore } from '../store/request-queue.store.js';
+import { QueueableRoutesExplorer } from './queueable-routes.explorer.js';
 import { RESOLVED_OPTIONS } from './request-queue.constants.js';
 import { RequestQueueInterceptor } from './request-queue.interceptor.js';
 import { RequestQueueLifecycle } from './request-queue.lifecycle.js';
@@ -14,6 +16,7 @@ import { ConfigurableModuleClass, REQUEST_QUEUE_MODULE_OPTIONS } from './request
  * Global by default, so `@QueueableRequest()` works in every module of the app.
  */
 @Module({
+  imports: [DiscoveryModule],
   providers: [
     {
       provide: RESOLVED_OPTIONS,
@@ -39,6 +42,7 @@ import { ConfigurableModuleClass, REQUEST_QUEUE_MODULE_OPTIONS } from './request
       useFactory: (options: ResolvedOptions, store: RequestQueueStore) => new RequestQueueRuntime(options, store),
     },
     RequestQueueInterceptor,
+    QueueableRoutesExplorer,
     RequestQueueLifecycle,
   ],
   exports: [RequestQueueRuntime, REQUEST_QUEUE_STORE, RESOLVED_OPTIONS, RequestQueueInterceptor],

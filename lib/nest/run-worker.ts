@@ -1,5 +1,6 @@
 import type { DynamicModule, INestApplicationContext, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { RequestQueueConfigError } from '../request-queue.options.js';
 import type { WorkerOptions, WorkerStopReason } from '../worker/worker.js';
 import { RequestQueueLifecycle } from './request-queue.lifecycle.js';
 
@@ -15,7 +16,8 @@ export interface RunRequestQueueWorkerOptions {
   context?: NestApplicationContextOptions;
   /**
    * End the process once the worker has stopped and the app is closed: exit code 0 after a
-   * signal or `request-queue restart`, 1 after a second signal [true].
+   * signal or `request-queue restart`, 4 when a configuration error stopped it (missing
+   * tables; logged with the fix), 1 after a second signal or another error [true].
    */
   exit?: boolean;
 }
@@ -80,21 +82,27 @@ export async function runRequestQueueWorker(
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   const finished = (async (): Promise<WorkerStopReason> => {
-    const reason = await Promise.race([lifecycle.untilWorkerStops(), stopRequested.then(() => signalReason!)]);
     try {
-      await app.close(); // stops the worker (finishing the jobs in hand) and closes the store
+      // Rejects when the worker stopped on an error no retry can help (missing tables).
+      return await Promise.race([lifecycle.untilWorkerStops(), stopRequested.then(() => signalReason!)]);
     } finally {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
+      try {
+        await app.close(); // stops the worker (finishing the jobs in hand) and closes the store
+      } finally {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+      }
     }
-    return reason;
   })();
   if (exit) {
     finished.then(
       () => process.exit(0),
       (err: unknown) => {
-        process.stderr.write(`request queue worker: ${(err as Error)?.stack ?? String(err)}\n`);
-        process.exit(1);
+        // A configuration error was logged with its fix already; anything else gets its stack.
+        if (!(err instanceof RequestQueueConfigError)) {
+          process.stderr.write(`request queue worker: ${(err as Error)?.stack ?? String(err)}\n`);
+        }
+        process.exit(err instanceof RequestQueueConfigError ? 4 : 1);
       },
     );
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JobResult, ReservedJob } from '../core/job.js';
+import { RequestQueueConfigError } from '../request-queue.options.js';
 import { pause, startConsumeLoop, type JobLease, type JobSource } from './consume-loop.js';
 
 /**
@@ -182,5 +183,23 @@ describe('consume loop', () => {
     expect(Date.now() - started).toBeLessThan(200);
     expect(looks).toBe(1);
     expect(await loop.finished).toBe('stopped');
+  });
+
+  it('ends failed, after the jobs in hand, on a store error no retry can fix, without reporting it as passing', async () => {
+    const source = new MemorySource();
+    source.add('q', 'running');
+    const errors: Error[] = [];
+    const loop = startConsumeLoop(
+      source,
+      { queues: ['q'], concurrency: 2, idleMs: 10, onError: (e) => errors.push(e) },
+      slow(50),
+    );
+    await new Promise((r) => setTimeout(r, 5)); // 'running' is in hand
+    const fatal = new RequestQueueConfigError("the request queue's tables are missing");
+    source.takeError = fatal;
+    expect(await loop.finished).toBe('failed');
+    expect(loop.failure).toBe(fatal);
+    expect(source.settled.map((s) => s.id)).toEqual(['running']);
+    expect(errors).toEqual([]);
   });
 });

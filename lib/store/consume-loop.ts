@@ -1,4 +1,5 @@
 import type { JobResult, ReservedJob } from '../core/job.js';
+import { RequestQueueConfigError } from '../request-queue.options.js';
 import type { ConsumeOptions, ConsumerEnd, JobConsumer, JobHandler } from './request-queue.store.js';
 
 /** A job leased to this process: the store keeps it owned until `settle` or `abandon`. */
@@ -14,7 +15,8 @@ export interface JobLease {
 export interface JobSource {
   /**
    * Leases the next ready job of the first queue in `queues` that has one (priority order),
-   * or resolves to null when none has.
+   * or resolves to null when none has. Rejects with `RequestQueueConfigError` when no retry
+   * can help (the store's tables are missing): the loop then ends `failed` instead of looping.
    */
   take(queues: readonly string[]): Promise<JobLease | null>;
   /** Waits `ms`, or less when a job may have arrived or `signal` aborts. Never rejects. */
@@ -46,6 +48,7 @@ export function startConsumeLoop(
 
 class ConsumeLoop implements JobConsumer {
   readonly finished: Promise<ConsumerEnd>;
+  failure?: Error;
   private readonly inHand = new Map<Promise<void>, JobLease>();
   private readonly stopping = new AbortController();
   private readonly stopped: Promise<void>;
@@ -90,6 +93,10 @@ class ConsumeLoop implements JobConsumer {
       try {
         lease = await this.source.take(queues);
       } catch (err) {
+        if (err instanceof RequestQueueConfigError) {
+          this.failure = err;
+          return 'failed';
+        }
         this.report(err);
         await pause(idleMs, signal);
         continue;

@@ -17,6 +17,10 @@ import type { FailedJob, JobResult, NewJob, ReservedJob } from '../core/job.js';
  *   it runnable again after `delayMs` with its attempt count kept, `fail` moves it to the
  *   failed set with `error` and stores `next`. The store never retries or fails a job on
  *   its own account (except a lease lost repeatedly, which it fails with a reason).
+ * - **Missing tables are a setup error, not an outage.** A store whose tables do not exist
+ *   refuses to start (`RequestQueueConfigError` naming the fix); if they disappear later,
+ *   `claim`/`enqueue` reject with `StoreUnavailableError` saying so, and a consumer ends
+ *   (`failed`) rather than retrying forever.
  * - **Failed jobs stay until an operator acts.** `retryFailed` puts a failed job back as it
  *   was (same kind: a failed callback delivery is re-sent, never replayed), with a fresh
  *   attempt count.
@@ -86,12 +90,19 @@ export interface ConsumeOptions {
   idleMs?: number;
   /** Called each time the consumer looks for a job (the `worker looping` event). Must be cheap. */
   onLooping?: () => void;
-  /** Told about store errors the consumer got over (it waits `idleMs` and goes on). */
+  /**
+   * Told about store errors the consumer got over (it waits `idleMs` and goes on). An error
+   * no retry can fix (`RequestQueueConfigError`: the tables are missing) is not reported
+   * here: it ends the consumer (`failed`, with `failure`).
+   */
   onError?: (error: Error) => void;
 }
 
-/** Why a consumer ended: `stop()` was called, `maxJobs` were taken, or every queue was empty. */
-export type ConsumerEnd = 'stopped' | 'max-jobs' | 'empty';
+/**
+ * Why a consumer ended: `stop()` was called, `maxJobs` were taken, every queue was empty,
+ * or a store error that no retry can fix (`failure`) ended it.
+ */
+export type ConsumerEnd = 'stopped' | 'max-jobs' | 'empty' | 'failed';
 
 export type JobHandler = (job: ReservedJob) => Promise<JobResult>;
 
@@ -106,6 +117,11 @@ export interface JobConsumer {
    * the jobs in hand finished or were left to their lease). Never rejects.
    */
   readonly finished: Promise<ConsumerEnd>;
+  /**
+   * Why the consumer ended `failed`: a `RequestQueueConfigError` whose message says what to
+   * fix (e.g. run the migrations). Undefined otherwise.
+   */
+  readonly failure?: Error;
 }
 
 /**

@@ -61,12 +61,17 @@ const DEFAULT_RESTART_CHECK_MS = 1000;
  * hand finish within the grace period, or are left to their lease and run again elsewhere.
  */
 export class Worker {
-  /** Resolves once the worker has stopped, with the reason. */
+  /**
+   * Resolves once the worker has stopped, with the reason. Rejects, after the jobs in hand
+   * finished (or were left to their lease), when a store error that no retry can fix stopped
+   * it: a `RequestQueueConfigError` whose message says what to do (run the migrations).
+   */
   readonly stopped: Promise<WorkerStopReason>;
   private consumer?: JobConsumer;
   private timers: NodeJS.Timeout[] = [];
   private stopCall?: Promise<void>;
   private settle!: (reason: WorkerStopReason) => void;
+  private fail!: (error: Error) => void;
 
   constructor(
     private readonly store: RequestQueueStore,
@@ -74,7 +79,11 @@ export class Worker {
     readonly options: WorkerOptions,
     private readonly hooks: WorkerHooks = {},
   ) {
-    this.stopped = new Promise((resolve) => (this.settle = resolve));
+    this.stopped = new Promise((resolve, reject) => {
+      this.settle = resolve;
+      this.fail = reject;
+    });
+    this.stopped.catch(() => {}); // handled by whoever awaits it; never an unhandled rejection
   }
 
   async start(): Promise<void> {
@@ -93,12 +102,25 @@ export class Worker {
       },
       (job) => this.run(job),
     );
-    void this.consumer.finished.then((end) => {
-      if (end !== 'stopped') void this.stop(end);
+    const consumer = this.consumer;
+    void consumer.finished.then((end) => {
+      if (end === 'failed') void this.halt(consumer.failure ?? new Error('the store ended the worker'));
+      else if (end !== 'stopped') void this.stop(end);
     });
     if (o.maxTime !== undefined) this.timers.push(setTimeout(() => void this.stop('max-time'), o.maxTime));
     const every = o.restartCheckInterval ?? DEFAULT_RESTART_CHECK_MS;
     if (every > 0) this.watchRestart(restartBaseline, every);
+  }
+
+  /** Ends the worker on an error no retry can fix: `stopped` rejects with it (the jobs in hand are done). */
+  private halt(error: Error): Promise<void> {
+    this.stopCall ??= (async () => {
+      this.timers.forEach(clearTimeout);
+      this.timers = [];
+      await this.consumer?.stop(this.options.gracePeriod);
+      this.fail(error);
+    })();
+    return this.stopCall;
   }
 
   /** Stops taking jobs and waits for those in hand, up to the grace period. Safe to call more than once. */

@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { RequestQueueModule, type RequestQueueModuleOptions } from '../../lib/index.js';
 import { BareController, EchoController, RoutedController, SeenRequests, StatusController } from './echo.controller.js';
@@ -18,9 +18,13 @@ export interface TestApp {
 /**
  * A real Nest app (Express or Fastify) on a random port with the test controllers, the
  * module configured by `options`, and by default a worker in the same process replaying
- * against the app itself.
+ * against the app itself. Silent unless a `logger` is given.
  */
-export async function createTestApp(adapter: AdapterName, options: RequestQueueModuleOptions): Promise<TestApp> {
+export async function createTestApp(
+  adapter: AdapterName,
+  options: RequestQueueModuleOptions,
+  logger: LoggerService | false = false,
+): Promise<TestApp> {
   const port = await freePort();
   const moduleRef = await Test.createTestingModule({
     imports: [
@@ -40,6 +44,6 @@ export async function createTestApp(adapter: AdapterName, options: RequestQueueM
     controllers: [EchoController, StatusController, BareController, RoutedController],
     providers: [SeenRequests],
   }).compile();
-  const app = await listenOn(moduleRef, adapter, port);
+  const app = await listenOn(moduleRef, adapter, port, logger);
   return { app, url: `http://127.0.0.1:${port}`, seen: app.get(SeenRequests), close: () => app.close() };
 }

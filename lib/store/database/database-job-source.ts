@@ -31,6 +31,8 @@ export interface DatabaseJobSourceSettings {
   maxJobs?: number;
   /** Told when a result stored a job on `queue` (a replay's callback), so idle loops look at once. */
   onStored: (queue: string) => void;
+  /** The error `take` rejects with instead of `err` when no retry can help (a missing table), else undefined. */
+  fatal?: (err: unknown) => Error | undefined;
 }
 
 interface Buffered {
@@ -63,12 +65,16 @@ export class DatabaseJobSource implements JobSource {
   ) {}
 
   async take(queues: readonly string[]): Promise<JobLease | null> {
-    for (;;) {
-      if (this.buffer.length === 0) await this.fill(queues);
-      const next = this.buffer.shift();
-      if (!next) return null;
-      const lease = await this.lease(next);
-      if (lease) return lease;
+    try {
+      for (;;) {
+        if (this.buffer.length === 0) await this.fill(queues);
+        const next = this.buffer.shift();
+        if (!next) return null;
+        const lease = await this.lease(next);
+        if (lease) return lease;
+      }
+    } catch (err) {
+      throw this.settings.fatal?.(err) ?? err;
     }
   }
 

@@ -18,6 +18,10 @@ describe('database options', () => {
     expect(() => resolveDatabaseOptions({ url: 'sqlite:x', retryAfter: 30_000 }, 30_000, true)).toThrow(
       /retryAfter.*must exceed/,
     );
+    expect(() => resolveDatabaseOptions({ url: 'sqlite:x', retryAfter: 60_000 }, 120_000, true)).toThrow(
+      'database.retryAfter (60000 ms) must exceed the longest attempt timeout (120000 ms, the longer of timeout and callback.timeout), ' +
+        'or a job still running could be handed to a second worker: set database.retryAfter to 150000 ms',
+    );
     expect(() =>
       resolveOptions({
         driver: 'database',

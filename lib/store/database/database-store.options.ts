@@ -53,6 +53,15 @@ export interface ResolvedDatabaseOptions {
   commandTimeout: number;
 }
 
+/** The shortest lease the default gives, and its margin over the longest attempt. */
+const MIN_DEFAULT_LEASE_MS = 90_000;
+const LEASE_MARGIN_MS = 30_000;
+
+/** The lease (`retryAfter`) that the default gives an attempt of `longestAttempt` ms: max(90 s, it + 30 s). */
+export function defaultLease(longestAttempt: number): number {
+  return Math.max(MIN_DEFAULT_LEASE_MS, longestAttempt + LEASE_MARGIN_MS);
+}
+
 /**
  * Applies the `database` defaults. `longestAttempt` is the longest timeout of one attempt
  * (replay or callback): a lease no longer than that would let a second worker take a job
@@ -77,11 +86,12 @@ export function resolveDatabaseOptions(
       'database.migrationsRun works on a DataSource the store opens; for your own DataSource add requestQueueMigrations to its migrations and run them with your other migrations',
     );
   }
-  const retryAfter = options.retryAfter ?? Math.max(90_000, longestAttempt + 30_000);
-  if (!Number.isFinite(retryAfter) || retryAfter <= longestAttempt) {
+  const retryAfter = options.retryAfter ?? defaultLease(longestAttempt);
+  if (typeof retryAfter !== 'number' || !Number.isFinite(retryAfter) || retryAfter <= longestAttempt) {
     throw new RequestQueueConfigError(
-      `database.retryAfter (${retryAfter} ms) must exceed the longest attempt timeout (${longestAttempt} ms, from timeout and callback.timeout), ` +
-        'or a job still running would be handed to a second worker',
+      `database.retryAfter (${retryAfter} ms) must exceed the longest attempt timeout (${longestAttempt} ms, the longer of timeout and callback.timeout), ` +
+        `or a job still running could be handed to a second worker: set database.retryAfter to ${defaultLease(longestAttempt)} ms ` +
+        `(the default for these timeouts, with a ${LEASE_MARGIN_MS / 1000} s margin), or leave it unset, or lower timeout/callback.timeout`,
     );
   }
   const sleep = options.sleep ?? 1000;

@@ -17,7 +17,8 @@ import { DeleteBatcher } from './delete-batcher.js';
 import { dialectOf } from './dialect.js';
 import { initializeDataSource, ownDataSourceOptions, runMigrations } from './open-data-source.js';
 import type { SqlClient } from './sql-client.js';
-import { describeSqlError } from './sql-errors.js';
+import { missingTablesMessage } from './missing-tables.js';
+import { describeSqlError, isMissingTable } from './sql-errors.js';
 import { SqliteSqlClient } from './sqlite-sql-client.js';
 import { TypeormSqlClient } from './typeorm-sql-client.js';
 import { claimCorrelationId } from './sql/correlation-claims.sql.js';
@@ -29,7 +30,11 @@ import {
   type FailedRow,
 } from './sql/failed-jobs.sql.js';
 import { insertJob } from './sql/jobs.sql.js';
+import { currentDatabase, missingTables } from './sql/schema.sql.js';
 import { getSignal, setSignal } from './sql/signals.sql.js';
+
+/** How messages name the kind of database. */
+const DATABASE_KIND = { mysql: 'MySQL/MariaDB', postgres: 'PostgreSQL', sqlite: 'SQLite' } as const;
 
 /**
  * The `database` driver: Laravel's `jobs` / `failed_jobs` tables through TypeORM, on
@@ -44,6 +49,8 @@ export class DatabaseStore implements RequestQueueStore {
   private deletes?: DeleteBatcher;
   private readonly consumers = new Map<DatabaseJobSource, JobConsumer>();
   private readonly stored = new EventEmitter();
+  /** `<type> database '<name>'`, for messages about its tables. */
+  private database = 'database';
 
   constructor(private readonly options: ResolvedDatabaseOptions) {
     this.stored.setMaxListeners(0);
@@ -74,9 +81,45 @@ export class DatabaseStore implements RequestQueueStore {
         throw err;
       }
     }
+    const sql = dialect === 'sqlite' ? SqliteSqlClient.of(dataSource) : new TypeormSqlClient(dataSource, dialect);
+    try {
+      await this.checkTables(sql);
+    } catch (err) {
+      if (sql instanceof SqliteSqlClient) sql.dispose();
+      if (!this.options.dataSource) await dataSource.destroy().catch(() => {});
+      throw err;
+    }
     this.dataSource = dataSource;
-    this.sql = dialect === 'sqlite' ? SqliteSqlClient.of(dataSource) : new TypeormSqlClient(dataSource, dialect);
+    this.sql = sql;
     this.deletes = new DeleteBatcher(this.sql);
+  }
+
+  /**
+   * Refuses to start without the tables: an app that started would answer every queued
+   * request 503 and a worker would loop on the same error. Two queries, once, at startup.
+   */
+  private async checkTables(sql: SqlClient): Promise<void> {
+    let missing: string[];
+    const dialect = sql.dialect;
+    try {
+      this.database = `${DATABASE_KIND[dialect]} database '${await currentDatabase(sql)}'`;
+      missing = await missingTables(sql);
+    } catch (err) {
+      throw new StoreUnavailableError(
+        `cannot read the request queue's tables in the ${this.database}: ${describeSqlError(err)}`,
+        { cause: err },
+      );
+    }
+    if (missing.length > 0) {
+      throw new RequestQueueConfigError(
+        missingTablesMessage(this.database, missing.join(', '), this.options.dataSource !== undefined),
+      );
+    }
+  }
+
+  /** The error for a statement that found a table missing while running: the fix, not only the SQL error. */
+  private missingTables(err: unknown): string {
+    return missingTablesMessage(this.database, describeSqlError(err), this.options.dataSource !== undefined);
   }
 
   private get db(): SqlClient {
@@ -123,6 +166,7 @@ export class DatabaseStore implements RequestQueueStore {
       return await Promise.race([call(), timeout]);
     } catch (err) {
       if (err instanceof StoreUnavailableError) throw err;
+      if (isMissingTable(err)) throw new StoreUnavailableError(this.missingTables(err), { cause: err });
       throw new StoreUnavailableError(`the database is unreachable: ${describeSqlError(err)}`, { cause: err });
     } finally {
       clearTimeout(timer);
@@ -137,6 +181,9 @@ export class DatabaseStore implements RequestQueueStore {
       concurrency: options.concurrency,
       maxJobs: options.maxJobs,
       onStored: (queue) => this.stored.emit('job', queue),
+      // A missing table is no outage to wait out: the consumer ends with the fix instead of looping.
+      fatal: (err) =>
+        isMissingTable(err) ? new RequestQueueConfigError(this.missingTables(err), { cause: err }) : undefined,
     });
     const notify = (queue: string) => {
       if (options.queues.includes(queue)) source.notify();
@@ -152,6 +199,9 @@ export class DatabaseStore implements RequestQueueStore {
     });
     return {
       finished,
+      get failure() {
+        return loop.failure;
+      },
       stop: (graceMs) =>
         loop
           .stop(graceMs)

@@ -51,3 +51,15 @@ export function isConnectionLost(err: unknown): boolean {
     /Connection terminated|not queryable|connection error/i.test(message)
   );
 }
+
+/** A table the statement names does not exist (MySQL 1146, PostgreSQL 42P01, SQLite "no such table"). */
+export function isMissingTable(err: unknown): boolean {
+  const { code, errno } = driverError(err);
+  const message = String((driverError(err) as { message?: unknown }).message ?? '');
+  return (
+    code === 'ER_NO_SUCH_TABLE' ||
+    errno === 1146 ||
+    code === '42P01' ||
+    (typeof code === 'string' && code.startsWith('SQLITE_ERROR') && /no such table/i.test(message))
+  );
+}

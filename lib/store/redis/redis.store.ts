@@ -104,6 +104,14 @@ export class RedisStore implements RequestQueueStore {
     });
   }
 
+  /**
+   * The error for a failed API command: while the connection is down, its own error
+   * (refused, protocol) says why, not ioredis's "Stream isn't writeable" (one cause per outage).
+   */
+  private unavailable(err: unknown): StoreUnavailableError {
+    return unavailable(this.api.status === 'ready' ? err : (this.lastError ?? err));
+  }
+
   private key(...parts: string[]): string {
     return [this.prefix, ...parts].join(':');
   }
@@ -116,7 +124,7 @@ export class RedisStore implements RequestQueueStore {
     try {
       return (await this.api.set(this.correlationKey(correlationId), 'sync', 'PX', ttlMs, 'NX')) === 'OK';
     } catch (err) {
-      throw unavailable(err);
+      throw this.unavailable(err);
     }
   }
 
@@ -166,7 +174,7 @@ export class RedisStore implements RequestQueueStore {
         )
         .then(
           (ids) => b.waiters.forEach((w, i) => w.resolve(ids[i] ?? null)),
-          (err: unknown) => b.waiters.forEach((w) => w.reject(unavailable(err))),
+          (err: unknown) => b.waiters.forEach((w) => w.reject(this.unavailable(err))),
         );
     }
   }
@@ -214,7 +222,7 @@ export class RedisStore implements RequestQueueStore {
     try {
       await client.ping();
     } catch (err) {
-      throw unavailable(client.status === 'ready' ? err : (this.lastError ?? err));
+      throw this.unavailable(err);
     }
   }
 
@@ -294,7 +302,7 @@ export class RedisStore implements RequestQueueStore {
     try {
       value = await this.api.get(this.key('request-queue', 'restart'));
     } catch (err) {
-      throw unavailable(this.api.status === 'ready' ? err : (this.lastError ?? err));
+      throw this.unavailable(err);
     }
     return value === null ? null : Number(value);
   }
