@@ -47,6 +47,13 @@ const KEEP = process.env.CONSUMER_KEEP === '1';
 const TOKEN = `consumer-callback-token-${randomBytes(6).toString('hex')}`;
 const SECRET = `consumer-secret-${randomBytes(12).toString('hex')}`;
 
+/** The lines of Nest's logger output at WARN or ERROR level. */
+function warnings(output: string): string[] {
+  // eslint-disable-next-line no-control-regex
+  const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
+  return plain.split('\n').filter((line) => /^\[Nest\] \d+ .*?\s(WARN|ERROR)\s/.test(line));
+}
+
 interface AppCase {
   fixture: Fixture;
   title: string;
@@ -399,6 +406,9 @@ describe.skipIf(offline !== null)('consumer: the packed library in freshly gener
           expect(end.timedOut, `the worker did not stop within 30 s of SIGTERM:\n${tail(end.output)}`).toBe(false);
           expect(end.code, `worker exit after SIGTERM:\n${tail(end.output)}`).toBe(0);
         }
+        // Set up as documented, nothing deserves a warning.
+        expect(warnings(api.output), 'warnings or errors logged by the API').toEqual([]);
+        expect(warnings(worker.output), 'warnings or errors logged by the worker').toEqual([]);
       },
       3 * MINUTE,
     );
