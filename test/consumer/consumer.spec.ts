@@ -69,7 +69,14 @@ interface AppCase {
   /** Whether the app's files are the README's `<!-- consumer-file: … -->` blocks. */
   readmeFiles: boolean;
   /** What the handler answers for a request: what the callback's `response.body` must hold. */
-  answer(req: { id: string; method: string; body: Record<string, unknown>; query?: Record<string, string> }): object;
+  answer(req: {
+    id: string;
+    method: string;
+    body: Record<string, unknown>;
+    query?: Record<string, string>;
+    /** The bytes the handler should see (the README's "Bodies" section), where the controller shows them. */
+    raw?: string;
+  }): object;
 }
 
 const CASES: AppCase[] = [
@@ -101,7 +108,13 @@ const CASES: AppCase[] = [
     route: 'echo',
     spec: 'echo.controller.spec.ts',
     readmeFiles: false,
-    answer: ({ id, method, body, query }) => ({ id, method, body, ...(query && { query }) }),
+    answer: ({ id, method, body, query, raw }) => ({
+      id,
+      method,
+      body,
+      ...(query && { query }),
+      ...(raw !== undefined && { raw }),
+    }),
   },
 ];
 
@@ -378,7 +391,9 @@ describe.skipIf(offline !== null)('consumer: the packed library in freshly gener
         expect(sync.status, syncText).toBe(200);
         expect(sync.headers.get('x-correlation-id')).toBeTruthy();
         expect(JSON.parse(syncText)).toEqual(
-          expect.objectContaining(c.answer({ id: '9', method: 'PATCH', body: { name: 'Sync' } })),
+          expect.objectContaining(
+            c.answer({ id: '9', method: 'PATCH', body: { name: 'Sync' }, raw: '{"name":"Sync"}' }),
+          ),
         );
 
         // The API alone does not consume jobs.
@@ -394,9 +409,20 @@ describe.skipIf(offline !== null)('consumer: the packed library in freshly gener
             );
           });
           timings.push({ step: `${name}: worker start to 2 callbacks`, ms: Date.now() - workerStarted });
-          expectCallback(r.for(jsonId)[0], c.answer({ id: '1', method: 'PUT', body: jsonBody }));
+          expectCallback(
+            r.for(jsonId)[0],
+            c.answer({ id: '1', method: 'PUT', body: jsonBody, raw: JSON.stringify(jsonBody) }),
+          );
           const formCallback = r.for(formId!)[0];
-          expectCallback(formCallback, c.answer({ id: '2', method: 'PATCH', body: formFields }));
+          expectCallback(
+            formCallback,
+            c.answer({
+              id: '2',
+              method: 'PATCH',
+              body: formFields,
+              raw: new URLSearchParams(formFields).toString(),
+            }),
+          );
           const contentType = (formCallback!.body.response!.body as { contentType?: string }).contentType;
           if (contentType !== undefined) expect(contentType).toMatch(/^application\/x-www-form-urlencoded/);
         } finally {
@@ -420,12 +446,13 @@ describe.skipIf(offline !== null)('consumer: the packed library in freshly gener
         if (!api) throw new Error('the API is not running (see the previous test)');
         const r = receiver!;
         const before = r.calls.length;
-        // Callback parameters in the query this time (the README's byte-for-byte JSON case).
+        // Callback parameters in the query this time: the README's byte-for-byte JSON case.
+        const sentAsIs = '{"name": "Query",  "price": 1.50}';
         const query = new URLSearchParams({ keep: 'yes', _callback_url: r.url, _callback_token: TOKEN });
         const queued = await fetch(`${url('3')}?${query}`, {
           method: 'PUT',
           headers: { 'content-type': 'application/json' },
-          body: '{"name": "Query",  "price": 1.50}',
+          body: sentAsIs,
         });
         const queuedText = await queued.text();
         expect(queued.status, queuedText).toBe(202);
@@ -442,7 +469,13 @@ describe.skipIf(offline !== null)('consumer: the packed library in freshly gener
         await r.waitFor(before + 1, 15_000);
         expectCallback(
           r.for(id)[0],
-          c.answer({ id: '3', method: 'PUT', body: { name: 'Query', price: 1.5 }, query: { keep: 'yes' } }),
+          c.answer({
+            id: '3',
+            method: 'PUT',
+            body: { name: 'Query', price: 1.5 },
+            query: { keep: 'yes' },
+            raw: sentAsIs,
+          }),
         );
 
         const failed = expectSuccess(
@@ -489,7 +522,10 @@ describe.skipIf(offline !== null)('consumer: the packed library in freshly gener
             throw new Error(`${err.message}; nest start output:\n${tail(dev.output)}`);
           });
           timings.push({ step: `${name}: nest start --entryFile worker to the callback`, ms: Date.now() - startedAt });
-          expectCallback(r.for(id)[0], c.answer({ id: '4', method: 'PATCH', body: { name: 'Dev' } }));
+          expectCallback(
+            r.for(id)[0],
+            c.answer({ id: '4', method: 'PATCH', body: { name: 'Dev' }, raw: '{"name":"Dev"}' }),
+          );
         } finally {
           const end = await dev.stop(30_000);
           await keepLog('nest-start-worker', end.output);

@@ -7,9 +7,11 @@ export interface IncomingRequest {
   headers: Record<string, string | string[] | undefined>;
   query?: unknown;
   body?: unknown;
+  /** The body as it came, with `rawBody: true` in main.ts. */
+  rawBody?: Buffer;
 }
 
-/** Slow writes, answered 202 when the client asks for a callback; each echoes what it got. */
+/** Slow writes, answered 202 when the client asks for a callback; each echoes what it got (raw body included). */
 @QueueableRequest()
 @Controller('echo')
 export class EchoController {
@@ -36,5 +38,6 @@ function echo(id: string, req: IncomingRequest) {
     contentType: req.headers['content-type'] ?? null,
     query: { ...(req.query as object) },
     body: req.body ?? null,
+    raw: req.rawBody ? req.rawBody.toString('utf8') : null,
   };
 }
