@@ -256,6 +256,35 @@ describe.skipIf(offline !== null)('consumer: the packed library in freshly gener
 
     if (c.migrate) {
       it(
+        'before `migrate`, the worker stops at startup naming the fix (exit 4), and the command does too',
+        async () => {
+          const dir = needBuild();
+          const worker = await timed(
+            `${name}: node dist/worker.js without tables`,
+            process.execPath,
+            ['dist/worker.js'],
+            {
+              cwd: dir,
+              env: appEnv(),
+              timeoutMs: MINUTE,
+            },
+          );
+          const work = await timed(
+            `${name}: npx request-queue work without tables`,
+            'npx',
+            ['request-queue', '--config', 'dist/request-queue.config.js', 'work', '--stop-when-empty'],
+            { cwd: dir, env: appEnv(), timeoutMs: MINUTE },
+          );
+          expect.soft(worker.output, 'the worker names the fix').toMatch(/request-queue --config .* migrate/);
+          expect.soft(work.output, 'the command names the fix').toMatch(/request-queue --config .* migrate/);
+          // 4 is the configuration-error exit of the command and of runRequestQueueWorker().
+          expect.soft(work.code, `request-queue work:\n${tail(work.output)}`).toBe(4);
+          expect.soft(worker.code, `node dist/worker.js:\n${tail(worker.output)}`).toBe(4);
+        },
+        3 * MINUTE,
+      );
+
+      it(
         '`request-queue --config dist/request-queue.config.js migrate` creates the tables',
         async () => {
           const dir = needBuild();
