@@ -18,7 +18,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,6 +66,9 @@ interface AppCase {
   /** The queueable controller's path, and its spec file (as `nest g controller` generates it). */
   route: string;
   spec: string;
+  /** The driver's packages, and what the API must say when they are not installed. */
+  driverPackages: string[];
+  installHint: RegExp;
   /** Whether the app's files are the README's `<!-- consumer-file: … -->` blocks. */
   readmeFiles: boolean;
   /** What the handler answers for a request: what the callback's `response.body` must hold. */
@@ -90,6 +93,8 @@ const CASES: AppCase[] = [
     allowedHostsVariable: 'REQUEST_QUEUE_CALLBACK_ALLOWED_HOSTS',
     route: 'user',
     spec: 'user.controller.spec.ts',
+    driverPackages: ['bull', 'ioredis'],
+    installHint: /npm install bull ioredis/,
     readmeFiles: true,
     answer: ({ id, body }) => ({ id, ...body }),
   },
@@ -107,6 +112,10 @@ const CASES: AppCase[] = [
     allowedHostsVariable: 'CALLBACK_ALLOWED_HOSTS',
     route: 'echo',
     spec: 'echo.controller.spec.ts',
+    // typeorm installed, its PostgreSQL client forgotten (with both missing, the library names
+    // typeorm alone: a second start then asks for pg).
+    driverPackages: ['pg'],
+    installHint: /npm install pg\b/,
     readmeFiles: false,
     answer: ({ id, method, body, query, raw }) => ({
       id,
@@ -575,6 +584,34 @@ describe.skipIf(offline !== null)('consumer: the packed library in freshly gener
         });
         expect(r.code, tail(r.output)).toBe(4);
         expect(r.output).toMatch(/--config/);
+      },
+      2 * MINUTE,
+    );
+
+    it(
+      "without the driver's packages, the API stops at startup naming the install command",
+      async () => {
+        const dir = needBuild();
+        const modules = join(dir, 'node_modules');
+        const hidden: string[] = [];
+        try {
+          // As if the user had skipped the README's `npm install` of the driver's packages.
+          for (const pkg of c.driverPackages) {
+            await rename(join(modules, pkg), join(modules, `.hidden-${pkg}`));
+            hidden.push(pkg);
+          }
+          const r = await timed(
+            `${name}: node dist/main.js without ${c.driverPackages.join(' ')}`,
+            process.execPath,
+            ['dist/main.js'],
+            { cwd: dir, env: appEnv({ PORT: String(await freePort()) }), timeoutMs: MINUTE },
+          );
+          expect(r.timedOut, `the API did not stop:\n${tail(r.output)}`).toBe(false);
+          expect(r.code, tail(r.output)).not.toBe(0);
+          expect(r.output).toMatch(c.installHint);
+        } finally {
+          for (const pkg of hidden) await rename(join(modules, `.hidden-${pkg}`), join(modules, pkg));
+        }
       },
       2 * MINUTE,
     );
