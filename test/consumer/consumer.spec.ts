@@ -2,19 +2,25 @@
  * Adoption: the library as a new user meets it. `npm pack` of this repository is installed,
  * with the driver's packages, into two apps exactly as the Nest CLI generates them
  * (test/consumer/fixtures: Nest 11 CommonJS + Jest, Nest 12 ESM + Vitest), plus the files a
- * user adds (test/consumer/app-files: the configuration, the module import, a queueable
- * controller, main.ts with rawBody, worker.ts). Then, with real processes:
+ * user adds (test/consumer/app-files: for the Nest 11 app, the README's own five files).
+ * Then, with real processes:
  *
- * - the app's own test setups pass untouched with the module imported (`npm test`, `npm run test:e2e`);
- * - `npm run build`; the API (`node dist/main.js`) answers 202; the user's worker
- *   (`node dist/worker.js`) replays a JSON and a form body intact and the callbacks verify with
- *   `standardwebhooks`; SIGTERM ends the worker with 0;
- * - `npx request-queue --config dist/request-queue.config.js work --stop-when-empty` does the same
- *   from the app's configuration; without a configuration it exits 4 naming `--config`.
+ * - the app's own test setups pass untouched with the module imported (`npm test` — with
+ *   `nest g controller`'s spec of the queueable controller — and `npm run test:e2e`);
+ * - `npm run build`; (database driver) before `request-queue migrate` the worker and the
+ *   command stop naming the fix, after it the tables exist;
+ * - the API (`node dist/main.js`) answers 202 (409 for a reused id, the handler's answer
+ *   without callback parameters); the user's worker (`node dist/worker.js`) replays a JSON and
+ *   a form body intact and the callbacks verify with `standardwebhooks`; SIGTERM ends it with 0;
+ *   nothing logs a warning;
+ * - `npx request-queue --config dist/request-queue.config.js work --stop-when-empty` and
+ *   `nest start --entryFile worker` do the same from the app's configuration; `failed --json`
+ *   lists nothing; without a configuration the command exits 4 naming `--config`;
+ * - without the driver's packages the API stops at startup naming the `npm install`.
  *
  * Installs are cached in var/consumer/ (keyed by each fixture's lock), so a warm run only
- * installs the tarball and the driver packages. Skips (with the reason printed) only when npm
- * cannot reach its registry.
+ * installs the tarball and the driver packages (about a minute in all). Skips, with the reason
+ * printed, only when npm cannot reach its registry.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
