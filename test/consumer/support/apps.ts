@@ -1,6 +1,18 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readdir, readFile, realpath, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import {
+  cp,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  realpath,
+  rename,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -188,7 +200,11 @@ async function cachedModules(fixture: Fixture): Promise<string> {
   }
   await mkdir(CACHE, { recursive: true });
   for (const old of await readdir(CACHE)) {
-    if (old.startsWith(`${fixture.name}-`)) await rm(join(CACHE, old), { recursive: true, force: true });
+    // Another lock's install of this fixture, or a half-done install left by a killed run.
+    const stale =
+      old.startsWith(`${fixture.name}-`) ||
+      (old.startsWith(`tmp-${fixture.name}-`) && Date.now() - (await stat(join(CACHE, old))).mtimeMs > 3600_000);
+    if (stale) await rm(join(CACHE, old), { recursive: true, force: true });
   }
   const work = join(CACHE, `tmp-${fixture.name}-${randomBytes(4).toString('hex')}`);
   await mkdir(work);
