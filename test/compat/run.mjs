@@ -108,7 +108,8 @@ for (const [name, version] of Object.entries(wanted)) {
   const file = join(dir, name, 'package.json');
   const actual = JSON.parse(readFileSync(file, 'utf8')).version;
   loaded[name] = actual;
-  if (!file.startsWith(join(base, 'node_modules') + '/')) problems.push(`${name}: resolved outside the install (${file})`);
+  if (!file.startsWith(join(base, 'node_modules') + '/'))
+    problems.push(`${name}: resolved outside the install (${file})`);
   else if (actual !== version) problems.push(`${name}: ${actual} loaded, ${version} pinned`);
 }
 const shown = ['@nestjs/core', 'typeorm', 'ioredis', 'bull', 'mysql2', 'pg', 'better-sqlite3', '@nestjs/typeorm'];
@@ -131,7 +132,13 @@ if (!args.includes('--no-tsc')) {
     'inherit',
   ]);
   const listed = tsc.stdout.split('\n').filter((line) => line.startsWith('/'));
-  process.stdout.write(tsc.stdout.split('\n').filter((line) => line && !line.startsWith('/')).map((l) => `${l}\n`).join(''));
+  process.stdout.write(
+    tsc.stdout
+      .split('\n')
+      .filter((line) => line && !line.startsWith('/'))
+      .map((l) => `${l}\n`)
+      .join(''),
+  );
   const leaked = listed.filter(isHidden);
   if (leaked.length > 0) {
     log(`tsc read typings from the repository's node_modules, not the scratch install:`);
@@ -155,7 +162,7 @@ const { status } = run(
   [
     'run',
     '--config',
-    'test/compat/vitest.config.ts',
+    'test/compat/vitest.config.mjs',
     ...SUITES,
     '--reporter=default',
     '--reporter=json',
@@ -166,7 +173,10 @@ const { status } = run(
     // The suites skip a store whose server is unreachable unless CI is set: here that must fail.
     CI: process.env.CI || 'true',
     // Every vitest process (workers included) treats the repository's node_modules as absent.
-    NODE_OPTIONS: [process.env.NODE_OPTIONS, `--import=${pathToFileURL(join(work, 'test/compat/hide-repo-modules.mjs'))}`]
+    NODE_OPTIONS: [
+      process.env.NODE_OPTIONS,
+      `--import=${pathToFileURL(join(work, 'test/compat/hide-repo-modules.mjs'))}`,
+    ]
       .filter(Boolean)
       .join(' '),
     RQ_COMPAT_HIDE: JSON.stringify(hidden),
