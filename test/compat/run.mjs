@@ -112,6 +112,15 @@ for (const [name, version] of Object.entries(wanted)) {
     problems.push(`${name}: resolved outside the install (${file})`);
   else if (actual !== version) problems.push(`${name}: ${actual} loaded, ${version} pinned`);
 }
+// The peer ranges start exactly where this run is: every lower bound is the version tested here.
+const semver = createRequire(join(base, 'package.json'))('semver');
+const peers = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).peerDependencies ?? {};
+for (const [name, range] of Object.entries(peers)) {
+  const lowest = semver.minVersion(range)?.version;
+  if (!wanted[name]) problems.push(`${name}: a peer (${range}) that test/compat/package.json does not pin`);
+  else if (lowest !== wanted[name])
+    problems.push(`${name}: the peer range ${range} starts at ${lowest}, not ${wanted[name]}`);
+}
 const shown = ['@nestjs/core', 'typeorm', 'ioredis', 'bull', 'mysql2', 'pg', 'better-sqlite3', '@nestjs/typeorm'];
 log(`loaded from ${relative(repo, join(base, 'node_modules'))}: ${shown.map((n) => `${n} ${loaded[n]}`).join(', ')}`);
 if (problems.length > 0) {
