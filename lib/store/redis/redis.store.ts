@@ -15,12 +15,19 @@ import { ENQUEUE_LUA } from './enqueue.lua.js';
 import { RedisJobSource, type RetryError } from './redis-job-source.js';
 import type { RedisStoreOptions } from './redis-store.options.js';
 
+/** How the store calls ioredis's client class. */
+interface RedisClass {
+  new (url: string, options: RedisOptions): Redis;
+  new (options: RedisOptions): Redis;
+}
+
 /**
  * ioredis's client class. Not `import { Redis }`: before ioredis 5.3.0 `Redis` is exported as a
- * type only. In every 5.x the module itself is the class and carries itself as `default`, which
- * is also how TypeScript types the default import of this CommonJS module (the module object).
+ * type only. In every 5.x the module itself is the class and carries itself as `default`. The
+ * default import is that module in the ESM sources (nodenext) and its `default` in the CommonJS
+ * build (esModuleInterop), so take `default` when there is one: the class either way.
  */
-const RedisClient = ioredis.default;
+const RedisClient = ((ioredis as unknown as { default?: RedisClass }).default ?? ioredis) as unknown as RedisClass;
 
 /** Bull's own retry and failure bookkeeping is not used: the worker decides (see the store contract). */
 const BULL_ATTEMPTS = 1_000_000;
