@@ -81,7 +81,10 @@ class RedisLease implements JobLease {
     this.renewal = setInterval(() => {
       // A failed renewal is not fatal: settle() fails if the lock was really lost, and the
       // job then runs again elsewhere (at least once).
-      bullJob.extendLock(lockDuration).catch(() => {});
+      // Job#extendLock exists in every Bull 4, but is typed only from bull 4.12.0 on.
+      (bullJob as Bull.Job<JobPayload> & { extendLock(ms: number): Promise<unknown> })
+        .extendLock(lockDuration)
+        .catch(() => {});
     }, lockDuration / 2);
   }
 

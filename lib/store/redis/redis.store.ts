@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Bull from 'bull';
-import { Redis, type RedisOptions } from 'ioredis';
+import ioredis, { type Redis, type RedisOptions } from 'ioredis';
 import type { FailedJob, JobPayload, NewJob } from '../../core/job.js';
 import { isJobPayload } from '../job-payload.js';
 import { startConsumeLoop } from '../consume-loop.js';
@@ -14,6 +14,20 @@ import {
 import { ENQUEUE_LUA } from './enqueue.lua.js';
 import { RedisJobSource, type RetryError } from './redis-job-source.js';
 import type { RedisStoreOptions } from './redis-store.options.js';
+
+/** How the store calls ioredis's client class. */
+interface RedisClass {
+  new (url: string, options: RedisOptions): Redis;
+  new (options: RedisOptions): Redis;
+}
+
+/**
+ * ioredis's client class. Not `import { Redis }`: before ioredis 5.3.0 `Redis` is exported as a
+ * type only. In every 5.x the module itself is the class and carries itself as `default`. The
+ * default import is that module in the ESM sources (nodenext) and its `default` in the CommonJS
+ * build (esModuleInterop), so take `default` when there is one: the class either way.
+ */
+const RedisClient = ((ioredis as unknown as { default?: RedisClass }).default ?? ioredis) as unknown as RedisClass;
 
 /** Bull's own retry and failure bookkeeping is not used: the worker decides (see the store contract). */
 const BULL_ATTEMPTS = 1_000_000;
@@ -60,7 +74,7 @@ export class RedisStore implements RequestQueueStore {
 
   private connect(extra: RedisOptions): Redis {
     const options = { ...this.options.options, ...extra };
-    return this.options.url ? new Redis(this.options.url, options) : new Redis(options);
+    return this.options.url ? new RedisClient(this.options.url, options) : new RedisClient(options);
   }
 
   /** The API's connection: commands fail at once while Redis is away, instead of queueing. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import ioredis from 'ioredis';
 import {
   createStore,
   RequestQueueRuntime,
@@ -10,6 +10,9 @@ import {
   type RequestQueueStore,
 } from '../../../lib/index.js';
 import { ROOT } from './build.js';
+
+// Not `import { Redis }`, which needs ioredis 5.3.0: `npm run test:compat` runs these on 5.0.4.
+const Redis = ioredis.default;
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const MARIADB = { host: '127.0.0.1', port: 3306, user: 'root' };
