@@ -1,4 +1,12 @@
-import { Inject, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { of, type Observable } from 'rxjs';
 import type { GateDecision, RouteQueueOptions } from '../core/request-gate.js';
@@ -25,19 +33,34 @@ interface AdapterRequest extends Omit<IncomingRequest, 'url'> {
 /**
  * Thin Nest glue over `RequestGate`: reads the route's options, asks the gate, and turns
  * its decision into a 202, an exception, or the handler's own answer.
+ *
+ * Without `RequestQueueModule` (a controller's unit test compiles only the controller, as
+ * the spec `nest g controller` writes does) there is no runtime: the interceptor is then a
+ * pass-through, so `@QueueableRequest()` never breaks a test module, and says so once if
+ * a request reaches it.
  */
 @Injectable()
 export class RequestQueueInterceptor implements NestInterceptor {
   private readonly routes = new WeakMap<object, RouteQueueOptions>();
+  private warnedNoModule = false;
 
   constructor(
-    private readonly runtime: RequestQueueRuntime,
+    @Optional() @Inject(RequestQueueRuntime) private readonly runtime: RequestQueueRuntime | undefined,
     private readonly reflector: Reflector,
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
   ) {}
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
     if (context.getType() !== 'http') return next.handle();
+    if (!this.runtime) {
+      if (!this.warnedNoModule) {
+        this.warnedNoModule = true;
+        new Logger('RequestQueue').warn(
+          '@QueueableRequest() without RequestQueueModule: requests run synchronously (import RequestQueueModule.forRoot() in your app module)',
+        );
+      }
+      return next.handle();
+    }
     const http = context.switchToHttp();
     const req = http.getRequest<AdapterRequest>();
     const res = http.getResponse<unknown>();

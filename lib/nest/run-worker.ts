@@ -52,7 +52,19 @@ export async function runRequestQueueWorker(
   module: Type<unknown> | DynamicModule,
   options: RunRequestQueueWorkerOptions = {},
 ): Promise<RunningRequestQueueWorker> {
-  const app = await NestFactory.createApplicationContext(module, options.context);
+  const exit = options.exit ?? true;
+  let app: INestApplicationContext;
+  try {
+    // abortOnError off: a startup error (missing tables, a missing driver package) reaches
+    // this function, which exits 4 with its message, instead of Nest's exit 1.
+    app = await NestFactory.createApplicationContext(module, { abortOnError: false, ...options.context });
+  } catch (err) {
+    if (exit && err instanceof RequestQueueConfigError) {
+      process.stderr.write(`request queue worker: ${err.message}\n`);
+      process.exit(4);
+    }
+    throw err;
+  }
   const overrides: Partial<WorkerOptions> = {
     ...(options.queues && { queues: options.queues }),
     ...(options.concurrency && { concurrency: options.concurrency }),
@@ -65,7 +77,6 @@ export async function runRequestQueueWorker(
     await app.close();
     throw err;
   }
-  const exit = options.exit ?? true;
   let signalled = false;
   let signalReason: WorkerStopReason | undefined;
   const onSignal = () => {

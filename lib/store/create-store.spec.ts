@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { RequestQueueConfigError } from '../request-queue.options.js';
-import { importDriver } from './create-store.js';
+import { importDriver, sqlDriverPackage } from './create-store.js';
 
 /**
  * What a missing driver package turns into, with the errors Node itself throws: the
@@ -65,5 +65,37 @@ describe('importDriver', () => {
   it('rethrows any other error as is', async () => {
     const boom = new Error('boom');
     expect(await errorOf(() => importDriver(() => Promise.reject(boom), [ABSENT]))).toBe(boom);
+  });
+});
+
+describe('sqlDriverPackage', () => {
+  const database = (given: object) => ({
+    migrationsRun: false,
+    retryAfter: 90_000,
+    sleep: 1000,
+    commandTimeout: 2000,
+    ...given,
+  });
+
+  it('names the package TypeORM needs for the database, so one install fixes both', () => {
+    expect(sqlDriverPackage(database({ url: 'mysql://root@db/app' }))).toEqual(['mysql2']);
+    expect(sqlDriverPackage(database({ url: 'mariadb://root@db/app' }))).toEqual(['mysql2']);
+    expect(sqlDriverPackage(database({ url: 'postgres://u@db/app' }))).toEqual(['pg']);
+    expect(sqlDriverPackage(database({ url: 'postgresql://u@db/app' }))).toEqual(['pg']);
+    expect(sqlDriverPackage(database({ url: 'sqlite:./var/q.sqlite' }))).toEqual(['better-sqlite3']);
+    expect(sqlDriverPackage(database({ options: { type: 'postgres' } }))).toEqual(['pg']);
+    expect(sqlDriverPackage(database({ dataSource: {} }))).toEqual([]);
+  });
+
+  it('lists it with typeorm in the message when typeorm is missing', async () => {
+    const missing = Object.assign(new Error("Cannot find module 'typeorm'"), { code: 'MODULE_NOT_FOUND' });
+    const err = await errorOf(() =>
+      importDriver(
+        () => Promise.reject(missing),
+        ['typeorm', ...sqlDriverPackage(database({ url: 'postgres://db/x' }))],
+      ),
+    );
+    expect(err).toBeInstanceOf(RequestQueueConfigError);
+    expect(err.message).toBe("this driver needs the packages 'typeorm pg': npm install typeorm pg");
   });
 });

@@ -14,12 +14,38 @@ export async function createStore(options: ResolvedOptions): Promise<RequestQueu
     return store;
   }
   if (options.driver === 'database') {
-    const { DatabaseStore } = await importDriver(() => import('./database/database.store.js'), ['typeorm']);
+    const { DatabaseStore } = await importDriver(
+      () => import('./database/database.store.js'),
+      ['typeorm', ...sqlDriverPackage(options.database)],
+    );
     const store = new DatabaseStore(options.database);
     await store.init();
     return store;
   }
   throw new RequestQueueConfigError(`driver '${options.driver}' is not available yet`);
+}
+
+/**
+ * The npm package TypeORM needs for the configured database, so that a message about a
+ * missing `typeorm` names it too (one `npm install` instead of two failed starts). None for
+ * a DataSource the app owns: it is installed already.
+ */
+export function sqlDriverPackage(database: ResolvedOptions['database']): string[] {
+  if (database.dataSource) return [];
+  const kind = database.options?.type ?? database.url?.split(':', 1)[0];
+  switch (kind) {
+    case 'mysql':
+    case 'mariadb':
+      return ['mysql2'];
+    case 'postgres':
+    case 'postgresql':
+      return ['pg'];
+    case 'sqlite':
+    case 'better-sqlite3':
+      return ['better-sqlite3'];
+    default:
+      return [];
+  }
 }
 
 /**
