@@ -3,7 +3,7 @@ import { Table, type MigrationInterface, type QueryRunner } from 'typeorm';
 /**
  * `jobs`, in Laravel's shape (times are unix milliseconds, for sub-second retry delays).
  * The index serves both reservation scans in index order (see reserve-jobs.sql.ts), so a
- * `FOR UPDATE SKIP LOCKED` read locks only the rows it takes.
+ * read stops after the rows it takes.
  */
 export class CreateJobsTable1760000000001 implements MigrationInterface {
   name = 'CreateJobsTable1760000000001';

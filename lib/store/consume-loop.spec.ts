@@ -111,6 +111,36 @@ describe('consume loop', () => {
     expect(source.settled.map((s) => s.id)).toEqual(['replay', 'callback']);
   });
 
+  it('stopWhenEmpty: a job that finishes while a take is out is looked after again (its callback is not left behind)', async () => {
+    // The take that overlaps the replay's end looked before the callback was stored (a
+    // database reservation reads with a bound and snapshot taken when it starts), so it
+    // answers null although the settle has stored the callback by the time it returns.
+    const source = new MemorySource();
+    source.add('q', 'replay');
+    source.chain.set('replay', 'callback');
+    let replaySettled!: () => void;
+    const settled = new Promise<void>((resolve) => (replaySettled = resolve));
+    const take = source.take.bind(source);
+    let takes = 0;
+    source.take = async (queues) => {
+      if (++takes !== 2) return take(queues);
+      await settled; // looks (finds nothing), then the replay finishes before this answers
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return null;
+    };
+    const loop = startConsumeLoop(
+      source,
+      { queues: ['q'], concurrency: 2, idleMs: 10, stopWhenEmpty: true },
+      async (job): Promise<JobResult> => {
+        if (job.id === 'replay') setImmediate(() => replaySettled()); // after the settle below
+        return { type: 'complete' };
+      },
+    );
+    expect(await loop.finished).toBe('empty');
+    expect(source.settled.map((s) => s.id)).toEqual(['replay', 'callback']);
+    expect(source.waiting).toEqual([]);
+  });
+
   it('a handler that throws gets its job retried, then failed, never dropped', async () => {
     const source = new MemorySource();
     source.add('q', 'boom');

@@ -54,6 +54,8 @@ class ConsumeLoop implements JobConsumer {
   private readonly stopped: Promise<void>;
   private readonly loop: Promise<ConsumerEnd>;
   private taken = 0;
+  /** Jobs whose run and settle are over, so a take can tell whether one ended while it was out. */
+  private finishedJobs = 0;
   /** Set once a stop no longer waits for the loop: whatever a late take returns is left to its lease. */
   private gaveUp = false;
   private stopCall?: Promise<void>;
@@ -89,6 +91,7 @@ class ConsumeLoop implements JobConsumer {
         continue;
       }
       this.looping();
+      const finishedBefore = this.finishedJobs;
       let lease: JobLease | null;
       try {
         lease = await this.source.take(queues);
@@ -111,8 +114,11 @@ class ConsumeLoop implements JobConsumer {
         continue;
       }
       if (stopWhenEmpty) {
-        if (this.inHand.size === 0) return 'empty';
-        await this.oneFinished(); // it may queue a callback: look again afterwards
+        // Empty only if no job ended while this take was out, too: the take may have looked
+        // before that job's settle stored its next job (a replay's callback); a database
+        // reservation reads with a `now` and a snapshot of when it started. Look again.
+        if (this.inHand.size === 0 && this.finishedJobs === finishedBefore) return 'empty';
+        if (this.inHand.size > 0) await this.oneFinished(); // it may queue a callback: look again afterwards
         continue;
       }
       await this.source.idle(idleMs, signal);
@@ -134,7 +140,10 @@ class ConsumeLoop implements JobConsumer {
         // Not settled: the job stays leased and runs again when the lease lapses (at least once).
         this.report(err);
       }
-    })().finally(() => this.inHand.delete(done));
+    })().finally(() => {
+      this.finishedJobs++;
+      this.inHand.delete(done);
+    });
     this.inHand.set(done, lease);
   }
 

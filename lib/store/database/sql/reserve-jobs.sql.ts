@@ -1,4 +1,4 @@
-import type { SqlClient, SqlExecutor } from '../sql-client.js';
+import type { SqlClient } from '../sql-client.js';
 
 /** A job row as a reservation hands it back (`attempts` already counts this reservation). */
 export interface ReservedRow {
@@ -12,24 +12,32 @@ type Candidates = 'available' | 'expired';
 
 /*
  * Both shapes are range scans of the index (queue, reserved_at, available_at, id) in index
- * order, so a locking read stops after `limit` rows instead of locking every candidate:
+ * order, so a read stops after `limit` rows:
  * - available: queue = ? AND reserved_at IS NULL AND available_at <= now, oldest first
  * - expired:   queue = ? AND reserved_at <= now - retryAfter (a dead or stuck worker's lease)
  */
-const WHERE: Record<Candidates, string> = {
-  available: 'queue = ? AND reserved_at IS NULL AND available_at <= ? ORDER BY available_at, id',
-  expired: 'queue = ? AND reserved_at <= ? ORDER BY reserved_at, available_at, id',
+const CONDITION: Record<Candidates, string> = {
+  available: 'queue = ? AND reserved_at IS NULL AND available_at <= ?',
+  expired: 'queue = ? AND reserved_at <= ?',
 };
+const ORDER: Record<Candidates, string> = {
+  available: 'available_at, id',
+  expired: 'reserved_at, available_at, id',
+};
+
+/** Rounds a MySQL/MariaDB reservation tries while other workers take every job it picked. */
+const MYSQL_ROUNDS = 5;
 
 /**
  * Reserves up to `limit` jobs of `queue` for this worker: sets `reserved_at = now` and
  * counts an attempt. `bound` is `now` for available jobs, and `now - retryAfter` for
  * expired leases.
  *
- * - MySQL/MariaDB (Laravel's DatabaseQueue): in one transaction, `SELECT … FOR UPDATE
- *   SKIP LOCKED`, then `UPDATE … WHERE id IN (…)`. Workers skip each other's rows.
+ * - MySQL/MariaDB: a plain read picks the jobs, then one transaction locks them by primary
+ *   key (`FOR UPDATE SKIP LOCKED`), checks they are still free, and updates them
+ *   (`reserveMysql` says why not one locking range scan, as Laravel's DatabaseQueue does).
  * - PostgreSQL: one statement, `WITH picked AS MATERIALIZED (SELECT … FOR UPDATE SKIP LOCKED)
- *   UPDATE … FROM picked … RETURNING`.
+ *   UPDATE … FROM picked … RETURNING`. Its row locks are on the rows it returns only.
  * - SQLite: the same single statement without row locks (SQLite has one writer at a time,
  *   and one statement is atomic).
  */
@@ -41,21 +49,19 @@ export async function reserveJobs(
   now: number,
   bound: number,
 ): Promise<ReservedRow[]> {
-  const select = (columns: string) => `SELECT ${columns} FROM jobs WHERE ${WHERE[candidates]} LIMIT ?`;
-  if (db.dialect === 'mysql') {
-    return db.transaction((tx) => reserveMysql(tx, select('id, payload, attempts'), queue, limit, now, bound));
-  }
+  if (db.dialect === 'mysql') return reserveMysql(db, candidates, queue, limit, now, bound);
+  const select = `SELECT id FROM jobs WHERE ${CONDITION[candidates]} ORDER BY ${ORDER[candidates]} LIMIT ?`;
   // PostgreSQL: a MATERIALIZED CTE runs the locking SELECT exactly once, whatever the plan.
   const { rows } =
     db.dialect === 'postgres'
       ? await db.run(
-          `WITH picked AS MATERIALIZED (${select('id')} FOR UPDATE SKIP LOCKED) ` +
+          `WITH picked AS MATERIALIZED (${select} FOR UPDATE SKIP LOCKED) ` +
             'UPDATE jobs SET reserved_at = ?, attempts = attempts + 1 FROM picked WHERE jobs.id = picked.id ' +
             'RETURNING jobs.id, jobs.payload, jobs.attempts, jobs.available_at',
           [queue, bound, limit, now],
         )
       : await db.run(
-          `UPDATE jobs SET reserved_at = ?, attempts = attempts + 1 WHERE id IN (${select('id')}) ` +
+          `UPDATE jobs SET reserved_at = ?, attempts = attempts + 1 WHERE id IN (${select}) ` +
             'RETURNING id, payload, attempts, available_at',
           [now, queue, bound, limit],
         );
@@ -65,25 +71,62 @@ export async function reserveJobs(
     .map((r) => r.row);
 }
 
+/**
+ * Not a locking range scan (`SELECT … WHERE queue = ? … LIMIT ? FOR UPDATE SKIP LOCKED`):
+ * on InnoDB, a scan that finds fewer than `limit` rows reads on to the first index entry
+ * past its range and locks it (next-key lock, kept until commit, under REPEATABLE READ and
+ * READ COMMITTED alike). That entry is often the next queue's oldest ready job, so every
+ * idle worker's empty reservation locked another queue's job for a moment, and that
+ * queue's worker, skipping locked rows, saw its job as not there: a worker with
+ * stopWhenEmpty ended with jobs left, others waited an idle period for nothing.
+ *
+ * So the jobs are picked by a plain read (no locks), then locked by primary key, which
+ * locks exactly those rows; the lock re-reads them and the WHERE checks that each is still
+ * free (another worker may have reserved it since). Jobs another worker holds are skipped,
+ * as before. When every picked job was gone, the next round picks past them.
+ */
 async function reserveMysql(
-  tx: SqlExecutor,
-  select: string,
+  db: SqlClient,
+  candidates: Candidates,
   queue: string,
   limit: number,
   now: number,
   bound: number,
 ): Promise<ReservedRow[]> {
-  const locked = await tx.run(`${select} FOR UPDATE SKIP LOCKED`, [queue, bound, limit]);
-  if (locked.rows.length === 0) return [];
-  const ids = locked.rows.map((row) => row.id);
-  await tx.run(
-    `UPDATE jobs SET reserved_at = ?, attempts = attempts + 1 WHERE id IN (${ids.map(() => '?').join(', ')})`,
-    [now, ...ids],
-  );
-  return locked.rows.map((row) => {
-    const reserved = toReserved(row);
-    return { ...reserved, attempts: reserved.attempts + 1 };
-  });
+  const passed: unknown[] = [];
+  for (let round = 0; round < MYSQL_ROUNDS; round++) {
+    const notPassed = passed.length > 0 ? ` AND id NOT IN (${marks(passed)})` : '';
+    const picked = await db.run(
+      `SELECT id FROM jobs WHERE ${CONDITION[candidates]}${notPassed} ORDER BY ${ORDER[candidates]} LIMIT ?`,
+      [queue, bound, ...passed, limit],
+    );
+    if (picked.rows.length === 0) return [];
+    const ids = picked.rows.map((row) => row.id);
+    const reserved = await db.transaction(async (tx) => {
+      const locked = await tx.run(
+        `SELECT id, payload, attempts FROM jobs FORCE INDEX (PRIMARY) WHERE id IN (${marks(ids)}) ` +
+          `AND ${CONDITION[candidates]} ORDER BY ${ORDER[candidates]} FOR UPDATE SKIP LOCKED`,
+        [...ids, queue, bound],
+      );
+      if (locked.rows.length === 0) return [];
+      const mine = locked.rows.map((row) => row.id);
+      await tx.run(`UPDATE jobs SET reserved_at = ?, attempts = attempts + 1 WHERE id IN (${marks(mine)})`, [
+        now,
+        ...mine,
+      ]);
+      return locked.rows.map((row) => {
+        const reserved = toReserved(row);
+        return { ...reserved, attempts: reserved.attempts + 1 };
+      });
+    });
+    if (reserved.length > 0) return reserved;
+    passed.push(...ids);
+  }
+  return [];
+}
+
+function marks(values: readonly unknown[]): string {
+  return values.map(() => '?').join(', ');
 }
 
 function toReserved(row: Record<string, unknown>): ReservedRow {
