@@ -206,8 +206,12 @@ if (existsSync(hiddenLog)) {
 let summary = 'no report';
 if (existsSync(jsonFile)) {
   const report = JSON.parse(readFileSync(jsonFile, 'utf8'));
-  summary = `${report.numPassedTests} passed, ${report.numFailedTests} failed`;
+  // A file that failed to load has no failed test of its own: count it as one.
+  const unloaded = (report.testResults ?? []).filter(
+    (file) => file.status === 'failed' && !(file.assertionResults ?? []).some((a) => a.status === 'failed'),
+  ).length;
+  summary = `${report.numPassedTests} passed, ${report.numFailedTests + unloaded} failed`;
 }
 log(`done in ${seconds()} (vitest exit ${status})`);
-console.log(summary);
+log(summary); // .ci/run prints the closing line for both suites
 process.exit(status);

@@ -1,8 +1,9 @@
 import { Body, Controller, Put } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { QueueableRequest } from '../../lib/index.js';
+import { freePort } from '../support/free-port.js';
+import { ADAPTERS, listenOn } from '../support/nest-app.js';
 
 @QueueableRequest()
 @Controller('user')
@@ -25,16 +26,22 @@ describe('@QueueableRequest() without RequestQueueModule', () => {
     await moduleRef.close();
   });
 
-  it('passes requests through to the handler, callback parameters or not', async () => {
+  it.each(ADAPTERS)('passes requests through to the handler on %s, callback parameters or not', async (adapter) => {
     const moduleRef = await Test.createTestingModule({ controllers: [UserController] }).compile();
-    const app = moduleRef.createNestApplication({ logger: false });
-    await app.init();
+    const port = await freePort();
+    const app = await listenOn(moduleRef, adapter, port);
     try {
-      const res = await request(app.getHttpServer())
-        .put('/user/1')
-        .send({ name: 'Ada', _callback_url: 'https://example.com/hook', _callback_token: 'a-token-of-16-chars-x' });
+      const res = await fetch(`http://127.0.0.1:${port}/user/1`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          name: 'Ada',
+          _callback_url: 'https://example.com/hook',
+          _callback_token: 'a-token-of-16-chars-x',
+        }),
+      });
       expect(res.status).toBe(200);
-      expect(res.body).toMatchObject({ name: 'Ada', saved: true });
+      expect(await res.json()).toMatchObject({ name: 'Ada', saved: true });
     } finally {
       await app.close();
     }
