@@ -28,6 +28,8 @@ describe('requestQueueOptionsFromEnv', () => {
       REQUEST_QUEUE_CALLBACK_ALLOWED_HOSTS: '127.0.0.1:4000, hooks.internal',
       REQUEST_QUEUE_CALLBACK_HTTPS_ONLY: 'true',
       REQUEST_QUEUE_REDIS_PREFIX: '{rq}',
+      REQUEST_QUEUE_CORRELATION_HEADER: 'X-Request-Queue-ID',
+      REQUEST_QUEUE_CLAIM_SYNCHRONOUS_REQUESTS: 'false',
     });
     expect(options).toMatchObject({
       driver: 'redis',
@@ -38,6 +40,8 @@ describe('requestQueueOptionsFromEnv', () => {
       redis: { url: 'redis://10.1.1.1:6380', prefix: '{rq}' },
       database: { url: 'mysql://root@127.0.0.1:3306/app' },
       callback: { allowedHosts: ['127.0.0.1:4000', 'hooks.internal'], httpsOnly: true },
+      correlationHeader: 'X-Request-Queue-ID',
+      claimSynchronousRequests: false,
     });
   });
 
@@ -46,10 +50,16 @@ describe('requestQueueOptionsFromEnv', () => {
     expect(() => requestQueueOptionsFromEnv({ REQUEST_QUEUE_DRIVER: 'mongo' })).toThrow(/REQUEST_QUEUE_DRIVER/);
   });
 
-  it('names a bad REQUEST_QUEUE_CALLBACK_HTTPS_ONLY', () => {
+  it('names a true/false variable with another value', () => {
     expect(() => requestQueueOptionsFromEnv({ REQUEST_QUEUE_CALLBACK_HTTPS_ONLY: 'yes' })).toThrow(
-      /REQUEST_QUEUE_CALLBACK_HTTPS_ONLY must be 'true' or 'false'/,
+      /REQUEST_QUEUE_CALLBACK_HTTPS_ONLY must be 'true' or 'false' \(got 'yes'\)/,
     );
+    expect(() => requestQueueOptionsFromEnv({ REQUEST_QUEUE_CLAIM_SYNCHRONOUS_REQUESTS: '0' })).toThrow(
+      /REQUEST_QUEUE_CLAIM_SYNCHRONOUS_REQUESTS must be 'true' or 'false'/,
+    );
+    expect(requestQueueOptionsFromEnv({ REQUEST_QUEUE_CALLBACK_HTTPS_ONLY: 'false' })).toEqual({
+      callback: { httpsOnly: false },
+    });
   });
 
   it('lists every variable it reads in REQUEST_QUEUE_ENV (what --help prints)', () => {

@@ -42,6 +42,12 @@ export const REQUEST_QUEUE_ENV: readonly EnvVariable[] = [
     unset: 'none',
   },
   { name: 'REQUEST_QUEUE_CALLBACK_HTTPS_ONLY', meaning: "'true' refuses http: callback URLs", unset: 'false' },
+  { name: 'REQUEST_QUEUE_CORRELATION_HEADER', meaning: 'header of the correlation id', unset: 'X-Correlation-ID' },
+  {
+    name: 'REQUEST_QUEUE_CLAIM_SYNCHRONOUS_REQUESTS',
+    meaning: "'false': requests without callback parameters never claim their id",
+    unset: 'true',
+  },
 ];
 
 const list = (value: string | undefined): string[] =>
@@ -76,17 +82,25 @@ export function requestQueueOptionsFromEnv(env: NodeJS.ProcessEnv = process.env)
   const previous = list(env.REQUEST_QUEUE_PREVIOUS_SECRETS);
   if (previous.length) options.previousSecrets = previous;
   const allowedHosts = list(env.REQUEST_QUEUE_CALLBACK_ALLOWED_HOSTS);
-  const httpsOnly = env.REQUEST_QUEUE_CALLBACK_HTTPS_ONLY;
-  if (httpsOnly !== undefined && httpsOnly !== '' && httpsOnly !== 'true' && httpsOnly !== 'false') {
-    throw new RequestQueueConfigError(
-      `REQUEST_QUEUE_CALLBACK_HTTPS_ONLY must be 'true' or 'false' (got '${httpsOnly}')`,
-    );
-  }
-  if (allowedHosts.length || httpsOnly) {
+  const httpsOnly = flag(env, 'REQUEST_QUEUE_CALLBACK_HTTPS_ONLY');
+  if (env.REQUEST_QUEUE_CORRELATION_HEADER) options.correlationHeader = env.REQUEST_QUEUE_CORRELATION_HEADER;
+  const claimSync = flag(env, 'REQUEST_QUEUE_CLAIM_SYNCHRONOUS_REQUESTS');
+  if (claimSync !== undefined) options.claimSynchronousRequests = claimSync;
+  if (allowedHosts.length || httpsOnly !== undefined) {
     options.callback = {
       ...(allowedHosts.length && { allowedHosts }),
-      ...(httpsOnly && { httpsOnly: httpsOnly === 'true' }),
+      ...(httpsOnly !== undefined && { httpsOnly }),
     };
   }
   return options;
+}
+
+/** A `true`/`false` variable; undefined when unset or empty. */
+function flag(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
+  const value = env[name];
+  if (value === undefined || value === '') return undefined;
+  if (value !== 'true' && value !== 'false') {
+    throw new RequestQueueConfigError(`${name} must be 'true' or 'false' (got '${value}')`);
+  }
+  return value === 'true';
 }
