@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import ioredis from 'ioredis';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { DatabaseStore } from '../../lib/store/database/database.store.js';
@@ -11,9 +10,7 @@ import { resolveDatabaseOptions, type DatabaseStoreOptions } from '../../lib/sto
 import { RedisStore } from '../../lib/store/redis/redis.store.js';
 import type { RequestQueueStore } from '../../lib/store/request-queue.store.js';
 
-// Not `import { Redis }`, which needs ioredis 5.3.0: `npm run test:compat` runs these on 5.0.4.
-const Redis = ioredis.default;
-type Redis = InstanceType<typeof Redis>;
+import { deleteRedisPrefix } from '../support/redis.js';
 
 /** The servers on this machine that the store tests use (README: `npm test` needs them). */
 export const MARIADB = { host: '127.0.0.1', port: 3306, user: 'root' };
@@ -62,17 +59,7 @@ export function redisTarget(): StoreTarget {
       return store;
     },
     async drop() {
-      const redis = new Redis(REDIS_URL);
-      try {
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-          cursor = next;
-          if (keys.length) await redis.del(...keys);
-        } while (cursor !== '0');
-      } finally {
-        await redis.quit();
-      }
+      await deleteRedisPrefix(REDIS_URL, prefix);
     },
   };
 }

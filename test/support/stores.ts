@@ -2,12 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import ioredis from 'ioredis';
 import type { RequestQueueModuleOptions } from '../../lib/index.js';
 
-// Not `import { Redis }`, which needs ioredis 5.3.0: `npm run test:compat` runs these on 5.0.4.
-const Redis = ioredis.default;
-type Redis = InstanceType<typeof Redis>;
+import { Redis } from './redis.js';
 
 /** What one store holds, counted the same way whatever the driver. */
 export interface StoreCount {

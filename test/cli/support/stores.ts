@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import ioredis from 'ioredis';
 import {
   createStore,
   RequestQueueRuntime,
@@ -9,10 +8,8 @@ import {
   type RequestQueueModuleOptions,
   type RequestQueueStore,
 } from '../../../lib/index.js';
+import { deleteRedisPrefix } from '../../support/redis.js';
 import { ROOT } from './build.js';
-
-// Not `import { Redis }`, which needs ioredis 5.3.0: `npm run test:compat` runs these on 5.0.4.
-const Redis = ioredis.default;
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const MARIADB = { host: '127.0.0.1', port: 3306, user: 'root' };
@@ -46,17 +43,7 @@ export const redisStore: StoreFactory = {
       options: { driver: 'redis', redis: { url: REDIS_URL, prefix } },
       env: { REQUEST_QUEUE_DRIVER: 'redis', REDIS_URL, REQUEST_QUEUE_REDIS_PREFIX: prefix },
       async remove() {
-        const redis = new Redis(REDIS_URL);
-        try {
-          let cursor = '0';
-          do {
-            const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-            cursor = next;
-            if (keys.length > 0) await redis.del(...keys);
-          } while (cursor !== '0');
-        } finally {
-          await redis.quit();
-        }
+        await deleteRedisPrefix(REDIS_URL, prefix);
       },
     };
   },

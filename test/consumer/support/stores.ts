@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { deleteRedisPrefix } from '../../support/redis.js';
 import pg from 'pg';
 
 /** A store of the test's own for one app: what the app's configuration reads, and cleanup. */
@@ -23,17 +23,7 @@ export async function redisPrefix(): Promise<AppStore> {
     env: { REDIS_URL, REQUEST_QUEUE_REDIS_PREFIX: prefix },
     tables: async () => [],
     async remove() {
-      const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-      try {
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-          cursor = next;
-          if (keys.length > 0) await redis.del(...keys);
-        } while (cursor !== '0');
-      } finally {
-        redis.disconnect();
-      }
+      await deleteRedisPrefix(REDIS_URL, prefix);
     },
   };
 }
