@@ -78,24 +78,22 @@ export async function runRequestQueueWorker(
     throw err;
   }
   let signalled = false;
-  let signalReason: WorkerStopReason | undefined;
+  let stop!: () => void;
+  const stopRequested = new Promise<WorkerStopReason>((resolve) => (stop = () => resolve('stopped')));
   const onSignal = () => {
     if (signalled) {
       if (exit) process.exit(1);
       return;
     }
     signalled = true;
-    signalReason = 'stopped';
     stop();
   };
-  let stop!: () => void;
-  const stopRequested = new Promise<void>((resolve) => (stop = resolve));
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   const finished = (async (): Promise<WorkerStopReason> => {
     try {
       // Rejects when the worker stopped on an error no retry can help (missing tables).
-      return await Promise.race([lifecycle.untilWorkerStops(), stopRequested.then(() => signalReason!)]);
+      return await Promise.race([lifecycle.untilWorkerStops(), stopRequested]);
     } finally {
       try {
         await app.close(); // stops the worker (finishing the jobs in hand) and closes the store

@@ -1,5 +1,6 @@
 import type { ResolvedOptions } from '../request-queue.options.js';
 import { RequestQueueConfigError } from '../request-queue.options.js';
+import { dataSourceOptionsFromUrl } from './database/database-url.js';
 import type { RequestQueueStore } from './request-queue.store.js';
 
 /**
@@ -32,15 +33,13 @@ export async function createStore(options: ResolvedOptions): Promise<RequestQueu
  */
 export function sqlDriverPackage(database: ResolvedOptions['database']): string[] {
   if (database.dataSource) return [];
-  const kind = database.options?.type ?? database.url?.split(':', 1)[0];
-  switch (kind) {
+  const type = database.options?.type ?? (database.url ? dataSourceOptionsFromUrl(database.url).type : undefined);
+  switch (type) {
     case 'mysql':
     case 'mariadb':
       return ['mysql2'];
     case 'postgres':
-    case 'postgresql':
       return ['pg'];
-    case 'sqlite':
     case 'better-sqlite3':
       return ['better-sqlite3'];
     default:
