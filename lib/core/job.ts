@@ -1,4 +1,5 @@
 import type { BackoffOptions } from './backoff.js';
+import type { FinalStatus } from './request-status.js';
 
 /**
  * What a queue holds for one request. The plain fields are what operators see (`failed`
@@ -13,6 +14,7 @@ export interface JobPayload {
   method: string;
   /** Path with its query string, callback parameters removed. */
   path: string;
+  /** Where the outcome is POSTed; empty for a request queued with `Prefer: respond-async` (no callback). */
   callbackUrl: string;
   /** Unix ms when the request was accepted. */
   queuedAt: number;
@@ -31,6 +33,7 @@ export interface SealedRequest {
   headers: Record<string, string>;
   /** Base64 of the body bytes, or null for no body. */
   body: string | null;
+  /** Empty when there is no callback (`Prefer: respond-async`). */
   callbackToken: string;
 }
 
@@ -70,11 +73,15 @@ export interface NewJob {
   delayMs: number;
 }
 
-/** What the worker tells the store to do with a job it ran. */
+/**
+ * What the worker tells the store to do with a job it ran. For a replay job, `status` is
+ * what its status record keeps once final (the sealed outcome); the store writes it in the
+ * same step that finishes the job. Callback jobs carry no `status`.
+ */
 export type JobResult =
-  | { type: 'complete'; next?: NewJob }
+  | { type: 'complete'; next?: NewJob; status?: FinalStatus }
   | { type: 'retry'; error: string; delayMs: number }
-  | { type: 'fail'; error: string; next?: NewJob };
+  | { type: 'fail'; error: string; next?: NewJob; status?: FinalStatus };
 
 /** A job in the failed set, as operators see it. */
 export interface FailedJob {

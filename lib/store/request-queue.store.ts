@@ -1,4 +1,5 @@
 import type { FailedJob, JobResult, NewJob, ReservedJob } from '../core/job.js';
+import type { JobFilter, JobSummary, QueueStats, StatusRecord, StatusSeed } from '../core/request-status.js';
 
 /**
  * The one contract every store implements (Redis via Bull, SQL via TypeORM).
@@ -24,16 +25,32 @@ import type { FailedJob, JobResult, NewJob, ReservedJob } from '../core/job.js';
  * - **Failed jobs stay until an operator acts.** `retryFailed` puts a failed job back as it
  *   was (same kind: a failed callback delivery is re-sent, never replayed), with a fresh
  *   attempt count.
+ * - **Every queued request has a status record** (`StatusRecord`, SPEC §8), written in the
+ *   same atomic step that moves its replay job: `queued` by `enqueue` (and by `retryFailed`
+ *   of a replay job), `running` when a consumer takes the job (before the handler sees it),
+ *   `retrying` with `nextAttemptAt` on a `retry` result, `completed`/`failed` with the
+ *   result's sealed `status` on `complete`/`fail`. A record never says final for a job that
+ *   will run again. A final record is kept `status.keepMs`, then the store removes it by
+ *   itself (an expired record is never read back). Callback jobs leave it alone, and so do
+ *   `forgetFailed`/`flushFailed`.
  */
 export interface RequestQueueStore {
   /** Claims `correlationId` for `ttlMs` for a request handled synchronously; false if already held. */
   claim(correlationId: string, ttlMs: number): Promise<boolean>;
 
   /**
-   * Claims `correlationId` for `ttlMs` and stores `job`, atomically. Resolves to the new
-   * job's id, or `null` when the id was already held (then nothing is stored).
+   * Claims `correlationId` for `ttlMs` and stores `job` with its `queued` status record
+   * (carrying `seed`), atomically. Resolves to the new job's id, or `null` when the id was
+   * already held (then nothing is stored or changed).
    */
-  enqueue(job: NewJob, correlationId: string, ttlMs: number): Promise<string | null>;
+  enqueue(job: NewJob, correlationId: string, ttlMs: number, seed?: StatusSeed): Promise<string | null>;
+
+  /** The status record of a queued request; null when there is none (never queued, or kept past its time). */
+  readStatus(correlationId: string): Promise<StatusRecord | null>;
+  /** Stored jobs (waiting, delayed, running, failed), without their sealed parts (`request-queue list`). */
+  listJobs(filter: JobFilter): Promise<JobSummary[]>;
+  /** Job counts per queue and state, for every queue that has jobs (`request-queue stats`). */
+  stats(): Promise<QueueStats[]>;
 
   /**
    * Starts running jobs of `options.queues` through `handler`, at most `concurrency` at a

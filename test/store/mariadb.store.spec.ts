@@ -1,4 +1,6 @@
 import { describeStoreConformance } from './store-conformance.js';
+import { describeStatusConformance } from './status-conformance.js';
 import { mariadbTarget } from './store-targets.js';
 
 describeStoreConformance('MariaDB', mariadbTarget);
+describeStatusConformance('MariaDB', mariadbTarget);

@@ -1,4 +1,6 @@
 import { describeStoreConformance } from './store-conformance.js';
+import { describeStatusConformance } from './status-conformance.js';
 import { postgresTarget } from './store-targets.js';
 
 describeStoreConformance('PostgreSQL', postgresTarget);
+describeStatusConformance('PostgreSQL', postgresTarget);

@@ -1,4 +1,6 @@
 import { describeStoreConformance } from './store-conformance.js';
+import { describeStatusConformance } from './status-conformance.js';
 import { redisTarget } from './store-targets.js';
 
 describeStoreConformance('Redis', redisTarget);
+describeStatusConformance('Redis', redisTarget);

@@ -1,4 +1,6 @@
 import { describeStoreConformance } from './store-conformance.js';
+import { describeStatusConformance } from './status-conformance.js';
 import { sqliteTarget } from './store-targets.js';
 
 describeStoreConformance('SQLite', sqliteTarget);
+describeStatusConformance('SQLite', sqliteTarget);
