@@ -71,7 +71,9 @@ export function describeStatusConformance(name: string, makeTarget: () => StoreT
       expect(rec!.result).toBeUndefined();
       expect(rec!.nextAttemptAt).toBeUndefined();
 
-      expect(await store.enqueue(newJob(queue, id, 0, { path: '/other' }), id, TTL, { fingerprint: 'fp-2' })).toBeNull();
+      expect(
+        await store.enqueue(newJob(queue, id, 0, { path: '/other' }), id, TTL, { fingerprint: 'fp-2' }),
+      ).toBeNull();
       expect(await reader.readStatus(id)).toEqual(rec);
     });
 
@@ -104,10 +106,14 @@ export function describeStatusConformance(name: string, makeTarget: () => StoreT
         return { type: 'complete', status: { result: 'sealed-outcome-1', keepMs: KEEP } };
       });
       await waitFor(() => seen.length >= 2, 8000, 'two attempts');
-      const done = await waitFor(async () => {
-        const r = await reader.readStatus(id);
-        return r?.state === 'completed' ? r : null;
-      }, 5000, 'the completed record');
+      const done = await waitFor(
+        async () => {
+          const r = await reader.readStatus(id);
+          return r?.state === 'completed' ? r : null;
+        },
+        5000,
+        'the completed record',
+      );
 
       expect(during.map((r) => [r?.state, r?.attempts])).toEqual([
         ['running', 1],
@@ -166,10 +172,14 @@ export function describeStatusConformance(name: string, makeTarget: () => StoreT
       // queued, unless the running consumer was quicker
       expect(['queued', 'running', 'completed']).toContain(requeued!.state);
       if (requeued!.state === 'queued') expect(requeued!.result).toBeUndefined();
-      const done = await waitFor(async () => {
-        const r = await reader.readStatus(id);
-        return r?.state === 'completed' ? r : null;
-      }, 8000, 'the retried request to complete');
+      const done = await waitFor(
+        async () => {
+          const r = await reader.readStatus(id);
+          return r?.state === 'completed' ? r : null;
+        },
+        8000,
+        'the retried request to complete',
+      );
       expect(done).toMatchObject({ result: 'sealed-ok', attempts: 1 });
     });
 
