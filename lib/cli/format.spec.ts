@@ -1,7 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import type { FailedJob, JobPayload } from '../core/job.js';
+import type { FailedJob, JobPayload, Outcome } from '../core/job.js';
+import type { JobSummary, StatusRecord } from '../core/request-status.js';
+import { SealedBox } from '../core/sealed-box.js';
+import { deriveKeys } from '../core/secret-keys.js';
+import { statusBinding, toStatusView } from '../core/status-view.js';
 import { summarizeJob } from '../worker/job-report.js';
-import { failedJobRow, formatFailedTable, formatJobLine, localTimestamp } from './format.js';
+import {
+  failedJobRow,
+  formatFailedTable,
+  formatJobLine,
+  formatJobsTable,
+  formatStatsTable,
+  formatStatus,
+  formatTable,
+  jobRow,
+  localTimestamp,
+  statsReport,
+  statusRow,
+  truncate,
+} from './format.js';
 
 const payload = (kind: JobPayload['kind']): JobPayload => ({
   v: 1,
@@ -95,5 +112,239 @@ describe('request-queue output', () => {
       attempts: 3,
     });
     expect(localTimestamp(at)).toBe('2026-11-21 09:05:03');
+  });
+});
+
+describe('request-queue status, list and stats output', () => {
+  const at = new Date(2026, 10, 21, 9, 5, 3);
+  const box = new SealedBox(deriveKeys('format-spec-secret'));
+  const id = '3f2a5b1c-0000-4000-8000-000000000001';
+  const base: StatusRecord = {
+    correlationId: id,
+    state: 'queued',
+    attempts: 0,
+    queue: 'api:request',
+    jobId: 'api:request:7',
+    queuedAt: at.getTime(),
+    updatedAt: at.getTime() + 2000,
+  };
+  const outcome: Outcome = {
+    correlationId: id,
+    status: 'completed',
+    attempts: 2,
+    response: {
+      status: 201,
+      headers: { 'set-cookie': 'session=do-not-leak-me', 'content-type': 'application/json' },
+      body: { token: 'body-secret-42' },
+    },
+  };
+  const sealed = (o: Outcome) => box.seal(o, statusBinding(id));
+
+  it('shows a completed status as the client sees it, plus queue and job id, without headers or body', () => {
+    const record: StatusRecord = { ...base, state: 'completed', attempts: 2, result: sealed(outcome) };
+    const row = statusRow(record, toStatusView(record, box));
+    expect(row).toEqual({
+      correlationId: id,
+      status: 'completed',
+      attempts: 2,
+      queuedAt: at.toISOString(),
+      updatedAt: new Date(at.getTime() + 2000).toISOString(),
+      queue: 'api:request',
+      jobId: 'api:request:7',
+      result: { correlationId: id, status: 'completed', attempts: 2, response: { status: 201 } },
+    });
+    const text = formatStatus(row, record);
+    expect(text.split('\n')).toEqual([
+      `Correlation ID:  ${id}`,
+      'Status:          completed',
+      'Attempts:        2',
+      'Queue:           api:request',
+      'Job ID:          api:request:7',
+      'Queued at:       2026-11-21 09:05:03',
+      'Updated at:      2026-11-21 09:05:05',
+      'Result:          completed after 2 attempts',
+      'Response status: 201',
+      'Response:        headers and body are shown only to the client (status resource or callback)',
+    ]);
+    for (const out of [text, JSON.stringify(row)]) {
+      expect(out).not.toContain('do-not-leak-me');
+      expect(out).not.toContain('body-secret-42');
+      expect(out).not.toContain('content-type');
+      expect(out).not.toContain(record.result);
+    }
+  });
+
+  it('shows a failure with its error, an answerless failure, and a waiting retry', () => {
+    const failedOutcome: Outcome = {
+      correlationId: id,
+      status: 'failed',
+      attempts: 3,
+      response: null,
+      error: 'connect ECONNREFUSED\n(after 3 attempts)',
+    };
+    const failed: StatusRecord = { ...base, state: 'failed', attempts: 3, result: sealed(failedOutcome) };
+    const row = statusRow(failed, toStatusView(failed, box));
+    expect(row.result).toEqual({
+      correlationId: id,
+      status: 'failed',
+      attempts: 3,
+      error: 'connect ECONNREFUSED\n(after 3 attempts)',
+      response: null,
+    });
+    const text = formatStatus(row, failed);
+    expect(text).toContain('Result:          failed after 3 attempts\n');
+    expect(text).toContain('Error:           connect ECONNREFUSED (after 3 attempts)\n');
+    expect(text).toContain('Response status: none (no answer from the app)');
+
+    const retrying: StatusRecord = {
+      ...base,
+      state: 'retrying',
+      attempts: 1,
+      nextAttemptAt: at.getTime() + 60_000,
+    };
+    const waiting = statusRow(retrying, toStatusView(retrying, box));
+    expect(waiting.nextAttemptAt).toBe(new Date(at.getTime() + 60_000).toISOString());
+    expect(waiting.result).toBeUndefined();
+    const lines = formatStatus(waiting, retrying).split('\n');
+    expect(lines).toContain('Next attempt at: 2026-11-21 09:06:03');
+    expect(lines.some((l) => l.startsWith('Result'))).toBe(false);
+  });
+
+  it('says when a final outcome cannot be opened here, or was never recorded', () => {
+    const other = new SealedBox(deriveKeys('another-secret'));
+    const foreign: StatusRecord = {
+      ...base,
+      state: 'completed',
+      attempts: 1,
+      result: other.seal(outcome, statusBinding(id)),
+    };
+    const row = statusRow(foreign, toStatusView(foreign, box));
+    expect(row.result).toBeUndefined();
+    expect(formatStatus(row, foreign)).toMatch(/^Result: +sealed with a secret this configuration does not have/m);
+    const bare: StatusRecord = { ...base, state: 'completed', attempts: 1 };
+    expect(formatStatus(statusRow(bare, toStatusView(bare, box)), bare)).toMatch(/^Result: +not recorded$/m);
+  });
+
+  const jobs: JobSummary[] = [
+    {
+      id: '12',
+      queue: 'api:request',
+      state: 'waiting',
+      kind: 'replay',
+      correlationId: 'c1',
+      method: 'PATCH',
+      path: '/user/1',
+      attempts: 0,
+      createdAt: at.getTime(),
+      availableAt: at.getTime(),
+    },
+    {
+      id: '13',
+      queue: 'high',
+      state: 'delayed',
+      kind: 'replay',
+      correlationId: 'c2',
+      method: 'PUT',
+      path: '/a',
+      attempts: 1,
+      createdAt: at.getTime(),
+      availableAt: at.getTime() + 3_600_000,
+    },
+    {
+      id: '14',
+      queue: 'api:request',
+      state: 'running',
+      kind: 'callback',
+      correlationId: 'c3',
+      method: 'DELETE',
+      path: '/b',
+      attempts: 2,
+      createdAt: at.getTime(),
+    },
+    {
+      id: '15',
+      queue: 'api:request',
+      state: 'failed',
+      kind: 'replay',
+      correlationId: 'c4',
+      method: 'PATCH',
+      path: '/c',
+      attempts: 10,
+      createdAt: at.getTime(),
+      error: 'y'.repeat(200),
+    },
+  ];
+
+  it('formats stored jobs as a table and as JSON rows', () => {
+    const table = formatJobsTable(jobs).split('\n');
+    expect(table[1]).toMatch(
+      /^\| ID +\| Queue +\| State +\| Stage +\| Request +\| Correlation ID \| Attempts \| Created +\| Available\/Error +\|$/,
+    );
+    expect(table[3]).toMatch(
+      /^\| 12 \| api:request \| waiting \| replay +\| PATCH \/user\/1 \| c1 +\| +0 \| 2026-11-21 09:05:03 \| 2026-11-21 09:05:03 +\|$/,
+    );
+    expect(table[4]).toContain('| delayed | replay   | PUT /a');
+    expect(table[4]).toContain('|        1 | 2026-11-21 09:05:03 | 2026-11-21 10:05:03');
+    expect(table[5]).toMatch(/\| running \| callback \| DELETE \/b .*\| 2026-11-21 09:05:03 \| +\|$/);
+    expect(table[6]).toContain(`|       10 | 2026-11-21 09:05:03 | ${'y'.repeat(59)}… |`);
+    expect(table).toHaveLength(8);
+    expect(new Set(table.map((l) => l.length)).size).toBe(1);
+
+    expect(jobs.map(jobRow)).toEqual([
+      {
+        id: '12',
+        queue: 'api:request',
+        state: 'waiting',
+        stage: 'replay',
+        method: 'PATCH',
+        path: '/user/1',
+        correlationId: 'c1',
+        attempts: 0,
+        createdAt: at.toISOString(),
+        availableAt: at.toISOString(),
+      },
+      expect.objectContaining({ id: '13', availableAt: new Date(at.getTime() + 3_600_000).toISOString() }),
+      expect.not.objectContaining({ availableAt: expect.anything(), error: expect.anything() }),
+      expect.objectContaining({ id: '15', state: 'failed', error: 'y'.repeat(200) }),
+    ]);
+    expect(Object.keys(jobRow(jobs[2]!)).sort()).toEqual(
+      ['attempts', 'correlationId', 'createdAt', 'id', 'method', 'path', 'queue', 'stage', 'state'].sort(),
+    );
+    // a store that handed back more than the plain fields does not leak them
+    const leaky = { ...jobs[0]!, sealed: 'v1.secret', payload: { sealed: 'v1.secret' } } as JobSummary;
+    expect(JSON.stringify(jobRow(leaky))).not.toContain('secret');
+  });
+
+  it('counts jobs per queue, by name, with a total', () => {
+    const report = statsReport([
+      { queue: 'other', waiting: 0, delayed: 1, running: 0, failed: 12 },
+      { queue: 'api:request', waiting: 3, delayed: 0, running: 2, failed: 1 },
+    ]);
+    expect(report).toEqual({
+      queues: [
+        { queue: 'api:request', waiting: 3, delayed: 0, running: 2, failed: 1 },
+        { queue: 'other', waiting: 0, delayed: 1, running: 0, failed: 12 },
+      ],
+      total: { waiting: 3, delayed: 1, running: 2, failed: 13 },
+    });
+    expect(formatStatsTable(report).split('\n')).toEqual([
+      '+-------------+---------+---------+---------+--------+',
+      '| Queue       | Waiting | Delayed | Running | Failed |',
+      '+-------------+---------+---------+---------+--------+',
+      '| api:request |       3 |       0 |       2 |      1 |',
+      '| other       |       0 |       1 |       0 |     12 |',
+      '+-------------+---------+---------+---------+--------+',
+      '| Total       |       3 |       1 |       2 |     13 |',
+      '+-------------+---------+---------+---------+--------+',
+    ]);
+    expect(statsReport([])).toEqual({ queues: [], total: { waiting: 0, delayed: 0, running: 0, failed: 0 } });
+  });
+
+  it('keeps formatTable and truncate as they were for the other tables', () => {
+    expect(formatTable(['A', 'Bb'], [['x', 'y']])).toBe(
+      ['+---+----+', '| A | Bb |', '+---+----+', '| x | y  |', '+---+----+'].join('\n'),
+    );
+    expect(truncate('abc', 3)).toBe('abc');
+    expect(truncate('abcd', 3)).toBe('ab…');
   });
 });
