@@ -14,9 +14,12 @@ import {
 import { registerFailed } from './commands/failed.command.js';
 import { registerFlush } from './commands/flush.command.js';
 import { registerForget } from './commands/forget.command.js';
+import { registerList } from './commands/list.command.js';
 import { registerMigrate } from './commands/migrate.command.js';
 import { registerRestart } from './commands/restart.command.js';
 import { registerRetry } from './commands/retry.command.js';
+import { registerStats } from './commands/stats.command.js';
+import { registerStatus } from './commands/status.command.js';
 import { registerWork } from './commands/work.command.js';
 
 /** How long closing connections may take before the command gives up on them. */
@@ -37,11 +40,15 @@ function environmentHelp(): string {
 
 /**
  * The `request-queue` command line, as a program to mount or extend: `work`, `failed`,
- * `retry`, `forget`, `flush`, `restart` (Laravel's `queue:*` commands) and `migrate`.
+ * `retry`, `forget`, `flush`, `restart` (Laravel's `queue:*` commands), `status`, `list`,
+ * `stats` (what is queued, and where one request is) and `migrate`.
  */
 export function buildRequestQueueProgram(ctx: CliContext): Command {
   const program = new Command('request-queue')
-    .description('Run and operate the request queue (the queue:work, queue:failed, queue:retry, … of Laravel)')
+    .description(
+      'Run and operate the request queue (the queue:work, queue:failed, queue:retry, … of Laravel), ' +
+        'and see what is queued (status, list, stats)',
+    )
     .option(
       '-c, --config <file>',
       'compiled module exporting the RequestQueueModule options or a function returning them [REQUEST_QUEUE_CONFIG]',
@@ -59,6 +66,9 @@ export function buildRequestQueueProgram(ctx: CliContext): Command {
   registerForget(program, ctx);
   registerFlush(program, ctx);
   registerRestart(program, ctx);
+  registerStatus(program, ctx);
+  registerList(program, ctx);
+  registerStats(program, ctx);
   registerMigrate(program, ctx);
   return program;
 }
