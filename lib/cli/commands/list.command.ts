@@ -40,7 +40,7 @@ export function registerList(program: Command, ctx: CliContext): void {
   program
     .command('list')
     .description(
-      'list stored jobs (waiting, delayed, running, failed): id, queue, state, stage, request, correlation id, attempts, created, when it may run or why it failed',
+      'list stored jobs (waiting, delayed, running, failed) without their secrets; filter with --queue and --state',
     )
     .option('--queue <name>', 'only the jobs of this queue')
     .addOption(new Option('--state <state>', 'only jobs in this state').choices(JOB_STATES))

@@ -31,7 +31,7 @@ export function registerStatus(program: Command, ctx: CliContext): void {
   program
     .command('status')
     .description(
-      "show where a queued request is (the client's status view, its queue and job id); never the response's headers or body",
+      "show one queued request's status as its client sees it, with its queue and job id (never the response's headers or body)",
     )
     .argument('<correlation-id>', 'the id the client got with its 202')
     .option('--json', 'print it as JSON, for scripts')
