@@ -32,11 +32,24 @@ describe('request-queue without a configuration', () => {
     expect(run.stderr).toContain('REQUEST_QUEUE_DRIVER');
   });
 
-  it('--help lists --config and every environment variable', async () => {
+  it('--help lists every command, --config and every environment variable', async () => {
     const run = await runToEnd(build.cli, ['--help'], {});
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('-c, --config <file>');
-    expect(run.stdout).toContain('migrate');
+    for (const command of [
+      'work',
+      'failed',
+      'retry',
+      'forget',
+      'flush',
+      'restart',
+      'status',
+      'list',
+      'stats',
+      'migrate',
+    ]) {
+      expect(run.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+    }
     for (const variable of REQUEST_QUEUE_ENV) expect(run.stdout).toContain(variable.name);
   });
 });
