@@ -98,7 +98,8 @@ class RedisLease implements JobLease {
    * first, then Bull delays the job. Complete and fail follow `JobStatus.finishing`: the
    * final record with its pending mark, then `next` and Bull's move, then the mark removed;
    * a failed move (the lock was lost: the job runs again elsewhere) leaves the mark, so
-   * readers keep seeing `running`.
+   * readers keep seeing `running`. A failed record write before the move rejects with the
+   * job still active: its lock lapses and it runs again (at least once).
    */
   async settle(result: JobResult): Promise<void> {
     this.abandon();
@@ -111,7 +112,9 @@ class RedisLease implements JobLease {
     await this.status?.finishing(state, this.job.attempt, result.status);
     if (result.next) await this.add(result.next);
     await this.move(result);
-    await this.status?.finished();
+    // The job is settled whatever this write does: a mark left behind (Redis went away,
+    // the process died) is resolved by readers from Bull's state, so it is not an error.
+    await this.status?.finished().catch(() => {});
   }
 
   /** Bull's move: completed (removed), delayed for a retry, or failed. */

@@ -254,6 +254,9 @@ export class RedisStore implements RequestQueueStore {
   }
 
   async consume(options: ConsumeOptions, handler: JobHandler): Promise<JobConsumer> {
+    // Status records are written on the API connection, which does not queue commands
+    // while it connects: have it ready before the first take.
+    await this.init();
     const queues = new Map(options.queues.map((name) => [name, this.queue(name)] as const));
     const source = new RedisJobSource(queues, this.lockDuration, (job) => this.add(job), this.records);
     await source.open();
@@ -355,6 +358,7 @@ export class RedisStore implements RequestQueueStore {
   }
 
   async listJobs(filter: JobFilter): Promise<JobSummary[]> {
+    if (filter.limit <= 0) return [];
     const names = filter.queue !== undefined ? [filter.queue] : await this.queueNames();
     const states = filter.state ? [filter.state] : JOB_STATES;
     const all: JobSummary[] = [];
