@@ -133,7 +133,7 @@ export class RoutedController {
 
 /**
  * `PUT /flaky/:key/:failures` answers 503 to its first `failures` calls per key, then 200
- * with a response header and body that carry the key; each call takes 250 ms, and a retry
+ * with an `ETag` (a response header the outcome keeps) and a body that carry the key; each call takes 250 ms, and a retry
  * waits 700 ms, so a poller sees every state a request goes through.
  */
 @QueueableRequest({ tries: 3, backoff: { type: 'fixed', delay: 700 } })
@@ -155,7 +155,7 @@ export class FlakyController {
     this.calls.set(key, call);
     await new Promise((resolve) => setTimeout(resolve, 250));
     if (call <= Number(failures)) throw new HttpException({ statusCode: 503, message: `call ${call} of ${key}` }, 503);
-    res.header('x-answer', `answer-${key}`);
+    res.header('etag', `"answer-${key}"`);
     return { key, call, body: req.body };
   }
 }
