@@ -61,7 +61,8 @@ export async function requeueStatus(db: SqlExecutor, status: QueuedStatus, now: 
 /**
  * A worker took the job (its `attempts`-th reservation) and is about to run it. Not in a
  * transaction with the reservation: the caller awaits it before the handler starts, so a
- * later final write cannot be overwritten by it. A record already final is left alone.
+ * later final write cannot be overwritten by it. A record already final is left alone, and
+ * so is one a later reservation already marked (a write delayed past this one's lease).
  * Should the process die right after, the record says `running` until the job's lease
  * passes and another worker takes it (and writes `running` again).
  */
@@ -74,8 +75,8 @@ export async function markRunning(
 ): Promise<void> {
   await db.run(
     "UPDATE request_queue_requests SET state = 'running', attempts = ?, updated_at = ?, next_attempt_at = NULL " +
-      'WHERE correlation_id = ? AND job_id = ? AND expires_at IS NULL',
-    [attempts, now, correlationId, jobId],
+      'WHERE correlation_id = ? AND job_id = ? AND expires_at IS NULL AND attempts <= ?',
+    [attempts, now, correlationId, jobId, attempts],
   );
 }
 
