@@ -25,37 +25,48 @@ const COLUMNS =
 
 /**
  * Writes the `queued` record of a request just enqueued, replacing any older record of
- * that id (the claim had expired and this request took the id over). Delete then insert:
- * the same two statements on every dialect, and both inside the enqueue transaction.
+ * that id (the claim had expired and this request took the id over).
  */
-export async function insertQueuedStatus(db: SqlExecutor, status: QueuedStatus, now: number): Promise<void> {
-  await db.run('DELETE FROM request_queue_requests WHERE correlation_id = ?', [status.correlationId]);
-  await db.run(
-    `INSERT INTO request_queue_requests (${COLUMNS}, expires_at) VALUES (?, 'queued', 0, ?, ?, ?, ?, ?, NULL, ?, NULL)`,
-    [
-      status.correlationId,
-      status.queue,
-      status.jobId,
-      status.queuedAt,
-      now,
-      status.nextAttemptAt ?? null,
-      status.fingerprint ?? null,
-    ],
-  );
+export function insertQueuedStatus(db: SqlExecutor, status: QueuedStatus, now: number): Promise<void> {
+  return upsertQueued(db, status, now, 'replace');
 }
 
 /**
  * An operator put a failed replay job back (`retryFailed`): its record says `queued` again
- * for the new job, with no result and no expiry, keeping its fingerprint. A record already
- * pruned (or never written, by an older version) is written anew.
+ * for the new job, with no result and no expiry, keeping when it was accepted and its
+ * fingerprint. A record already pruned is written anew (without a fingerprint).
  */
-export async function requeueStatus(db: SqlExecutor, status: QueuedStatus, now: number): Promise<void> {
-  const { affected } = await db.run(
-    "UPDATE request_queue_requests SET state = 'queued', attempts = 0, queue = ?, job_id = ?, updated_at = ?, " +
-      'next_attempt_at = NULL, result = NULL, expires_at = NULL WHERE correlation_id = ?',
-    [status.queue, status.jobId, now, status.correlationId],
+export function requeueStatus(db: SqlExecutor, status: QueuedStatus, now: number): Promise<void> {
+  return upsertQueued(db, status, now, 'keep-origin');
+}
+
+/**
+ * One upsert rather than a delete and an insert (or an update and an insert): on InnoDB,
+ * deleting or updating an absent key locks the gap where it would go, and two enqueues
+ * whose new ids fall in the same gap would then deadlock on their inserts.
+ */
+async function upsertQueued(
+  db: SqlExecutor,
+  status: QueuedStatus,
+  now: number,
+  existing: 'replace' | 'keep-origin',
+): Promise<void> {
+  const nextAttemptAt = status.nextAttemptAt ?? null;
+  const fingerprint = status.fingerprint ?? null;
+  let set =
+    "state = 'queued', attempts = 0, queue = ?, job_id = ?, updated_at = ?, next_attempt_at = ?, " +
+    'result = NULL, expires_at = NULL';
+  const setParams: unknown[] = [status.queue, status.jobId, now, nextAttemptAt];
+  if (existing === 'replace') {
+    set += ', queued_at = ?, fingerprint = ?';
+    setParams.push(status.queuedAt, fingerprint);
+  }
+  const upsert = db.dialect === 'mysql' ? 'ON DUPLICATE KEY UPDATE' : 'ON CONFLICT (correlation_id) DO UPDATE SET';
+  await db.run(
+    `INSERT INTO request_queue_requests (${COLUMNS}, expires_at) ` +
+      `VALUES (?, 'queued', 0, ?, ?, ?, ?, ?, NULL, ?, NULL) ${upsert} ${set}`,
+    [status.correlationId, status.queue, status.jobId, status.queuedAt, now, nextAttemptAt, fingerprint, ...setParams],
   );
-  if (affected === 0) await insertQueuedStatus(db, status, now);
 }
 
 /**
