@@ -6,9 +6,9 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatabaseStore } from '../../lib/store/database/database.store.js';
 import { resolveDatabaseOptions } from '../../lib/store/database/database-store.options.js';
-import type { JobConsumer } from '../../lib/store/request-queue.store.js';
+import type { JobConsumer, RequestQueueStore } from '../../lib/store/request-queue.store.js';
 import { newJob, record, sleep, waitFor } from './store-conformance.js';
-import { uniqueName } from './store-targets.js';
+import { mariadbTarget, postgresTarget, sqliteTarget, uniqueName, type StoreTarget } from './store-targets.js';
 
 const TTL = 60_000;
 
@@ -64,8 +64,30 @@ describe('database driver status records', () => {
     expect(await store.readStatus(id)).toBeNull();
     await consumer.stop(0);
   });
+});
 
-  it('leaves the record of a newer request that took the id over alone when the older job finishes', async () => {
+/** The same on every database: the SQL that replaces a record differs per dialect. */
+describe.each([
+  { name: 'SQLite', makeTarget: sqliteTarget },
+  { name: 'MariaDB', makeTarget: mariadbTarget },
+  { name: 'PostgreSQL', makeTarget: postgresTarget },
+])('database driver status records on $name', ({ makeTarget }) => {
+  let target: StoreTarget;
+  let store: RequestQueueStore;
+  const consumers: JobConsumer[] = [];
+
+  beforeAll(async () => {
+    target = makeTarget();
+    store = await target.open({ leaseMs: 1500 });
+  });
+
+  afterAll(async () => {
+    await Promise.all(consumers.map((c) => c.stop(0)));
+    await store.close();
+    await target.drop();
+  });
+
+  it('replaces the record of an id taken over, and the older job then leaves it alone', async () => {
     const [older, newer] = [uniqueName('q'), uniqueName('q')];
     const id = randomUUID();
     await store.enqueue(newJob(older, id), id, 50);
@@ -81,5 +103,25 @@ describe('database driver status records', () => {
     await sleep(100);
     expect(await store.readStatus(id)).toMatchObject({ state: 'queued', queue: newer, jobId: newerJob, attempts: 0 });
     await consumer.stop(0);
+  });
+
+  it('replaces a final record, result and expiry included, when a new request takes its id', async () => {
+    const queue = uniqueName('q');
+    const id = randomUUID();
+    await store.enqueue(newJob(queue, id), id, 50, { fingerprint: 'fp-old' });
+    const { consumer } = await record(store, { queues: [queue] }, () => ({
+      type: 'complete',
+      status: { result: 'sealed-old', keepMs: TTL },
+    }));
+    consumers.push(consumer);
+    await waitFor(async () => (await store.readStatus(id))?.state === 'completed', 5000, 'the final record');
+    await consumer.stop(0);
+    await sleep(60);
+    const later = uniqueName('q');
+    const jobId = await store.enqueue(newJob(later, id, 5000), id, TTL, { fingerprint: 'fp-new' });
+    const rec = await store.readStatus(id);
+    expect(rec).toMatchObject({ state: 'queued', attempts: 0, queue: later, jobId, fingerprint: 'fp-new' });
+    expect(rec!.result).toBeUndefined();
+    expect(rec!.nextAttemptAt).toBeGreaterThan(Date.now() + 4000);
   });
 });
