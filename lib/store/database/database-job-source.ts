@@ -213,7 +213,11 @@ export class DatabaseJobSource implements JobSource {
     }
   }
 
-  /** Deletes expired status records and claims when due; never awaited, one at a time. Failures are tried again next time. */
+  /**
+   * Deletes expired status records and claims when due, one prune at a time and never
+   * awaited by the loop. A failed prune (or a process that dies mid-way) only leaves rows
+   * for the next one: reads already ignore expired rows.
+   */
   private async prune(): Promise<void> {
     const now = Date.now();
     if (this.pruning || this.closing.signal.aborted) return;
