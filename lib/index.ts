@@ -15,6 +15,18 @@ export {
 export type { RouteQueueOptions } from './core/request-gate.js';
 export type { BackoffOptions } from './core/backoff.js';
 export type { Outcome, FailedJob, JobPayload } from './core/job.js';
+export { RequestStatusReader, type StatusAnswer } from './core/status-reader.js';
+export type { StatusView } from './core/status-view.js';
+export type {
+  RequestState,
+  StatusRecord,
+  StatusSeed,
+  FinalStatus,
+  JobState,
+  JobSummary,
+  JobFilter,
+  QueueStats,
+} from './core/request-status.js';
 export { RequestQueueEvent, type RequestQueueEventName, type RequestQueueEventPayload } from './core/events.js';
 export { signCallback } from './core/callback-signature.js';
 export {

@@ -37,3 +37,34 @@ describe('resolveOptions: correlation id settings', () => {
     );
   });
 });
+
+describe('resolveOptions: status resources and the Idempotency-Key mode', () => {
+  it('keeps status records as long as correlation ids, under /request-queue/requests, served by the module', () => {
+    const o = resolveOptions({ correlationTtl: 5000 });
+    expect(o).toMatchObject({
+      statusTtl: 5000,
+      statusPath: '/request-queue/requests',
+      serveStatus: true,
+      idempotencyKey: false,
+    });
+    expect(resolveOptions({ statusTtl: 1000, statusPath: '/api/v1/jobs', serveStatus: false })).toMatchObject({
+      statusTtl: 1000,
+      statusPath: '/api/v1/jobs',
+      serveStatus: false,
+    });
+  });
+
+  it.each(['', 'requests', '/requests/', '/requests/:id', '/a b', '/a?x=1', '/a/*'])(
+    'refuses the status path %j, naming the option',
+    (path) => {
+      expect(() => resolveOptions({ statusPath: path })).toThrow(/^statusPath must be an absolute path/);
+    },
+  );
+
+  it('reads the key from Idempotency-Key in that mode, unless the header is set', () => {
+    expect(resolveOptions({ idempotencyKey: true }).correlationHeader).toBe('Idempotency-Key');
+    expect(resolveOptions({ idempotencyKey: true, correlationHeader: 'X-Key' }).correlationHeader).toBe('X-Key');
+    expect(() => resolveOptions({ idempotencyKey: 'yes' as never })).toThrow(/idempotencyKey must be true or false/);
+    expect(() => resolveOptions({ statusTtl: 0 })).toThrow(/statusTtl must be a positive integer/);
+  });
+});

@@ -49,6 +49,28 @@ export interface RequestQueueModuleOptions {
    * plain calls; the trade-off is that a retried synchronous write is no longer refused.
    */
   claimSynchronousRequests?: boolean;
+  /**
+   * Idempotency-Key mode (IETF httpapi idempotency-key draft) [false]. A reused id no longer
+   * gets 409 when it is a retry: the same key with the same request (method, path, body,
+   * callback parameters) gets the original answer again (the same 202 and `Location`), the
+   * same key with a different request gets 422, and 409 remains only while the first is
+   * being accepted or for a key used by a synchronous request. `correlationHeader` then
+   * defaults to `'Idempotency-Key'`.
+   */
+  idempotencyKey?: boolean;
+  /** How long a request's status resource stays readable after its outcome is final [correlationTtl]. */
+  statusTtl?: number;
+  /**
+   * Where status resources live: a 202's `Location` is `<statusPath>/<correlation id>?sig=…`
+   * [`'/request-queue/requests'`]. Not under the app's global prefix.
+   */
+  statusPath?: string;
+  /**
+   * Whether the module serves `GET <statusPath>/:id` itself, outside the app's guards (the
+   * capability in the URL is the protection) [true]. Set `false` to serve it from a
+   * controller of your own (guarded as you like) through `RequestQueueRuntime.status`.
+   */
+  serveStatus?: boolean;
   /** Replay attempts per request [3]. */
   tries?: number;
   /** Delay between replay attempts [exponential from 1 s: 1 s, 2 s, 4 s, …]. */
@@ -107,6 +129,10 @@ export interface ResolvedOptions {
   /** As configured (its spelling is what responses carry); compare it case-insensitively. */
   correlationHeader: string;
   claimSynchronousRequests: boolean;
+  idempotencyKey: boolean;
+  statusTtl: number;
+  statusPath: string;
+  serveStatus: boolean;
   tries: number;
   backoff: BackoffOptions;
   timeout: number;
@@ -126,6 +152,24 @@ const HOUR = 60 * 60 * 1000;
 
 /** The header of the correlation id unless `correlationHeader` says otherwise (SPEC §3). */
 export const DEFAULT_CORRELATION_HEADER = 'X-Correlation-ID';
+
+/** The header of the correlation id in the Idempotency-Key mode, unless `correlationHeader` says otherwise. */
+export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
+
+/** Where status resources live unless `statusPath` says otherwise (SPEC §8). */
+export const DEFAULT_STATUS_PATH = '/request-queue/requests';
+
+/** A path of literal segments: `/a/b-c`, no parameters, wildcards, query or trailing slash. */
+const STATUS_PATH = /^(\/[A-Za-z0-9._~-]+)+$/;
+
+function statusPath(value: unknown): string {
+  if (typeof value !== 'string' || !STATUS_PATH.test(value)) {
+    throw new RequestQueueConfigError(
+      `statusPath must be an absolute path of plain segments (letters, digits, '.', '_', '~', '-'), without a trailing slash, e.g. '${DEFAULT_STATUS_PATH}' (got ${JSON.stringify(value)})`,
+    );
+  }
+  return value;
+}
 
 export const DEFAULT_CALLBACK_RETRY_DELAYS = [5_000, 5 * 60_000, 30 * 60_000, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR];
 
@@ -202,6 +246,8 @@ export function resolveOptions(
   const queue = options.queue ?? 'api:request';
   const timeout = positiveInt('timeout', options.timeout ?? 30_000);
   const enabled = options.worker?.enabled ?? false;
+  const idempotencyKey = flag('idempotencyKey', options.idempotencyKey, false);
+  const correlationTtl = positiveInt('correlationTtl', options.correlationTtl ?? 24 * HOUR);
   if (enabled && !options.baseUrl) {
     throw new RequestQueueConfigError('baseUrl is required to run a worker (where should requests be replayed?)');
   }
@@ -222,9 +268,16 @@ export function resolveOptions(
     methods: new Set((options.methods ?? ['PATCH', 'PUT', 'DELETE']).map((m) => m.toUpperCase())),
     redis: options.redis ?? {},
     database,
-    correlationTtl: positiveInt('correlationTtl', options.correlationTtl ?? 24 * HOUR),
-    correlationHeader: headerName('correlationHeader', options.correlationHeader ?? DEFAULT_CORRELATION_HEADER),
+    correlationTtl,
+    correlationHeader: headerName(
+      'correlationHeader',
+      options.correlationHeader ?? (idempotencyKey ? IDEMPOTENCY_KEY_HEADER : DEFAULT_CORRELATION_HEADER),
+    ),
     claimSynchronousRequests: flag('claimSynchronousRequests', options.claimSynchronousRequests, true),
+    idempotencyKey,
+    statusTtl: positiveInt('statusTtl', options.statusTtl ?? correlationTtl),
+    statusPath: statusPath(options.statusPath ?? DEFAULT_STATUS_PATH),
+    serveStatus: flag('serveStatus', options.serveStatus, true),
     tries: positiveInt('tries', options.tries ?? 3),
     backoff,
     timeout,

@@ -5,6 +5,8 @@ import { RequestGate } from './core/request-gate.js';
 import { RequestProcessor } from './core/request-processor.js';
 import { SealedBox } from './core/sealed-box.js';
 import { deriveKeys } from './core/secret-keys.js';
+import { StatusLinks } from './core/status-links.js';
+import { RequestStatusReader } from './core/status-reader.js';
 import { StoreOutageTracker } from './core/store-outage.js';
 import { RequestQueueConfigError, type ResolvedOptions } from './request-queue.options.js';
 import type { RequestQueueStore } from './store/request-queue.store.js';
@@ -28,6 +30,11 @@ export type RequestQueueEventListener = (
 export class RequestQueueRuntime {
   readonly box: SealedBox;
   readonly gate: RequestGate;
+  /**
+   * Reads status resources (SPEC §8). The module serves them at `statusPath`; with
+   * `serveStatus: false` an app serves them from a controller of its own through this.
+   */
+  readonly status: RequestStatusReader;
   private readonly markerKey: Buffer;
   private readonly closers: (() => Promise<void>)[] = [];
   private readonly listeners: RequestQueueEventListener[] = [];
@@ -44,6 +51,8 @@ export class RequestQueueRuntime {
     const keys = deriveKeys(options.secret, options.previousSecrets);
     this.markerKey = keys.marker;
     this.box = new SealedBox(keys);
+    const links = new StatusLinks(keys.status, options.statusPath);
+    this.status = new RequestStatusReader(store, links, this.box);
     this.gate = new RequestGate(
       {
         methods: options.methods,
@@ -54,12 +63,14 @@ export class RequestQueueRuntime {
         correlationTtl: options.correlationTtl,
         correlationHeader: options.correlationHeader,
         claimSynchronousRequests: options.claimSynchronousRequests,
+        idempotencyKey: options.idempotencyKey,
         callbackPolicy: options.callback,
         limits: options.limits,
       },
       store,
       this.box,
       keys.marker,
+      links,
       this.emit,
       new StoreOutageTracker((cause) => {
         for (const listener of this.outageListeners) listener(cause);
@@ -124,7 +135,11 @@ export class RequestQueueRuntime {
       this.box,
       replay,
       sender,
-      { callbackRetryDelays: this.options.callback.retryDelays, callbackTimeout: this.options.callback.timeout },
+      {
+        callbackRetryDelays: this.options.callback.retryDelays,
+        callbackTimeout: this.options.callback.timeout,
+        statusTtl: this.options.statusTtl,
+      },
       this.emit,
     );
     const { queues, concurrency, gracePeriod } = this.options.worker;

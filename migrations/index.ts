@@ -2,6 +2,7 @@ import { CreateJobsTable1760000000001 } from './0001-create-jobs-table.js';
 import { CreateFailedJobsTable1760000000002 } from './0002-create-failed-jobs-table.js';
 import { CreateRequestQueueClaimsTable1760000000003 } from './0003-create-request-queue-claims-table.js';
 import { CreateRequestQueueSignalsTable1760000000004 } from './0004-create-request-queue-signals-table.js';
+import { CreateRequestQueueRequestsTable1760000000005 } from './0005-create-request-queue-requests-table.js';
 
 /**
  * The database driver's migrations, oldest first. Append-only: a change to the tables is a
@@ -13,4 +14,5 @@ export const requestQueueMigrations = [
   CreateFailedJobsTable1760000000002,
   CreateRequestQueueClaimsTable1760000000003,
   CreateRequestQueueSignalsTable1760000000004,
+  CreateRequestQueueRequestsTable1760000000005,
 ];

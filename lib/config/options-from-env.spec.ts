@@ -30,6 +30,10 @@ describe('requestQueueOptionsFromEnv', () => {
       REQUEST_QUEUE_REDIS_PREFIX: '{rq}',
       REQUEST_QUEUE_CORRELATION_HEADER: 'X-Request-Queue-ID',
       REQUEST_QUEUE_CLAIM_SYNCHRONOUS_REQUESTS: 'false',
+      REQUEST_QUEUE_IDEMPOTENCY_KEY: 'true',
+      REQUEST_QUEUE_STATUS_TTL: '3600000',
+      REQUEST_QUEUE_STATUS_PATH: '/api/requests',
+      REQUEST_QUEUE_SERVE_STATUS: 'false',
     });
     expect(options).toMatchObject({
       driver: 'redis',
@@ -42,7 +46,14 @@ describe('requestQueueOptionsFromEnv', () => {
       callback: { allowedHosts: ['127.0.0.1:4000', 'hooks.internal'], httpsOnly: true },
       correlationHeader: 'X-Request-Queue-ID',
       claimSynchronousRequests: false,
+      idempotencyKey: true,
+      statusTtl: 3_600_000,
+      statusPath: '/api/requests',
+      serveStatus: false,
     });
+    expect(() => requestQueueOptionsFromEnv({ REQUEST_QUEUE_STATUS_TTL: '1h' })).toThrow(
+      /REQUEST_QUEUE_STATUS_TTL must be a whole number of milliseconds/,
+    );
   });
 
   it('names a bad driver', () => {

@@ -48,6 +48,22 @@ export const REQUEST_QUEUE_ENV: readonly EnvVariable[] = [
     meaning: "'false': requests without callback parameters never claim their id",
     unset: 'true',
   },
+  {
+    name: 'REQUEST_QUEUE_IDEMPOTENCY_KEY',
+    meaning: "'true': Idempotency-Key mode (a retried request gets its first answer again)",
+    unset: 'false',
+  },
+  {
+    name: 'REQUEST_QUEUE_STATUS_TTL',
+    meaning: 'ms a status resource stays readable after the outcome',
+    unset: 'the correlation TTL (24 h)',
+  },
+  { name: 'REQUEST_QUEUE_STATUS_PATH', meaning: 'where status resources live', unset: '/request-queue/requests' },
+  {
+    name: 'REQUEST_QUEUE_SERVE_STATUS',
+    meaning: "'false': the module does not serve the status resources itself",
+    unset: 'true',
+  },
 ];
 
 const list = (value: string | undefined): string[] =>
@@ -86,6 +102,12 @@ export function requestQueueOptionsFromEnv(env: NodeJS.ProcessEnv = process.env)
   if (env.REQUEST_QUEUE_CORRELATION_HEADER) options.correlationHeader = env.REQUEST_QUEUE_CORRELATION_HEADER;
   const claimSync = flag(env, 'REQUEST_QUEUE_CLAIM_SYNCHRONOUS_REQUESTS');
   if (claimSync !== undefined) options.claimSynchronousRequests = claimSync;
+  const idempotencyKey = flag(env, 'REQUEST_QUEUE_IDEMPOTENCY_KEY');
+  if (idempotencyKey !== undefined) options.idempotencyKey = idempotencyKey;
+  if (env.REQUEST_QUEUE_STATUS_TTL) options.statusTtl = milliseconds(env, 'REQUEST_QUEUE_STATUS_TTL');
+  if (env.REQUEST_QUEUE_STATUS_PATH) options.statusPath = env.REQUEST_QUEUE_STATUS_PATH;
+  const serveStatus = flag(env, 'REQUEST_QUEUE_SERVE_STATUS');
+  if (serveStatus !== undefined) options.serveStatus = serveStatus;
   if (allowedHosts.length || httpsOnly !== undefined) {
     options.callback = {
       ...(allowedHosts.length && { allowedHosts }),
@@ -93,6 +115,15 @@ export function requestQueueOptionsFromEnv(env: NodeJS.ProcessEnv = process.env)
     };
   }
   return options;
+}
+
+/** A whole number of milliseconds. */
+function milliseconds(env: NodeJS.ProcessEnv, name: string): number {
+  const value = env[name]!;
+  if (!/^\d+$/.test(value)) {
+    throw new RequestQueueConfigError(`${name} must be a whole number of milliseconds (got '${value}')`);
+  }
+  return Number(value);
 }
 
 /** A `true`/`false` variable; undefined when unset or empty. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { BackoffOptions } from './backoff.js';
-import { readCallbackParams, type CallbackParams } from './callback-params.js';
+import { readCallbackParams } from './callback-params.js';
 import type { CallbackUrlPolicy } from './callback-url.js';
 import { readCorrelationId } from './correlation-id.js';
 import { RequestQueueEvent, type EventSink } from './events.js';
@@ -10,6 +10,7 @@ import { jobBinding } from './job-binding.js';
 import { checkQueuedRequest, type LimitReason, type RequestLimits } from './request-limits.js';
 import { REPLAY_MARKER_HEADER, verifyReplayMarker } from './replay-marker.js';
 import type { SealedBox } from './sealed-box.js';
+import type { RequestFingerprintParts, StatusLinks } from './status-links.js';
 import { StoreUnavailableError, type RequestQueueStore } from '../store/request-queue.store.js';
 
 /** Per-route settings from `@QueueableRequest()`, over the module's defaults. */
@@ -34,6 +35,8 @@ export interface GateSettings {
   correlationHeader: string;
   /** Whether a request without callback parameters claims its id (409 on reuse). */
   claimSynchronousRequests: boolean;
+  /** Idempotency-Key mode: a retried queued request gets its first answer again (SPEC §8). */
+  idempotencyKey: boolean;
   callbackPolicy: CallbackUrlPolicy;
   limits: RequestLimits;
 }
@@ -49,20 +52,45 @@ export interface StoreWatch {
   worked(): void;
 }
 
-export type RejectReason = 'bad-correlation-id' | 'bad-callback' | 'conflict' | 'unavailable' | LimitReason;
+export type RejectReason =
+  'bad-correlation-id' | 'bad-callback' | 'conflict' | 'idempotency-mismatch' | 'unavailable' | LimitReason;
 
 export type GateDecision =
   /** Run the handler: a method that is never queued, or the worker's own replay. */
   | { type: 'pass'; correlationId: string }
   /** Run the handler: no callback parameters; the id is claimed (unless `claimSynchronousRequests` is off). */
   | { type: 'sync'; correlationId: string }
-  /** Stored; answer 202. */
-  | { type: 'queued'; correlationId: string; jobId: string }
+  /**
+   * Stored (or, in the Idempotency-Key mode, stored by an earlier identical request:
+   * `repeated`); answer 202 with `statusUrl` as `Location`. `respondAsync`: queued because
+   * of `Prefer: respond-async` (answer `Preference-Applied`).
+   */
+  | {
+      type: 'queued';
+      correlationId: string;
+      jobId: string;
+      statusUrl: string;
+      respondAsync: boolean;
+      repeated: boolean;
+    }
   | { type: 'reject'; reason: RejectReason; correlationId?: string; message: string; field?: string };
 
+/** Where an accepted request's outcome goes: a signed callback, or only its status resource. */
+type Delivery = { url: string; token: string };
+
+/** Whether the request asks to be answered asynchronously (RFC 7240 `Prefer: respond-async`). */
+export function prefersRespondAsync(prefer: string | string[] | undefined): boolean {
+  if (prefer === undefined) return false;
+  const values = Array.isArray(prefer) ? prefer : [prefer];
+  return values.some((value) =>
+    value.split(',').some((item) => item.split(';', 1)[0]!.split('=', 1)[0]!.trim().toLowerCase() === 'respond-async'),
+  );
+}
+
 /**
- * Decides what happens to a request on a queueable route (SPEC §3), in plain TypeScript:
- * pass through, run synchronously after claiming the id, store it for the worker, or
+ * Decides what happens to a request on a queueable route (SPEC §3, §8), in plain
+ * TypeScript: pass through, run synchronously after claiming the id, store it for the
+ * worker (with callback parameters, or without them under `Prefer: respond-async`), or
  * refuse it with a reason the HTTP layer turns into 400/409/422/503.
  */
 export class RequestGate {
@@ -74,6 +102,7 @@ export class RequestGate {
     private readonly store: RequestQueueStore,
     private readonly box: SealedBox,
     private readonly markerKey: Buffer,
+    private readonly links: StatusLinks,
     private readonly emit: EventSink = () => {},
     private readonly watch: StoreWatch = { failed: () => {}, worked: () => {} },
   ) {
@@ -112,14 +141,17 @@ export class RequestGate {
         field: callback.field,
       };
     }
-    if (callback.kind === 'none' && !this.settings.claimSynchronousRequests) return { type: 'sync', correlationId };
+    const respondAsync = prefersRespondAsync(req.headers.prefer);
+    const delivery: Delivery | null =
+      callback.kind === 'valid' ? callback : respondAsync ? { url: '', token: '' } : null;
+    if (!delivery && !this.settings.claimSynchronousRequests) return { type: 'sync', correlationId };
     try {
-      if (callback.kind === 'none') {
+      if (!delivery) {
         const claimed = await this.store.claim(correlationId, this.settings.correlationTtl);
         this.watch.worked();
         return claimed ? { type: 'sync', correlationId } : conflict(correlationId);
       }
-      return await this.enqueue(req, correlationId, callback, route);
+      return await this.enqueue(req, correlationId, delivery, respondAsync, route);
     } catch (err) {
       if (err instanceof StoreUnavailableError) {
         this.watch.failed(err.message);
@@ -137,7 +169,8 @@ export class RequestGate {
   private async enqueue(
     req: IncomingRequest,
     correlationId: string,
-    callback: Extract<CallbackParams, { kind: 'valid' }>,
+    delivery: Delivery,
+    respondAsync: boolean,
     route: RouteQueueOptions,
   ): Promise<GateDecision> {
     const captured = captureRequest(req, this.headerKey);
@@ -146,7 +179,14 @@ export class RequestGate {
     const secret: SealedRequest = {
       headers: captured.headers,
       body: captured.body === null ? null : captured.body.toString('base64'),
-      callbackToken: callback.token,
+      callbackToken: delivery.token,
+    };
+    const fingerprintParts: RequestFingerprintParts = {
+      method: captured.method,
+      path: captured.path,
+      body: captured.body,
+      callbackUrl: delivery.url,
+      callbackToken: delivery.token,
     };
     const queue = route.queue ?? this.settings.queue;
     const payload: JobPayload = {
@@ -155,7 +195,7 @@ export class RequestGate {
       correlationId,
       method: captured.method,
       path: captured.path,
-      callbackUrl: callback.url,
+      callbackUrl: delivery.url,
       queuedAt: Date.now(),
       tries: route.tries ?? this.settings.tries,
       backoff: route.backoff ?? this.settings.backoff,
@@ -167,9 +207,14 @@ export class RequestGate {
       { queue, payload, delayMs: route.delay ?? 0 },
       correlationId,
       this.settings.correlationTtl,
+      this.settings.idempotencyKey ? { fingerprint: this.links.fingerprint(fingerprintParts) } : undefined,
     );
     this.watch.worked();
-    if (jobId === null) return conflict(correlationId);
+    if (jobId === null) {
+      return this.settings.idempotencyKey
+        ? this.repeat(correlationId, fingerprintParts, respondAsync)
+        : conflict(correlationId);
+    }
     this.emit(RequestQueueEvent.Queued, {
       jobId,
       queue,
@@ -178,7 +223,45 @@ export class RequestGate {
       path: payload.path,
       kind: 'replay',
     });
-    return { type: 'queued', correlationId, jobId };
+    return {
+      type: 'queued',
+      correlationId,
+      jobId,
+      statusUrl: this.links.url(correlationId),
+      respondAsync,
+      repeated: false,
+    };
+  }
+
+  /**
+   * Idempotency-Key mode, the key already held: the first request's answer again when this
+   * is the same request, 422 when it is another one, 409 when no queued request holds the
+   * key (the first is still being accepted, or the key went to a synchronous request).
+   */
+  private async repeat(
+    correlationId: string,
+    parts: RequestFingerprintParts,
+    respondAsync: boolean,
+  ): Promise<GateDecision> {
+    const first = await this.store.readStatus(correlationId);
+    if (!first?.fingerprint) return conflict(correlationId);
+    if (!this.links.sameRequest(first.fingerprint, parts)) {
+      return {
+        type: 'reject',
+        reason: 'idempotency-mismatch',
+        correlationId,
+        message: `${this.settings.correlationHeader} '${correlationId}' was already used for a different request (its method, path, body or callback parameters differ)`,
+        field: this.settings.correlationHeader,
+      };
+    }
+    return {
+      type: 'queued',
+      correlationId,
+      jobId: first.jobId,
+      statusUrl: this.links.url(correlationId),
+      respondAsync,
+      repeated: true,
+    };
   }
 }
 

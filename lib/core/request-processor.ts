@@ -6,20 +6,25 @@ import { jobBinding } from './job-binding.js';
 import type { JobPayload, JobResult, NewJob, Outcome, ReservedJob, SealedCallback, SealedRequest } from './job.js';
 import { describeFailure, isRetryable, type ReplayResult } from './outcome.js';
 import type { ReplayClient } from './replay-client.js';
+import type { FinalStatus } from './request-status.js';
 import type { SealedBox } from './sealed-box.js';
+import { statusBinding } from './status-view.js';
 
 export interface ProcessorOptions {
   /** Delays in ms between callback delivery attempts; its length + 1 is the number of attempts. */
   callbackRetryDelays: readonly number[];
   /** Per-attempt timeout of a callback delivery, in ms. */
   callbackTimeout: number;
+  /** How long a request's status record stays readable once final, ms (`statusTtl`). */
+  statusTtl: number;
 }
 
 /**
- * Runs one job: a `replay` job replays the request and, once the outcome is known,
- * hands back a `callback` job; a `callback` job delivers that outcome. The store is told
- * what to do next (complete, retry after a delay, fail) and never decides it itself.
- * A failed delivery never replays the request again: it is a job of its own.
+ * Runs one job: a `replay` job replays the request and, once the outcome is known, hands
+ * back the sealed outcome for its status record and (when the request named a callback) a
+ * `callback` job; a `callback` job delivers that outcome. The store is told what to do
+ * next (complete, retry after a delay, fail) and never decides it itself. A failed
+ * delivery never replays the request again: it is a job of its own.
  */
 export class RequestProcessor {
   constructor(
@@ -41,13 +46,25 @@ export class RequestProcessor {
     try {
       secret = this.box.open<SealedRequest>(p.sealed, jobBinding(p));
     } catch (err) {
-      return this.failed(job, `cannot open stored request: ${(err as Error).message}`);
+      const error = `cannot open stored request: ${(err as Error).message}`;
+      const outcome: Outcome = {
+        correlationId: p.correlationId,
+        status: 'failed',
+        attempts: job.attempt,
+        response: null,
+        error,
+      };
+      return { ...this.failed(job, error), status: this.finalStatus(outcome) };
     }
     const result = await this.replayClient.replay(p, secret);
     if (!isRetryable(result)) {
       const outcome = this.outcome(job, 'completed', result);
       this.emit(RequestQueueEvent.Completed, { ...this.eventOf(job), outcome });
-      return { type: 'complete', next: this.callbackJob(job, secret.callbackToken, outcome) };
+      return {
+        type: 'complete',
+        next: this.callbackJob(job, secret.callbackToken, outcome),
+        status: this.finalStatus(outcome),
+      };
     }
     const error = describeFailure(result);
     if (job.attempt < p.tries) {
@@ -58,7 +75,17 @@ export class RequestProcessor {
     const message = `${error} (after ${job.attempt} attempt${job.attempt === 1 ? '' : 's'})`;
     const outcome = this.outcome(job, 'failed', result, message);
     this.emit(RequestQueueEvent.Failed, { ...this.eventOf(job), error: message, outcome });
-    return { type: 'fail', error: message, next: this.callbackJob(job, secret.callbackToken, outcome) };
+    return {
+      type: 'fail',
+      error: message,
+      next: this.callbackJob(job, secret.callbackToken, outcome),
+      status: this.finalStatus(outcome),
+    };
+  }
+
+  /** The outcome as the status record keeps it: sealed, bound to the correlation id. */
+  private finalStatus(outcome: Outcome): FinalStatus {
+    return { result: this.box.seal(outcome, statusBinding(outcome.correlationId)), keepMs: this.options.statusTtl };
   }
 
   private async deliver(job: ReservedJob): Promise<JobResult> {
@@ -81,7 +108,7 @@ export class RequestProcessor {
     return delayMs === null ? { type: 'fail', error } : { type: 'retry', error, delayMs };
   }
 
-  private failed(job: ReservedJob, error: string): JobResult {
+  private failed(job: ReservedJob, error: string): Extract<JobResult, { type: 'fail' }> {
     this.emit(RequestQueueEvent.Failed, { ...this.eventOf(job), error });
     return { type: 'fail', error };
   }
@@ -97,8 +124,10 @@ export class RequestProcessor {
     };
   }
 
-  private callbackJob(job: ReservedJob, callbackToken: string, outcome: Outcome): NewJob {
+  /** The delivery of `outcome`; none for a request queued without a callback (`Prefer: respond-async`). */
+  private callbackJob(job: ReservedJob, callbackToken: string, outcome: Outcome): NewJob | undefined {
     const p = job.payload;
+    if (p.callbackUrl === '') return undefined;
     const sealed: SealedCallback = { callbackToken, outcome };
     const payload: JobPayload = {
       v: 1,

@@ -10,6 +10,12 @@ export interface SecretKeys {
   previous: { id: string; key: Buffer }[];
   /** HMAC-SHA256 key for the internal replay marker. */
   marker: Buffer;
+  /**
+   * HMAC-SHA256 keys for status resources (capabilities and request fingerprints): the
+   * current one first, then those of `previousSecrets`, so links handed out before a
+   * rotation keep working.
+   */
+  status: Buffer[];
 }
 
 function derive(secret: string, purpose: string): Buffer {
@@ -27,5 +33,6 @@ export function deriveKeys(secret: string, previousSecrets: readonly string[] = 
     encryption: encryptionKey(secret),
     previous: previousSecrets.map(encryptionKey),
     marker: derive(secret, 'replay-marker'),
+    status: [secret, ...previousSecrets].map((s) => derive(s, 'request-status')),
   };
 }

@@ -24,6 +24,19 @@ export class InvalidCallbackException extends HttpException {
   }
 }
 
+/**
+ * 422 (Idempotency-Key mode): the key was already used for a different request; `field`
+ * names the header. Nothing was stored.
+ */
+export class IdempotencyKeyMismatchException extends HttpException {
+  constructor(field: string, message: string, correlationId?: string) {
+    super(
+      { statusCode: 422, error: 'Unprocessable Entity', message, field, correlationId },
+      HttpStatus.UNPROCESSABLE_ENTITY,
+    );
+  }
+}
+
 /** 413: a queued request's body is larger than `limits.maxBodyBytes`; nothing was stored. */
 export class QueuedBodyTooLargeException extends HttpException {
   constructor(message: string, correlationId?: string) {

@@ -15,6 +15,7 @@ import { RequestQueueRuntime } from '../runtime.js';
 import { QUEUEABLE_REQUEST } from './request-queue.constants.js';
 import {
   CorrelationIdConflictException,
+  IdempotencyKeyMismatchException,
   InvalidCallbackException,
   InvalidCorrelationIdException,
   QueuedBodyTooLargeException,
@@ -22,6 +23,9 @@ import {
   QueueUnavailableException,
   UnsupportedQueuedMediaTypeException,
 } from './request-queue.exceptions.js';
+
+/** Seconds a 202 asks the client to wait before its first look at the status resource. */
+const ACCEPTED_RETRY_AFTER_SEC = 1;
 
 /** The fields Express and Fastify requests share that the gate reads. */
 interface AdapterRequest extends Omit<IncomingRequest, 'url'> {
@@ -77,7 +81,10 @@ export class RequestQueueInterceptor implements NestInterceptor {
     switch (decision.type) {
       case 'queued':
         adapter.status(res, 202);
-        return of({ correlationId: decision.correlationId, status: 'queued' });
+        adapter.setHeader(res, 'Location', decision.statusUrl);
+        adapter.setHeader(res, 'Retry-After', String(ACCEPTED_RETRY_AFTER_SEC));
+        if (decision.respondAsync) adapter.setHeader(res, 'Preference-Applied', 'respond-async');
+        return of({ correlationId: decision.correlationId, status: 'queued', statusUrl: decision.statusUrl });
       case 'reject':
         throw toException(decision);
       default:
@@ -106,6 +113,8 @@ function toException(decision: Extract<GateDecision, { type: 'reject' }>): Error
       return new InvalidCallbackException(decision.field ?? '', decision.message, decision.correlationId);
     case 'conflict':
       return new CorrelationIdConflictException(decision.correlationId ?? '', decision.message);
+    case 'idempotency-mismatch':
+      return new IdempotencyKeyMismatchException(decision.field ?? '', decision.message, decision.correlationId);
     case 'unavailable':
       return new QueueUnavailableException(decision.message, decision.correlationId);
     case 'body-too-large':

@@ -5,7 +5,7 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { checkQueueableRoutes } from '../core/route-checks.js';
 import { RequestQueueRuntime } from '../runtime.js';
 import { defaultLease } from '../store/database/database-store.options.js';
@@ -13,9 +13,12 @@ import { formatDuration, summarizeJob } from '../worker/job-report.js';
 import type { JobReport, Worker, WorkerOptions, WorkerStopReason } from '../worker/worker.js';
 import { QueueableRoutesExplorer } from './queueable-routes.explorer.js';
 import { bridgeEventsToEventEmitter } from './request-queue.events.js';
+import { serveStatusRoute } from './status-route.js';
 
 /**
- * Bridges lifecycle events to `@nestjs/event-emitter` (when the app has it), warns about
+ * Serves the status resources (`statusPath`, unless `serveStatus: false`; not in an app
+ * without an HTTP server, such as a worker's), bridges lifecycle events to
+ * `@nestjs/event-emitter` (when the app has it), warns about
  * `@QueueableRequest()` routes that cannot work as declared, logs why the store answers
  * 503 (once per cause), starts the worker when `worker.enabled`, logs each job with its
  * correlation id, and on shutdown drains the worker (grace period) and closes connections.
@@ -38,11 +41,16 @@ export class RequestQueueLifecycle implements OnModuleInit, OnApplicationBootstr
     private readonly runtime: RequestQueueRuntime,
     private readonly moduleRef: ModuleRef,
     private readonly routes: QueueableRoutesExplorer,
+    private readonly adapterHost: HttpAdapterHost,
   ) {
     this.stopsByItself.catch(() => {}); // only untilWorkerStops() callers hear of it
   }
 
   async onModuleInit(): Promise<void> {
+    const adapter = this.adapterHost.httpAdapter;
+    if (adapter && this.runtime.options.serveStatus) {
+      serveStatusRoute(adapter, this.runtime.options.statusPath, this.runtime.status);
+    }
     this.removeBridge = await bridgeEventsToEventEmitter(this.runtime, this.moduleRef, this.logger);
     this.removeOutageLog = this.runtime.onStoreUnavailable((cause) =>
       this.logger.error(`the store failed, queueable requests get 503 until it works again: ${cause}`),

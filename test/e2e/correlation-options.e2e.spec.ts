@@ -60,7 +60,7 @@ describe.each(cases)('correlation id options on $kind.name ($adapter)', ({ kind,
       expect(res.status).toBe(202);
       expect(res.headers.get('x-request-queue-id')).toBe(id);
       expect(res.headers.get('x-correlation-id')).toBeNull();
-      expect(await res.json()).toEqual({ correlationId: id, status: 'queued' });
+      expect(await res.json()).toEqual({ correlationId: id, status: 'queued', statusUrl: res.headers.get('location') });
 
       await waitUntil(() => receiver.for(id).length > 0);
       const [cb] = receiver.for(id);

@@ -65,7 +65,7 @@ describe.each(cases)('request queue end to end on $kind.name ($adapter)', ({ kin
     });
     expect(res.status).toBe(202);
     expect(res.headers.get('x-correlation-id')).toBe(id);
-    expect(await res.json()).toEqual({ correlationId: id, status: 'queued' });
+    expect(await res.json()).toEqual({ correlationId: id, status: 'queued', statusUrl: res.headers.get('location') });
 
     await waitUntil(() => receiver.for(id).length === 1);
     const [cb] = receiver.for(id);

@@ -152,7 +152,11 @@ describe.each(stores)('interceptor fuzz on the $kind.name store', ({ kind, skip 
           expect(after.jobs - before.jobs).toBe(res.status === 202 ? 1 : 0);
           if (res.status >= 400) expect(after.entries).toBe(before.entries);
           if (res.status === 202) {
-            expect(res.json).toEqual({ correlationId: res.headers['x-correlation-id'], status: 'queued' });
+            expect(res.json).toEqual({
+              correlationId: res.headers['x-correlation-id'],
+              status: 'queued',
+              statusUrl: res.headers.location,
+            });
           }
           if (id !== undefined && (res.status === 202 || (res.status === 200 && after.entries > before.entries)))
             used.push(id);

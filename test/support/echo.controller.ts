@@ -9,6 +9,7 @@ import {
   Post,
   Put,
   Req,
+  Res,
   HttpException,
 } from '@nestjs/common';
 import { QueueableRequest } from '../../lib/index.js';
@@ -127,5 +128,34 @@ export class RoutedController {
     record(this.seen, req);
     await new Promise((resolve) => setTimeout(resolve, 600));
     return { id };
+  }
+}
+
+/**
+ * `PUT /flaky/:key/:failures` answers 503 to its first `failures` calls per key, then 200
+ * with an `ETag` (a response header the outcome keeps) and a body that carry the key; each call takes 250 ms, and a retry
+ * waits 700 ms, so a poller sees every state a request goes through.
+ */
+@QueueableRequest({ tries: 3, backoff: { type: 'fixed', delay: 700 } })
+@Controller('flaky')
+export class FlakyController {
+  private readonly calls = new Map<string, number>();
+
+  constructor(private readonly seen: SeenRequests) {}
+
+  @Put(':key/:failures')
+  async put(
+    @Param('key') key: string,
+    @Param('failures') failures: string,
+    @Req() req: AnyRequest,
+    @Res({ passthrough: true }) res: { header(name: string, value: string): unknown },
+  ) {
+    record(this.seen, req);
+    const call = (this.calls.get(key) ?? 0) + 1;
+    this.calls.set(key, call);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    if (call <= Number(failures)) throw new HttpException({ statusCode: 503, message: `call ${call} of ${key}` }, 503);
+    res.header('etag', `"answer-${key}"`);
+    return { key, call, body: req.body };
   }
 }

@@ -1,7 +1,14 @@
 import type { INestApplication, LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { RequestQueueModule, type RequestQueueModuleOptions } from '../../lib/index.js';
-import { BareController, EchoController, RoutedController, SeenRequests, StatusController } from './echo.controller.js';
+import {
+  BareController,
+  EchoController,
+  FlakyController,
+  RoutedController,
+  SeenRequests,
+  StatusController,
+} from './echo.controller.js';
 import { freePort } from './free-port.js';
 
 import { listenOn, type AdapterName } from './nest-app.js';
@@ -41,7 +48,7 @@ export async function createTestApp(
         },
       }),
     ],
-    controllers: [EchoController, StatusController, BareController, RoutedController],
+    controllers: [EchoController, StatusController, BareController, RoutedController, FlakyController],
     providers: [SeenRequests],
   }).compile();
   const app = await listenOn(moduleRef, adapter, port, logger);

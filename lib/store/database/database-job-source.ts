@@ -6,14 +6,20 @@ import type { DeleteBatcher } from './delete-batcher.js';
 import { applyJobResult, failUnreadableJob, type HeldJob } from './job-outcome.js';
 import type { SqlClient } from './sql-client.js';
 import { pruneExpiredClaims } from './sql/correlation-claims.sql.js';
+import { markRunning, pruneExpiredStatus } from './sql/request-status.sql.js';
 import { renewReservation, unreserveJob } from './sql/jobs.sql.js';
 import { reserveJobs, type ReservedRow } from './sql/reserve-jobs.sql.js';
 import { IdleWaiter } from '../idle-waiter.js';
 
 /** Reservations beyond the job's `tries` that a job may lose to an expired lease before it is failed. */
 const LEASE_LOSSES_TOLERATED = 2;
-/** How often an idle worker deletes correlation claims that have expired, and how many at a time. */
-const PRUNE_INTERVAL_MS = 60_000;
+/**
+ * How often a worker deletes correlation claims and status records that have expired, and
+ * how many at a time. Records are pruned often (their keep time can be short, and the
+ * store, not a sweeper, removes them); each prune is one bounded DELETE on an index.
+ */
+const CLAIM_PRUNE_INTERVAL_MS = 60_000;
+const STATUS_PRUNE_INTERVAL_MS = 1000;
 const PRUNE_LIMIT = 1000;
 /** Longest wait between two tries to record a result while the database is away. */
 const MAX_BACKOFF_MS = 5000;
@@ -54,7 +60,9 @@ export class DatabaseJobSource implements JobSource {
   private outstanding = 0;
   private handedOut = 0;
   private lastExpiredCheck = 0;
-  private lastPrune = Date.now();
+  private lastClaimPrune = Date.now();
+  private lastStatusPrune = 0;
+  private pruning = false;
   private readonly closing = new AbortController();
   private readonly waiter = new IdleWaiter();
 
@@ -65,6 +73,7 @@ export class DatabaseJobSource implements JobSource {
   ) {}
 
   async take(queues: readonly string[]): Promise<JobLease | null> {
+    void this.prune(); // a busy worker never idles: expired rows are pruned from here too
     try {
       for (;;) {
         if (this.buffer.length === 0) await this.fill(queues);
@@ -150,6 +159,16 @@ export class DatabaseJobSource implements JobSource {
       });
       return null;
     }
+    if (payload.kind === 'replay') {
+      // Awaited before the handler sees the job, so its final write always comes after this
+      // one. Should it fail, the job stays reserved and runs again after its lease.
+      try {
+        await markRunning(this.db, payload.correlationId, row.id, row.attempts, reservedAt);
+      } catch (err) {
+        this.outstanding--;
+        throw err;
+      }
+    }
     // While the handler runs, the lease is renewed every half lease, so an attempt longer
     // than retryAfter (a route with a long timeout) is not handed to a second worker. A
     // worker that dies or gives the job up (abandon) stops renewing: the job comes back.
@@ -194,10 +213,26 @@ export class DatabaseJobSource implements JobSource {
     }
   }
 
+  /**
+   * Deletes expired status records and claims when due, one prune at a time and never
+   * awaited by the loop. A failed prune (or a process that dies mid-way) only leaves rows
+   * for the next one: reads already ignore expired rows.
+   */
   private async prune(): Promise<void> {
     const now = Date.now();
-    if (now - this.lastPrune < PRUNE_INTERVAL_MS) return;
-    this.lastPrune = now;
-    await pruneExpiredClaims(this.db, now, PRUNE_LIMIT).catch(() => {}); // housekeeping: tried again next time
+    if (this.pruning || this.closing.signal.aborted) return;
+    this.pruning = true;
+    try {
+      if (now - this.lastStatusPrune >= STATUS_PRUNE_INTERVAL_MS) {
+        this.lastStatusPrune = now;
+        await pruneExpiredStatus(this.db, now, PRUNE_LIMIT).catch(() => {});
+      }
+      if (now - this.lastClaimPrune >= CLAIM_PRUNE_INTERVAL_MS) {
+        this.lastClaimPrune = now;
+        await pruneExpiredClaims(this.db, now, PRUNE_LIMIT).catch(() => {});
+      }
+    } finally {
+      this.pruning = false;
+    }
   }
 }

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { DataSource } from 'typeorm';
 import type { FailedJob, NewJob } from '../../core/job.js';
+import type { JobFilter, JobSummary, QueueStats, StatusRecord, StatusSeed } from '../../core/request-status.js';
 import { RequestQueueConfigError } from '../../request-queue.options.js';
 import { isJobPayload } from '../job-payload.js';
 import { startConsumeLoop } from '../consume-loop.js';
@@ -30,6 +31,8 @@ import {
   type FailedRow,
 } from './sql/failed-jobs.sql.js';
 import { insertJob } from './sql/jobs.sql.js';
+import { listJobSummaries, queueStats } from './sql/job-listing.sql.js';
+import { insertQueuedStatus, readStatusRecord, requeueStatus } from './sql/request-status.sql.js';
 import { currentDatabase, missingTables } from './sql/schema.sql.js';
 import { getSignal, setSignal } from './sql/signals.sql.js';
 
@@ -40,8 +43,8 @@ const DATABASE_KIND = { mysql: 'MySQL/MariaDB', postgres: 'PostgreSQL', sqlite: 
  * The `database` driver: Laravel's `jobs` / `failed_jobs` tables through TypeORM, on
  * MySQL/MariaDB, PostgreSQL or embedded SQLite. Reservation is `SELECT … FOR UPDATE SKIP
  * LOCKED` (MySQL/MariaDB, PostgreSQL) or one atomic `UPDATE … RETURNING` (SQLite) under a
- * lease (`retryAfter`); the correlation id claim and the job row are written in one
- * transaction. See docs/database-driver.md.
+ * lease (`retryAfter`); the correlation id claim, the job row and a replay's status record
+ * (`request_queue_requests`) are written in one transaction. See docs/database-driver.md.
  */
 export class DatabaseStore implements RequestQueueStore {
   private dataSource?: DataSource;
@@ -138,16 +141,43 @@ export class DatabaseStore implements RequestQueueStore {
     );
   }
 
-  async enqueue(job: NewJob, correlationId: string, ttlMs: number): Promise<string | null> {
+  async enqueue(job: NewJob, correlationId: string, ttlMs: number, seed?: StatusSeed): Promise<string | null> {
     const id = await this.fast(() =>
       this.db.transaction(async (tx) => {
         const now = Date.now();
         if (!(await claimCorrelationId(tx, correlationId, now, now + ttlMs))) return null;
-        return insertJob(tx, job, now);
+        const jobId = await insertJob(tx, job, now);
+        if (job.payload.kind === 'replay') {
+          await insertQueuedStatus(
+            tx,
+            {
+              correlationId,
+              queue: job.queue,
+              jobId,
+              queuedAt: job.payload.queuedAt,
+              nextAttemptAt: job.delayMs > 0 ? now + job.delayMs : undefined,
+              fingerprint: seed?.fingerprint,
+            },
+            now,
+          );
+        }
+        return jobId;
       }),
     );
     if (id !== null && job.delayMs <= 0) this.stored.emit('job', job.queue);
     return id;
+  }
+
+  async readStatus(correlationId: string): Promise<StatusRecord | null> {
+    return this.fast(() => readStatusRecord(this.db, correlationId, Date.now()));
+  }
+
+  async listJobs(filter: JobFilter): Promise<JobSummary[]> {
+    return listJobSummaries(this.db, filter, Date.now());
+  }
+
+  async stats(): Promise<QueueStats[]> {
+    return queueStats(this.db, Date.now());
   }
 
   /**
@@ -222,7 +252,12 @@ export class DatabaseStore implements RequestQueueStore {
         const row = await findFailedJob(tx, id);
         const payload = row && parsePayload(row.payload);
         if (!row || !payload || !(await deleteFailedJob(tx, id))) return null;
-        await insertJob(tx, { queue: row.queue, payload, delayMs: 0 }, Date.now());
+        const now = Date.now();
+        const jobId = await insertJob(tx, { queue: row.queue, payload, delayMs: 0 }, now);
+        if (payload.kind === 'replay') {
+          const { correlationId, queuedAt } = payload;
+          await requeueStatus(tx, { correlationId, queue: row.queue, jobId, queuedAt }, now);
+        }
         return row.queue;
       });
       if (queue === null) continue;

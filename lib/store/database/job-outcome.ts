@@ -1,8 +1,13 @@
 import type { JobPayload, JobResult } from '../../core/job.js';
+import type { FinalStatus } from '../../core/request-status.js';
 import type { DeleteBatcher } from './delete-batcher.js';
-import type { SqlClient } from './sql-client.js';
+import type { SqlClient, SqlExecutor } from './sql-client.js';
 import { failedPayload, insertFailedJob } from './sql/failed-jobs.sql.js';
 import { deleteReservedJobs, insertJob, releaseReservedJob, type JobToken } from './sql/jobs.sql.js';
+import { markFinal, markRetrying } from './sql/request-status.sql.js';
+
+/** How long a final record without a sealed result (a replay result that carried no `status`) is kept. */
+const KEEP_WITHOUT_STATUS_MS = 24 * 60 * 60 * 1000;
 
 /** A job this worker holds: its reservation token and what it is. */
 export interface HeldJob extends JobToken {
@@ -14,8 +19,9 @@ export interface HeldJob extends JobToken {
  * Applies what the handler decided, only while this worker still holds the job (its
  * reservation token matches). A job that was lost to an expired lease is left to the
  * worker that holds it now, `next` included, so the outcome is not stored twice.
- * Finishing a job and storing its `next` job (the callback) happen in one transaction:
- * a crash between them cannot drop the callback.
+ * Finishing a job, storing its `next` job (the callback) and writing a replay's status
+ * record happen in one transaction: a crash between them cannot drop the callback, nor
+ * leave a record saying final for a job that will run again (or the reverse).
  */
 export async function applyJobResult(
   db: SqlClient,
@@ -24,24 +30,51 @@ export async function applyJobResult(
   result: JobResult,
 ): Promise<void> {
   const now = Date.now();
+  const replay = job.payload.kind === 'replay';
   switch (result.type) {
     case 'complete':
-      if (!result.next) return deletes.delete(job);
+      // A finished callback job has no record to write: its deletes are batched, without a transaction.
+      if (!result.next && !replay) return deletes.delete(job);
       await db.transaction(async (tx) => {
-        if ((await deleteReservedJobs(tx, [job])) === 1) await insertJob(tx, result.next!, now);
+        if ((await deleteReservedJobs(tx, [job])) !== 1) return;
+        if (result.next) await insertJob(tx, result.next, now);
+        if (replay) await writeFinal(tx, job, 'completed', result.status, now);
       });
       return;
-    case 'retry':
-      await releaseReservedJob(db, job, now + Math.max(0, result.delayMs));
+    case 'retry': {
+      const availableAt = now + Math.max(0, result.delayMs);
+      if (!replay) {
+        await releaseReservedJob(db, job, availableAt);
+        return;
+      }
+      await db.transaction(async (tx) => {
+        if (await releaseReservedJob(tx, job, availableAt)) {
+          await markRetrying(tx, job.payload.correlationId, job.id, availableAt, now);
+        }
+      });
       return;
+    }
     case 'fail':
       await db.transaction(async (tx) => {
         if ((await deleteReservedJobs(tx, [job])) !== 1) return;
         await insertFailedJob(tx, job.queue, failedPayload(job.payload, job.attempts), result.error, now);
         if (result.next) await insertJob(tx, result.next, now);
+        if (replay) await writeFinal(tx, job, 'failed', result.status, now);
       });
       return;
   }
+}
+
+/** A replay's final record: its sealed outcome for `keepMs`, or (no `status` given) none, kept a day. */
+function writeFinal(
+  tx: SqlExecutor,
+  job: HeldJob,
+  state: 'completed' | 'failed',
+  status: FinalStatus | undefined,
+  now: number,
+): Promise<void> {
+  const keepMs = status?.keepMs ?? KEEP_WITHOUT_STATUS_MS;
+  return markFinal(tx, job.payload.correlationId, job.id, state, status?.result ?? null, keepMs, now);
 }
 
 /** Moves a held job that cannot be run (unreadable payload) straight to failed jobs. */

@@ -1,14 +1,22 @@
 /**
  * Claims correlation ids and adds Bull jobs for a batch of requests to one queue, each
- * claim and its job in one atomic step (the whole script is atomic). The store batches the
- * enqueues of one event-loop turn by queue and delay, so under load one call carries many
- * requests with few arguments each. Mirrors what Bull 4's own `addJob-6.lua` does for a
- * plain FIFO job (no custom id, priority or debounce), so Bull's workers pick the jobs up
- * exactly as if `queue.add` had stored them.
+ * claim, its job and its status record in one atomic step (the whole script is atomic).
+ * The store batches the enqueues of one event-loop turn by queue and delay, so under load
+ * one call carries many requests with few arguments each. Mirrors what Bull 4's own
+ * `addJob-6.lua` does for a plain FIFO job (no custom id, priority or debounce), so Bull's
+ * workers pick the jobs up exactly as if `queue.add` had stored them.
  *
- * KEYS: 1 wait, 2 paused, 3 meta-paused, 4 id, 5 delayed, 6… one correlation key per job
+ * A replay job gets its `queued` status record here (see `status.lua.ts` for the later
+ * writes). Any older record under the same correlation id is replaced: its claim expired,
+ * so a new request took the id. The record has no TTL while the request is not final. A
+ * held id leaves everything as it was, the old record included.
+ *
+ * KEYS: 1 wait, 2 paused, 3 meta-paused, 4 id, 5 delayed,
+ *       6… two per job: its correlation key, then its status key
  * ARGV: 1 token for the `waiting` event, 2 job key prefix (`bull:<queue>:`), 3 claim TTL (ms),
- *       4 job name, 5 opts JSON, 6 timestamp (ms), 7 delay (ms), 8… one data JSON per job
+ *       4 job name, 5 opts JSON, 6 timestamp (ms), 7 delay (ms), 8 queue name,
+ *       9… three per job: data JSON, queuedAt (empty: no status record, a callback job),
+ *       fingerprint (may be empty)
  * Returns, per job, its new id, or false when its correlation id is already held.
  */
 export const ENQUEUE_LUA = `
@@ -16,12 +24,15 @@ local results = {}
 local delay = tonumber(ARGV[7])
 local target = KEYS[1]
 if redis.call('EXISTS', KEYS[3]) == 1 then target = KEYS[2] end
-for i = 6, #KEYS do
-  if redis.call('EXISTS', KEYS[i]) == 1 then
-    results[i - 5] = false
+for n = 1, (#KEYS - 5) / 2 do
+  local claimKey = KEYS[4 + 2 * n]
+  local statusKey = KEYS[5 + 2 * n]
+  local data, queuedAt, fingerprint = ARGV[6 + 3 * n], ARGV[7 + 3 * n], ARGV[8 + 3 * n]
+  if redis.call('EXISTS', claimKey) == 1 then
+    results[n] = false
   else
     local jobId = redis.call('INCR', KEYS[4])
-    redis.call('HMSET', ARGV[2] .. jobId, 'name', ARGV[4], 'data', ARGV[i + 2], 'opts', ARGV[5],
+    redis.call('HMSET', ARGV[2] .. jobId, 'name', ARGV[4], 'data', data, 'opts', ARGV[5],
       'timestamp', ARGV[6], 'delay', ARGV[7], 'priority', '0')
     if delay > 0 then
       local at = tonumber(ARGV[6]) + delay
@@ -31,8 +42,15 @@ for i = 6, #KEYS do
       redis.call('LPUSH', target, jobId)
       redis.call('PUBLISH', KEYS[1] .. 'ing@' .. ARGV[1], jobId)
     end
-    redis.call('SET', KEYS[i], jobId, 'PX', ARGV[3])
-    results[i - 5] = tostring(jobId)
+    redis.call('SET', claimKey, jobId, 'PX', ARGV[3])
+    if queuedAt ~= '' then
+      redis.call('DEL', statusKey)
+      redis.call('HSET', statusKey, 'state', 'queued', 'attempts', '0', 'queue', ARGV[8],
+        'jobId', jobId, 'queuedAt', queuedAt, 'updatedAt', ARGV[6])
+      if delay > 0 then redis.call('HSET', statusKey, 'nextAttemptAt', tonumber(ARGV[6]) + delay) end
+      if fingerprint ~= '' then redis.call('HSET', statusKey, 'fingerprint', fingerprint) end
+    end
+    results[n] = tostring(jobId)
   end
 end
 return results

@@ -4,6 +4,7 @@ import type { JobLease, JobSource } from '../consume-loop.js';
 import { isJobPayload } from '../job-payload.js';
 import { bullLoop } from './bull-loop.js';
 import { IdleWaiter } from '../idle-waiter.js';
+import type { JobStatus, RedisStatusRecords } from './redis-status.js';
 
 export type RetryError = Error & { delayMs?: number };
 
@@ -24,6 +25,7 @@ export class RedisJobSource implements JobSource {
     private readonly queues: ReadonlyMap<string, Bull.Queue<JobPayload>>,
     private readonly lockDuration: number,
     private readonly add: (job: NewJob) => Promise<void>,
+    private readonly records: RedisStatusRecords,
   ) {}
 
   /** Starts Bull's delayed-job timer and stalled-job check on every queue, and listens for arrivals. */
@@ -52,12 +54,13 @@ export class RedisJobSource implements JobSource {
           await job.moveToFailed({ message: 'not a request-queue job (unknown payload shape)' }, false);
           continue;
         }
-        return new RedisLease(
-          job,
-          { id: String(job.id), queue: name, payload: job.data, attempt: job.attemptsMade + 1 },
-          this.lockDuration,
-          this.add,
-        );
+        const reserved = { id: String(job.id), queue: name, payload: job.data, attempt: job.attemptsMade + 1 };
+        const status = this.records.forJob(name, reserved.id, job.data);
+        // Before the handler sees the job, so every later write comes after it. If this
+        // fails (Redis went away), the take rejects and the job, locked but not renewed,
+        // stalls and runs again once its lock lapses.
+        await status?.running(reserved.attempt);
+        return new RedisLease(job, reserved, this.lockDuration, this.add, status);
       }
     }
     return null;
@@ -77,6 +80,8 @@ class RedisLease implements JobLease {
     readonly job: ReservedJob,
     lockDuration: number,
     private readonly add: (job: NewJob) => Promise<void>,
+    /** The replay job's status record; null for a callback job. */
+    private readonly status: JobStatus | null,
   ) {
     this.renewal = setInterval(() => {
       // A failed renewal is not fatal: settle() fails if the lock was really lost, and the
@@ -88,10 +93,33 @@ class RedisLease implements JobLease {
     }, lockDuration / 2);
   }
 
+  /**
+   * Applies the result and writes the status record around it. A retry writes `retrying`
+   * first, then Bull delays the job. Complete and fail follow `JobStatus.finishing`: the
+   * final record with its pending mark, then `next` and Bull's move, then the mark removed;
+   * a failed move (the lock was lost: the job runs again elsewhere) leaves the mark, so
+   * readers keep seeing `running`. A failed record write before the move rejects with the
+   * job still active: its lock lapses and it runs again (at least once).
+   */
   async settle(result: JobResult): Promise<void> {
     this.abandon();
+    if (result.type === 'retry') {
+      await this.status?.retrying(this.job.attempt, result.delayMs);
+      await this.move(result);
+      return;
+    }
+    const state = result.type === 'complete' ? 'completed' : 'failed';
+    await this.status?.finishing(state, this.job.attempt, result.status);
+    if (result.next) await this.add(result.next);
+    await this.move(result);
+    // The job is settled whatever this write does: a mark left behind (Redis went away,
+    // the process died) is resolved by readers from Bull's state, so it is not an error.
+    await this.status?.finished().catch(() => {});
+  }
+
+  /** Bull's move: completed (removed), delayed for a retry, or failed. */
+  private async move(result: JobResult): Promise<void> {
     const job = this.bullJob;
-    if (result.type !== 'retry' && result.next) await this.add(result.next);
     if (result.type === 'complete') {
       await job.moveToCompleted(undefined, false, true);
       return;

@@ -2,6 +2,15 @@ import { randomUUID } from 'node:crypto';
 import Bull from 'bull';
 import ioredis, { type Redis, type RedisOptions } from 'ioredis';
 import type { FailedJob, JobPayload, NewJob } from '../../core/job.js';
+import {
+  JOB_STATES,
+  type JobFilter,
+  type JobState,
+  type JobSummary,
+  type QueueStats,
+  type StatusRecord,
+  type StatusSeed,
+} from '../../core/request-status.js';
 import { isJobPayload } from '../job-payload.js';
 import { startConsumeLoop } from '../consume-loop.js';
 import {
@@ -13,6 +22,8 @@ import {
 } from '../request-queue.store.js';
 import { ENQUEUE_LUA } from './enqueue.lua.js';
 import { RedisJobSource, type RetryError } from './redis-job-source.js';
+import { RedisStatusRecords, type StatusCommand } from './redis-status.js';
+import { STATUS_WRITE_LUA } from './status.lua.js';
 import type { RedisStoreOptions } from './redis-store.options.js';
 
 /** How the store calls ioredis's client class. */
@@ -40,12 +51,17 @@ interface EnqueueCommand {
   rqEnqueue(numKeys: number, ...args: (string | number)[]): Promise<(string | null)[]>;
 }
 
+/** The API connection with the store's scripts defined on it. */
+type ApiClient = Redis & EnqueueCommand & StatusCommand;
+
 /** Enqueues waiting for the next flush that share a queue, a delay and a claim TTL. */
 interface PendingBatch {
   queue: string;
   delayMs: number;
   ttlMs: number;
+  /** Per job: its correlation key and its status key (`ENQUEUE_LUA`'s KEYS). */
   keys: string[];
+  /** Per job: data JSON, queuedAt (empty for a callback job), fingerprint (`ENQUEUE_LUA`'s ARGV). */
   data: string[];
   waiters: { resolve(id: string | null): void; reject(err: unknown): void }[];
 }
@@ -62,12 +78,14 @@ export class RedisStore implements RequestQueueStore {
   private readonly lockDuration: number;
   private readonly token = randomUUID();
   private readonly bullQueues = new Map<string, Bull.Queue<JobPayload>>();
-  private apiClient?: Redis & EnqueueCommand;
+  private apiClient?: ApiClient;
   private lastError?: Error;
   private readonly pending = new Map<string, PendingBatch>();
+  private readonly records: RedisStatusRecords;
 
   constructor(private readonly options: RedisStoreOptions = {}) {
     this.prefix = options.prefix ?? 'bull';
+    this.records = new RedisStatusRecords(() => this.api, this.prefix);
     this.commandTimeout = options.commandTimeout ?? 2000;
     this.lockDuration = options.lockDuration ?? 30_000;
   }
@@ -78,7 +96,7 @@ export class RedisStore implements RequestQueueStore {
   }
 
   /** The API's connection: commands fail at once while Redis is away, instead of queueing. */
-  private get api(): Redis & EnqueueCommand {
+  private get api(): ApiClient {
     if (!this.apiClient) {
       const client = this.connect({
         enableOfflineQueue: false,
@@ -93,7 +111,8 @@ export class RedisStore implements RequestQueueStore {
         if (!err.message.startsWith("Stream isn't writeable")) this.lastError = err;
       });
       client.defineCommand('rqEnqueue', { lua: ENQUEUE_LUA });
-      this.apiClient = client as Redis & EnqueueCommand;
+      client.defineCommand('rqStatus', { lua: STATUS_WRITE_LUA });
+      this.apiClient = client as ApiClient;
     }
     return this.apiClient;
   }
@@ -145,9 +164,9 @@ export class RedisStore implements RequestQueueStore {
   /**
    * Enqueues of one event-loop turn go to Redis together: one script call per queue and
    * delay (each claim and its job still atomic), so under load one round trip carries many
-   * requests.
+   * requests. A replay job's `queued` status record is written in the same script.
    */
-  enqueue(job: NewJob, correlationId: string, ttlMs: number): Promise<string | null> {
+  enqueue(job: NewJob, correlationId: string, ttlMs: number, seed?: StatusSeed): Promise<string | null> {
     return new Promise((resolve, reject) => {
       const group = `${job.delayMs}|${ttlMs}|${job.queue}`;
       let batch = this.pending.get(group);
@@ -156,8 +175,13 @@ export class RedisStore implements RequestQueueStore {
         this.pending.set(group, batch);
         if (this.pending.size === 1) setImmediate(() => this.flush());
       }
-      batch.keys.push(this.correlationKey(correlationId));
-      batch.data.push(JSON.stringify(job.payload));
+      const replay = job.payload.kind === 'replay';
+      batch.keys.push(this.correlationKey(correlationId), this.records.key(correlationId));
+      batch.data.push(
+        JSON.stringify(job.payload),
+        replay ? String(job.payload.queuedAt) : '',
+        (replay && seed?.fingerprint) || '',
+      );
       batch.waiters.push({ resolve, reject });
     });
   }
@@ -184,12 +208,21 @@ export class RedisStore implements RequestQueueStore {
           JSON.stringify(bullJobOptions(b.delayMs, now)),
           now,
           b.delayMs,
+          q,
           ...b.data,
         )
         .then(
           (ids) => b.waiters.forEach((w, i) => w.resolve(ids[i] ?? null)),
           (err: unknown) => b.waiters.forEach((w) => w.reject(this.unavailable(err))),
         );
+    }
+  }
+
+  async readStatus(correlationId: string): Promise<StatusRecord | null> {
+    try {
+      return await this.records.read(correlationId);
+    } catch (err) {
+      throw this.unavailable(err);
     }
   }
 
@@ -221,8 +254,11 @@ export class RedisStore implements RequestQueueStore {
   }
 
   async consume(options: ConsumeOptions, handler: JobHandler): Promise<JobConsumer> {
+    // Status records are written on the API connection, which does not queue commands
+    // while it connects: have it ready before the first take.
+    await this.init();
     const queues = new Map(options.queues.map((name) => [name, this.queue(name)] as const));
-    const source = new RedisJobSource(queues, this.lockDuration, (job) => this.add(job));
+    const source = new RedisJobSource(queues, this.lockDuration, (job) => this.add(job), this.records);
     await source.open();
     const consumer = startConsumeLoop(source, { ...options, idleMs: options.idleMs ?? DEFAULT_IDLE_MS }, handler);
     void consumer.finished.then(() => source.close());
@@ -240,25 +276,32 @@ export class RedisStore implements RequestQueueStore {
     }
   }
 
-  private async failedQueueNames(): Promise<string[]> {
+  /**
+   * Every Bull queue under the prefix: each has its id counter (`<queue>:id`), and a queue
+   * whose counter was deleted may still have failed jobs (`<queue>:failed`). The library's
+   * own keys (`request-queue:…`, e.g. a correlation id ending in `:failed`) are not queues.
+   */
+  private async queueNames(): Promise<string[]> {
     const names = new Set<string>();
     const head = `${this.prefix}:`;
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.api.scan(cursor, 'MATCH', `${head}*:failed`, 'COUNT', 1000);
-      cursor = next;
-      for (const key of keys) names.add(key.slice(head.length, -':failed'.length));
-    } while (cursor !== '0');
-    return [...names];
+    for (const suffix of [':id', ':failed']) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.api.scan(cursor, 'MATCH', `${head}*${suffix}`, 'COUNT', 1000);
+        cursor = next;
+        for (const key of keys) names.add(key.slice(head.length, -suffix.length));
+      } while (cursor !== '0');
+    }
+    return [...names].filter((name) => !name.startsWith('request-queue:'));
   }
 
   async listFailed(): Promise<FailedJob[]> {
     const all: FailedJob[] = [];
-    for (const name of await this.failedQueueNames()) {
+    for (const name of await this.queueNames()) {
       for (const job of await this.queue(name).getFailed()) {
         if (!job || !isJobPayload(job.data)) continue;
         all.push({
-          id: `${name}:${job.id}`,
+          id: failedId(name, job),
           queue: name,
           kind: job.data.kind,
           correlationId: job.data.correlationId,
@@ -280,11 +323,18 @@ export class RedisStore implements RequestQueueStore {
     return job && (await job.isFailed()) ? job : null;
   }
 
+  /**
+   * A replay job's record goes back to `queued` before the job leaves the failed set, so a
+   * consumer that takes it at once writes `running` after it. If the process dies between
+   * the two, the record says `queued` for a job still failed: the operator's retry, run
+   * again, moves it.
+   */
   async retryFailed(ids: readonly string[]): Promise<number> {
     let moved = 0;
     for (const id of ids) {
       const job = await this.failedJob(id);
       if (!job) continue;
+      if (isJobPayload(job.data)) await this.records.forJob(job.queue.name, String(job.id), job.data)?.requeued();
       await this.api.hset(this.key(job.queue.name, String(job.id)), 'attemptsMade', 0);
       await job.retry();
       moved++;
@@ -301,10 +351,61 @@ export class RedisStore implements RequestQueueStore {
 
   async flushFailed(olderThanMs: number): Promise<number> {
     let removed = 0;
-    for (const name of await this.failedQueueNames()) {
+    for (const name of await this.queueNames()) {
       removed += (await this.queue(name).clean(olderThanMs, 'failed', 0)).length;
     }
     return removed;
+  }
+
+  async listJobs(filter: JobFilter): Promise<JobSummary[]> {
+    if (filter.limit <= 0) return [];
+    const names = filter.queue !== undefined ? [filter.queue] : await this.queueNames();
+    const states = filter.state ? [filter.state] : JOB_STATES;
+    const all: JobSummary[] = [];
+    for (const state of states) {
+      const found: Listed[] = [];
+      for (const name of names) found.push(...(await this.jobsIn(name, state, filter.limit)));
+      all.push(...found.sort(state === 'failed' ? newestFirst : oldestFirst).map((l) => l.summary));
+      if (all.length >= filter.limit) break;
+    }
+    return all.slice(0, filter.limit);
+  }
+
+  /**
+   * Up to `limit` jobs of one queue in one state, in the order `listJobs` wants (Bull keeps
+   * lists in arrival order and the failed set by time of failure). Delayed jobs are all
+   * read: their set is ordered by when they may run, not by when they were stored, and
+   * their `availableAt` is their score there (a retry's new time is not in the job hash).
+   */
+  private async jobsIn(name: string, state: JobState, limit: number): Promise<Listed[]> {
+    const queue = this.queue(name);
+    if (state === 'delayed') {
+      const scores = await this.api.zrange(this.key(name, 'delayed'), 0, -1, 'WITHSCORES');
+      const at = new Map<string, number>();
+      for (let i = 0; i < scores.length; i += 2) at.set(scores[i]!, Math.floor(Number(scores[i + 1]) / 0x1000));
+      const jobs = await Promise.all([...at.keys()].map((id) => queue.getJob(id)));
+      return jobs.flatMap((job) => summary(name, state, job, at.get(String(job?.id))));
+    }
+    const types: Bull.JobStatus[] =
+      state === 'waiting' ? ['waiting', 'paused'] : state === 'running' ? ['active'] : ['failed'];
+    const jobs = await queue.getJobs(types, 0, limit - 1, state !== 'failed');
+    return jobs.flatMap((job) => summary(name, state, job));
+  }
+
+  async stats(): Promise<QueueStats[]> {
+    const all: QueueStats[] = [];
+    for (const name of (await this.queueNames()).sort()) {
+      const counts = (await this.queue(name).getJobCounts()) as Bull.JobCounts & { paused?: number };
+      const row = {
+        queue: name,
+        waiting: counts.waiting + (counts.paused ?? 0),
+        delayed: counts.delayed,
+        running: counts.active,
+        failed: counts.failed,
+      };
+      if (row.waiting + row.delayed + row.running + row.failed > 0) all.push(row);
+    }
+    return all;
   }
 
   async signalRestart(): Promise<void> {
@@ -340,6 +441,55 @@ function bullJobOptions(delayMs: number, timestamp: number) {
     delay: delayMs,
     timestamp,
   };
+}
+
+/** The id `listFailed`/`retryFailed`/`forgetFailed` know a failed job by: queue and Bull id. */
+function failedId(queue: string, job: Bull.Job): string {
+  return `${queue}:${job.id}`;
+}
+
+/**
+ * One Bull job as `listJobs` shows it, or nothing for a job gone meanwhile or not the
+ * library's. `delayedUntil` is when a delayed job may run (from the delayed set).
+ */
+function summary(queue: string, state: JobState, job: Bull.Job | null, delayedUntil?: number): Listed[] {
+  if (!job || !isJobPayload(job.data)) return [];
+  const { kind, correlationId, method, path } = job.data;
+  const item: JobSummary = {
+    id: state === 'failed' ? failedId(queue, job) : String(job.id),
+    queue,
+    state,
+    kind,
+    correlationId,
+    method,
+    path,
+    attempts: job.attemptsMade + (state === 'running' ? 1 : 0),
+    createdAt: job.timestamp,
+  };
+  if (state === 'waiting') item.availableAt = job.timestamp;
+  if (state === 'delayed') item.availableAt = delayedUntil ?? job.timestamp + (job.opts.delay ?? 0);
+  if (state === 'failed') item.error = job.failedReason ?? '';
+  return [{ summary: item, at: state === 'failed' ? (job.finishedOn ?? job.timestamp) : job.timestamp }];
+}
+
+/** A listed job with the time it is sorted by: stored (waiting, delayed, running) or failed. */
+interface Listed {
+  summary: JobSummary;
+  at: number;
+}
+
+function oldestFirst(a: Listed, b: Listed): number {
+  return a.at - b.at || compareIds(a.summary.id, b.summary.id);
+}
+
+/** Failed jobs by time of failure, newest first (as `listFailed`). */
+function newestFirst(a: Listed, b: Listed): number {
+  return b.at - a.at || compareIds(b.summary.id, a.summary.id);
+}
+
+/** Bull ids are counters: `"9"` before `"10"`. */
+function compareIds(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { numeric: true });
 }
 
 function unavailable(err: unknown): StoreUnavailableError {

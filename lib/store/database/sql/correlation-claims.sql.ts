@@ -1,5 +1,6 @@
 import type { SqlExecutor } from '../sql-client.js';
 import { isDuplicateKey } from '../sql-errors.js';
+import { pruneExpired } from './prune-expired.sql.js';
 
 /**
  * Claims `correlationId` until `expiresAt`, unless a claim that is still live holds it.
@@ -54,14 +55,6 @@ async function insertClaim(db: SqlExecutor, correlationId: string, expiresAt: nu
 }
 
 /** Deletes up to `limit` claims that expired before `now`; resolves to how many. */
-export async function pruneExpiredClaims(db: SqlExecutor, now: number, limit: number): Promise<number> {
-  const { affected } =
-    db.dialect === 'mysql'
-      ? await db.run('DELETE FROM request_queue_claims WHERE expires_at <= ? LIMIT ?', [now, limit])
-      : await db.run(
-          'DELETE FROM request_queue_claims WHERE correlation_id IN ' +
-            '(SELECT correlation_id FROM request_queue_claims WHERE expires_at <= ? LIMIT ?)',
-          [now, limit],
-        );
-  return affected;
+export function pruneExpiredClaims(db: SqlExecutor, now: number, limit: number): Promise<number> {
+  return pruneExpired(db, 'request_queue_claims', now, limit);
 }

@@ -1,7 +1,13 @@
 import type { SqlExecutor } from '../sql-client.js';
 
 /** The tables the request queue's migrations (`migrations/`) create, in migration order. */
-export const REQUEST_QUEUE_TABLES = ['jobs', 'failed_jobs', 'request_queue_claims', 'request_queue_signals'] as const;
+export const REQUEST_QUEUE_TABLES = [
+  'jobs',
+  'failed_jobs',
+  'request_queue_claims',
+  'request_queue_signals',
+  'request_queue_requests',
+] as const;
 
 const LIST = REQUEST_QUEUE_TABLES.map(() => '?').join(', ');
 

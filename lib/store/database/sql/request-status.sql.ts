@@ -1,0 +1,157 @@
+import type { RequestState, StatusRecord } from '../../../core/request-status.js';
+import type { SqlExecutor } from '../sql-client.js';
+import { pruneExpired } from './prune-expired.sql.js';
+
+/**
+ * The status records of queued requests (`request_queue_requests`, one row per correlation
+ * id). Every write but `markRunning` runs inside the transaction that moves the request's
+ * replay job, so the record and the job never disagree after a crash. Writes that follow a
+ * job are guarded by `job_id`: a record that a newer request took over (its claim had
+ * expired and the id was queued again) is never changed by the older job.
+ */
+
+/** What a `queued` record starts with. */
+export interface QueuedStatus {
+  correlationId: string;
+  queue: string;
+  jobId: string;
+  queuedAt: number;
+  nextAttemptAt?: number;
+  fingerprint?: string;
+}
+
+const COLUMNS =
+  'correlation_id, state, attempts, queue, job_id, queued_at, updated_at, next_attempt_at, result, fingerprint';
+
+/**
+ * Writes the `queued` record of a request just enqueued, replacing any older record of
+ * that id (the claim had expired and this request took the id over).
+ */
+export function insertQueuedStatus(db: SqlExecutor, status: QueuedStatus, now: number): Promise<void> {
+  return upsertQueued(db, status, now, 'replace');
+}
+
+/**
+ * An operator put a failed replay job back (`retryFailed`): its record says `queued` again
+ * for the new job, with no result and no expiry, keeping when it was accepted and its
+ * fingerprint. A record already pruned is written anew (without a fingerprint).
+ */
+export function requeueStatus(db: SqlExecutor, status: QueuedStatus, now: number): Promise<void> {
+  return upsertQueued(db, status, now, 'keep-origin');
+}
+
+/**
+ * One upsert rather than a delete and an insert (or an update and an insert): on InnoDB,
+ * deleting or updating an absent key locks the gap where it would go, and two enqueues
+ * whose new ids fall in the same gap would then deadlock on their inserts.
+ */
+async function upsertQueued(
+  db: SqlExecutor,
+  status: QueuedStatus,
+  now: number,
+  existing: 'replace' | 'keep-origin',
+): Promise<void> {
+  const nextAttemptAt = status.nextAttemptAt ?? null;
+  const fingerprint = status.fingerprint ?? null;
+  let set =
+    "state = 'queued', attempts = 0, queue = ?, job_id = ?, updated_at = ?, next_attempt_at = ?, " +
+    'result = NULL, expires_at = NULL';
+  const setParams: unknown[] = [status.queue, status.jobId, now, nextAttemptAt];
+  if (existing === 'replace') {
+    set += ', queued_at = ?, fingerprint = ?';
+    setParams.push(status.queuedAt, fingerprint);
+  }
+  const upsert = db.dialect === 'mysql' ? 'ON DUPLICATE KEY UPDATE' : 'ON CONFLICT (correlation_id) DO UPDATE SET';
+  await db.run(
+    `INSERT INTO request_queue_requests (${COLUMNS}, expires_at) ` +
+      `VALUES (?, 'queued', 0, ?, ?, ?, ?, ?, NULL, ?, NULL) ${upsert} ${set}`,
+    [status.correlationId, status.queue, status.jobId, status.queuedAt, now, nextAttemptAt, fingerprint, ...setParams],
+  );
+}
+
+/**
+ * A worker took the job (its `attempts`-th reservation) and is about to run it. Not in a
+ * transaction with the reservation: the caller awaits it before the handler starts, so a
+ * later final write cannot be overwritten by it. A record already final is left alone, and
+ * so is one a later reservation already marked (a write delayed past this one's lease).
+ * Should the process die right after, the record says `running` until the job's lease
+ * passes and another worker takes it (and writes `running` again).
+ */
+export async function markRunning(
+  db: SqlExecutor,
+  correlationId: string,
+  jobId: string,
+  attempts: number,
+  now: number,
+): Promise<void> {
+  await db.run(
+    "UPDATE request_queue_requests SET state = 'running', attempts = ?, updated_at = ?, next_attempt_at = NULL " +
+      'WHERE correlation_id = ? AND job_id = ? AND expires_at IS NULL AND attempts <= ?',
+    [attempts, now, correlationId, jobId, attempts],
+  );
+}
+
+/** The job will run again at `nextAttemptAt` (a `retry` result). */
+export async function markRetrying(
+  db: SqlExecutor,
+  correlationId: string,
+  jobId: string,
+  nextAttemptAt: number,
+  now: number,
+): Promise<void> {
+  await db.run(
+    "UPDATE request_queue_requests SET state = 'retrying', next_attempt_at = ?, updated_at = ? " +
+      'WHERE correlation_id = ? AND job_id = ? AND expires_at IS NULL',
+    [nextAttemptAt, now, correlationId, jobId],
+  );
+}
+
+/** The request is final: `result` (sealed, or null) stays readable until `now + keepMs`. */
+export async function markFinal(
+  db: SqlExecutor,
+  correlationId: string,
+  jobId: string,
+  state: 'completed' | 'failed',
+  result: string | null,
+  keepMs: number,
+  now: number,
+): Promise<void> {
+  await db.run(
+    'UPDATE request_queue_requests SET state = ?, result = ?, expires_at = ?, next_attempt_at = NULL, updated_at = ? ' +
+      'WHERE correlation_id = ? AND job_id = ? AND expires_at IS NULL',
+    [state, result, now + Math.max(0, keepMs), now, correlationId, jobId],
+  );
+}
+
+/** The record of `correlationId`, or null when there is none or it expired (even if not yet pruned). */
+export async function readStatusRecord(
+  db: SqlExecutor,
+  correlationId: string,
+  now: number,
+): Promise<StatusRecord | null> {
+  const { rows } = await db.run(
+    `SELECT ${COLUMNS} FROM request_queue_requests WHERE correlation_id = ? AND (expires_at IS NULL OR expires_at > ?)`,
+    [correlationId, now],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  const record: StatusRecord = {
+    correlationId: String(row.correlation_id),
+    state: String(row.state) as RequestState,
+    attempts: Number(row.attempts),
+    queue: String(row.queue),
+    jobId: String(row.job_id),
+    queuedAt: Number(row.queued_at),
+    updatedAt: Number(row.updated_at),
+  };
+  if (row.next_attempt_at !== null && row.next_attempt_at !== undefined)
+    record.nextAttemptAt = Number(row.next_attempt_at);
+  if (row.result !== null && row.result !== undefined) record.result = String(row.result);
+  if (row.fingerprint !== null && row.fingerprint !== undefined) record.fingerprint = String(row.fingerprint);
+  return record;
+}
+
+/** Deletes up to `limit` records whose keep time has passed; resolves to how many. */
+export function pruneExpiredStatus(db: SqlExecutor, now: number, limit: number): Promise<number> {
+  return pruneExpired(db, 'request_queue_requests', now, limit);
+}

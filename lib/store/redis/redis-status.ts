@@ -1,0 +1,146 @@
+import type { Redis } from 'ioredis';
+import type { FinalStatus, StatusRecord } from '../../core/request-status.js';
+import type { JobPayload } from '../../core/job.js';
+
+/** How long a final record without a sealed outcome (`status` absent) stays readable [24 h]. */
+const DEFAULT_KEEP_MS = 24 * 60 * 60 * 1000;
+
+/** The `rqStatus` command (`STATUS_WRITE_LUA`) on the connection the records are written with. */
+export interface StatusCommand {
+  rqStatus(numKeys: 1, key: string, queue: string, jobId: string, expiry: string, ...fields: string[]): Promise<number>;
+}
+
+/** What a record write changes: fields to set, or `''` to remove them. */
+type Fields = Record<string, string | number>;
+
+/**
+ * The status records of replay jobs (SPEC §8) in Redis: one hash per correlation id at
+ * `<prefix>:request-queue:status:<id>`. `enqueue` writes the first one inside its own
+ * script; this class writes the later ones (through `STATUS_WRITE_LUA`) and reads them.
+ *
+ * Bull finishes a job with scripts of its own, so a final write cannot share its atomic
+ * step. A final record is therefore written first with a `pending` mark, the job is moved,
+ * and the mark is removed (see `JobStatus.finishing`). A reader treats a pending record
+ * as `running` until the job is really gone from Bull (completed) or in its failed set.
+ */
+export class RedisStatusRecords {
+  constructor(
+    private readonly client: () => Redis & StatusCommand,
+    private readonly prefix: string,
+  ) {}
+
+  key(correlationId: string): string {
+    return `${this.prefix}:request-queue:status:${correlationId}`;
+  }
+
+  /** The writer for one job's record; null for a callback job, which never touches records. */
+  forJob(queue: string, jobId: string, payload: JobPayload): JobStatus | null {
+    if (payload.kind !== 'replay') return null;
+    return new JobStatus(
+      (expiry, fields) =>
+        this.client().rqStatus(1, this.key(payload.correlationId), queue, jobId, expiry, ...flatten(fields)),
+      payload.queuedAt,
+    );
+  }
+
+  /** The record as stored, with a pending final state resolved against Bull (see the class comment). */
+  async read(correlationId: string): Promise<StatusRecord | null> {
+    const hash = await this.client().hgetall(this.key(correlationId));
+    if (!hash.state) return null;
+    const record = toRecord(correlationId, hash);
+    if (hash.pending === undefined || (await this.jobFinished(record.queue, record.jobId))) return record;
+    // The worker wrote the final state but Bull has not (or not yet) finished the job: it
+    // may still run again (its worker died before the move), so it is still running.
+    const { result: _sealed, ...running } = record;
+    return { ...running, state: 'running' };
+  }
+
+  /** True once Bull is done with the job: completed (and so removed) or in the failed set. */
+  private async jobFinished(queue: string, jobId: string): Promise<boolean> {
+    const [exists, failedAt] = await Promise.all([
+      this.client().exists(`${this.prefix}:${queue}:${jobId}`),
+      this.client().zscore(`${this.prefix}:${queue}:failed`, jobId),
+    ]);
+    return exists === 0 || failedAt !== null;
+  }
+}
+
+/**
+ * The record writes for one replay job. Each resolves once Redis has the write, so the
+ * caller can order it before the move it describes.
+ */
+export class JobStatus {
+  constructor(
+    private readonly write: (expiry: string, fields: Fields) => Promise<number>,
+    private readonly queuedAt: number,
+  ) {}
+
+  /**
+   * Taken by a worker, before the handler sees it. No TTL: a record left pending by a worker
+   * that died before moving the job (it stalls and runs again) may carry one.
+   */
+  running(attempt: number): Promise<number> {
+    return this.write('persist', {
+      ...this.base('running', attempt),
+      nextAttemptAt: '',
+      result: '',
+      pending: '',
+    });
+  }
+
+  /** Asked for a retry; written before Bull moves the job to its delayed set. */
+  retrying(attempt: number, delayMs: number): Promise<number> {
+    const now = Date.now();
+    return this.write('persist', { ...this.base('retrying', attempt, now), nextAttemptAt: now + delayMs });
+  }
+
+  /**
+   * Step (a) of finishing: the final state and outcome with the `pending` mark, expiring
+   * after `keepMs`. Then the caller moves the job (b) and calls `finished` (c). A worker
+   * that dies between (a) and (b) leaves the job active: it stalls, runs again, and its
+   * next `running` replaces this record (readers meanwhile see `running`). One that dies
+   * between (b) and (c) leaves a pending mark that readers resolve from Bull's state.
+   */
+  finishing(state: 'completed' | 'failed', attempt: number, status?: FinalStatus): Promise<number> {
+    return this.write(String(status?.keepMs ?? DEFAULT_KEEP_MS), {
+      ...this.base(state, attempt),
+      nextAttemptAt: '',
+      result: status?.result ?? '',
+      pending: 1,
+    });
+  }
+
+  /** Step (c): Bull has moved the job, so the final state holds; the TTL stays. */
+  finished(): Promise<number> {
+    return this.write('keep', { pending: '' });
+  }
+
+  /** Put back by an operator (`retryFailed`): queued again, its old outcome gone, no TTL. */
+  requeued(): Promise<number> {
+    return this.write('persist', { ...this.base('queued', 0), nextAttemptAt: '', result: '', pending: '' });
+  }
+
+  private base(state: StatusRecord['state'], attempts: number, now = Date.now()): Fields {
+    return { state, attempts, queuedAt: this.queuedAt, updatedAt: now };
+  }
+}
+
+function flatten(fields: Fields): string[] {
+  return Object.entries(fields).flatMap(([name, value]) => [name, String(value)]);
+}
+
+function toRecord(correlationId: string, hash: Record<string, string>): StatusRecord {
+  const record: StatusRecord = {
+    correlationId,
+    state: hash.state as StatusRecord['state'],
+    attempts: Number(hash.attempts ?? 0),
+    queue: hash.queue ?? '',
+    jobId: hash.jobId ?? '',
+    queuedAt: Number(hash.queuedAt ?? 0),
+    updatedAt: Number(hash.updatedAt ?? 0),
+  };
+  if (hash.nextAttemptAt !== undefined) record.nextAttemptAt = Number(hash.nextAttemptAt);
+  if (hash.result !== undefined) record.result = hash.result;
+  if (hash.fingerprint !== undefined) record.fingerprint = hash.fingerprint;
+  return record;
+}

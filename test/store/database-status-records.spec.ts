@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DatabaseStore } from '../../lib/store/database/database.store.js';
+import { resolveDatabaseOptions } from '../../lib/store/database/database-store.options.js';
+import type { JobConsumer, RequestQueueStore } from '../../lib/store/request-queue.store.js';
+import { newJob, record, sleep, waitFor } from './store-conformance.js';
+import { mariadbTarget, postgresTarget, sqliteTarget, uniqueName, type StoreTarget } from './store-targets.js';
+
+const TTL = 60_000;
+
+/** What the database driver does with status records beyond the contract's common ground (on SQLite). */
+describe('database driver status records', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rq-status-'));
+  const file = join(dir, 'queue.sqlite');
+  let store: DatabaseStore;
+  const consumers: JobConsumer[] = [];
+
+  /** The record's row as stored, expired or not. */
+  function row(correlationId: string): Record<string, unknown> | undefined {
+    const db = new Database(file, { readonly: true, timeout: 5000 });
+    try {
+      return db.prepare('SELECT * FROM request_queue_requests WHERE correlation_id = ?').get(correlationId) as
+        Record<string, unknown> | undefined;
+    } finally {
+      db.close();
+    }
+  }
+
+  beforeAll(async () => {
+    store = new DatabaseStore(
+      resolveDatabaseOptions({ url: `sqlite:${file}`, migrationsRun: true, sleep: 50, retryAfter: 1500 }, 200, true),
+    );
+    await store.init();
+  });
+
+  afterAll(async () => {
+    await Promise.all(consumers.map((c) => c.stop(0)));
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('deletes expired records from the table while the worker is busy, not only hides them', async () => {
+    const queue = uniqueName('q');
+    const id = randomUUID();
+    await store.enqueue(newJob(queue, id), id, TTL);
+    // Enough work after it that the worker never idles (an idle worker prunes too).
+    for (let i = 0; i < 150; i++) {
+      const other = randomUUID();
+      await store.enqueue(newJob(queue, other), other, TTL);
+    }
+    const { seen, consumer } = await record(store, { queues: [queue], idleMs: 60_000 }, async (job) => {
+      if (job.payload.correlationId === id) return { type: 'complete', status: { result: 'sealed', keepMs: 200 } };
+      await sleep(20);
+      return { type: 'complete' };
+    });
+    consumers.push(consumer);
+    await waitFor(() => row(id)?.state === 'completed', 5000, 'the final record');
+    await waitFor(() => row(id) === undefined, 2500, 'the expired record to be deleted');
+    expect(seen.length).toBeLessThan(151); // deleted while jobs were still being taken
+    expect(await store.readStatus(id)).toBeNull();
+    await consumer.stop(0);
+  });
+});
+
+/** The same on every database: the SQL that replaces a record differs per dialect. */
+describe.each([
+  { name: 'SQLite', makeTarget: sqliteTarget },
+  { name: 'MariaDB', makeTarget: mariadbTarget },
+  { name: 'PostgreSQL', makeTarget: postgresTarget },
+])('database driver status records on $name', ({ makeTarget }) => {
+  let target: StoreTarget;
+  let store: RequestQueueStore;
+  const consumers: JobConsumer[] = [];
+
+  beforeAll(async () => {
+    target = makeTarget();
+    store = await target.open({ leaseMs: 1500 });
+  });
+
+  afterAll(async () => {
+    await Promise.all(consumers.map((c) => c.stop(0)));
+    await store.close();
+    await target.drop();
+  });
+
+  it('replaces the record of an id taken over, and the older job then leaves it alone', async () => {
+    const [older, newer] = [uniqueName('q'), uniqueName('q')];
+    const id = randomUUID();
+    await store.enqueue(newJob(older, id), id, 50);
+    await sleep(80); // the claim expires; the id is free for a new request
+    const newerJob = await store.enqueue(newJob(newer, id), id, TTL);
+    expect(newerJob).not.toBeNull();
+    const { seen, consumer } = await record(store, { queues: [older] }, () => ({
+      type: 'complete',
+      status: { result: 'sealed-old', keepMs: TTL },
+    }));
+    consumers.push(consumer);
+    await waitFor(() => seen.length === 1, 5000, 'the older job');
+    await sleep(100);
+    expect(await store.readStatus(id)).toMatchObject({ state: 'queued', queue: newer, jobId: newerJob, attempts: 0 });
+    await consumer.stop(0);
+  });
+
+  it('replaces a final record, result and expiry included, when a new request takes its id', async () => {
+    const queue = uniqueName('q');
+    const id = randomUUID();
+    await store.enqueue(newJob(queue, id), id, 50, { fingerprint: 'fp-old' });
+    const { consumer } = await record(store, { queues: [queue] }, () => ({
+      type: 'complete',
+      status: { result: 'sealed-old', keepMs: TTL },
+    }));
+    consumers.push(consumer);
+    await waitFor(async () => (await store.readStatus(id))?.state === 'completed', 5000, 'the final record');
+    await consumer.stop(0);
+    await sleep(60);
+    const later = uniqueName('q');
+    const jobId = await store.enqueue(newJob(later, id, 5000), id, TTL, { fingerprint: 'fp-new' });
+    const rec = await store.readStatus(id);
+    expect(rec).toMatchObject({ state: 'queued', attempts: 0, queue: later, jobId, fingerprint: 'fp-new' });
+    expect(rec!.result).toBeUndefined();
+    expect(rec!.nextAttemptAt).toBeGreaterThan(Date.now() + 4000);
+  });
+});
