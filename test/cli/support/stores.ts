@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   createStore,
@@ -13,6 +14,7 @@ import { ROOT } from './build.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const MARIADB = { host: '127.0.0.1', port: 3306, user: 'root' };
+const POSTGRES = { host: '127.0.0.1', port: 5432, user: 'postgres' };
 
 /** One store of this test file's own: options for in-process runtimes, env for spawned processes. */
 export interface StoreFixture {
@@ -82,6 +84,58 @@ export const mariadbStore: StoreFactory = {
 
 /** Every store the command tests run against. */
 export const STORE_FACTORIES: StoreFactory[] = [redisStore, mariadbStore];
+
+/** Creates the database driver's tables once, as an operator's `migrate` would. */
+async function migrated(url: string): Promise<void> {
+  const setup = await createStore(resolveOptions({ driver: 'database', database: { url, migrationsRun: true } }));
+  await setup.close();
+}
+
+/** PostgreSQL, in a database of this fixture's own (`status`/`list`/`stats` run on it too). */
+export const postgresStore: StoreFactory = {
+  name: 'database (PostgreSQL)',
+  unavailable: mariadbStore.unavailable,
+  async create() {
+    const { default: pg } = await import('pg');
+    const name = `rq_cli_${randomUUID().slice(0, 8).replace(/-/g, '')}`;
+    const admin = new pg.Client({ ...POSTGRES, database: 'postgres' });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    const url = `postgres://${POSTGRES.user}@${POSTGRES.host}:${POSTGRES.port}/${name}`;
+    await migrated(url);
+    return {
+      driver: 'database',
+      options: { driver: 'database', database: { url } },
+      env: { REQUEST_QUEUE_DRIVER: 'database', DATABASE_URL: url },
+      async remove() {
+        try {
+          await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        } finally {
+          await admin.end();
+        }
+      },
+    };
+  },
+};
+
+/** SQLite, a file in a folder of this fixture's own. */
+export const sqliteStore: StoreFactory = {
+  name: 'database (SQLite)',
+  unavailable: mariadbStore.unavailable,
+  async create() {
+    const dir = mkdtempSync(join(tmpdir(), 'rq-cli-sqlite-'));
+    const url = `sqlite:${join(dir, 'queue.sqlite')}`;
+    await migrated(url);
+    return {
+      driver: 'database',
+      options: { driver: 'database', database: { url } },
+      env: { REQUEST_QUEUE_DRIVER: 'database', DATABASE_URL: url },
+      async remove() {
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+};
 
 export const SECRET = 'cli-test-secret-0123456789';
 export const CALLBACK_TOKEN = 'cli-test-callback-token-0123';
