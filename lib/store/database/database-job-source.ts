@@ -156,7 +156,7 @@ export class DatabaseJobSource implements JobSource {
       await this.settle(held, reservedAt, {
         type: 'fail',
         error: `reserved ${row.attempts} times without a result: its worker died, or an attempt outlived database.retryAfter`,
-      });
+      }).finally(() => this.outstanding--); // never handed out: its slot is free again
       return null;
     }
     if (payload.kind === 'replay') {
