@@ -105,6 +105,39 @@ describe.each([
     await consumer.stop(0);
   });
 
+  it('puts the records of reserved jobs handed back unstarted (stop) back to queued, and runs them at once', async () => {
+    const queue = uniqueName('q');
+    const ids = Array.from({ length: 5 }, () => randomUUID());
+    for (const id of ids) await store.enqueue(newJob(queue, id), id, TTL);
+    // One round trip reserves all five (marked running); the first handler stops the consumer,
+    // so the other four are handed back from the buffer without having started.
+    let stopped: Promise<void> | undefined;
+    const consumer: JobConsumer = await store.consume({ queues: [queue], concurrency: 5, idleMs: 50 }, async (job) => {
+      stopped ??= consumer.stop(5000);
+      return { type: 'complete', status: { result: `sealed-${job.payload.correlationId}`, keepMs: TTL } };
+    });
+    await waitFor(() => stopped !== undefined, 5000, 'the first job');
+    await stopped;
+    const records = await Promise.all(ids.map((id) => store.readStatus(id)));
+    const completed = records.filter((r) => r?.state === 'completed');
+    const queued = records.filter((r) => r?.state === 'queued');
+    expect(completed).toHaveLength(1);
+    expect(queued).toHaveLength(4);
+    for (const r of queued) expect(r).toMatchObject({ attempts: 0 });
+    const started = Date.now();
+    const { seen, consumer: second } = await record(store, { queues: [queue], idleMs: 50 });
+    consumers.push(second);
+    await waitFor(() => seen.length === 4, 1000, 'the four jobs handed back'); // not after their lease
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(seen.every((job) => job.attempt === 1)).toBe(true);
+    await waitFor(
+      async () => (await Promise.all(ids.map((id) => store.readStatus(id)))).every((r) => r?.state === 'completed'),
+      5000,
+      'every record final',
+    );
+    await second.stop(0);
+  });
+
   it('replaces a final record, result and expiry included, when a new request takes its id', async () => {
     const queue = uniqueName('q');
     const id = randomUUID();
