@@ -138,6 +138,38 @@ describe.each([
     await second.stop(0);
   });
 
+  it('writes each final record of jobs completed together (one batch) with its own result and expiry', async () => {
+    const queue = uniqueName('q');
+    const ids = Array.from({ length: 8 }, () => randomUUID());
+    for (const id of ids) await store.enqueue(newJob(queue, id), id, TTL);
+    const keep = (id: string) => (id === ids[0] ? 1500 : TTL);
+    const release = new Promise((resolve) => setTimeout(resolve, 200));
+    const before = Date.now();
+    const { seen, consumer } = await record(store, { queues: [queue], concurrency: 8 }, async (job) => {
+      await release; // all eight finish in the same turn
+      const id = job.payload.correlationId;
+      return { type: 'complete', status: { result: `sealed-${id}`, keepMs: keep(id) } };
+    });
+    consumers.push(consumer);
+    await waitFor(() => seen.length === 8, 5000, 'the eight jobs');
+    await waitFor(
+      async () => (await Promise.all(ids.map((id) => store.readStatus(id)))).every((r) => r?.state === 'completed'),
+      5000,
+      'every record final',
+    );
+    for (const id of ids) {
+      const rec = await store.readStatus(id);
+      expect(rec).toMatchObject({ state: 'completed', attempts: 1, result: `sealed-${id}` });
+      expect(rec!.nextAttemptAt).toBeUndefined();
+    }
+    // Each expiry is its own: only the record kept 1.5 s is gone after that.
+    expect(Date.now() - before).toBeLessThan(1500);
+    await sleep(1600); // written before the records were all read final
+    expect(await store.readStatus(ids[0]!)).toBeNull();
+    for (const id of ids.slice(1)) expect(await store.readStatus(id)).toMatchObject({ state: 'completed' });
+    await consumer.stop(0);
+  });
+
   it('replaces a final record, result and expiry included, when a new request takes its id', async () => {
     const queue = uniqueName('q');
     const id = randomUUID();

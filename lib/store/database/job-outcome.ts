@@ -4,7 +4,7 @@ import type { DeleteBatcher } from './delete-batcher.js';
 import type { SqlClient, SqlExecutor } from './sql-client.js';
 import { failedPayload, insertFailedJob } from './sql/failed-jobs.sql.js';
 import { deleteReservedJobs, insertJob, releaseReservedJob, type JobToken } from './sql/jobs.sql.js';
-import { markFinal, markRetrying } from './sql/request-status.sql.js';
+import { markFinal, markRetrying, type FinalRecord } from './sql/request-status.sql.js';
 
 /** How long a final record without a sealed result (a replay result that carried no `status`) is kept. */
 const KEEP_WITHOUT_STATUS_MS = 24 * 60 * 60 * 1000;
@@ -33,8 +33,9 @@ export async function applyJobResult(
   const replay = job.payload.kind === 'replay';
   switch (result.type) {
     case 'complete':
-      // A finished callback job has no record to write: its deletes are batched, without a transaction.
-      if (!result.next && !replay) return deletes.delete(job);
+      // Without a next job, deletes are batched: a callback job's without a transaction, a
+      // replay job's in one with its final record (see DeleteBatcher).
+      if (!result.next) return deletes.delete(job, replay ? finalRecord(job, result.status, now) : undefined);
       await db.transaction(async (tx) => {
         if ((await deleteReservedJobs(tx, [job])) !== 1) return;
         if (result.next) await insertJob(tx, result.next, now);
@@ -75,6 +76,17 @@ function writeFinal(
 ): Promise<void> {
   const keepMs = status?.keepMs ?? KEEP_WITHOUT_STATUS_MS;
   return markFinal(tx, job.payload.correlationId, job.id, state, status?.result ?? null, keepMs, now);
+}
+
+/** A replay's `completed` record for the delete batcher: as `writeFinal` writes it. */
+function finalRecord(job: HeldJob, status: FinalStatus | undefined, now: number): FinalRecord {
+  const keepMs = status?.keepMs ?? KEEP_WITHOUT_STATUS_MS;
+  return {
+    correlationId: job.payload.correlationId,
+    jobId: job.id,
+    result: status?.result ?? null,
+    expiresAt: now + Math.max(0, keepMs),
+  };
 }
 
 /** Moves a held job that cannot be run (unreadable payload) straight to failed jobs. */

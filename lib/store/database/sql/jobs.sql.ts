@@ -36,6 +36,25 @@ export async function deleteReservedJobs(db: SqlExecutor, tokens: readonly JobTo
   return affected;
 }
 
+/**
+ * `deleteReservedJobs` that says which: resolves to the ids of the jobs deleted. Inside a
+ * transaction on MySQL/MariaDB (no `DELETE … RETURNING` on MySQL), the held rows are
+ * locked by primary key first, then deleted.
+ */
+export async function deleteReservedJobIds(tx: SqlExecutor, tokens: readonly JobToken[]): Promise<Set<string>> {
+  if (tokens.length === 0) return new Set();
+  const where = tokens.map(() => '(id = ? AND attempts = ?)').join(' OR ');
+  const params = tokens.flatMap((t) => [t.id, t.attempts]);
+  if (tx.dialect !== 'mysql') {
+    const { rows } = await tx.run(`DELETE FROM jobs WHERE ${where} RETURNING id`, params);
+    return new Set(rows.map((row) => String(row.id)));
+  }
+  const { rows } = await tx.run(`SELECT id FROM jobs WHERE ${where} FOR UPDATE`, params);
+  const ids = rows.map((row) => String(row.id));
+  if (ids.length > 0) await tx.run(`DELETE FROM jobs WHERE id IN (${ids.map(() => '?').join(', ')})`, ids);
+  return new Set(ids);
+}
+
 /** Makes a held job runnable again at `availableAt`, keeping its attempt count; false if no longer held. */
 export async function releaseReservedJob(db: SqlExecutor, token: JobToken, availableAt: number): Promise<boolean> {
   const { affected } = await db.run(

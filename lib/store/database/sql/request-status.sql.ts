@@ -151,6 +151,50 @@ export async function markFinal(
   );
 }
 
+/** One replay job's final record, as `markFinal` writes it. */
+export interface FinalRecord {
+  correlationId: string;
+  jobId: string;
+  result: string | null;
+  /** Unix ms until which the record stays readable. */
+  expiresAt: number;
+}
+
+/**
+ * `markFinal` for several requests in one statement (in the transaction that deleted their
+ * jobs), with the same guard per record: it must still name the job and not be final yet.
+ */
+export async function markFinalBatch(
+  db: SqlExecutor,
+  state: 'completed' | 'failed',
+  records: readonly FinalRecord[],
+  now: number,
+): Promise<void> {
+  if (records.length === 0) return;
+  if (records.length === 1) {
+    const [r] = records as [FinalRecord];
+    return markFinal(db, r.correlationId, r.jobId, state, r.result, r.expiresAt - now, now);
+  }
+  // PostgreSQL types a CASE of bare parameters as text; expires_at is a bigint.
+  const expiry = db.dialect === 'postgres' ? 'CAST(? AS BIGINT)' : '?';
+  const when = (value: string) => records.map(() => `WHEN correlation_id = ? AND job_id = ? THEN ${value}`).join(' ');
+  const ids = records.map(() => '?').join(', ');
+  const guards = records.map(() => '(correlation_id = ? AND job_id = ?)').join(' OR ');
+  await db.run(
+    `UPDATE request_queue_requests SET state = ?, result = CASE ${when('?')} END, ` +
+      `expires_at = CASE ${when(expiry)} END, next_attempt_at = NULL, updated_at = ? ` +
+      `WHERE correlation_id IN (${ids}) AND expires_at IS NULL AND (${guards})`,
+    [
+      state,
+      ...records.flatMap((r) => [r.correlationId, r.jobId, r.result]),
+      ...records.flatMap((r) => [r.correlationId, r.jobId, r.expiresAt]),
+      now,
+      ...records.map((r) => r.correlationId),
+      ...records.flatMap((r) => [r.correlationId, r.jobId]),
+    ],
+  );
+}
+
 /** The record of `correlationId`, or null when there is none or it expired (even if not yet pruned). */
 export async function readStatusRecord(
   db: SqlExecutor,
