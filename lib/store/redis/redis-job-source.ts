@@ -117,8 +117,9 @@ class RedisLease implements JobLease {
     if (result.next) await this.add(result.next);
     await this.move(result);
     // The job is settled whatever this write does: a mark left behind (Redis went away,
-    // the process died) is resolved by readers from Bull's state, so it is not an error.
-    await this.status?.finished().catch(() => {});
+    // the process died) is resolved by readers from Bull's state, so it is not an error,
+    // and nothing waits for it.
+    this.status?.finished().catch(() => {});
   }
 
   /** Bull's move: completed (removed), delayed for a retry, or failed. */
