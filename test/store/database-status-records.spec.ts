@@ -138,8 +138,8 @@ describe.each([
     await second.stop(0);
   });
 
-  it('writes each final record of jobs completed together (one batch) with its own result and expiry', async () => {
-    const queue = uniqueName('q');
+  it('writes each final record and next job of jobs completed together (one batch) as its own', async () => {
+    const [queue, callbacks] = [uniqueName('q'), uniqueName('cb')];
     const ids = Array.from({ length: 8 }, () => randomUUID());
     for (const id of ids) await store.enqueue(newJob(queue, id), id, TTL);
     const keep = (id: string) => (id === ids[0] ? 1500 : TTL);
@@ -148,7 +148,10 @@ describe.each([
     const { seen, consumer } = await record(store, { queues: [queue], concurrency: 8 }, async (job) => {
       await release; // all eight finish in the same turn
       const id = job.payload.correlationId;
-      return { type: 'complete', status: { result: `sealed-${id}`, keepMs: keep(id) } };
+      // Half of them store a next job (a callback), as with and without a callbackUrl.
+      const i = ids.findIndex((x) => x === id);
+      const next = i % 2 === 0 ? newJob(callbacks, ids[i]) : undefined;
+      return { type: 'complete', next, status: { result: `sealed-${id}`, keepMs: keep(id) } };
     });
     consumers.push(consumer);
     await waitFor(() => seen.length === 8, 5000, 'the eight jobs');
@@ -162,6 +165,12 @@ describe.each([
       expect(rec).toMatchObject({ state: 'completed', attempts: 1, result: `sealed-${id}` });
       expect(rec!.nextAttemptAt).toBeUndefined();
     }
+    const delivered = await record(store, { queues: [callbacks] });
+    consumers.push(delivered.consumer);
+    await waitFor(() => delivered.seen.length === 4, 5000, 'the four next jobs');
+    expect(delivered.seen.map((job) => job.payload.correlationId).sort()).toEqual(
+      ids.filter((_, i) => i % 2 === 0).sort(),
+    );
     // Each expiry is its own: only the record kept 1.5 s is gone after that.
     expect(Date.now() - before).toBeLessThan(1500);
     await sleep(1600); // written before the records were all read final

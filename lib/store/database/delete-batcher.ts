@@ -1,14 +1,21 @@
+import type { NewJob } from '../../core/job.js';
 import type { SqlClient } from './sql-client.js';
-import { deleteReservedJobIds, deleteReservedJobs, type JobToken } from './sql/jobs.sql.js';
+import { deleteReservedJobIds, deleteReservedJobs, insertJobs, type JobToken } from './sql/jobs.sql.js';
 import { markFinalBatch, type FinalRecord } from './sql/request-status.sql.js';
 
 /** Most finished jobs deleted by one statement. */
 const MAX_BATCH = 200;
 
-interface Pending {
-  token: JobToken;
-  /** The `completed` record of a replay job, written only if its job is deleted. */
+/** What else a finished job changes, only if it is still held (and so deleted). */
+export interface Finish {
+  /** The job the result stores (a replay's callback). */
+  next?: NewJob;
+  /** A replay job's `completed` record. */
   record?: FinalRecord;
+}
+
+interface Pending extends Finish {
+  token: JobToken;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -16,10 +23,11 @@ interface Pending {
 /**
  * Deletes finished jobs in groups: every job finished in the same turn of the event loop
  * goes in one `DELETE … WHERE (id = ? AND attempts = ?) OR …`, so a worker running many
- * jobs at once commits once per group instead of once per job. A group with completed
- * replay jobs is one transaction that deletes the jobs still held and writes the final
- * records of exactly those, in one statement: each record changes with its job, as if
- * each job had its own transaction.
+ * jobs at once commits once per group instead of once per job. A group where a job
+ * stores a next job or writes a record is one transaction that deletes the jobs still held
+ * and, for exactly those, inserts their next jobs (one statement) and writes their final
+ * records (one statement): each job's changes commit together, as if each job had its own
+ * transaction.
  */
 export class DeleteBatcher {
   private pending: Pending[] = [];
@@ -28,12 +36,12 @@ export class DeleteBatcher {
   constructor(private readonly db: SqlClient) {}
 
   /**
-   * Resolves once the job's row is gone (or was no longer this worker's to delete), and
-   * `record`, if given, written with it.
+   * Resolves once the job's row is gone, with `finish` stored in the same transaction (or
+   * once the job was found no longer this worker's: then nothing is changed).
    */
-  delete(token: JobToken, record?: FinalRecord): Promise<void> {
+  delete(token: JobToken, finish: Finish = {}): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ token, record, resolve, reject });
+      this.pending.push({ token, ...finish, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -54,14 +62,25 @@ export class DeleteBatcher {
 
   private async write(batch: Pending[]): Promise<void> {
     const tokens = batch.map((p) => p.token);
-    if (!batch.some((p) => p.record)) {
+    if (!batch.some((p) => p.record || p.next)) {
       await deleteReservedJobs(this.db, tokens);
       return;
     }
     await this.db.transaction(async (tx) => {
       const deleted = await deleteReservedJobIds(tx, tokens);
-      const records = batch.flatMap((p) => (p.record && deleted.has(p.token.id) ? [p.record] : []));
-      await markFinalBatch(tx, 'completed', records, Date.now());
+      const held = batch.filter((p) => deleted.has(p.token.id));
+      const now = Date.now();
+      await insertJobs(
+        tx,
+        held.flatMap((p) => (p.next ? [p.next] : [])),
+        now,
+      );
+      await markFinalBatch(
+        tx,
+        'completed',
+        held.flatMap((p) => (p.record ? [p.record] : [])),
+        now,
+      );
     });
   }
 }

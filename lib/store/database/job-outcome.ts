@@ -33,15 +33,12 @@ export async function applyJobResult(
   const replay = job.payload.kind === 'replay';
   switch (result.type) {
     case 'complete':
-      // Without a next job, deletes are batched: a callback job's without a transaction, a
-      // replay job's in one with its final record (see DeleteBatcher).
-      if (!result.next) return deletes.delete(job, replay ? finalRecord(job, result.status, now) : undefined);
-      await db.transaction(async (tx) => {
-        if ((await deleteReservedJobs(tx, [job])) !== 1) return;
-        if (result.next) await insertJob(tx, result.next, now);
-        if (replay) await writeFinal(tx, job, 'completed', result.status, now);
+      // Batched: a callback job's delete without a transaction, else the delete, the next
+      // job and the final record in one per batch (see DeleteBatcher).
+      return deletes.delete(job, {
+        next: result.next,
+        record: replay ? finalRecord(job, result.status, now) : undefined,
       });
-      return;
     case 'retry': {
       const availableAt = now + Math.max(0, result.delayMs);
       if (!replay) {

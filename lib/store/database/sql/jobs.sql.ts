@@ -21,6 +21,17 @@ export async function insertJob(db: SqlExecutor, job: NewJob, now: number): Prom
   return String(rows[0]!.id);
 }
 
+/** Stores jobs, each runnable `delayMs` after `now`, in one statement (their ids are not needed). */
+export async function insertJobs(db: SqlExecutor, jobs: readonly NewJob[], now: number): Promise<void> {
+  if (jobs.length === 0) return;
+  await db.run(
+    `INSERT INTO jobs (queue, payload, attempts, reserved_at, available_at, created_at) VALUES ${jobs
+      .map(() => '(?, ?, 0, NULL, ?, ?)')
+      .join(', ')}`,
+    jobs.flatMap((job) => [job.queue, JSON.stringify(job.payload), now + Math.max(0, job.delayMs), now]),
+  );
+}
+
 /**
  * Deletes jobs that are still held under the given reservations (finished jobs);
  * resolves to how many were. A job whose lease passed and that another worker reserved
