@@ -1,6 +1,6 @@
 /**
  * Drain rate of the database driver: N jobs stored beforehand, run through a no-op handler
- * until the queue is empty, against
+ * (completing each with a sealed status, as real workers do) until the queue is empty, against
  * - a raw mysql2 loop of Laravel's DatabaseQueue statements on the same table (one job per
  *   `BEGIN; SELECT … FOR UPDATE SKIP LOCKED; UPDATE; COMMIT; DELETE`), as one worker and as
  *   as many workers as the driver's concurrency, and
@@ -32,6 +32,11 @@ const QUEUE = 'api:request';
 const MARIADB = { host: '127.0.0.1', port: 3306, user: 'root' };
 const POSTGRES = { host: '127.0.0.1', port: 5432, user: 'postgres' };
 const REDIS_URL = 'redis://127.0.0.1:6379';
+/**
+ * What a real worker's result carries on complete/fail: the outcome sealed for the status
+ * resource (about the size of a sealed small response), kept a day (the default statusTtl).
+ */
+const STATUS = { result: randomBytes(300).toString('base64url'), keepMs: 24 * 60 * 60 * 1000 };
 
 function payload(i: number): JobPayload {
   return {
@@ -80,7 +85,7 @@ async function drain(store: RequestQueueStore): Promise<number> {
     { queues: [QUEUE], concurrency: CONCURRENCY, stopWhenEmpty: true, idleMs: 50 },
     async () => {
       handled++;
-      return { type: 'complete' };
+      return { type: 'complete', status: STATUS };
     },
   );
   await consumer.finished;

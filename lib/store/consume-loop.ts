@@ -5,6 +5,12 @@ import type { ConsumeOptions, ConsumerEnd, JobConsumer, JobHandler } from './req
 /** A job leased to this process: the store keeps it owned until `settle` or `abandon`. */
 export interface JobLease {
   readonly job: ReservedJob;
+  /**
+   * A write the store started in `take` that must land before the handler sees the job
+   * (a status record's `running`): the loop awaits it before calling the handler, so the
+   * next take need not wait for it. Should it reject, the job is abandoned to its lease.
+   */
+  readonly ready?: Promise<void>;
   /** Applies the handler's result as the store contract says (complete, retry or fail, storing `next`). */
   settle(result: JobResult): Promise<void>;
   /** Gives the job up without a result: the lease is no longer renewed, so the job runs again once it lapses. */
@@ -128,6 +134,15 @@ class ConsumeLoop implements JobConsumer {
 
   private runJob(lease: JobLease): void {
     const done = (async () => {
+      if (lease.ready) {
+        try {
+          await lease.ready;
+        } catch (err) {
+          lease.abandon(); // never started: it runs again once its lease lapses
+          this.report(err);
+          return;
+        }
+      }
       let result: JobResult;
       try {
         result = await this.handler(lease.job);

@@ -105,6 +105,80 @@ describe.each([
     await consumer.stop(0);
   });
 
+  it('puts the records of reserved jobs handed back unstarted (stop) back to queued, and runs them at once', async () => {
+    const queue = uniqueName('q');
+    const ids = Array.from({ length: 5 }, () => randomUUID());
+    for (const id of ids) await store.enqueue(newJob(queue, id), id, TTL);
+    // One round trip reserves all five (marked running); the first handler stops the consumer,
+    // so the other four are handed back from the buffer without having started.
+    let stopped: Promise<void> | undefined;
+    const consumer: JobConsumer = await store.consume({ queues: [queue], concurrency: 5, idleMs: 50 }, async (job) => {
+      stopped ??= consumer.stop(5000);
+      return { type: 'complete', status: { result: `sealed-${job.payload.correlationId}`, keepMs: TTL } };
+    });
+    await waitFor(() => stopped !== undefined, 5000, 'the first job');
+    await stopped;
+    const records = await Promise.all(ids.map((id) => store.readStatus(id)));
+    const completed = records.filter((r) => r?.state === 'completed');
+    const queued = records.filter((r) => r?.state === 'queued');
+    expect(completed).toHaveLength(1);
+    expect(queued).toHaveLength(4);
+    for (const r of queued) expect(r).toMatchObject({ attempts: 0 });
+    const started = Date.now();
+    const { seen, consumer: second } = await record(store, { queues: [queue], idleMs: 50 });
+    consumers.push(second);
+    await waitFor(() => seen.length === 4, 1000, 'the four jobs handed back'); // not after their lease
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(seen.every((job) => job.attempt === 1)).toBe(true);
+    await waitFor(
+      async () => (await Promise.all(ids.map((id) => store.readStatus(id)))).every((r) => r?.state === 'completed'),
+      5000,
+      'every record final',
+    );
+    await second.stop(0);
+  });
+
+  it('writes each final record and next job of jobs completed together (one batch) as its own', async () => {
+    const [queue, callbacks] = [uniqueName('q'), uniqueName('cb')];
+    const ids = Array.from({ length: 8 }, () => randomUUID());
+    for (const id of ids) await store.enqueue(newJob(queue, id), id, TTL);
+    const keep = (id: string) => (id === ids[0] ? 1500 : TTL);
+    const release = new Promise((resolve) => setTimeout(resolve, 200));
+    const before = Date.now();
+    const { seen, consumer } = await record(store, { queues: [queue], concurrency: 8 }, async (job) => {
+      await release; // all eight finish in the same turn
+      const id = job.payload.correlationId;
+      // Half of them store a next job (a callback), as with and without a callbackUrl.
+      const i = ids.findIndex((x) => x === id);
+      const next = i % 2 === 0 ? newJob(callbacks, ids[i]) : undefined;
+      return { type: 'complete', next, status: { result: `sealed-${id}`, keepMs: keep(id) } };
+    });
+    consumers.push(consumer);
+    await waitFor(() => seen.length === 8, 5000, 'the eight jobs');
+    await waitFor(
+      async () => (await Promise.all(ids.map((id) => store.readStatus(id)))).every((r) => r?.state === 'completed'),
+      5000,
+      'every record final',
+    );
+    for (const id of ids) {
+      const rec = await store.readStatus(id);
+      expect(rec).toMatchObject({ state: 'completed', attempts: 1, result: `sealed-${id}` });
+      expect(rec!.nextAttemptAt).toBeUndefined();
+    }
+    const delivered = await record(store, { queues: [callbacks] });
+    consumers.push(delivered.consumer);
+    await waitFor(() => delivered.seen.length === 4, 5000, 'the four next jobs');
+    expect(delivered.seen.map((job) => job.payload.correlationId).sort()).toEqual(
+      ids.filter((_, i) => i % 2 === 0).sort(),
+    );
+    // Each expiry is its own: only the record kept 1.5 s is gone after that.
+    expect(Date.now() - before).toBeLessThan(1500);
+    await sleep(1600); // written before the records were all read final
+    expect(await store.readStatus(ids[0]!)).toBeNull();
+    for (const id of ids.slice(1)) expect(await store.readStatus(id)).toMatchObject({ state: 'completed' });
+    await consumer.stop(0);
+  });
+
   it('replaces a final record, result and expiry included, when a new request takes its id', async () => {
     const queue = uniqueName('q');
     const id = randomUUID();

@@ -6,7 +6,7 @@ import type { DeleteBatcher } from './delete-batcher.js';
 import { applyJobResult, failUnreadableJob, type HeldJob } from './job-outcome.js';
 import type { SqlClient } from './sql-client.js';
 import { pruneExpiredClaims } from './sql/correlation-claims.sql.js';
-import { markRunning, pruneExpiredStatus } from './sql/request-status.sql.js';
+import { markRunning, markUnstarted, pruneExpiredStatus, type RunningJob } from './sql/request-status.sql.js';
 import { renewReservation, unreserveJob } from './sql/jobs.sql.js';
 import { reserveJobs, type ReservedRow } from './sql/reserve-jobs.sql.js';
 import { IdleWaiter } from '../idle-waiter.js';
@@ -44,6 +44,10 @@ export interface DatabaseJobSourceSettings {
 interface Buffered {
   queue: string;
   row: ReservedRow;
+  /** The parsed payload (anything: it is checked when the job is taken). */
+  payload: unknown;
+  /** The replay job's record this worker marked `running` when it reserved the job. */
+  running?: RunningJob;
 }
 
 /**
@@ -102,7 +106,18 @@ export class DatabaseJobSource implements JobSource {
   async release(): Promise<void> {
     const left = this.buffer.splice(0);
     this.outstanding -= left.length;
-    await Promise.all(left.map(({ row }) => unreserveJob(this.db, row).catch(() => false))); // else the lease brings them back
+    const now = Date.now();
+    await Promise.all(
+      left.map(
+        ({ row, running }) =>
+          (running
+            ? this.db.transaction(async (tx) => {
+                if (await unreserveJob(tx, row)) await markUnstarted(tx, running, now); // runnable again: queued
+              })
+            : unreserveJob(this.db, row)
+          ).catch(() => {}), // else the lease brings them back
+      ),
+    );
   }
 
   /** The store is closing: results not yet written are left to the lease. */
@@ -119,8 +134,13 @@ export class DatabaseJobSource implements JobSource {
     if (limit <= 0) return;
     const now = Date.now();
     const checkExpired = now - this.lastExpiredCheck >= Math.min(this.settings.expiredCheckEvery, retryAfter);
+    const reserved: Buffered[] = [];
     const keep = (queue: string, rows: ReservedRow[]) => {
-      for (const row of rows) this.buffer.push({ queue, row });
+      for (const row of rows) {
+        const job = { queue, row, payload: parse(row.payload) };
+        this.buffer.push(job);
+        reserved.push(job);
+      }
       this.outstanding += rows.length;
       this.handedOut += rows.length;
     };
@@ -134,16 +154,38 @@ export class DatabaseJobSource implements JobSource {
       if (this.buffer.length >= limit) break;
     }
     if (checkExpired) this.lastExpiredCheck = now;
+    await this.markRunning(reserved);
+  }
+
+  /**
+   * Marks the records of the replay jobs just reserved `running`, in one statement, before
+   * any of them is handed out: so every later write of theirs comes after it. Jobs that
+   * will not run (unreadable, or failed for lost leases) are left out. Should it fail, the
+   * jobs are dropped from the buffer and stay reserved: they run again after their lease.
+   */
+  private async markRunning(reserved: Buffered[]): Promise<void> {
+    for (const job of reserved) {
+      const { payload, row } = job;
+      if (
+        isJobPayload(payload) &&
+        payload.kind === 'replay' &&
+        row.attempts <= payload.tries + LEASE_LOSSES_TOLERATED
+      ) {
+        job.running = { correlationId: payload.correlationId, jobId: row.id, attempts: row.attempts };
+      }
+    }
+    const running = reserved.flatMap((job) => (job.running ? [job.running] : []));
+    try {
+      await markRunning(this.db, running, Date.now());
+    } catch (err) {
+      this.buffer = this.buffer.filter((job) => !reserved.includes(job));
+      this.outstanding -= reserved.length;
+      throw err;
+    }
   }
 
   /** A lease over a reserved row, or null when the row had to be failed without running. */
-  private async lease({ queue, row }: Buffered): Promise<JobLease | null> {
-    let payload: unknown;
-    try {
-      payload = JSON.parse(row.payload);
-    } catch {
-      payload = undefined;
-    }
+  private async lease({ queue, row, payload }: Buffered): Promise<JobLease | null> {
     if (!isJobPayload(payload)) {
       await this.persist(Date.now(), () =>
         failUnreadableJob(this.db, { ...row, queue }, 'not a request-queue job (unknown payload shape)'),
@@ -158,16 +200,6 @@ export class DatabaseJobSource implements JobSource {
         error: `reserved ${row.attempts} times without a result: its worker died, or an attempt outlived database.retryAfter`,
       }).finally(() => this.outstanding--); // never handed out: its slot is free again
       return null;
-    }
-    if (payload.kind === 'replay') {
-      // Awaited before the handler sees the job, so its final write always comes after this
-      // one. Should it fail, the job stays reserved and runs again after its lease.
-      try {
-        await markRunning(this.db, payload.correlationId, row.id, row.attempts, reservedAt);
-      } catch (err) {
-        this.outstanding--;
-        throw err;
-      }
     }
     // While the handler runs, the lease is renewed every half lease, so an attempt longer
     // than retryAfter (a route with a long timeout) is not handed to a second worker. A
@@ -234,5 +266,13 @@ export class DatabaseJobSource implements JobSource {
     } finally {
       this.pruning = false;
     }
+  }
+}
+
+function parse(json: string): unknown {
+  try {
+    return JSON.parse(json);
+  } catch {
+    return undefined;
   }
 }

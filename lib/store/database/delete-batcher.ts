@@ -1,24 +1,47 @@
+import type { NewJob } from '../../core/job.js';
 import type { SqlClient } from './sql-client.js';
-import { deleteReservedJobs, type JobToken } from './sql/jobs.sql.js';
+import { deleteReservedJobIds, deleteReservedJobs, insertJobs, type JobToken } from './sql/jobs.sql.js';
+import { markFinalBatch, type FinalRecord } from './sql/request-status.sql.js';
 
 /** Most finished jobs deleted by one statement. */
 const MAX_BATCH = 200;
 
+/** What else a finished job changes, only if it is still held (and so deleted). */
+export interface Finish {
+  /** The job the result stores (a replay's callback). */
+  next?: NewJob;
+  /** A replay job's `completed` record. */
+  record?: FinalRecord;
+}
+
+interface Pending extends Finish {
+  token: JobToken;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
 /**
  * Deletes finished jobs in groups: every job finished in the same turn of the event loop
  * goes in one `DELETE … WHERE (id = ? AND attempts = ?) OR …`, so a worker running many
- * jobs at once commits once per group instead of once per job.
+ * jobs at once commits once per group instead of once per job. A group where a job
+ * stores a next job or writes a record is one transaction that deletes the jobs still held
+ * and, for exactly those, inserts their next jobs (one statement) and writes their final
+ * records (one statement): each job's changes commit together, as if each job had its own
+ * transaction.
  */
 export class DeleteBatcher {
-  private pending: { token: JobToken; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private pending: Pending[] = [];
   private scheduled = false;
 
   constructor(private readonly db: SqlClient) {}
 
-  /** Resolves once the job's row is gone (or was no longer this worker's to delete). */
-  delete(token: JobToken): Promise<void> {
+  /**
+   * Resolves once the job's row is gone, with `finish` stored in the same transaction (or
+   * once the job was found no longer this worker's: then nothing is changed).
+   */
+  delete(token: JobToken, finish: Finish = {}): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ token, resolve, reject });
+      this.pending.push({ token, ...finish, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -30,13 +53,34 @@ export class DeleteBatcher {
     this.scheduled = false;
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, MAX_BATCH);
-      deleteReservedJobs(
-        this.db,
-        batch.map((p) => p.token),
-      ).then(
+      this.write(batch).then(
         () => batch.forEach((p) => p.resolve()),
         (err: unknown) => batch.forEach((p) => p.reject(err)),
       );
     }
+  }
+
+  private async write(batch: Pending[]): Promise<void> {
+    const tokens = batch.map((p) => p.token);
+    if (!batch.some((p) => p.record || p.next)) {
+      await deleteReservedJobs(this.db, tokens);
+      return;
+    }
+    await this.db.transaction(async (tx) => {
+      const deleted = await deleteReservedJobIds(tx, tokens);
+      const held = batch.filter((p) => deleted.has(p.token.id));
+      const now = Date.now();
+      await insertJobs(
+        tx,
+        held.flatMap((p) => (p.next ? [p.next] : [])),
+        now,
+      );
+      await markFinalBatch(
+        tx,
+        'completed',
+        held.flatMap((p) => (p.record ? [p.record] : [])),
+        now,
+      );
+    });
   }
 }

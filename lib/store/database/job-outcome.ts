@@ -4,7 +4,7 @@ import type { DeleteBatcher } from './delete-batcher.js';
 import type { SqlClient, SqlExecutor } from './sql-client.js';
 import { failedPayload, insertFailedJob } from './sql/failed-jobs.sql.js';
 import { deleteReservedJobs, insertJob, releaseReservedJob, type JobToken } from './sql/jobs.sql.js';
-import { markFinal, markRetrying } from './sql/request-status.sql.js';
+import { markFinal, markRetrying, type FinalRecord } from './sql/request-status.sql.js';
 
 /** How long a final record without a sealed result (a replay result that carried no `status`) is kept. */
 const KEEP_WITHOUT_STATUS_MS = 24 * 60 * 60 * 1000;
@@ -33,14 +33,12 @@ export async function applyJobResult(
   const replay = job.payload.kind === 'replay';
   switch (result.type) {
     case 'complete':
-      // A finished callback job has no record to write: its deletes are batched, without a transaction.
-      if (!result.next && !replay) return deletes.delete(job);
-      await db.transaction(async (tx) => {
-        if ((await deleteReservedJobs(tx, [job])) !== 1) return;
-        if (result.next) await insertJob(tx, result.next, now);
-        if (replay) await writeFinal(tx, job, 'completed', result.status, now);
+      // Batched: a callback job's delete without a transaction, else the delete, the next
+      // job and the final record in one per batch (see DeleteBatcher).
+      return deletes.delete(job, {
+        next: result.next,
+        record: replay ? finalRecord(job, result.status, now) : undefined,
       });
-      return;
     case 'retry': {
       const availableAt = now + Math.max(0, result.delayMs);
       if (!replay) {
@@ -75,6 +73,17 @@ function writeFinal(
 ): Promise<void> {
   const keepMs = status?.keepMs ?? KEEP_WITHOUT_STATUS_MS;
   return markFinal(tx, job.payload.correlationId, job.id, state, status?.result ?? null, keepMs, now);
+}
+
+/** A replay's `completed` record for the delete batcher: as `writeFinal` writes it. */
+function finalRecord(job: HeldJob, status: FinalStatus | undefined, now: number): FinalRecord {
+  const keepMs = status?.keepMs ?? KEEP_WITHOUT_STATUS_MS;
+  return {
+    correlationId: job.payload.correlationId,
+    jobId: job.id,
+    result: status?.result ?? null,
+    expiresAt: now + Math.max(0, keepMs),
+  };
 }
 
 /** Moves a held job that cannot be run (unreadable payload) straight to failed jobs. */

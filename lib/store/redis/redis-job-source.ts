@@ -56,11 +56,13 @@ export class RedisJobSource implements JobSource {
         }
         const reserved = { id: String(job.id), queue: name, payload: job.data, attempt: job.attemptsMade + 1 };
         const status = this.records.forJob(name, reserved.id, job.data);
-        // Before the handler sees the job, so every later write comes after it. If this
-        // fails (Redis went away), the take rejects and the job, locked but not renewed,
-        // stalls and runs again once its lock lapses.
-        await status?.running(reserved.attempt);
-        return new RedisLease(job, reserved, this.lockDuration, this.add, status);
+        // Landed before the handler sees the job (the loop awaits `ready`), so every later
+        // write comes after it; the next take need not wait for it. If it fails (Redis went
+        // away), the loop abandons the job: locked but not renewed, it stalls and runs again
+        // once its lock lapses.
+        const ready = status?.running(reserved.attempt).then(() => {});
+        ready?.catch(() => {}); // handled by the loop; not unhandled if the loop gives the job up first
+        return new RedisLease(job, reserved, this.lockDuration, this.add, status, ready);
       }
     }
     return null;
@@ -82,6 +84,8 @@ class RedisLease implements JobLease {
     private readonly add: (job: NewJob) => Promise<void>,
     /** The replay job's status record; null for a callback job. */
     private readonly status: JobStatus | null,
+    /** Its `running` write, which the loop awaits before the handler. */
+    readonly ready?: Promise<void>,
   ) {
     this.renewal = setInterval(() => {
       // A failed renewal is not fatal: settle() fails if the lock was really lost, and the
@@ -113,8 +117,9 @@ class RedisLease implements JobLease {
     if (result.next) await this.add(result.next);
     await this.move(result);
     // The job is settled whatever this write does: a mark left behind (Redis went away,
-    // the process died) is resolved by readers from Bull's state, so it is not an error.
-    await this.status?.finished().catch(() => {});
+    // the process died) is resolved by readers from Bull's state, so it is not an error,
+    // and nothing waits for it.
+    this.status?.finished().catch(() => {});
   }
 
   /** Bull's move: completed (removed), delayed for a retry, or failed. */

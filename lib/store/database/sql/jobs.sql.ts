@@ -21,6 +21,17 @@ export async function insertJob(db: SqlExecutor, job: NewJob, now: number): Prom
   return String(rows[0]!.id);
 }
 
+/** Stores jobs, each runnable `delayMs` after `now`, in one statement (their ids are not needed). */
+export async function insertJobs(db: SqlExecutor, jobs: readonly NewJob[], now: number): Promise<void> {
+  if (jobs.length === 0) return;
+  await db.run(
+    `INSERT INTO jobs (queue, payload, attempts, reserved_at, available_at, created_at) VALUES ${jobs
+      .map(() => '(?, ?, 0, NULL, ?, ?)')
+      .join(', ')}`,
+    jobs.flatMap((job) => [job.queue, JSON.stringify(job.payload), now + Math.max(0, job.delayMs), now]),
+  );
+}
+
 /**
  * Deletes jobs that are still held under the given reservations (finished jobs);
  * resolves to how many were. A job whose lease passed and that another worker reserved
@@ -34,6 +45,25 @@ export async function deleteReservedJobs(db: SqlExecutor, tokens: readonly JobTo
     tokens.flatMap((t) => [t.id, t.attempts]),
   );
   return affected;
+}
+
+/**
+ * `deleteReservedJobs` that says which: resolves to the ids of the jobs deleted. Inside a
+ * transaction on MySQL/MariaDB (no `DELETE … RETURNING` on MySQL), the held rows are
+ * locked by primary key first, then deleted.
+ */
+export async function deleteReservedJobIds(tx: SqlExecutor, tokens: readonly JobToken[]): Promise<Set<string>> {
+  if (tokens.length === 0) return new Set();
+  const where = tokens.map(() => '(id = ? AND attempts = ?)').join(' OR ');
+  const params = tokens.flatMap((t) => [t.id, t.attempts]);
+  if (tx.dialect !== 'mysql') {
+    const { rows } = await tx.run(`DELETE FROM jobs WHERE ${where} RETURNING id`, params);
+    return new Set(rows.map((row) => String(row.id)));
+  }
+  const { rows } = await tx.run(`SELECT id FROM jobs WHERE ${where} FOR UPDATE`, params);
+  const ids = rows.map((row) => String(row.id));
+  if (ids.length > 0) await tx.run(`DELETE FROM jobs WHERE id IN (${ids.map(() => '?').join(', ')})`, ids);
+  return new Set(ids);
 }
 
 /** Makes a held job runnable again at `availableAt`, keeping its attempt count; false if no longer held. */

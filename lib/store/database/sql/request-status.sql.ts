@@ -69,25 +69,53 @@ async function upsertQueued(
   );
 }
 
+/** One reserved replay job whose record a worker marks: its request, its id, its reservation. */
+export interface RunningJob {
+  correlationId: string;
+  jobId: string;
+  attempts: number;
+}
+
 /**
- * A worker took the job (its `attempts`-th reservation) and is about to run it. Not in a
- * transaction with the reservation: the caller awaits it before the handler starts, so a
- * later final write cannot be overwritten by it. A record already final is left alone, and
- * so is one a later reservation already marked (a write delayed past this one's lease).
- * Should the process die right after, the record says `running` until the job's lease
- * passes and another worker takes it (and writes `running` again).
+ * Workers took these jobs (each its `attempts`-th reservation) and are about to run them:
+ * one statement for all the replay jobs of one reservation round trip. Not in a
+ * transaction with the reservation: the caller awaits it before any handler starts, so a
+ * later final write cannot be overwritten by it. Per job, the same guards as one update
+ * each: the record must still name the job, a record already final is left alone, and so
+ * is one a later reservation already marked (a write delayed past this one's lease).
+ * Should the process die right after, the records say `running` until the jobs' lease
+ * passes and another worker takes them (and writes `running` again).
  */
-export async function markRunning(
-  db: SqlExecutor,
-  correlationId: string,
-  jobId: string,
-  attempts: number,
-  now: number,
-): Promise<void> {
+export async function markRunning(db: SqlExecutor, jobs: readonly RunningJob[], now: number): Promise<void> {
+  if (jobs.length === 0) return;
+  // PostgreSQL types a CASE of bare parameters as text; the column is an integer.
+  const attempt = db.dialect === 'postgres' ? 'CAST(? AS INTEGER)' : '?';
+  const cases = jobs.map(() => `WHEN correlation_id = ? AND job_id = ? THEN ${attempt}`).join(' ');
+  const ids = jobs.map(() => '?').join(', ');
+  const guards = jobs.map(() => '(correlation_id = ? AND job_id = ? AND attempts <= ?)').join(' OR ');
   await db.run(
-    "UPDATE request_queue_requests SET state = 'running', attempts = ?, updated_at = ?, next_attempt_at = NULL " +
-      'WHERE correlation_id = ? AND job_id = ? AND expires_at IS NULL AND attempts <= ?',
-    [attempts, now, correlationId, jobId, attempts],
+    `UPDATE request_queue_requests SET state = 'running', attempts = CASE ${cases} ELSE attempts END, ` +
+      `updated_at = ?, next_attempt_at = NULL WHERE correlation_id IN (${ids}) AND expires_at IS NULL AND (${guards})`,
+    [
+      ...jobs.flatMap((j) => [j.correlationId, j.jobId, j.attempts]),
+      now,
+      ...jobs.map((j) => j.correlationId),
+      ...jobs.flatMap((j) => [j.correlationId, j.jobId, j.attempts]),
+    ],
+  );
+}
+
+/**
+ * A job marked `running` was handed back before it started (`unreserveJob`, in the same
+ * transaction): it is waiting again, runnable at once, and that attempt never started.
+ * Only the record of that very reservation is changed (not one a later one marked, nor a
+ * final one).
+ */
+export async function markUnstarted(db: SqlExecutor, job: RunningJob, now: number): Promise<void> {
+  await db.run(
+    "UPDATE request_queue_requests SET state = 'queued', attempts = attempts - 1, updated_at = ? " +
+      "WHERE correlation_id = ? AND job_id = ? AND state = 'running' AND attempts = ? AND expires_at IS NULL",
+    [now, job.correlationId, job.jobId, job.attempts],
   );
 }
 
@@ -120,6 +148,50 @@ export async function markFinal(
     'UPDATE request_queue_requests SET state = ?, result = ?, expires_at = ?, next_attempt_at = NULL, updated_at = ? ' +
       'WHERE correlation_id = ? AND job_id = ? AND expires_at IS NULL',
     [state, result, now + Math.max(0, keepMs), now, correlationId, jobId],
+  );
+}
+
+/** One replay job's final record, as `markFinal` writes it. */
+export interface FinalRecord {
+  correlationId: string;
+  jobId: string;
+  result: string | null;
+  /** Unix ms until which the record stays readable. */
+  expiresAt: number;
+}
+
+/**
+ * `markFinal` for several requests in one statement (in the transaction that deleted their
+ * jobs), with the same guard per record: it must still name the job and not be final yet.
+ */
+export async function markFinalBatch(
+  db: SqlExecutor,
+  state: 'completed' | 'failed',
+  records: readonly FinalRecord[],
+  now: number,
+): Promise<void> {
+  if (records.length === 0) return;
+  if (records.length === 1) {
+    const [r] = records as [FinalRecord];
+    return markFinal(db, r.correlationId, r.jobId, state, r.result, r.expiresAt - now, now);
+  }
+  // PostgreSQL types a CASE of bare parameters as text; expires_at is a bigint.
+  const expiry = db.dialect === 'postgres' ? 'CAST(? AS BIGINT)' : '?';
+  const when = (value: string) => records.map(() => `WHEN correlation_id = ? AND job_id = ? THEN ${value}`).join(' ');
+  const ids = records.map(() => '?').join(', ');
+  const guards = records.map(() => '(correlation_id = ? AND job_id = ?)').join(' OR ');
+  await db.run(
+    `UPDATE request_queue_requests SET state = ?, result = CASE ${when('?')} END, ` +
+      `expires_at = CASE ${when(expiry)} END, next_attempt_at = NULL, updated_at = ? ` +
+      `WHERE correlation_id IN (${ids}) AND expires_at IS NULL AND (${guards})`,
+    [
+      state,
+      ...records.flatMap((r) => [r.correlationId, r.jobId, r.result]),
+      ...records.flatMap((r) => [r.correlationId, r.jobId, r.expiresAt]),
+      now,
+      ...records.map((r) => r.correlationId),
+      ...records.flatMap((r) => [r.correlationId, r.jobId]),
+    ],
   );
 }
 
