@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { backoffDelay, scheduleDelay } from './backoff.js';
+import { baseQueue, callbackLane } from './callback-lane.js';
 import type { CallbackSender } from './callback-sender.js';
 import { RequestQueueEvent, type EventSink, type RequestQueueEventPayload } from './events.js';
 import { jobBinding } from './job-binding.js';
@@ -124,7 +125,11 @@ export class RequestProcessor {
     };
   }
 
-  /** The delivery of `outcome`; none for a request queued without a callback (`Prefer: respond-async`). */
+  /**
+   * The delivery of `outcome`; none for a request queued without a callback (`Prefer: respond-async`).
+   * It goes to the queue's callback lane, which workers look at before the queue itself: a
+   * delivery never waits behind the replays still waiting (issue #16).
+   */
   private callbackJob(job: ReservedJob, callbackToken: string, outcome: Outcome): NewJob | undefined {
     const p = job.payload;
     if (p.callbackUrl === '') return undefined;
@@ -144,14 +149,15 @@ export class RequestProcessor {
       sealed: '',
     };
     payload.sealed = this.box.seal(sealed, jobBinding(payload));
-    return { queue: job.queue, payload, delayMs: 0 };
+    return { queue: callbackLane(job.queue), payload, delayMs: 0 };
   }
 
   private eventOf(job: ReservedJob): RequestQueueEventPayload {
     const p = job.payload;
     return {
       jobId: job.id,
-      queue: job.queue,
+      queue: baseQueue(job.queue), // a lane is part of its queue
+
       correlationId: p.correlationId,
       method: p.method,
       path: p.path,

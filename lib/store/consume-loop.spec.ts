@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { JobResult, ReservedJob } from '../core/job.js';
 import { RequestQueueConfigError } from '../request-queue.options.js';
-import { pause, startConsumeLoop, type JobLease, type JobSource } from './consume-loop.js';
+import { LANE_BURST, pause, startConsumeLoop, type JobLease, type JobSource } from './consume-loop.js';
 
 /**
  * The loop's own rules, on an in-memory source (what each store does with a lease is
@@ -231,5 +231,33 @@ describe('consume loop', () => {
     expect(loop.failure).toBe(fatal);
     expect(source.settled.map((s) => s.id)).toEqual(['running']);
     expect(errors).toEqual([]);
+  });
+
+  it("takes a queue's callback lane before the queue, keeping the priority between queues", async () => {
+    const source = new MemorySource();
+    source.add('low', 'l1');
+    source.add('low#callbacks', 'lc1');
+    source.add('high', 'h1');
+    source.add('high#callbacks', 'hc1');
+    const loop = startConsumeLoop(
+      source,
+      { queues: ['high', 'low'], concurrency: 1, idleMs: 10, stopWhenEmpty: true },
+      ok,
+    );
+    expect(await loop.finished).toBe('empty');
+    expect(source.settled.map((s) => s.id)).toEqual(['hc1', 'h1', 'lc1', 'l1']);
+  });
+
+  it(`takes at most ${LANE_BURST} deliveries in a row while a replay waits (a flood of deliveries starves no replay)`, async () => {
+    const source = new MemorySource();
+    for (let i = 0; i < 3; i++) source.add('q', `r${i}`);
+    for (let i = 0; i < 2 * LANE_BURST + 2; i++) source.add('q#callbacks', `c${i}`);
+    const loop = startConsumeLoop(source, { queues: ['q'], concurrency: 1, idleMs: 10, stopWhenEmpty: true }, ok);
+    expect(await loop.finished).toBe('empty');
+    const order = source.settled.map((s) => s.id);
+    expect(order.indexOf('r0')).toBe(LANE_BURST);
+    expect(order.indexOf('r1')).toBe(2 * LANE_BURST + 1);
+    expect(order.slice(-1)).toEqual(['r2']); // the lane empty: replays again
+    expect(order).toHaveLength(2 * LANE_BURST + 5);
   });
 });

@@ -1,3 +1,4 @@
+import { isCallbackLane, withLanes } from '../core/callback-lane.js';
 import type { JobResult, ReservedJob } from '../core/job.js';
 import { RequestQueueConfigError } from '../request-queue.options.js';
 import type { ConsumeOptions, ConsumerEnd, JobConsumer, JobHandler } from './request-queue.store.js';
@@ -39,7 +40,17 @@ const THROWN_HANDLER_RETRY_MS = 5_000;
 const TAKE_WAIT_MS = 1_000;
 
 /**
- * The consumer loop every store can share: priority across queues, `concurrency` jobs in
+ * Most callback deliveries taken in a row while replays wait. Lanes go first so a delivery
+ * never waits behind the backlog; but a flood of deliveries (a receiver that hangs until
+ * its timeout, many retries coming due at once) must not starve the replays: after this
+ * many takes in a row from lanes, the next take leaves the lanes out, so a waiting replay
+ * gets at least one take in every `LANE_BURST + 1`.
+ */
+export const LANE_BURST = 8;
+
+/**
+ * The consumer loop every store can share: priority across queues (each queue's callback
+ * lane first, bounded by `LANE_BURST`), `concurrency` jobs in
  * hand, `maxJobs`, `stopWhenEmpty`, idle waits, and a stop that drains within a grace period
  * and leaves what is still running to its lease. The store only says how to take one job
  * and how to wait for more (`JobSource`).
@@ -60,6 +71,8 @@ class ConsumeLoop implements JobConsumer {
   private readonly stopped: Promise<void>;
   private readonly loop: Promise<ConsumerEnd>;
   private taken = 0;
+  /** Takes in a row from callback lanes (see `LANE_BURST`). */
+  private laneStreak = 0;
   /** Jobs whose run and settle are over, so a take can tell whether one ended while it was out. */
   private finishedJobs = 0;
   /** Set once a stop no longer waits for the loop: whatever a late take returns is left to its lease. */
@@ -100,7 +113,7 @@ class ConsumeLoop implements JobConsumer {
       const finishedBefore = this.finishedJobs;
       let lease: JobLease | null;
       try {
-        lease = await this.source.take(queues);
+        lease = await this.takeNext(queues);
       } catch (err) {
         if (err instanceof RequestQueueConfigError) {
           this.failure = err;
@@ -130,6 +143,21 @@ class ConsumeLoop implements JobConsumer {
       await this.source.idle(idleMs, signal);
     }
     return 'stopped';
+  }
+
+  /**
+   * The next job: lanes first (`withLanes`), except after `LANE_BURST` takes in a row from
+   * lanes, when a waiting replay goes first (if none waits, the lanes are looked at again).
+   */
+  private async takeNext(queues: readonly string[]): Promise<JobLease | null> {
+    let lease: JobLease | null = null;
+    if (this.laneStreak >= LANE_BURST) {
+      this.laneStreak = 0;
+      lease = await this.source.take(queues.filter((q) => !isCallbackLane(q)));
+    }
+    lease ??= await this.source.take(withLanes(queues));
+    if (lease) this.laneStreak = isCallbackLane(lease.job.queue) ? this.laneStreak + 1 : 0;
+    return lease;
   }
 
   private runJob(lease: JobLease): void {

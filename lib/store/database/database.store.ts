@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { DataSource } from 'typeorm';
+import { baseQueue, withLanes } from '../../core/callback-lane.js';
 import type { FailedJob, NewJob } from '../../core/job.js';
 import type { JobFilter, JobSummary, QueueStats, StatusRecord, StatusSeed } from '../../core/request-status.js';
 import { RequestQueueConfigError } from '../../request-queue.options.js';
@@ -215,8 +216,9 @@ export class DatabaseStore implements RequestQueueStore {
       fatal: (err) =>
         isMissingTable(err) ? new RequestQueueConfigError(this.missingTables(err), { cause: err }) : undefined,
     });
+    const consumed = withLanes(options.queues); // a delivery stored on a lane wakes its queue's consumers
     const notify = (queue: string) => {
-      if (options.queues.includes(queue)) source.notify();
+      if (consumed.includes(queue)) source.notify();
     };
     this.stored.on('job', notify);
     const loop = startConsumeLoop(source, { ...options, idleMs: options.idleMs ?? this.options.sleep }, handler);
@@ -323,7 +325,7 @@ function toFailedJob(row: FailedRow): FailedJob {
   const text = (value: unknown) => (typeof value === 'string' ? value : '');
   return {
     id: row.id,
-    queue: row.queue,
+    queue: baseQueue(row.queue), // a callback lane is part of its queue
     kind: parsed.kind === 'callback' ? 'callback' : 'replay',
     correlationId: text(parsed.correlationId),
     method: text(parsed.method),

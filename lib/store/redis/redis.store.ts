@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Bull from 'bull';
 import ioredis, { type Redis, type RedisOptions } from 'ioredis';
+import { baseQueue, withLanes } from '../../core/callback-lane.js';
 import type { FailedJob, JobPayload, NewJob } from '../../core/job.js';
 import {
   JOB_STATES,
@@ -257,7 +258,8 @@ export class RedisStore implements RequestQueueStore {
     // Status records are written on the API connection, which does not queue commands
     // while it connects: have it ready before the first take.
     await this.init();
-    const queues = new Map(options.queues.map((name) => [name, this.queue(name)] as const));
+    // Each queue's callback lane is a Bull queue of its own, taken from first (consume-loop.ts).
+    const queues = new Map(withLanes(options.queues).map((name) => [name, this.queue(name)] as const));
     const source = new RedisJobSource(queues, this.lockDuration, (job) => this.add(job), this.records);
     await source.open();
     const consumer = startConsumeLoop(source, { ...options, idleMs: options.idleMs ?? DEFAULT_IDLE_MS }, handler);
@@ -301,8 +303,8 @@ export class RedisStore implements RequestQueueStore {
       for (const job of await this.queue(name).getFailed()) {
         if (!job || !isJobPayload(job.data)) continue;
         all.push({
-          id: failedId(name, job),
-          queue: name,
+          id: failedId(name, job), // a lane's job keeps its real Bull queue in its id
+          queue: baseQueue(name),
           kind: job.data.kind,
           correlationId: job.data.correlationId,
           method: job.data.method,
@@ -359,7 +361,7 @@ export class RedisStore implements RequestQueueStore {
 
   async listJobs(filter: JobFilter): Promise<JobSummary[]> {
     if (filter.limit <= 0) return [];
-    const names = filter.queue !== undefined ? [filter.queue] : await this.queueNames();
+    const names = filter.queue !== undefined ? withLanes([filter.queue]) : await this.queueNames();
     const states = filter.state ? [filter.state] : JOB_STATES;
     const all: JobSummary[] = [];
     for (const state of states) {
@@ -392,20 +394,22 @@ export class RedisStore implements RequestQueueStore {
     return jobs.flatMap((job) => summary(name, state, job));
   }
 
+  /** Counts per queue; a callback lane's counts are added to its queue's. */
   async stats(): Promise<QueueStats[]> {
-    const all: QueueStats[] = [];
-    for (const name of (await this.queueNames()).sort()) {
+    const all = new Map<string, QueueStats>();
+    for (const name of await this.queueNames()) {
       const counts = (await this.queue(name).getJobCounts()) as Bull.JobCounts & { paused?: number };
-      const row = {
-        queue: name,
-        waiting: counts.waiting + (counts.paused ?? 0),
-        delayed: counts.delayed,
-        running: counts.active,
-        failed: counts.failed,
-      };
-      if (row.waiting + row.delayed + row.running + row.failed > 0) all.push(row);
+      const queue = baseQueue(name);
+      const row = all.get(queue) ?? { queue, waiting: 0, delayed: 0, running: 0, failed: 0 };
+      row.waiting += counts.waiting + (counts.paused ?? 0);
+      row.delayed += counts.delayed;
+      row.running += counts.active;
+      row.failed += counts.failed;
+      all.set(queue, row);
     }
-    return all;
+    return [...all.values()]
+      .filter((row) => row.waiting + row.delayed + row.running + row.failed > 0)
+      .sort((a, b) => (a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : 0));
   }
 
   async signalRestart(): Promise<void> {
@@ -457,7 +461,8 @@ function summary(queue: string, state: JobState, job: Bull.Job | null, delayedUn
   const { kind, correlationId, method, path } = job.data;
   const item: JobSummary = {
     id: state === 'failed' ? failedId(queue, job) : String(job.id),
-    queue,
+    queue: baseQueue(queue), // a callback lane is part of its queue
+
     state,
     kind,
     correlationId,

@@ -1,3 +1,4 @@
+import { baseQueue, withLanes } from '../../../core/callback-lane.js';
 import type { JobFilter, JobState, JobSummary, QueueStats } from '../../../core/request-status.js';
 import type { SqlExecutor } from '../sql-client.js';
 
@@ -5,7 +6,8 @@ import type { SqlExecutor } from '../sql-client.js';
  * What operators see of stored jobs (`request-queue list` and `stats`). A job row's state
  * follows from its columns: reserved → running, not yet available → delayed, else waiting.
  * Failed jobs are the `failed_jobs` rows. Payloads are parsed for their plain fields only;
- * `sealed` is never copied out.
+ * `sealed` is never copied out. A queue's callback lane is shown as part of its queue: a
+ * filter on a queue covers its lane, and jobs and counts name the queue users know.
  */
 const JOB_STATE: Record<Exclude<JobState, 'failed'>, string> = {
   waiting: 'reserved_at IS NULL AND available_at <= ?',
@@ -45,8 +47,8 @@ async function listJobs(
   const params: unknown[] = state === 'running' ? [] : [now];
   let where = JOB_STATE[state];
   if (queue !== undefined) {
-    where = `queue = ? AND ${where}`;
-    params.unshift(queue);
+    where = `queue IN (?, ?) AND ${where}`;
+    params.unshift(...withLanes([queue]));
   }
   const { rows } = await db.run(
     `SELECT id, queue, payload, attempts, available_at, created_at FROM jobs WHERE ${where} ORDER BY ${JOB_ORDER[state]} LIMIT ?`,
@@ -61,10 +63,10 @@ async function listJobs(
 
 /** Newest first, as `listFailed`; `id` is the failed job's id (what `retry`/`forget` take). */
 async function listFailed(db: SqlExecutor, queue: string | undefined, limit: number): Promise<JobSummary[]> {
-  const where = queue !== undefined ? 'WHERE queue = ? ' : '';
+  const where = queue !== undefined ? 'WHERE queue IN (?, ?) ' : '';
   const { rows } = await db.run(
     `SELECT id, queue, payload, exception, failed_at FROM failed_jobs ${where}ORDER BY failed_at DESC, id DESC LIMIT ?`,
-    queue !== undefined ? [queue, limit] : [limit],
+    queue !== undefined ? [...withLanes([queue]), limit] : [limit],
   );
   return rows.map((row) => {
     const summary = summarize(row, 'failed', undefined, Number(row.failed_at));
@@ -89,7 +91,7 @@ function summarize(
   const text = (value: unknown) => (typeof value === 'string' ? value : '');
   return {
     id: String(row.id),
-    queue: String(row.queue),
+    queue: baseQueue(String(row.queue)),
     state,
     kind: payload.kind === 'callback' ? 'callback' : 'replay',
     correlationId: text(payload.correlationId),
@@ -121,12 +123,11 @@ export async function queueStats(db: SqlExecutor, now: number): Promise<QueueSta
     return entry;
   };
   for (const row of jobs.rows) {
-    Object.assign(of(String(row.queue)), {
-      waiting: Number(row.waiting_count),
-      delayed: Number(row.delayed_count),
-      running: Number(row.running_count),
-    });
+    const entry = of(baseQueue(String(row.queue))); // a lane's counts are its queue's
+    entry.waiting += Number(row.waiting_count);
+    entry.delayed += Number(row.delayed_count);
+    entry.running += Number(row.running_count);
   }
-  for (const row of failed.rows) of(String(row.queue)).failed = Number(row.failed_count);
+  for (const row of failed.rows) of(baseQueue(String(row.queue))).failed += Number(row.failed_count);
   return [...stats.values()].sort((a, b) => (a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : 0));
 }
