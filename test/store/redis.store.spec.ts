@@ -1,6 +1,8 @@
 import { describeStoreConformance } from './store-conformance.js';
 import { describeStatusConformance } from './status-conformance.js';
+import { describeCallbackLane } from './callback-lane-conformance.js';
 import { redisTarget } from './store-targets.js';
 
 describeStoreConformance('Redis', redisTarget);
 describeStatusConformance('Redis', redisTarget);
+describeCallbackLane('Redis', redisTarget);

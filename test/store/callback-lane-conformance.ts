@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callbackLane } from '../../lib/core/callback-lane.js';
+import type { JobResult, ReservedJob } from '../../lib/core/job.js';
+import type { JobConsumer, RequestQueueStore } from '../../lib/store/request-queue.store.js';
+import { newJob, record, sleep, waitFor } from './store-conformance.js';
+import { uniqueName, type StoreTarget } from './store-targets.js';
+
+const TTL = 60_000;
+
+/** Seen jobs as `r:<id>` (replay) or `c:<id>` (callback), in the order they started. */
+function names(seen: readonly ReservedJob[]): string[] {
+  return seen.map((j) => `${j.payload.kind === 'replay' ? 'r' : 'c'}:${j.payload.correlationId}`);
+}
+
+/** A replay's result as RequestProcessor gives it: complete, with its delivery on the queue's lane. */
+function replayed(job: ReservedJob): JobResult {
+  return {
+    type: 'complete',
+    next: newJob(callbackLane(job.queue), job.payload.correlationId, 0, { kind: 'callback', webhookId: 'msg_x' }),
+  };
+}
+
+/**
+ * Issue #16, against one store: a finished replay's callback delivery goes to its queue's
+ * callback lane, which a consumer of the queue takes before the next waiting replay; a
+ * delivery being retried waits for its time without holding anything up; operators see
+ * the lane as part of its queue.
+ */
+export function describeCallbackLane(name: string, makeTarget: () => StoreTarget): void {
+  describe(`callback lane: ${name}`, () => {
+    let target: StoreTarget;
+    let store: RequestQueueStore;
+    const consumers: JobConsumer[] = [];
+
+    beforeAll(async () => {
+      target = makeTarget();
+      store = await target.open({ leaseMs: 1500 });
+    });
+
+    afterAll(async () => {
+      await Promise.all(consumers.map((c) => c.stop(0)));
+      await store?.close();
+      await target?.drop();
+    });
+
+    async function backlog(queue: string, n: number): Promise<string[]> {
+      const ids = Array.from({ length: n }, (_, i) => `${i}-${randomUUID()}`);
+      for (const id of ids) await store.enqueue(newJob(queue, id), id, TTL);
+      return ids;
+    }
+
+    it("delivers a finished replay's callback before the next waiting replay starts", async () => {
+      const queue = uniqueName('lane');
+      const ids = await backlog(queue, 8);
+      const r = await record(store, { queues: [queue], concurrency: 1 }, async (job) => {
+        await sleep(10);
+        return job.payload.kind === 'replay' ? replayed(job) : { type: 'complete' };
+      });
+      consumers.push(r.consumer);
+      await waitFor(() => r.seen.length >= 16, 15_000, 'every replay and its callback');
+      expect(names(r.seen)).toEqual(ids.flatMap((id) => [`r:${id}`, `c:${id}`]));
+      expect(r.seen.filter((j) => j.payload.kind === 'callback').map((j) => j.queue)).toEqual(
+        ids.map(() => callbackLane(queue)),
+      );
+    });
+
+    it("keeps the priority between queues: a low queue's delivery waits for the high queue's replays", async () => {
+      const high = uniqueName('high');
+      const low = uniqueName('low');
+      const [lowId] = await backlog(low, 1);
+      const r = await record(store, { queues: [high, low], concurrency: 1 }, async (job) => {
+        if (job.payload.correlationId === lowId && job.payload.kind === 'replay') await backlog(high, 2);
+        return job.payload.kind === 'replay' ? replayed(job) : { type: 'complete' };
+      });
+      consumers.push(r.consumer);
+      await waitFor(() => r.seen.length >= 6, 15_000, 'every job');
+      const order = names(r.seen);
+      expect(order[0]).toBe(`r:${lowId}`);
+      expect(order.at(-1)).toBe(`c:${lowId}`); // behind the high queue's replays and their callbacks
+    });
+
+    it('retries a failing delivery on its schedule without blocking other deliveries or replays; operators see the lane as its queue', async () => {
+      const queue = uniqueName('lane');
+      const ids = await backlog(queue, 6);
+      const bad = ids[0]!;
+      const r = await record(store, { queues: [queue], concurrency: 1 }, async (job) => {
+        if (job.payload.kind === 'replay') {
+          await sleep(20);
+          return replayed(job);
+        }
+        if (job.payload.correlationId !== bad) return { type: 'complete' };
+        return job.attempt < 3
+          ? { type: 'retry', error: 'receiver 500', delayMs: 600 }
+          : { type: 'fail', error: 'receiver 500' };
+      });
+      consumers.push(r.consumer);
+      await waitFor(() => r.seen.length >= 14, 20_000, 'every job and the three attempts');
+      const order = names(r.seen);
+      const attempts = order.flatMap((n, i) => (n === `c:${bad}` ? [i] : []));
+      expect(attempts).toHaveLength(3);
+      // Between the first failed attempt and its retry, the rest of the backlog moved on.
+      expect(attempts[1]! - attempts[0]!).toBeGreaterThan(1);
+      for (const id of ids.slice(1)) expect(order.indexOf(`c:${id}`)).toBeLessThan(attempts[2]!);
+      const at = attempts.map((i) => r.at[i]!);
+      expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(550);
+      expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(550);
+
+      const failed = await waitFor(
+        async () => (await store.listFailed()).find((f) => f.correlationId === bad),
+        5000,
+        'the failed delivery',
+      );
+      expect(failed).toMatchObject({ queue, kind: 'callback' });
+      const stats = await store.stats();
+      expect(stats.find((s) => s.queue === queue)).toMatchObject({ failed: 1 });
+      expect(stats.find((s) => s.queue === callbackLane(queue))).toBeUndefined();
+      const listed = await store.listJobs({ queue, state: 'failed', limit: 10 });
+      expect(listed.map((j) => [j.id, j.queue])).toEqual([[failed.id, queue]]);
+
+      // The operator's retry (by the listed id) sends it again, from the lane.
+      expect(await store.retryFailed([failed.id])).toBe(1);
+      await waitFor(() => r.seen.length >= 15, 10_000, 'the delivery sent again');
+      expect(r.seen.at(-1)).toMatchObject({ queue: callbackLane(queue), payload: { correlationId: bad } });
+      await sleep(100);
+      expect((await store.listFailed()).filter((f) => f.correlationId === bad)).toEqual([]);
+    });
+  });
+}
