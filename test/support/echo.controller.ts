@@ -122,6 +122,15 @@ export class RoutedController {
     return { id, at: Date.now() };
   }
 
+  /** Takes 100 ms, then answers: a backlog of these keeps a worker busy for a known time. */
+  @Put('paced/:id')
+  @QueueableRequest()
+  async paced(@Param('id') id: string, @Req() req: AnyRequest) {
+    record(this.seen, req);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    return { id };
+  }
+
   @Put('slow/:id')
   @QueueableRequest({ tries: 2, timeout: 150, backoff: { type: 'fixed', delay: 10 } })
   async slow(@Param('id') id: string, @Req() req: AnyRequest) {
