@@ -68,3 +68,11 @@ describe('resolveOptions: status resources and the Idempotency-Key mode', () => 
     expect(() => resolveOptions({ statusTtl: 0 })).toThrow(/statusTtl must be a positive integer/);
   });
 });
+
+describe('resolveOptions: queue names', () => {
+  it('refuses a callback lane as a queue of its own', () => {
+    expect(() => resolveOptions({ queue: 'api:request#callbacks' })).toThrow(/callback lane of queue 'api:request'/);
+    expect(() => resolveOptions({ worker: { queues: ['high', 'high#callbacks'] } })).toThrow(RequestQueueConfigError);
+    expect(resolveOptions({ queue: 'api:request' }).worker.queues).toEqual(['api:request']);
+  });
+});

@@ -1,4 +1,5 @@
 import type { BackoffOptions } from './core/backoff.js';
+import { baseQueue, isCallbackLane } from './core/callback-lane.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES } from './core/request-limits.js';
 import { REPLAY_MARKER_HEADER } from './core/replay-marker.js';
 import { DEVELOPMENT_SECRET } from './core/secret-keys.js';
@@ -224,6 +225,16 @@ function positiveInt(name: string, value: number): number {
   return value;
 }
 
+/** A queue users name: not a callback lane (`<queue>#callbacks`), which the library keeps for deliveries. */
+function queueName(name: string, value: string): string {
+  if (isCallbackLane(value)) {
+    throw new RequestQueueConfigError(
+      `${name} cannot be '${value}': that is the callback lane of queue '${baseQueue(value)}', where the library stores callback deliveries; name the queue itself`,
+    );
+  }
+  return value;
+}
+
 /** Applies defaults and checks every setting once, at startup. */
 export function resolveOptions(
   options: RequestQueueModuleOptions,
@@ -243,7 +254,7 @@ export function resolveOptions(
       throw new RequestQueueConfigError(`baseUrl must be an absolute URL (got '${options.baseUrl}')`);
     }
   }
-  const queue = options.queue ?? 'api:request';
+  const queue = queueName('queue', options.queue ?? 'api:request');
   const timeout = positiveInt('timeout', options.timeout ?? 30_000);
   const enabled = options.worker?.enabled ?? false;
   const idempotencyKey = flag('idempotencyKey', options.idempotencyKey, false);
@@ -295,7 +306,7 @@ export function resolveOptions(
     previousSecrets: options.previousSecrets ?? [],
     worker: {
       enabled,
-      queues: options.worker?.queues ?? [queue],
+      queues: (options.worker?.queues ?? [queue]).map((q) => queueName('worker.queues', q)),
       concurrency: positiveInt('worker.concurrency', options.worker?.concurrency ?? 5),
       gracePeriod: options.worker?.gracePeriod ?? timeout + 5_000,
     },

@@ -27,7 +27,7 @@ export function payload(correlationId: string, overrides: Partial<JobPayload> = 
 
 export function newJob(
   queue: string,
-  correlationId = randomUUID(),
+  correlationId: string = randomUUID(),
   delayMs = 0,
   overrides: Partial<JobPayload> = {},
 ): NewJob {
