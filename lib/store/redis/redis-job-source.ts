@@ -1,4 +1,5 @@
 import type Bull from 'bull';
+import { isCallbackLane } from '../../core/callback-lane.js';
 import type { JobPayload, JobResult, NewJob, ReservedJob } from '../../core/job.js';
 import type { JobLease, JobSource } from '../consume-loop.js';
 import { isJobPayload } from '../job-payload.js';
@@ -7,6 +8,15 @@ import { IdleWaiter } from '../idle-waiter.js';
 import type { JobStatus, RedisStatusRecords } from './redis-status.js';
 
 export type RetryError = Error & { delayMs?: number };
+
+/**
+ * How long a callback lane found empty is skipped before it is looked at again, unless a job
+ * is known to have arrived on it (this process stored one, or Bull announced one). Looking at
+ * an empty lane before every take costs a round trip per job (a third of a no-op drain's
+ * rate); this bounds how late a lane job that arrived unannounced (a retry whose delay
+ * ended) is seen.
+ */
+const EMPTY_LANE_RECHECK_MS = 100;
 
 interface Loop {
   take(): Promise<Bull.Job<JobPayload> | null>;
@@ -20,13 +30,31 @@ export class RedisJobSource implements JobSource {
   private readonly loops = new Map<string, Loop>();
   private readonly waiter = new IdleWaiter();
   private readonly wake = () => this.waiter.wakeAll();
+  /** Lanes found empty, and when (see `EMPTY_LANE_RECHECK_MS`). */
+  private readonly emptyLanes = new Map<string, number>();
+  /** Lane arrivals signalled so far: a take that overlapped one does not mark its lane empty. */
+  private laneArrivals = 0;
+  private readonly listeners: [Bull.Queue<JobPayload>, () => void][] = [];
+  private readonly add: (job: NewJob) => Promise<void>;
 
   constructor(
     private readonly queues: ReadonlyMap<string, Bull.Queue<JobPayload>>,
     private readonly lockDuration: number,
-    private readonly add: (job: NewJob) => Promise<void>,
+    add: (job: NewJob) => Promise<void>,
     private readonly records: RedisStatusRecords,
-  ) {}
+  ) {
+    this.add = async (job) => {
+      await add(job);
+      this.arrived(job.queue);
+    };
+  }
+
+  /** A job may be waiting on `queue`: a lane is looked at again on the next take. */
+  private arrived(queue: string): void {
+    if (!isCallbackLane(queue)) return;
+    this.laneArrivals++;
+    this.emptyLanes.delete(queue);
+  }
 
   /** Starts Bull's delayed-job timer and stalled-job check on every queue, and listens for arrivals. */
   async open(): Promise<void> {
@@ -34,21 +62,32 @@ export class RedisJobSource implements JobSource {
       const loop = bullLoop(queue);
       await loop.init();
       this.loops.set(name, loop);
-      queue.on('global:waiting', this.wake);
+      const listener = () => {
+        this.arrived(name);
+        this.wake();
+      };
+      queue.on('global:waiting', listener);
+      this.listeners.push([queue, listener]);
     }
   }
 
   close(): void {
-    for (const queue of this.queues.values()) queue.off('global:waiting', this.wake);
+    for (const [queue, listener] of this.listeners.splice(0)) queue.off('global:waiting', listener);
     this.wake();
   }
 
   async take(queues: readonly string[]): Promise<JobLease | null> {
     for (const name of queues) {
       const loop = this.loops.get(name)!;
+      const lane = isCallbackLane(name);
+      if (lane && Date.now() - (this.emptyLanes.get(name) ?? -Infinity) < EMPTY_LANE_RECHECK_MS) continue;
+      const arrivalsBefore = this.laneArrivals;
       for (;;) {
         const job = await loop.take();
-        if (!job) break;
+        if (!job) {
+          if (lane && this.laneArrivals === arrivalsBefore) this.emptyLanes.set(name, Date.now());
+          break;
+        }
         if (!isJobPayload(job.data)) {
           job.discard();
           await job.moveToFailed({ message: 'not a request-queue job (unknown payload shape)' }, false);
