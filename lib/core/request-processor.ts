@@ -157,7 +157,6 @@ export class RequestProcessor {
     return {
       jobId: job.id,
       queue: baseQueue(job.queue), // a lane is part of its queue
-
       correlationId: p.correlationId,
       method: p.method,
       path: p.path,
