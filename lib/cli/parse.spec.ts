@@ -29,5 +29,8 @@ describe('request-queue flag values', () => {
     expect(parseQueueList('high,default')).toEqual(['high', 'default']);
     expect(parseQueueList(' api:request ')).toEqual(['api:request']);
     for (const bad of ['', 'a,,b', 'a,', 'a,a']) expect(() => parseQueueList(bad), bad).toThrow(InvalidArgumentError);
+    expect(() => parseQueueList('high,api:request#callbacks')).toThrow(
+      /'api:request#callbacks' is the callback lane of queue 'api:request': name the queue itself/,
+    );
   });
 });

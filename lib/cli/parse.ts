@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { baseQueue, isCallbackLane } from '../core/callback-lane.js';
 
 /** `--concurrency 4`: a whole number of at least 1. */
 export function parsePositiveInt(value: string): number {
@@ -34,5 +35,11 @@ export function parseQueueList(value: string): string[] {
     throw new InvalidArgumentError('expected queue names separated by commas, e.g. high,default.');
   }
   if (new Set(names).size !== names.length) throw new InvalidArgumentError('a queue is named twice.');
+  const lane = names.find(isCallbackLane);
+  if (lane !== undefined) {
+    throw new InvalidArgumentError(
+      `'${lane}' is the callback lane of queue '${baseQueue(lane)}': name the queue itself (a worker takes its lane first).`,
+    );
+  }
   return names;
 }
