@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { connectFromEnv, runRequestQueueCli, type FailedJob } from '../../lib/index.js';
+import type { FailedJob } from '../../lib/index.js';
 import { useCliWorld } from './support/cli-world.js';
 import { runToEnd } from './support/processes.js';
 import { CALLBACK_TOKEN, STORE_FACTORIES } from './support/stores.js';
@@ -10,24 +10,8 @@ describe.each(STORE_FACTORIES)('request-queue failed/retry/forget/flush/restart 
   /** Correlation ids: a failed replay on the default queue, one on `other`, and a failed callback. */
   let ids: { replay: string; other: string; callback: string };
 
-  /** Runs every ready job in this process until the queues are empty. */
-  async function drain(queues = [world.runtime.options.queue, 'other']): Promise<void> {
-    const worker = world.runtime.createWorker({ queues, stopWhenEmpty: true, restartCheckInterval: 0 });
-    await worker.start();
-    expect(await worker.stopped).toBe('empty');
-  }
-
-  /** Runs one command line in this process, as the bin would, against the world.fixture's store. */
-  async function cli(...args: string[]) {
-    let stdout = '';
-    let stderr = '';
-    const code = await runRequestQueueCli(args, {
-      connect: () => connectFromEnv(world.env),
-      stdout: (t) => (stdout += t),
-      stderr: (t) => (stderr += t),
-    });
-    return { code, stdout, stderr };
-  }
+  const drain = (queues = [world.runtime.options.queue, 'other']) => world.drain(queues);
+  const cli = world.cli;
 
   const failedJobs = () => world.runtime.store.listFailed();
   const byCorrelation = (jobs: FailedJob[], id: string) => jobs.find((j) => j.correlationId === id)!;

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { connectFromEnv, runRequestQueueCli } from '../../lib/index.js';
 import { toStatusView } from '../../lib/core/status-view.js';
 import { useCliWorld } from './support/cli-world.js';
 import { runToEnd } from './support/processes.js';
@@ -16,24 +15,7 @@ describe.each([...STORE_FACTORIES, postgresStore, sqliteStore])(
     /** A queue of the test's own, so counts and listings see only its jobs. */
     const newQueue = (name: string) => `st-${name}-${randomUUID().slice(0, 6)}`;
 
-    /** Runs every ready job of `queues` in this process until they are empty. */
-    async function drain(queues: string[]): Promise<void> {
-      const worker = world.runtime.createWorker({ queues, stopWhenEmpty: true, restartCheckInterval: 0 });
-      await worker.start();
-      expect(await worker.stopped).toBe('empty');
-    }
-
-    /** Runs one command line in this process, as the bin would, against the fixture's store. */
-    async function cli(...args: string[]) {
-      let stdout = '';
-      let stderr = '';
-      const code = await runRequestQueueCli(args, {
-        connect: () => connectFromEnv(world.env),
-        stdout: (t) => (stdout += t),
-        stderr: (t) => (stderr += t),
-      });
-      return { code, stdout, stderr };
-    }
+    const { drain, cli } = world;
 
     const rowOf = (table: string, id: string) => table.split('\n').find((l) => l.includes(` ${id} `));
     const neverSealed = (out: string) => {

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll } from 'vitest';
-import type { RequestQueueRuntime } from '../../../lib/index.js';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { connectFromEnv, runRequestQueueCli, type RequestQueueRuntime } from '../../../lib/index.js';
 import { buildForTests, type TestBuild } from './build.js';
 import { enqueue, type EnqueueInput } from './enqueue.js';
 import { apiRuntime, CALLBACK_TOKEN, processEnv, type StoreFactory, type StoreFixture } from './stores.js';
@@ -20,6 +20,10 @@ export interface CliWorld {
   env: Record<string, string>;
   /** Queues a request for `path`, calling back to the receiver; resolves to its correlation id. */
   queue(path: string, extra?: Partial<EnqueueInput>): Promise<string>;
+  /** Runs every ready job of `queues` in this process until they are empty. */
+  drain(queues: string[]): Promise<void>;
+  /** Runs one command line in this process, as the bin would, against the fixture's store. */
+  cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
 }
 
 /**
@@ -36,6 +40,21 @@ export function useCliWorld(factory: StoreFactory): CliWorld {
         callbackToken: CALLBACK_TOKEN,
         ...extra,
       }),
+    async drain(queues: string[]) {
+      const worker = world.runtime.createWorker({ queues, stopWhenEmpty: true, restartCheckInterval: 0 });
+      await worker.start();
+      expect(await worker.stopped).toBe('empty');
+    },
+    async cli(...args: string[]) {
+      let stdout = '';
+      let stderr = '';
+      const code = await runRequestQueueCli(args, {
+        connect: () => connectFromEnv(world.env),
+        stdout: (t) => (stdout += t),
+        stderr: (t) => (stderr += t),
+      });
+      return { code, stdout, stderr };
+    },
   } as CliWorld;
 
   beforeAll(async () => {

@@ -51,6 +51,21 @@ export const redisStore: StoreFactory = {
   },
 };
 
+/**
+ * A database-driver fixture on `url`: its tables created once, as an operator's `migrate`
+ * would (the CLI and workers then open it as an operator would), removed by `remove`.
+ */
+async function databaseFixture(url: string, remove: () => Promise<void>): Promise<StoreFixture> {
+  const setup = await createStore(resolveOptions({ driver: 'database', database: { url, migrationsRun: true } }));
+  await setup.close();
+  return {
+    driver: 'database',
+    options: { driver: 'database', database: { url } },
+    env: { REQUEST_QUEUE_DRIVER: 'database', DATABASE_URL: url },
+    remove,
+  };
+}
+
 /** MariaDB, in a database of this fixture's own, created with the migrations and dropped after. */
 export const mariadbStore: StoreFactory = {
   name: 'database (MariaDB)',
@@ -63,33 +78,18 @@ export const mariadbStore: StoreFactory = {
     const name = `rq_cli_${randomUUID().slice(0, 8).replace(/-/g, '')}`;
     const admin = await createConnection(MARIADB);
     await admin.query(`CREATE DATABASE \`${name}\``);
-    const url = `mysql://root@127.0.0.1:3306/${name}`;
-    // Let the store create its tables once; the CLI and workers then open it as an operator would.
-    const setup = await createStore(resolveOptions({ driver: 'database', database: { url, migrationsRun: true } }));
-    await setup.close();
-    return {
-      driver: 'database',
-      options: { driver: 'database', database: { url } },
-      env: { REQUEST_QUEUE_DRIVER: 'database', DATABASE_URL: url },
-      async remove() {
-        try {
-          await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
-        } finally {
-          await admin.end();
-        }
-      },
-    };
+    return databaseFixture(`mysql://root@127.0.0.1:3306/${name}`, async () => {
+      try {
+        await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      } finally {
+        await admin.end();
+      }
+    });
   },
 };
 
 /** Every store the command tests run against. */
 export const STORE_FACTORIES: StoreFactory[] = [redisStore, mariadbStore];
-
-/** Creates the database driver's tables once, as an operator's `migrate` would. */
-async function migrated(url: string): Promise<void> {
-  const setup = await createStore(resolveOptions({ driver: 'database', database: { url, migrationsRun: true } }));
-  await setup.close();
-}
 
 /** PostgreSQL, in a database of this fixture's own (`status`/`list`/`stats` run on it too). */
 export const postgresStore: StoreFactory = {
@@ -101,20 +101,13 @@ export const postgresStore: StoreFactory = {
     const admin = new pg.Client({ ...POSTGRES, database: 'postgres' });
     await admin.connect();
     await admin.query(`CREATE DATABASE ${name}`);
-    const url = `postgres://${POSTGRES.user}@${POSTGRES.host}:${POSTGRES.port}/${name}`;
-    await migrated(url);
-    return {
-      driver: 'database',
-      options: { driver: 'database', database: { url } },
-      env: { REQUEST_QUEUE_DRIVER: 'database', DATABASE_URL: url },
-      async remove() {
-        try {
-          await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        } finally {
-          await admin.end();
-        }
-      },
-    };
+    return databaseFixture(`postgres://${POSTGRES.user}@${POSTGRES.host}:${POSTGRES.port}/${name}`, async () => {
+      try {
+        await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await admin.end();
+      }
+    });
   },
 };
 
@@ -124,16 +117,9 @@ export const sqliteStore: StoreFactory = {
   unavailable: mariadbStore.unavailable,
   async create() {
     const dir = mkdtempSync(join(tmpdir(), 'rq-cli-sqlite-'));
-    const url = `sqlite:${join(dir, 'queue.sqlite')}`;
-    await migrated(url);
-    return {
-      driver: 'database',
-      options: { driver: 'database', database: { url } },
-      env: { REQUEST_QUEUE_DRIVER: 'database', DATABASE_URL: url },
-      async remove() {
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
+    return databaseFixture(`sqlite:${join(dir, 'queue.sqlite')}`, async () => {
+      rmSync(dir, { recursive: true, force: true });
+    });
   },
 };
 
