@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Bull from 'bull';
-import ioredis, { type Redis, type RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { baseQueue, withLanes } from '../../core/callback-lane.js';
 import type { FailedJob, JobPayload, NewJob } from '../../core/job.js';
 import {
@@ -24,21 +24,8 @@ import { RedisJobSource, type RetryError } from './redis-job-source.js';
 import { failedId, RedisJobListing } from './redis-job-listing.js';
 import { RedisStatusRecords, type StatusCommand } from './redis-status.js';
 import { STATUS_WRITE_LUA } from './status.lua.js';
-import type { RedisStoreOptions } from './redis-store.options.js';
-
-/** How the store calls ioredis's client class. */
-interface RedisClass {
-  new (url: string, options: RedisOptions): Redis;
-  new (options: RedisOptions): Redis;
-}
-
-/**
- * ioredis's client class. Not `import { Redis }`: before ioredis 5.3.0 `Redis` is exported as a
- * type only. In every 5.x the module itself is the class and carries itself as `default`. The
- * default import is that module in the ESM sources (nodenext) and its `default` in the CommonJS
- * build (esModuleInterop), so take `default` when there is one: the class either way.
- */
-const RedisClient = ((ioredis as unknown as { default?: RedisClass }).default ?? ioredis) as unknown as RedisClass;
+import { resolveRedisOptions, type RedisStoreOptions } from './redis-store.options.js';
+import { bullClientFactory, connect, connectionFor, scanKeys, type RedisConnection } from './redis-connection.js';
 
 /** Bull's own retry and failure bookkeeping is not used: the worker decides (see the store contract). */
 const BULL_ATTEMPTS = 1_000_000;
@@ -51,7 +38,10 @@ interface EnqueueCommand {
   rqEnqueue(numKeys: number, ...args: (string | number)[]): Promise<(string | null)[]>;
 }
 
-/** The API connection with the store's scripts defined on it. */
+/**
+ * The API connection with the store's scripts defined on it. Typed as one Redis for the
+ * helpers (status records, listing) that take one: a Cluster serves the same commands.
+ */
 type ApiClient = Redis & EnqueueCommand & StatusCommand;
 
 /** Enqueues waiting for the next flush that share a queue, a delay and a claim TTL. */
@@ -79,12 +69,15 @@ export class RedisStore implements RequestQueueStore {
   private readonly token = randomUUID();
   private readonly bullQueues = new Map<string, Bull.Queue<JobPayload>>();
   private apiClient?: ApiClient;
+  /** Bull's connections on a cluster (Bull closes only those it created itself). */
+  private readonly bullClients: RedisConnection[] = [];
   private lastError?: Error;
   private readonly pending = new Map<string, PendingBatch>();
   private readonly records: RedisStatusRecords;
   private readonly listing: RedisJobListing;
 
   constructor(private readonly options: RedisStoreOptions = {}) {
+    resolveRedisOptions(options, true); // refuses a cluster prefix whose keys would span slots
     this.prefix = options.prefix ?? 'bull';
     this.records = new RedisStatusRecords(() => this.api, this.prefix);
     this.listing = new RedisJobListing(
@@ -96,21 +89,24 @@ export class RedisStore implements RequestQueueStore {
     this.lockDuration = options.lockDuration ?? 30_000;
   }
 
-  private connect(extra: RedisOptions): Redis {
-    const options = { ...this.options.options, ...extra };
-    return this.options.url ? new RedisClient(this.options.url, options) : new RedisClient(options);
-  }
-
   /** The API's connection: commands fail at once while Redis is away, instead of queueing. */
   private get api(): ApiClient {
     if (!this.apiClient) {
-      const client = this.connect({
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 1,
-        commandTimeout: this.commandTimeout,
-        enableAutoPipelining: true,
-        retryStrategy: (times) => Math.min(times * 100, 1000),
-      });
+      const client = (
+        this.options.cluster
+          ? connect(
+              this.options,
+              { maxRetriesPerRequest: 1, commandTimeout: this.commandTimeout },
+              { enableOfflineQueue: false, enableAutoPipelining: true },
+            )
+          : connect(this.options, {
+              enableOfflineQueue: false,
+              maxRetriesPerRequest: 1,
+              commandTimeout: this.commandTimeout,
+              enableAutoPipelining: true,
+              retryStrategy: (times) => Math.min(times * 100, 1000),
+            })
+      ) as Redis;
       // Surfaced as StoreUnavailableError on the next command; the connection's own error
       // (refused, protocol) is kept to say why, not ioredis's "Stream isn't writeable".
       client.on('error', (err: Error) => {
@@ -248,6 +244,7 @@ export class RedisStore implements RequestQueueStore {
           stalledInterval: this.lockDuration,
         },
       };
+      if (this.options.cluster) opts.createClient = bullClientFactory(this.options, this.bullClients);
       queue = this.options.url ? new Bull<JobPayload>(name, this.options.url, opts) : new Bull<JobPayload>(name, opts);
       queue.on('error', () => {}); // Bull reconnects by itself; failures surface per job
       this.bullQueues.set(name, queue);
@@ -292,12 +289,7 @@ export class RedisStore implements RequestQueueStore {
     const names = new Set<string>();
     const head = `${this.prefix}:`;
     for (const suffix of [':id', ':failed']) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await this.api.scan(cursor, 'MATCH', `${head}*${suffix}`, 'COUNT', 1000);
-        cursor = next;
-        for (const key of keys) names.add(key.slice(head.length, -suffix.length));
-      } while (cursor !== '0');
+      for (const key of await scanKeys(this.api, `${head}*${suffix}`)) names.add(key.slice(head.length, -suffix.length));
     }
     return [...names].filter((name) => !name.startsWith('request-queue:'));
   }
@@ -391,6 +383,7 @@ export class RedisStore implements RequestQueueStore {
   async close(): Promise<void> {
     await Promise.all([...this.bullQueues.values()].map((q) => q.close()));
     this.bullQueues.clear();
+    await Promise.all(this.bullClients.splice(0).map((c) => c.quit().catch(() => c.disconnect())));
     if (this.apiClient) {
       await this.apiClient.quit().catch(() => this.apiClient?.disconnect());
       this.apiClient = undefined;
