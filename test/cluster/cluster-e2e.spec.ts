@@ -104,7 +104,9 @@ describe('a cluster configuration whose keys would span slots', () => {
   it('is refused by the module with the default prefix, and with an empty tag', async () => {
     for (const prefix of [undefined, 'rq{}', '{}rq']) {
       const compiling = Test.createTestingModule({
-        imports: [RequestQueueModule.forRoot({ driver: 'redis', redis: { cluster: { nodes: cluster.seeds }, prefix } })],
+        imports: [
+          RequestQueueModule.forRoot({ driver: 'redis', redis: { cluster: { nodes: cluster.seeds }, prefix } }),
+        ],
       }).compile();
       await expect(compiling).rejects.toThrow(/has no hash tag/);
     }

@@ -40,7 +40,11 @@ const CLUSTER_DEFAULTS: ClusterOptions = {
  * Opens a connection as the store's options say: `extra` applies to the connection to one
  * Redis, or to each node's connection of a cluster, and `cluster` to the cluster itself.
  */
-export function connect(options: RedisStoreOptions, extra: RedisOptions, cluster: ClusterOptions = {}): RedisConnection {
+export function connect(
+  options: RedisStoreOptions,
+  extra: RedisOptions,
+  cluster: ClusterOptions = {},
+): RedisConnection {
   if (options.cluster) {
     const given = options.cluster.options ?? {};
     return new IORedis.Cluster(options.cluster.nodes, {

@@ -25,7 +25,9 @@ import { failedId, RedisJobListing } from './redis-job-listing.js';
 import { RedisStatusRecords, type StatusCommand } from './redis-status.js';
 import { STATUS_WRITE_LUA } from './status.lua.js';
 import { resolveRedisOptions, type RedisStoreOptions } from './redis-store.options.js';
-import { bullClientFactory, connect, connectionFor, scanKeys, type RedisConnection } from './redis-connection.js';
+import { bullClientFactory, connect, scanKeys, type RedisConnection } from './redis-connection.js';
+import { deadline } from './deadline.js';
+import { waitForReplicas } from './replica-wait.js';
 
 /** Bull's own retry and failure bookkeeping is not used: the worker decides (see the store contract). */
 const BULL_ATTEMPTS = 1_000_000;
@@ -144,7 +146,16 @@ export class RedisStore implements RequestQueueStore {
    * (refused, protocol) says why, not ioredis's "Stream isn't writeable" (one cause per outage).
    */
   private unavailable(err: unknown): StoreUnavailableError {
+    if (err instanceof StoreUnavailableError) return err;
     return unavailable(this.api.status === 'ready' ? err : (this.lastError ?? err));
+  }
+
+  /** An API command, bounded by the command timeout as a whole on a cluster (see `deadline`). */
+  private bounded<T>(work: Promise<T>): Promise<T> {
+    if (!this.options.cluster) return work;
+    return deadline(work, this.commandTimeout).catch((err: unknown) => {
+      throw this.unavailable(err);
+    });
   }
 
   private key(...parts: string[]): string {
@@ -157,7 +168,7 @@ export class RedisStore implements RequestQueueStore {
 
   async claim(correlationId: string, ttlMs: number): Promise<boolean> {
     try {
-      return (await this.api.set(this.correlationKey(correlationId), 'sync', 'PX', ttlMs, 'NX')) === 'OK';
+      return (await this.bounded(this.api.set(this.correlationKey(correlationId), 'sync', 'PX', ttlMs, 'NX'))) === 'OK';
     } catch (err) {
       throw this.unavailable(err);
     }
@@ -169,6 +180,10 @@ export class RedisStore implements RequestQueueStore {
    * requests. A replay job's `queued` status record is written in the same script.
    */
   enqueue(job: NewJob, correlationId: string, ttlMs: number, seed?: StatusSeed): Promise<string | null> {
+    return this.bounded(this.batched(job, correlationId, ttlMs, seed));
+  }
+
+  private batched(job: NewJob, correlationId: string, ttlMs: number, seed?: StatusSeed): Promise<string | null> {
     return new Promise((resolve, reject) => {
       const group = `${job.delayMs}|${ttlMs}|${job.queue}`;
       let batch = this.pending.get(group);
@@ -213,6 +228,7 @@ export class RedisStore implements RequestQueueStore {
           q,
           ...b.data,
         )
+        .then((ids) => this.replicated(ids, this.key(q, 'id')))
         .then(
           (ids) => b.waiters.forEach((w, i) => w.resolve(ids[i] ?? null)),
           (err: unknown) => b.waiters.forEach((w) => w.reject(this.unavailable(err))),
@@ -220,9 +236,19 @@ export class RedisStore implements RequestQueueStore {
     }
   }
 
+  /**
+   * With `waitForReplicas`, an enqueue that stored a job answers once enough replicas have
+   * it, or fails (503) when they do not within the timeout; its jobs stay stored all the same.
+   */
+  private async replicated(ids: (string | null)[], key: string): Promise<(string | null)[]> {
+    const wait = this.options.waitForReplicas;
+    if (wait && ids.some((id) => id !== null)) await waitForReplicas(this.api, key, wait);
+    return ids;
+  }
+
   async readStatus(correlationId: string): Promise<StatusRecord | null> {
     try {
-      return await this.records.read(correlationId);
+      return await this.bounded(this.records.read(correlationId));
     } catch (err) {
       throw this.unavailable(err);
     }
@@ -289,7 +315,8 @@ export class RedisStore implements RequestQueueStore {
     const names = new Set<string>();
     const head = `${this.prefix}:`;
     for (const suffix of [':id', ':failed']) {
-      for (const key of await scanKeys(this.api, `${head}*${suffix}`)) names.add(key.slice(head.length, -suffix.length));
+      const keys = await scanKeys(this.api, `${head}*${suffix}`);
+      for (const key of keys) names.add(key.slice(head.length, -suffix.length));
     }
     return [...names].filter((name) => !name.startsWith('request-queue:'));
   }
@@ -373,7 +400,7 @@ export class RedisStore implements RequestQueueStore {
   async lastRestart(): Promise<number | null> {
     let value: string | null;
     try {
-      value = await this.api.get(this.key('request-queue', 'restart'));
+      value = await this.bounded(this.api.get(this.key('request-queue', 'restart')));
     } catch (err) {
       throw this.unavailable(err);
     }

@@ -74,7 +74,8 @@ export class RedisClusterFixture {
         { timeout: WAIT_MS },
       );
       await this.waitUntil(async () => {
-        for (const n of this.nodes) if (!(await this.cli(n.port, 'cluster', 'info')).includes('cluster_state:ok')) return false;
+        for (const n of this.nodes)
+          if (!(await this.cli(n.port, 'cluster', 'info')).includes('cluster_state:ok')) return false;
         // Every node knows every other (the create's meet has gossiped through).
         for (const n of this.nodes) if ((await this.clusterNodes(n.port)).length < NODES) return false;
         return true;
@@ -119,7 +120,10 @@ export class RedisClusterFixture {
   /** The server log of the node on `port` (for a failing start). */
   log(port: number): string {
     try {
-      return readFileSync(join(this.dir, `redis-${port}.log`), 'utf8').split('\n').slice(-20).join('\n');
+      return readFileSync(join(this.dir, `redis-${port}.log`), 'utf8')
+        .split('\n')
+        .slice(-20)
+        .join('\n');
     } catch {
       return '';
     }
@@ -142,7 +146,11 @@ export class RedisClusterFixture {
   /** A live node's port (the first that answers). */
   async livePort(): Promise<number> {
     for (const n of this.nodes) {
-      if (n.process.exitCode === null && n.process.signalCode === null && (await this.cli(n.port, 'ping')).includes('PONG'))
+      if (
+        n.process.exitCode === null &&
+        n.process.signalCode === null &&
+        (await this.cli(n.port, 'ping')).includes('PONG')
+      )
         return n.port;
     }
     throw new Error('no cluster node answers');
