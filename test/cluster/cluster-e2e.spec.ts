@@ -2,6 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { Test } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestQueueConfigError, RequestQueueModule, runRequestQueueCli } from '../../lib/index.js';
+import { keySlot } from '../../lib/store/redis/key-slot.js';
+import { RedisStore } from '../../lib/store/redis/redis.store.js';
+import { StoreUnavailableError } from '../../lib/store/request-queue.store.js';
+import { newJob } from '../store/store-conformance.js';
 import { CallbackReceiver } from '../support/callback-receiver.js';
 import { ADAPTERS, createTestApp, type TestApp } from '../support/test-app.js';
 import { clusterPrefix } from './support/cluster-target.js';
@@ -133,5 +137,77 @@ describe('a cluster configuration whose keys would span slots', () => {
     const ok = await cli({ REQUEST_QUEUE_REDIS_PREFIX: prefix });
     expect(ok.stderr).toBe('');
     expect(ok.code).toBe(0);
+  });
+});
+
+describe('key slots', () => {
+  it('are computed as CLUSTER KEYSLOT computes them', async () => {
+    for (const key of ['foo', '{rq}:api:request:wait', 'a}{b}:x', '{}rq', 'héllo wörld', '{user1000}.following', '']) {
+      expect(keySlot(key)).toBe(await cluster.keySlot(key));
+    }
+  });
+});
+
+describe('redis.waitForReplicas on Redis Cluster', () => {
+  const prefix = clusterPrefix('rqwait');
+  const stores: RedisStore[] = [];
+  const open = async (replicas: number) => {
+    const store = new RedisStore({
+      cluster: { nodes: cluster.seeds },
+      prefix,
+      waitForReplicas: { replicas, timeoutMs: 100 },
+    });
+    stores.push(store);
+    await store.init();
+    return store;
+  };
+
+  afterAll(async () => {
+    await Promise.all(stores.map((s) => s.close()));
+    await deleteClusterPrefix(cluster, prefix);
+  });
+
+  it('answers once the replica of the slot master has the enqueue', async () => {
+    const store = await open(1);
+    expect(await store.enqueue(newJob('wait'), randomUUID(), 60_000)).toMatch(/^\d+$/);
+    // A held id stores nothing, so there is nothing to wait for.
+    const id = randomUUID();
+    await store.enqueue(newJob('wait'), id, 60_000);
+    expect(await store.enqueue(newJob('wait'), id, 60_000)).toBeNull();
+  });
+
+  it('fails (503) when fewer replicas acknowledge it in time; the job stays stored', async () => {
+    const store = await open(2); // each master has one replica
+    const id = randomUUID();
+    const err = await store.enqueue(newJob('wait'), id, 60_000).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(StoreUnavailableError);
+    expect((err as Error).message).toMatch(/1 of 2 replica\(s\) acknowledged the enqueue within 100 ms/);
+    expect(await store.enqueue(newJob('wait'), id, 60_000)).toBeNull(); // its claim holds
+  });
+
+  it('answers 503 over HTTP when not acknowledged, 202 when it is', async () => {
+    for (const [replicas, status] of [
+      [2, 503],
+      [1, 202],
+    ] as const) {
+      const t = await createTestApp('express', {
+        driver: 'redis',
+        redis: { cluster: { nodes: cluster.seeds }, prefix, waitForReplicas: { replicas, timeoutMs: 100 } },
+        worker: { enabled: false },
+      });
+      try {
+        const res = await fetch(`${t.url}/echo/1`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ _callback_url: 'https://receiver.example/cb', _callback_token: TOKEN }),
+        });
+        expect(res.status).toBe(status);
+      } finally {
+        await t.close();
+      }
+    }
   });
 });
