@@ -38,19 +38,22 @@ const CLUSTER_DEFAULTS: ClusterOptions = {
 
 /**
  * Opens a connection as the store's options say: `extra` applies to the connection to one
- * Redis, or to each node's connection of a cluster, and `cluster` to the cluster itself.
+ * Redis, or to each node's connection of a cluster. On a cluster, the user's `cluster.options`
+ * go over the store's `defaults` for this connection, and `forced` over both.
  */
 export function connect(
   options: RedisStoreOptions,
   extra: RedisOptions,
-  cluster: ClusterOptions = {},
+  defaults: ClusterOptions = {},
+  forced: ClusterOptions = {},
 ): RedisConnection {
   if (options.cluster) {
     const given = options.cluster.options ?? {};
     return new IORedis.Cluster(options.cluster.nodes, {
       ...CLUSTER_DEFAULTS,
+      ...defaults,
       ...given,
-      ...cluster,
+      ...forced,
       redisOptions: { ...options.options, ...given.redisOptions, ...extra },
     });
   }
@@ -69,7 +72,7 @@ export function bullClientFactory(
 ): (type: 'client' | 'subscriber' | 'bclient') => Redis {
   return (type) => {
     const patient = type === 'client' ? {} : { maxRetriesPerRequest: null, enableReadyCheck: false };
-    const client = connect(options, patient, { enableOfflineQueue: true });
+    const client = connect(options, patient, {}, { enableOfflineQueue: true });
     opened.push(client);
     // Bull's typings ask for a Redis; a Cluster serves the same commands, routed by key.
     return client as unknown as Redis;

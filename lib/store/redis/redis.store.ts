@@ -33,6 +33,9 @@ import { waitForReplicas } from './replica-wait.js';
 const BULL_ATTEMPTS = 1_000_000;
 const BACKOFF_STRATEGY = 'request-queue';
 
+/** The API connection's pause between retries of a command during a cluster failover. */
+const CLUSTER_RETRY_MS = 200;
+
 /** An idle worker looks again after this long even if Bull announced no waiting job [1 s]. */
 const DEFAULT_IDLE_MS = 1000;
 
@@ -99,6 +102,13 @@ export class RedisStore implements RequestQueueStore {
           ? connect(
               this.options,
               { maxRetriesPerRequest: 1, commandTimeout: this.commandTimeout },
+              {
+                // Redirections and failover retries that end within the command timeout: a
+                // command the client gives up on is answered 503 and not sent again later.
+                maxRedirections: Math.max(1, Math.floor(this.commandTimeout / CLUSTER_RETRY_MS) - 1),
+                retryDelayOnFailover: CLUSTER_RETRY_MS,
+                retryDelayOnClusterDown: CLUSTER_RETRY_MS,
+              },
               { enableOfflineQueue: false, enableAutoPipelining: true },
             )
           : connect(this.options, {
