@@ -8,7 +8,7 @@ import {
   type DatabaseStoreOptions,
   type ResolvedDatabaseOptions,
 } from './store/database/database-store.options.js';
-import type { RedisStoreOptions } from './store/redis/redis-store.options.js';
+import { resolveRedisOptions, type RedisStoreOptions } from './store/redis/redis-store.options.js';
 
 export type Driver = 'redis' | 'database';
 
@@ -277,7 +277,7 @@ export function resolveOptions(
     baseUrl: options.baseUrl,
     queue,
     methods: new Set((options.methods ?? ['PATCH', 'PUT', 'DELETE']).map((m) => m.toUpperCase())),
-    redis: options.redis ?? {},
+    redis: resolveRedisOptions(options.redis ?? {}, driver === 'redis'),
     database,
     correlationTtl,
     correlationHeader: headerName(

@@ -19,6 +19,12 @@ export const REQUEST_QUEUE_ENV: readonly EnvVariable[] = [
   { name: 'REQUEST_QUEUE_DRIVER', meaning: "'redis' or 'database'", unset: "'redis' (required by the command)" },
   { name: 'REDIS_URL', meaning: 'redis driver connection', unset: 'redis://127.0.0.1:6379' },
   { name: 'REQUEST_QUEUE_REDIS_PREFIX', meaning: "Bull's key prefix (to share one Redis)", unset: 'bull' },
+  // Redis Cluster (docs/redis-cluster.md)
+  {
+    name: 'REDIS_CLUSTER_NODES',
+    meaning: 'Redis Cluster nodes, comma-separated host:port (instead of REDIS_URL; the prefix needs a {hash tag})',
+    unset: 'none (one Redis at REDIS_URL)',
+  },
   {
     name: 'DATABASE_URL',
     meaning: 'database driver connection: mysql://, mariadb://, postgres://, sqlite:<file>',
@@ -93,6 +99,9 @@ export function requestQueueOptionsFromEnv(env: NodeJS.ProcessEnv = process.env)
       ...(env.REQUEST_QUEUE_REDIS_PREFIX && { prefix: env.REQUEST_QUEUE_REDIS_PREFIX }),
     };
   }
+  // Redis Cluster: seed nodes instead of one Redis (resolveRedisOptions checks the prefix).
+  const clusterNodes = list(env.REDIS_CLUSTER_NODES);
+  if (clusterNodes.length) options.redis = { ...options.redis, cluster: { nodes: clusterNodes.map(clusterNode) } };
   if (env.DATABASE_URL) options.database = { url: env.DATABASE_URL };
   if (env.REQUEST_QUEUE_SECRET) options.secret = env.REQUEST_QUEUE_SECRET;
   const previous = list(env.REQUEST_QUEUE_PREVIOUS_SECRETS);
@@ -115,6 +124,15 @@ export function requestQueueOptionsFromEnv(env: NodeJS.ProcessEnv = process.env)
     };
   }
   return options;
+}
+
+/** One `host:port` of REDIS_CLUSTER_NODES. */
+function clusterNode(value: string): { host: string; port: number } {
+  const match = /^(.+):(\d{1,5})$/.exec(value);
+  if (!match || Number(match[2]) > 65535) {
+    throw new RequestQueueConfigError(`REDIS_CLUSTER_NODES must list host:port entries (got '${value}')`);
+  }
+  return { host: match[1]!.replace(/^\[(.*)\]$/, '$1'), port: Number(match[2]) };
 }
 
 /** A whole number of milliseconds. */

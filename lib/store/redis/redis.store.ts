@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Bull from 'bull';
-import ioredis, { type Redis, type RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { baseQueue, withLanes } from '../../core/callback-lane.js';
 import type { FailedJob, JobPayload, NewJob } from '../../core/job.js';
 import {
@@ -24,25 +24,17 @@ import { RedisJobSource, type RetryError } from './redis-job-source.js';
 import { failedId, RedisJobListing } from './redis-job-listing.js';
 import { RedisStatusRecords, type StatusCommand } from './redis-status.js';
 import { STATUS_WRITE_LUA } from './status.lua.js';
-import type { RedisStoreOptions } from './redis-store.options.js';
-
-/** How the store calls ioredis's client class. */
-interface RedisClass {
-  new (url: string, options: RedisOptions): Redis;
-  new (options: RedisOptions): Redis;
-}
-
-/**
- * ioredis's client class. Not `import { Redis }`: before ioredis 5.3.0 `Redis` is exported as a
- * type only. In every 5.x the module itself is the class and carries itself as `default`. The
- * default import is that module in the ESM sources (nodenext) and its `default` in the CommonJS
- * build (esModuleInterop), so take `default` when there is one: the class either way.
- */
-const RedisClient = ((ioredis as unknown as { default?: RedisClass }).default ?? ioredis) as unknown as RedisClass;
+import { resolveRedisOptions, type RedisStoreOptions } from './redis-store.options.js';
+import { bullClientFactory, connect, scanKeys, type RedisConnection } from './redis-connection.js';
+import { deadline } from './deadline.js';
+import { waitForReplicas } from './replica-wait.js';
 
 /** Bull's own retry and failure bookkeeping is not used: the worker decides (see the store contract). */
 const BULL_ATTEMPTS = 1_000_000;
 const BACKOFF_STRATEGY = 'request-queue';
+
+/** The API connection's pause between retries of a command during a cluster failover. */
+const CLUSTER_RETRY_MS = 200;
 
 /** An idle worker looks again after this long even if Bull announced no waiting job [1 s]. */
 const DEFAULT_IDLE_MS = 1000;
@@ -51,7 +43,10 @@ interface EnqueueCommand {
   rqEnqueue(numKeys: number, ...args: (string | number)[]): Promise<(string | null)[]>;
 }
 
-/** The API connection with the store's scripts defined on it. */
+/**
+ * The API connection with the store's scripts defined on it. Typed as one Redis for the
+ * helpers (status records, listing) that take one: a Cluster serves the same commands.
+ */
 type ApiClient = Redis & EnqueueCommand & StatusCommand;
 
 /** Enqueues waiting for the next flush that share a queue, a delay and a claim TTL. */
@@ -79,12 +74,15 @@ export class RedisStore implements RequestQueueStore {
   private readonly token = randomUUID();
   private readonly bullQueues = new Map<string, Bull.Queue<JobPayload>>();
   private apiClient?: ApiClient;
+  /** Bull's connections on a cluster (Bull closes only those it created itself). */
+  private readonly bullClients: RedisConnection[] = [];
   private lastError?: Error;
   private readonly pending = new Map<string, PendingBatch>();
   private readonly records: RedisStatusRecords;
   private readonly listing: RedisJobListing;
 
   constructor(private readonly options: RedisStoreOptions = {}) {
+    resolveRedisOptions(options, true); // refuses a cluster prefix whose keys would span slots
     this.prefix = options.prefix ?? 'bull';
     this.records = new RedisStatusRecords(() => this.api, this.prefix);
     this.listing = new RedisJobListing(
@@ -96,21 +94,31 @@ export class RedisStore implements RequestQueueStore {
     this.lockDuration = options.lockDuration ?? 30_000;
   }
 
-  private connect(extra: RedisOptions): Redis {
-    const options = { ...this.options.options, ...extra };
-    return this.options.url ? new RedisClient(this.options.url, options) : new RedisClient(options);
-  }
-
   /** The API's connection: commands fail at once while Redis is away, instead of queueing. */
   private get api(): ApiClient {
     if (!this.apiClient) {
-      const client = this.connect({
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 1,
-        commandTimeout: this.commandTimeout,
-        enableAutoPipelining: true,
-        retryStrategy: (times) => Math.min(times * 100, 1000),
-      });
+      const client = (
+        this.options.cluster
+          ? connect(
+              this.options,
+              { maxRetriesPerRequest: 1, commandTimeout: this.commandTimeout },
+              {
+                // Redirections and failover retries that end within the command timeout: a
+                // command the client gives up on is answered 503 and not sent again later.
+                maxRedirections: Math.max(1, Math.floor(this.commandTimeout / CLUSTER_RETRY_MS) - 1),
+                retryDelayOnFailover: CLUSTER_RETRY_MS,
+                retryDelayOnClusterDown: CLUSTER_RETRY_MS,
+              },
+              { enableOfflineQueue: false, enableAutoPipelining: true },
+            )
+          : connect(this.options, {
+              enableOfflineQueue: false,
+              maxRetriesPerRequest: 1,
+              commandTimeout: this.commandTimeout,
+              enableAutoPipelining: true,
+              retryStrategy: (times) => Math.min(times * 100, 1000),
+            })
+      ) as Redis;
       // Surfaced as StoreUnavailableError on the next command; the connection's own error
       // (refused, protocol) is kept to say why, not ioredis's "Stream isn't writeable".
       client.on('error', (err: Error) => {
@@ -148,7 +156,16 @@ export class RedisStore implements RequestQueueStore {
    * (refused, protocol) says why, not ioredis's "Stream isn't writeable" (one cause per outage).
    */
   private unavailable(err: unknown): StoreUnavailableError {
+    if (err instanceof StoreUnavailableError) return err;
     return unavailable(this.api.status === 'ready' ? err : (this.lastError ?? err));
+  }
+
+  /** An API command, bounded by the command timeout as a whole on a cluster (see `deadline`). */
+  private bounded<T>(work: Promise<T>): Promise<T> {
+    if (!this.options.cluster) return work;
+    return deadline(work, this.commandTimeout).catch((err: unknown) => {
+      throw this.unavailable(err);
+    });
   }
 
   private key(...parts: string[]): string {
@@ -161,7 +178,7 @@ export class RedisStore implements RequestQueueStore {
 
   async claim(correlationId: string, ttlMs: number): Promise<boolean> {
     try {
-      return (await this.api.set(this.correlationKey(correlationId), 'sync', 'PX', ttlMs, 'NX')) === 'OK';
+      return (await this.bounded(this.api.set(this.correlationKey(correlationId), 'sync', 'PX', ttlMs, 'NX'))) === 'OK';
     } catch (err) {
       throw this.unavailable(err);
     }
@@ -173,6 +190,10 @@ export class RedisStore implements RequestQueueStore {
    * requests. A replay job's `queued` status record is written in the same script.
    */
   enqueue(job: NewJob, correlationId: string, ttlMs: number, seed?: StatusSeed): Promise<string | null> {
+    return this.bounded(this.batched(job, correlationId, ttlMs, seed));
+  }
+
+  private batched(job: NewJob, correlationId: string, ttlMs: number, seed?: StatusSeed): Promise<string | null> {
     return new Promise((resolve, reject) => {
       const group = `${job.delayMs}|${ttlMs}|${job.queue}`;
       let batch = this.pending.get(group);
@@ -217,6 +238,7 @@ export class RedisStore implements RequestQueueStore {
           q,
           ...b.data,
         )
+        .then((ids) => this.replicated(ids, this.key(q, 'id')))
         .then(
           (ids) => b.waiters.forEach((w, i) => w.resolve(ids[i] ?? null)),
           (err: unknown) => b.waiters.forEach((w) => w.reject(this.unavailable(err))),
@@ -224,9 +246,19 @@ export class RedisStore implements RequestQueueStore {
     }
   }
 
+  /**
+   * With `waitForReplicas`, an enqueue that stored a job answers once enough replicas have
+   * it, or fails (503) when they do not within the timeout; its jobs stay stored all the same.
+   */
+  private async replicated(ids: (string | null)[], key: string): Promise<(string | null)[]> {
+    const wait = this.options.waitForReplicas;
+    if (wait && ids.some((id) => id !== null)) await waitForReplicas(this.api, key, wait);
+    return ids;
+  }
+
   async readStatus(correlationId: string): Promise<StatusRecord | null> {
     try {
-      return await this.records.read(correlationId);
+      return await this.bounded(this.records.read(correlationId));
     } catch (err) {
       throw this.unavailable(err);
     }
@@ -248,6 +280,7 @@ export class RedisStore implements RequestQueueStore {
           stalledInterval: this.lockDuration,
         },
       };
+      if (this.options.cluster) opts.createClient = bullClientFactory(this.options, this.bullClients);
       queue = this.options.url ? new Bull<JobPayload>(name, this.options.url, opts) : new Bull<JobPayload>(name, opts);
       queue.on('error', () => {}); // Bull reconnects by itself; failures surface per job
       this.bullQueues.set(name, queue);
@@ -292,12 +325,8 @@ export class RedisStore implements RequestQueueStore {
     const names = new Set<string>();
     const head = `${this.prefix}:`;
     for (const suffix of [':id', ':failed']) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await this.api.scan(cursor, 'MATCH', `${head}*${suffix}`, 'COUNT', 1000);
-        cursor = next;
-        for (const key of keys) names.add(key.slice(head.length, -suffix.length));
-      } while (cursor !== '0');
+      const keys = await scanKeys(this.api, `${head}*${suffix}`);
+      for (const key of keys) names.add(key.slice(head.length, -suffix.length));
     }
     return [...names].filter((name) => !name.startsWith('request-queue:'));
   }
@@ -381,7 +410,7 @@ export class RedisStore implements RequestQueueStore {
   async lastRestart(): Promise<number | null> {
     let value: string | null;
     try {
-      value = await this.api.get(this.key('request-queue', 'restart'));
+      value = await this.bounded(this.api.get(this.key('request-queue', 'restart')));
     } catch (err) {
       throw this.unavailable(err);
     }
@@ -391,6 +420,7 @@ export class RedisStore implements RequestQueueStore {
   async close(): Promise<void> {
     await Promise.all([...this.bullQueues.values()].map((q) => q.close()));
     this.bullQueues.clear();
+    await Promise.all(this.bullClients.splice(0).map((c) => c.quit().catch(() => c.disconnect())));
     if (this.apiClient) {
       await this.apiClient.quit().catch(() => this.apiClient?.disconnect());
       this.apiClient = undefined;

@@ -1,0 +1,27 @@
+import { afterAll, beforeAll, describe } from 'vitest';
+import { describeCallbackLane } from '../store/callback-lane-conformance.js';
+import { describeStatusConformance } from '../store/status-conformance.js';
+import { describeStoreConformance } from '../store/store-conformance.js';
+import { clusterTarget } from './support/cluster-target.js';
+import { clusterSkip, RedisClusterFixture } from './support/redis-cluster.js';
+
+// The store contract on a Redis Cluster of six nodes of its own, under a hash-tagged prefix.
+let cluster: RedisClusterFixture;
+
+const skip = clusterSkip();
+
+beforeAll(async () => {
+  if (skip) return;
+  cluster = await new RedisClusterFixture().start();
+}, 60_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+const target = clusterTarget(() => cluster);
+describe.skipIf(skip !== null)('on a Redis Cluster of its own', () => {
+  describeStoreConformance('Redis Cluster', target);
+  describeStatusConformance('Redis Cluster', target);
+  describeCallbackLane('Redis Cluster', target);
+});
