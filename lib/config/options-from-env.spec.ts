@@ -98,7 +98,9 @@ describe('requestQueueOptionsFromEnv', () => {
     expect(() => requestQueueOptionsFromEnv({ REQUEST_QUEUE_BACKOFF: 'linear' })).toThrow(
       /REQUEST_QUEUE_BACKOFF must be 'fixed' or 'exponential'/,
     );
-    expect(() => requestQueueOptionsFromEnv({ REQUEST_QUEUE_TRIES: '0' })).toThrow(/REQUEST_QUEUE_TRIES must be at least 1/);
+    expect(() => requestQueueOptionsFromEnv({ REQUEST_QUEUE_TRIES: '0' })).toThrow(
+      /REQUEST_QUEUE_TRIES must be at least 1/,
+    );
     expect(() => requestQueueOptionsFromEnv({ REQUEST_QUEUE_TIMEOUT: '30s' })).toThrow(
       /REQUEST_QUEUE_TIMEOUT must be a whole number of milliseconds/,
     );

@@ -80,7 +80,7 @@ export const REQUEST_QUEUE_ENV: readonly EnvVariable[] = [
   { name: 'REQUEST_QUEUE_CALLBACK_TIMEOUT', meaning: 'ms one callback delivery attempt may take', unset: '15000' },
   {
     name: 'REQUEST_QUEUE_LEASE',
-    meaning: 'ms a worker holds a job before a dead worker\'s job runs again (redis lockDuration, database retryAfter)',
+    meaning: "ms a worker holds a job before a dead worker's job runs again (redis lockDuration, database retryAfter)",
     unset: 'redis 30000; database max(90 s, longest timeout + 30 s)',
   },
 ];

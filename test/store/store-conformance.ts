@@ -254,7 +254,7 @@ export function describeStoreConformance(name: string, makeTarget: () => StoreTa
       expect(at[0]! - takenAt).toBeGreaterThanOrEqual(LEASE_MS * 0.5);
     });
 
-    it("runs each job a dead worker held alone, never beside another job (poison isolation)", async () => {
+    it('runs each job a dead worker held alone, never beside another job (poison isolation)', async () => {
       const queue = uniqueName('q');
       const ids = Array.from({ length: 4 }, () => randomUUID());
       for (const id of ids) await store.enqueue(newJob(queue, id), id, TTL);

@@ -179,11 +179,7 @@ export class DatabaseJobSource implements JobSource {
   private async markRunning(reserved: Buffered[]): Promise<void> {
     for (const job of reserved) {
       const { payload, row } = job;
-      if (
-        isJobPayload(payload) &&
-        payload.kind === 'replay' &&
-        !leasesExhausted(row.attempts, payload.tries)
-      ) {
+      if (isJobPayload(payload) && payload.kind === 'replay' && !leasesExhausted(row.attempts, payload.tries)) {
         job.running = { correlationId: payload.correlationId, jobId: row.id, attempts: row.attempts };
       }
     }
@@ -213,7 +209,14 @@ export class DatabaseJobSource implements JobSource {
     // more, to be failed with a failure outcome by the handler (the store contract).
     const exhausted = leasesExhausted(row.attempts, payload.tries);
     const job: ReservedJob = exhausted
-      ? { id: row.id, queue, payload, attempt: row.attempts - 1, leaseLosses: Math.max(1, leaseLosses), leasesExhausted: true }
+      ? {
+          id: row.id,
+          queue,
+          payload,
+          attempt: row.attempts - 1,
+          leaseLosses: Math.max(1, leaseLosses),
+          leasesExhausted: true,
+        }
       : { id: row.id, queue, payload, attempt: row.attempts, leaseLosses };
     // While the handler runs, the lease is renewed every half lease, so an attempt longer
     // than retryAfter (a route with a long timeout) is not handed to a second worker. A
