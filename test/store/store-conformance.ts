@@ -298,7 +298,7 @@ export function describeStoreConformance(name: string, makeTarget: () => StoreTa
         expect(dead.seen[0]).toMatchObject({ attempt: run, leaseLosses: run - 1 });
         await dead.consumer.stop(0);
       }
-      const { seen, consumer } = await consume({ queues: [queue] }, (job) =>
+      const { seen } = await consume({ queues: [queue] }, (job) =>
         job.leasesExhausted
           ? {
               type: 'fail',
