@@ -154,8 +154,12 @@ describe.each(matrix)('a poison request among $kind.name jobs', ({ kind, skip })
       const failedJobs = await api.app.get(RequestQueueRuntime).store.listFailed();
       const innocentFailedJobs = failedJobs.filter((f) => f.correlationId !== poison);
       const duplicates = receiver.calls.length - final.size;
+      const innocentFailed = new Set([
+        ...failedInnocent.map((c) => c.body.correlationId),
+        ...innocentFailedJobs.map((f) => f.correlationId),
+      ]);
       console.log(
-        `[poison] ${kind.name}: ${failedInnocent.length + innocentFailedJobs.length} innocent request(s) failed of ${TOTAL - 1}, ` +
+        `[poison] ${kind.name}: ${innocentFailed.size} innocent request(s) failed of ${TOTAL - 1}, ` +
           `worker processes killed ${kills}, duplicate callbacks ${duplicates}`,
       );
 
