@@ -173,8 +173,9 @@ export class DatabaseJobSource implements JobSource {
   /**
    * Marks the records of the replay jobs just reserved `running`, in one statement, before
    * any of them is handed out: so every later write of theirs comes after it. Jobs that
-   * will not run (unreadable, or handed over only to be failed for lost leases) are left out. Should it fail, the
-   * jobs are dropped from the buffer and stay reserved: they run again after their lease.
+   * will not run (unreadable, or handed over only to be failed for lost leases) are left
+   * out. Should it fail, the jobs are dropped from the buffer and stay reserved: they run
+   * again after their lease.
    */
   private async markRunning(reserved: Buffered[]): Promise<void> {
     for (const job of reserved) {
