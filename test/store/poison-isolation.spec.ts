@@ -176,6 +176,9 @@ describe.each(matrix)('a poison request among $kind.name jobs', ({ kind, skip })
       const poisonFailed = failedJobs.filter((f) => f.correlationId === poison);
       expect(poisonFailed).toHaveLength(1);
       expect(poisonFailed[0]).toMatchObject({ kind: 'replay', error: outcome.error });
+      const status = await api.app.get(RequestQueueRuntime).store.readStatus(poison);
+      expect(status).toMatchObject({ state: 'failed' });
+      expect(status!.result).toEqual(expect.any(String)); // the sealed outcome
       // Accounted for: a worker warned when it took the poison job back from a dead worker.
       const output = workers.map((w) => w.output).join('\n');
       expect(output).toMatch(/Warning: PUT \/echo\/poison \(poison-[^)]+\): a worker died 1 time while running it/);
