@@ -11,7 +11,7 @@ async function ip(...args: string[]): Promise<string> {
     return (await exec('ip', args, { timeout: 10_000 })).stdout;
   } catch (err) {
     const e = err as { stderr?: string; message: string };
-    throw new Error(`ip ${args.join(' ')}: ${(e.stderr || e.message).trim()}`);
+    throw new Error(`ip ${args.join(' ')}: ${(e.stderr || e.message).trim()}`, { cause: err });
   }
 }
 
