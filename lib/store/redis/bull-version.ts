@@ -24,18 +24,36 @@ export function checkBullVersion(version: string | undefined): void {
   );
 }
 
-/** The installed bull's version (from its package.json, as the driver's own import resolves it). */
+/**
+ * Node's own `import()` of a JSON module (kept as is in the CommonJS build, where TypeScript
+ * would turn `import()` into `require()` and refuse the attribute).
+ */
+const importJson = new Function('specifier', "return import(specifier, { with: { type: 'json' } })") as (
+  specifier: string,
+) => Promise<{ default?: { version?: unknown } }>;
+
+/**
+ * The installed bull's version, from its package.json as the driver's own import resolves it:
+ * `require()` in the CommonJS build (what the package ships), the test runner's import in
+ * tests, and Node's JSON import where these sources run as native ESM (the benchmarks).
+ */
 export async function installedBullVersion(): Promise<string | undefined> {
-  // Not a literal specifier: the JSON import then needs no import attribute (the CommonJS build
-  // turns it into `require()`, the test runner resolves it itself).
+  // Not a literal specifier: TypeScript would ask for an import attribute under nodenext.
   const specifier = 'bull/package.json';
-  try {
-    const pkg = (await import(specifier)) as { version?: unknown; default?: { version?: unknown } };
-    const version = pkg.version ?? pkg.default?.version;
-    return typeof version === 'string' ? version : undefined;
-  } catch {
-    return undefined; // e.g. an `exports` map that hides package.json: not a bull 4
+  const loaders = [
+    () => import(specifier) as Promise<{ version?: unknown; default?: { version?: unknown } }>,
+    () => importJson(specifier),
+  ];
+  for (const load of loaders) {
+    try {
+      const pkg = (await load()) as { version?: unknown; default?: { version?: unknown } };
+      const version = pkg.version ?? pkg.default?.version;
+      if (typeof version === 'string') return version;
+    } catch {
+      // the next loader, or none: an `exports` map that hides package.json is not a bull 4
+    }
   }
+  return undefined;
 }
 
 let checked: Promise<void> | undefined;
