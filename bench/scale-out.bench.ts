@@ -11,6 +11,7 @@
  *   npm run bench:scale                            # 400 jobs, concurrency 5, 50 ms endpoint
  *   BENCH_JOBS=1000 BENCH_DELAY_MS=20 npm run bench:scale
  *   BENCH_DRIVERS=redis npm run bench:scale        # one driver (redis, mariadb, postgres)
+ *   BENCH_PLAIN=1 npm run bench:scale              # plain processes, even where namespaces work
  *
  * Needs `npm run build` (the script runs it) and the local Redis, MariaDB (root, no password)
  * and PostgreSQL (postgres, trust); it creates and drops prefixes and databases of its own.
@@ -66,7 +67,7 @@ async function run(world: ScaleWorld, net: NetHosts | null, count: number, label
 }
 
 async function main(): Promise<void> {
-  const why = await namespacesUnavailable();
+  const why = process.env.BENCH_PLAIN ? 'BENCH_PLAIN is set' : await namespacesUnavailable();
   const net = why ? null : await createHosts(Math.max(...WORKER_COUNTS));
   const cleanup = async () => {
     await net?.remove();
@@ -86,9 +87,7 @@ async function main(): Promise<void> {
       try {
         const rates: number[] = [];
         for (const count of WORKER_COUNTS) rates.push(await run(world, net, count, `${name}-${count}`));
-        rows.push(
-          `| ${name} | ${rates.map((r) => `${r.toFixed(0)} (${(r / rates[0]!).toFixed(2)}×)`).join(' | ')} |`,
-        );
+        rows.push(`| ${name} | ${rates.map((r) => `${r.toFixed(0)} (${(r / rates[0]!).toFixed(2)}×)`).join(' | ')} |`);
       } finally {
         await world.close();
       }
