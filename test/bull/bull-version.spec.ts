@@ -1,5 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestQueueConfigError } from '../../lib/index.js';
@@ -8,6 +9,12 @@ import { buildForTests, ROOT, type TestBuild } from '../cli/support/build.js';
 import { runToEnd } from '../cli/support/processes.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/**
+ * `npm run test:compat` runs this file on a copy of the sources without package.json and
+ * without a TypeScript to build the CLI with: there only the check itself and the version
+ * it reads (bull 4.0.0) are tested.
+ */
+const COMPAT_COPY = !existsSync(join(ROOT, 'package.json'));
 
 describe('the bull version check', () => {
   it('lets the tested major through, any minor of it', () => {
@@ -27,22 +34,25 @@ describe('the bull version check', () => {
     expect(() => checkBullVersion(undefined)).toThrow('a bull whose version could not be read is installed');
   });
 
-  it('reads the installed version, which is a tested one, and package.json declares the tested minors', async () => {
+  it('reads the installed version, a tested one', async () => {
     const version = await installedBullVersion();
-    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
-      peerDependencies: Record<string, string>;
-    };
-    const installed = JSON.parse(readFileSync(join(ROOT, 'node_modules/bull/package.json'), 'utf8')) as {
+    const installed = JSON.parse(readFileSync(createRequire(import.meta.url).resolve('bull/package.json'), 'utf8')) as {
       version: string;
     };
     expect(version).toBe(installed.version);
     expect(() => checkBullVersion(version)).not.toThrow();
+  });
+
+  it.skipIf(COMPAT_COPY)('package.json declares the tested minors as the peer range', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      peerDependencies: Record<string, string>;
+    };
     const [low, high] = TESTED_BULL.minors;
     expect(pkg.peerDependencies.bull).toBe(`>=${TESTED_BULL.major}.${low}.0 <${TESTED_BULL.major}.${high + 1}.0`);
   });
 });
 
-describe('startup on an untested bull major', () => {
+describe.skipIf(COMPAT_COPY)('startup on an untested bull major', () => {
   let build: TestBuild;
   let dir: string;
 
