@@ -11,6 +11,9 @@ import { TargetApp } from '../../cli/support/target-app.js';
 import { forwardOnEvery, type Forwarder } from './forwarder.js';
 import { GATEWAY_NAME, type NetHost } from './netns.js';
 
+/** How long the API side's store commands may take here [ms]. */
+const API_COMMAND_TIMEOUT = 15_000;
+
 /** The TCP port of a store URL (`redis://…`, `mysql://…`, `postgres://…`). */
 function storePort(url: URL): number {
   if (url.port) return Number(url.port);
@@ -57,8 +60,15 @@ export class ScaleWorld {
       this.receiverFwd = await this.track(forwardOnEvery(gateways, this.receiver.port));
       allowed = `${GATEWAY_NAME}:${this.receiverFwd[0]!.port}`;
     }
+    // Workers on every host load this machine's few cores: the API side waits longer for the
+    // store than the default 2 s before it calls it unavailable (a 503 to a real client).
+    const o = this.fixture.options;
+    const patient =
+      o.driver === 'redis'
+        ? { ...o, redis: { ...o.redis, commandTimeout: API_COMMAND_TIMEOUT } }
+        : { ...o, database: { ...o.database, commandTimeout: API_COMMAND_TIMEOUT } };
     this.runtime = await apiRuntime(this.fixture, this.api.url, this.receiver.port, {
-      ...this.fixture.options,
+      ...patient,
       callback: { allowedHosts: [allowed], retryDelays: [200, 500, 1000] },
     });
     return this;
