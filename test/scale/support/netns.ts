@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 
 const exec = promisify(execFile);
@@ -61,6 +61,22 @@ async function freeSubnet(): Promise<number> {
   throw new Error('no free 10.231.x.0/24 for the test namespaces');
 }
 
+/** The names `createHosts` gives (`rq<tag>n<N>`); the probe's are `rqprobe<hex>`. */
+const OURS = /^rq(?:[0-9a-f]{4}n\d+|probe[0-9a-f]{6})$/;
+/** Left by a run that was killed before its cleanup if older than this (a run takes minutes). */
+const STALE_MS = 30 * 60_000;
+
+/** Removes namespaces of ours that a killed run left behind (their veth pairs go with them). */
+async function removeStale(): Promise<void> {
+  const names = await readdir('/run/netns').catch(() => [] as string[]);
+  for (const name of names.filter((n) => OURS.test(n))) {
+    const info = await stat(`/run/netns/${name}`).catch(() => null);
+    if (!info || Date.now() - info.mtimeMs < STALE_MS) continue;
+    await ip('netns', 'del', name).catch(() => {});
+    await rm(`/etc/netns/${name}`, { recursive: true, force: true });
+  }
+}
+
 /** Hosts made by `createHosts`, removed (namespaces, links, hosts files) by `remove`. */
 export interface NetHosts {
   readonly hosts: NetHost[];
@@ -70,9 +86,11 @@ export interface NetHosts {
 /**
  * Makes `count` namespaces, each with a veth pair in its own /30 of 10.231.x.0/24 (the
  * root end `.4n+1`, the namespace end `.4n+2`), both ends and the namespace's `lo` up, and a
- * hosts file naming the root end `GATEWAY_NAME`. On any failure what was made is removed.
+ * hosts file naming the root end `GATEWAY_NAME`. On any failure what was made is removed;
+ * namespaces that a killed run left behind (over 30 minutes old) are removed first.
  */
 export async function createHosts(count: number): Promise<NetHosts> {
+  await removeStale();
   const tag = randomBytes(2).toString('hex');
   const x = await freeSubnet();
   const hosts: NetHost[] = [];
