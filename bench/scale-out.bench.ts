@@ -87,7 +87,9 @@ async function main(): Promise<void> {
       try {
         const rates: number[] = [];
         for (const count of WORKER_COUNTS) rates.push(await run(world, net, count, `${name}-${count}`));
-        rows.push(`| ${name} | ${rates.map((r) => `${r.toFixed(0)} (${(r / rates[0]!).toFixed(2)}×)`).join(' | ')} |`);
+        rows.push(
+          `| ${name} | ${rates.map((r) => `${r.toFixed(r >= 100 ? 0 : 1)} (${(r / rates[0]!).toFixed(2)}×)`).join(' | ')} |`,
+        );
       } finally {
         await world.close();
       }
