@@ -8,7 +8,7 @@
  * its callback. The clock runs from the first enqueue, with every worker started and ready,
  * to the last callback received. Ratios are against the 1-worker run of the same invocation.
  *
- *   npm run bench:scale                            # 400 jobs, concurrency 5, 50 ms endpoint
+ *   npm run bench:scale                            # 200 jobs, concurrency 5, 50 ms endpoint
  *   BENCH_JOBS=1000 BENCH_DELAY_MS=20 npm run bench:scale
  *   BENCH_DRIVERS=redis npm run bench:scale        # one driver (redis, mariadb, postgres)
  *   BENCH_PLAIN=1 npm run bench:scale              # plain processes, even where namespaces work
@@ -22,7 +22,7 @@ import { HostWorker } from '../test/scale/support/host-worker.js';
 import { createHosts, namespacesUnavailable, type NetHosts } from '../test/scale/support/netns.js';
 import { ScaleWorld } from '../test/scale/support/scale-world.js';
 
-const JOBS = Number(process.env.BENCH_JOBS ?? 400);
+const JOBS = Number(process.env.BENCH_JOBS ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 5);
 const DELAY_MS = Number(process.env.BENCH_DELAY_MS ?? 50);
 const WORKER_COUNTS = [1, 2, 4];
