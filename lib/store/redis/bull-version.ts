@@ -4,7 +4,8 @@ import { RequestQueueConfigError } from '../../request-queue.options.js';
  * The bull releases the redis driver is tested on: `test/bull/bull-parity.spec.ts` and
  * `bull-internals.spec.ts` check the job layout `enqueue.lua.ts` writes and the `Queue`
  * internals `bull-loop.ts` drives, by `npm test` on the newest and by `npm run test:compat`
- * on the oldest. The peer range in package.json says the same.
+ * on the oldest (4.0.0; 4.8.5 and 4.12.9 passed too, by hand). The peer range in package.json
+ * says the same.
  */
 export const TESTED_BULL = { major: 4, minors: [0, 16] as const };
 const TESTED = `bull ${TESTED_BULL.major}.${TESTED_BULL.minors[0]} to ${TESTED_BULL.major}.${TESTED_BULL.minors[1]}`;
