@@ -1,6 +1,7 @@
 import type { ResolvedOptions } from '../request-queue.options.js';
 import { RequestQueueConfigError } from '../request-queue.options.js';
 import { dataSourceOptionsFromUrl } from './database/database-url.js';
+import { assertTestedBull } from './redis/bull-version.js';
 import type { RequestQueueStore } from './request-queue.store.js';
 
 /**
@@ -10,6 +11,7 @@ import type { RequestQueueStore } from './request-queue.store.js';
 export async function createStore(options: ResolvedOptions): Promise<RequestQueueStore> {
   if (options.driver === 'redis') {
     const { RedisStore } = await importDriver(() => import('./redis/redis.store.js'), ['bull', 'ioredis']);
+    await assertTestedBull(); // another bull major is refused here, before any job is touched
     const store = new RedisStore(options.redis);
     await store.init();
     return store;

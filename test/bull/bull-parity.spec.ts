@@ -1,0 +1,179 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type Bull from 'bull';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { JobPayload } from '../../lib/core/job.js';
+import { bullLoop } from '../../lib/store/redis/bull-loop.js';
+import { RedisStore } from '../../lib/store/redis/redis.store.js';
+import { deleteRedisPrefix, Redis } from '../support/redis.js';
+import { ChannelRecorder, queueSnapshot } from './support/redis-snapshot.js';
+
+/**
+ * `enqueue.lua.ts` writes Bull 4's data layout itself, and `redis.store.ts` resets a job's
+ * `attemptsMade` in Bull's job hash: here each is done side by side with Bull's own
+ * `queue.add` / `job.retry` on a real Redis, under two prefixes, and the two results compared
+ * key by key (job hash, wait/paused list, delayed set with its scores) and message by message
+ * (what Bull's workers and `global:` listeners subscribe to). Run by `npm test` on the bull
+ * in node_modules and by `npm run test:compat` on the lowest supported one.
+ */
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const QUEUE = 'parity';
+/** Job ids start past 0xfff, so the delayed score's `jobId & 0xfff` part is not just the id. */
+const FIRST_ID = 4100;
+
+function payload(): JobPayload {
+  return {
+    v: 1,
+    kind: 'replay',
+    correlationId: randomUUID(),
+    method: 'PATCH',
+    path: '/parity/1',
+    callbackUrl: 'https://receiver.example/callback',
+    queuedAt: Date.now(),
+    tries: 3,
+    backoff: { type: 'exponential', delay: 1000 },
+    timeout: 30_000,
+    sealed: randomBytes(64).toString('base64url'),
+  };
+}
+
+/** One prefix: a store (ours), its Bull queue, and a recorder of what is published under it. */
+interface Side {
+  prefix: string;
+  store: RedisStore;
+  queue: Bull.Queue<JobPayload>;
+  events: ChannelRecorder;
+}
+
+describe('Bull parity of the jobs the redis driver writes itself', () => {
+  let redis: Redis;
+  let ours: Side;
+  let bulls: Side;
+
+  async function side(label: string): Promise<Side> {
+    const prefix = `rqparity-${label}-${randomBytes(4).toString('hex')}`;
+    const store = new RedisStore({ url: REDIS_URL, prefix });
+    await store.init();
+    const queue = store.queue(QUEUE);
+    await queue.isReady();
+    await redis.set(`${prefix}:${QUEUE}:id`, FIRST_ID);
+    return { prefix, store, queue, events: await new ChannelRecorder(REDIS_URL, prefix).start() };
+  }
+
+  async function closeSide(s: Side | undefined): Promise<void> {
+    if (!s) return;
+    await s.events.close();
+    await s.store.close();
+    await deleteRedisPrefix(REDIS_URL, s.prefix);
+  }
+
+  beforeAll(() => {
+    redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  });
+
+  afterAll(async () => {
+    await redis?.quit();
+  });
+
+  beforeEach(async () => {
+    ours = await side('ours');
+    bulls = await side('bull');
+  });
+
+  afterEach(async () => {
+    await closeSide(ours);
+    await closeSide(bulls);
+  });
+
+  /** Enqueues through `enqueue.lua.ts`, then the same job (same data and options) through Bull's `queue.add`. */
+  async function addBoth(delayMs: number): Promise<{ id: string; data: JobPayload }> {
+    const data = payload();
+    const id = await ours.store.enqueue({ queue: QUEUE, payload: data, delayMs }, data.correlationId, 60_000);
+    expect(id).toBe(String(FIRST_ID + 1));
+    const opts = JSON.parse((await redis.hget(`${ours.prefix}:${QUEUE}:${id}`, 'opts'))!) as Bull.JobOptions;
+    const added = await bulls.queue.add(data, opts);
+    expect(String(added.id)).toBe(id);
+    return { id: id!, data };
+  }
+
+  /** Both sides' queue keys and messages so far; each side's are compared with the other's. */
+  async function both() {
+    return {
+      ours: { keys: await queueSnapshot(redis, ours.prefix, QUEUE), events: await ours.events.settle(redis) },
+      bull: { keys: await queueSnapshot(redis, bulls.prefix, QUEUE), events: await bulls.events.settle(redis) },
+    };
+  }
+
+  it('a plain job: the same hash, the same wait list, the same `waiting` message', async () => {
+    const { id, data } = await addBoth(0);
+    const seen = await both();
+    expect(seen.ours).toEqual(seen.bull);
+    // What the comparison covered, spelled out.
+    expect(Object.keys(seen.ours.keys).sort()).toEqual([id, 'id', 'wait']);
+    expect(seen.ours.keys.wait).toEqual([id]);
+    expect(seen.ours.keys[id]).toMatchObject({
+      name: '__default__',
+      data: JSON.stringify(data),
+      delay: '0',
+      priority: '0',
+    });
+    expect(seen.ours.events).toEqual([[`${QUEUE}:waiting@<token>`, id]]);
+    // Bull reads both jobs back the same.
+    const [mine, theirs] = await Promise.all([ours.queue.getJob(id), bulls.queue.getJob(id)]);
+    expect(mine!.toJSON()).toEqual(theirs!.toJSON());
+    expect(await mine!.getState()).toBe('waiting');
+  });
+
+  it('a delayed job: the same hash, the same delayed-set score (at * 0x1000 + id & 0xfff), the same message', async () => {
+    const { id } = await addBoth(60_000);
+    const seen = await both();
+    expect(seen.ours).toEqual(seen.bull);
+    expect(Object.keys(seen.ours.keys).sort()).toEqual([id, 'delayed', 'id']);
+    const hash = seen.ours.keys[id] as Record<string, string>;
+    const at = Number(hash.timestamp) + 60_000;
+    expect(seen.ours.keys.delayed).toEqual([id, String(at * 0x1000 + (Number(id) & 0xfff))]);
+    expect(seen.ours.events).toEqual([[`${QUEUE}:delayed`, String(at)]]);
+    expect(hash.delay).toBe('60000');
+    expect(await (await ours.queue.getJob(id))!.getState()).toBe('delayed');
+  });
+
+  it('a job added while the queue is paused: both go to the paused list', async () => {
+    await ours.queue.pause();
+    await bulls.queue.pause();
+    await both(); // the `paused` messages, the same on both sides
+    const { id } = await addBoth(0);
+    const seen = await both();
+    expect(seen.ours).toEqual(seen.bull);
+    expect(seen.ours.keys.paused).toEqual([id]);
+    expect(seen.ours.keys.wait).toBeUndefined();
+  });
+
+  it('a failed job retried: our reset of attemptsMade is the only difference from Bull`s own retry', async () => {
+    const { id } = await addBoth(0);
+    // Both taken and failed as a worker of ours does (redis-job-source.ts: discard, moveToFailed).
+    for (const s of [ours, bulls]) {
+      const job = await bullLoop(s.queue).take();
+      expect(String(job!.id)).toBe(id);
+      job!.discard();
+      await job!.moveToFailed({ message: 'boom' }, false);
+    }
+    const failed = await both();
+    expect(failed.ours).toEqual(failed.bull);
+    expect(failed.ours.keys.failed).toEqual([id, '<ms>']);
+    expect((failed.ours.keys[id] as Record<string, string>).attemptsMade).toBe('1');
+
+    expect(await ours.store.retryFailed([`${QUEUE}:${id}`])).toBe(1);
+    await (await bulls.queue.getJob(id))!.retry();
+    const retried = await both();
+    const mine = retried.ours.keys[id] as Record<string, string>;
+    const theirs = retried.bull.keys[id] as Record<string, string>;
+    expect(mine.attemptsMade).toBe('0');
+    expect(theirs.attemptsMade).toBe('1'); // Bull's retry keeps the count: hence our reset
+    expect({ ...mine, attemptsMade: '1' }).toEqual(theirs);
+    expect({ ...retried.ours.keys, [id]: null }).toEqual({ ...retried.bull.keys, [id]: null });
+    expect(retried.ours.events).toEqual(retried.bull.events);
+    expect(retried.ours.keys.wait).toEqual([id]);
+    // Bull reads the reset count as a number, and the next take counts attempts from it.
+    const again = await bullLoop(ours.queue).take();
+    expect(again!.attemptsMade).toBe(0);
+  });
+});
