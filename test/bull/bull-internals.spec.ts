@@ -7,7 +7,7 @@ import { RedisStore } from '../../lib/store/redis/redis.store.js';
 import { deleteRedisPrefix, Redis } from '../support/redis.js';
 
 /**
- * `lib/store/redis/bull-loop.ts` drives four `Queue` methods that Bull 4 leaves out of its
+ * `lib/store/redis/bull-loop.ts` drives five `Queue` methods that Bull 4 leaves out of its
  * typings. One test per method, on a real Redis, of exactly what the redis driver relies on,
  * with jobs stored the way the driver stores them (`enqueue.lua.ts`). Run by `npm test` and,
  * on the lowest supported bull, by `npm run test:compat`.
@@ -72,8 +72,14 @@ describe('the Bull internals the redis driver drives (bull-loop.ts)', () => {
     await deleteRedisPrefix(REDIS_URL, prefix);
   });
 
-  it('bullLoop finds all four methods on this bull', () => {
-    for (const name of ['_initProcess', 'moveUnlockedJobsToWait', 'startMoveUnlockedJobsToWait', 'moveToActive']) {
+  it('bullLoop finds all five methods on this bull', () => {
+    for (const name of [
+      '_initProcess',
+      'moveUnlockedJobsToWait',
+      'startMoveUnlockedJobsToWait',
+      'moveToActive',
+      'nextJobFromJobData',
+    ]) {
       expect(typeof (queue as unknown as Record<string, unknown>)[name], name).toBe('function');
     }
     expect(() => bullLoop(queue)).not.toThrow();
@@ -101,6 +107,18 @@ describe('the Bull internals the redis driver drives (bull-loop.ts)', () => {
     await queue.pause();
     await add(4);
     expect(await take()).toBeNull();
+  });
+
+  it('nextJobFromJobData: gets the job hash moveToActive read, so take() reports Bull`s stalledCounter', async () => {
+    const fresh = await add(1);
+    const stalled = await add(2);
+    await redis.hset(key(stalled), 'stalledCounter', '2'); // as Bull's stalled check leaves it
+    const loop = bullLoop(queue);
+    const a = await loop.take();
+    expect([String(a!.job.id), a!.stalledCounter]).toEqual([fresh, 0]);
+    const b = await loop.take();
+    expect([String(b!.job.id), b!.stalledCounter]).toEqual([stalled, 2]);
+    expect(b!.job.data.path).toBe('/internals/2');
   });
 
   it('_initProcess: promotes a delayed job to wait once it is due, and announces it', async () => {
