@@ -81,12 +81,24 @@ describe.each(cases)('chaos: workers killed under load on $kind.name', ({ kind, 
         }
       })();
 
+      let sent = 0;
+      const report = process.env.CHAOS_VERBOSE
+        ? setInterval(() => {
+            void jobsLeft(api.runtime).then((left) =>
+              console.log(
+                `[chaos] ${kind.name} +${((Date.now() - started) / 1000).toFixed(0)} s: ${sent} sent, ${progress()} with an outcome, ` +
+                  `${kills.length} kills, ${pool.selfExits.length} poison crashes, ${left} jobs left`,
+              ),
+            );
+          }, 5000)
+        : undefined;
       const callback = { url: receiver.url, token: CHAOS_TOKEN };
-      const answers = await sendAll(REQUESTS + 1, 8, (i) =>
-        i === poisonAt
+      const answers = await sendAll(REQUESTS + 1, 8, (i) => {
+        sent++;
+        return i === poisonAt
           ? sendQueued(api.url, '/echo/poison', poisonId, callback, 15_000)
-          : sendQueued(api.url, `/echo/${i}`, `${tag}-${i}`, callback, 15_000),
-      );
+          : sendQueued(api.url, `/echo/${i}`, `${tag}-${i}`, callback, 15_000);
+      });
       const accepted = answers.filter((a) => a.status === 202).map((a) => a.correlationId);
       const sentIn = Date.now() - started;
 
@@ -102,6 +114,7 @@ describe.each(cases)('chaos: workers killed under load on $kind.name', ({ kind, 
       const settledIn = Date.now() - started;
       if (settled) await waitUntil(async () => (await jobsLeft(api.runtime)) === 0, 60_000, 'an empty queue');
       running = false;
+      clearInterval(report);
       await killer;
       const failed = await api.runtime.store.listFailed();
       const tally = tallyOutcomes(accepted, receiver.calls);

@@ -11,6 +11,12 @@ const ATTEMPT_MS = 2500;
  * longer than an attempt (the database driver requires it), with room for a loaded machine.
  */
 const LEASE_MS = 4000;
+/**
+ * How long the API waits on a store that is up before it answers 503. The stores' 2 s is
+ * right for production, but on a loaded two-core machine a claim can take longer than that;
+ * a stopped server refuses connections at once, so an outage still answers 503 at once.
+ */
+const COMMAND_TIMEOUT_MS = 8000;
 
 /**
  * Module options the API and every worker of a chaos run share: the store's connection, one
@@ -20,8 +26,16 @@ const LEASE_MS = 4000;
 export function chaosOptions(store: RequestQueueModuleOptions, receiverPort: number): RequestQueueModuleOptions {
   return {
     ...store,
-    ...(store.redis && { redis: { ...store.redis, lockDuration: LEASE_MS } }),
-    ...(store.database && { database: { ...store.database, retryAfter: LEASE_MS, sleep: 100, migrationsRun: false } }),
+    ...(store.redis && { redis: { ...store.redis, lockDuration: LEASE_MS, commandTimeout: COMMAND_TIMEOUT_MS } }),
+    ...(store.database && {
+      database: {
+        ...store.database,
+        retryAfter: LEASE_MS,
+        sleep: 100,
+        commandTimeout: COMMAND_TIMEOUT_MS,
+        migrationsRun: false,
+      },
+    }),
     secret: CHAOS_SECRET,
     timeout: ATTEMPT_MS,
     tries: 3,

@@ -6,6 +6,7 @@
 // out-of-memory handler or a native crash would), anything else answers 200 JSON after
 // CHAOS_REPLAY_MS (a random 0 to that many ms, so jobs are in flight when a kill lands).
 import { createServer } from 'node:http';
+import { setTimeout } from 'node:timers';
 
 export default async function chaosWorkerConfig() {
   const options = JSON.parse(process.env.CHAOS_WORKER_OPTIONS ?? '{}');

@@ -110,6 +110,7 @@ export class PrivateRedis implements PrivateServer {
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
     });
+    redis.on('error', () => {}); // refused while it starts: the answer is `false`
     try {
       await redis.connect();
       return (await redis.ping()) === 'PONG';
@@ -174,10 +175,11 @@ export class PrivateMariadb implements PrivateServer {
   async start(): Promise<void> {
     this.server.start();
     await waitUntil(
-      () => this.query('SELECT 1').then(
-        () => true,
-        () => false,
-      ),
+      () =>
+        this.query('SELECT 1').then(
+          () => true,
+          () => false,
+        ),
       60_000,
       'the private MariaDB to start',
     );

@@ -66,7 +66,8 @@ export class WorkerPool {
     await waitUntil(
       () => {
         const failed = this.exits[0];
-        if (failed) throw new Error(`a worker exited while starting (${failed.code ?? failed.signal}):\n${failed.tail}`);
+        if (failed)
+          throw new Error(`a worker exited while starting (${failed.code ?? failed.signal}):\n${failed.tail}`);
         return this.slots.every((s) => s.ready);
       },
       60_000,
@@ -121,7 +122,11 @@ export class WorkerPool {
       CHAOS_WORKER_OPTIONS: JSON.stringify(this.config.options),
       CHAOS_REPLAY_MS: String(this.config.replayMs ?? 20),
     };
-    const process = new Spawned(this.config.cli, ['--config', CHAOS_WORKER_CONFIG, 'work', ...this.config.workArgs], env);
+    const process = new Spawned(
+      this.config.cli,
+      ['--config', CHAOS_WORKER_CONFIG, 'work', ...this.config.workArgs],
+      env,
+    );
     const slot: Slot = { process, alive: true, ready: false, killedByTest: false };
     this.slots[index] = slot;
     process.waitForLine(READY_LINE, 60_000).then(
