@@ -13,8 +13,12 @@ const REQUESTS = 500;
 /** SIGKILLs the test sends to random workers at random moments. */
 const KILLS = 5;
 const WORKERS = 3;
-/** How long every outcome may take to arrive once the requests are sent: a bound, not a target. */
-const OUTCOMES_WITHIN_MS = 150_000;
+/**
+ * Bounds, not targets: every outcome must be in this long after the run starts, and the test
+ * ends (summary printed, assertions made) well within its own timeout.
+ */
+const OUTCOMES_WITHIN_MS = 220_000;
+const TEST_TIMEOUT_MS = 300_000;
 
 const cases = (await storeMatrix()).filter(({ kind }) => kind.name === 'redis' || kind.name === 'mariadb');
 
@@ -74,7 +78,7 @@ describe.each(cases)('chaos: workers killed under load on $kind.name', ({ kind, 
       const kills: { progress: number; slot: number }[] = [];
       const killer = (async () => {
         for (const threshold of killAt) {
-          await waitUntil(() => !running || progress() >= threshold, OUTCOMES_WITHIN_MS, `${threshold} outcomes`);
+          await waitUntil(() => !running || progress() >= threshold, TEST_TIMEOUT_MS, `${threshold} outcomes`);
           if (!running) return;
           await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 300)));
           kills.push({ progress: progress(), slot: await pool.killRandom(random) });
@@ -105,17 +109,25 @@ describe.each(cases)('chaos: workers killed under load on $kind.name', ({ kind, 
       // Bounded waits: every outcome, then nothing left to run (late duplicates included).
       const settled = await waitUntil(
         () => allHaveOutcomes(accepted, receiver.calls),
-        OUTCOMES_WITHIN_MS,
+        Math.max(1000, started + OUTCOMES_WITHIN_MS - Date.now()),
         'every outcome',
       ).then(
         () => true,
         () => false,
       );
       const settledIn = Date.now() - started;
-      if (settled) await waitUntil(async () => (await jobsLeft(api.runtime)) === 0, 60_000, 'an empty queue');
+      const left = settled
+        ? await waitUntil(async () => (await jobsLeft(api.runtime)) === 0, 30_000, 'an empty queue').then(
+            () => 0,
+            () => jobsLeft(api.runtime),
+          )
+        : await jobsLeft(api.runtime);
       running = false;
       clearInterval(report);
-      await killer;
+      const killerError: unknown = await killer.then(
+        () => null,
+        (err: unknown) => err,
+      );
       const failed = await api.runtime.store.listFailed();
       const tally = tallyOutcomes(accepted, receiver.calls);
       const poison = tally.first.get(poisonId);
@@ -125,13 +137,15 @@ describe.each(cases)('chaos: workers killed under load on $kind.name', ({ kind, 
         `[chaos] kill run on ${kind.name}: ${answers.length} requests (1 poison), ${accepted.length} answered 202, ` +
           `${kills.length} kills, ${pool.selfExits.length} poison crashes, ${pool.restarts} restarts, ` +
           `${tally.withOutcome} outcomes, ${tally.lost.length} lost, ${tally.duplicates} duplicates, ` +
-          `${answers.filter((a) => a.status === 503).length} 503s, ${failed.length} failed jobs, ` +
+          `${answers.filter((a) => a.status === 503).length} 503s, ${failed.length} failed jobs, ${left} jobs left, ` +
           `sent in ${(sentIn / 1000).toFixed(1)} s, outcomes in ${(settledIn / 1000).toFixed(1)} s (CHAOS_SEED=${seed})`,
       );
 
       expect(answers.filter((a) => a.status !== 202)).toEqual([]);
+      expect(killerError).toBeNull();
       expect(kills).toHaveLength(KILLS);
       expect(tally.lost, 'requests answered 202 without any outcome').toEqual([]);
+      expect(left, 'jobs still queued or running at the end').toBe(0);
       expect(tally.conflicting, 'requests with more than one webhook-id or status').toEqual([]);
       expect(tally.unexpected).toEqual([]);
       expect(tally.unverified).toBe(0);
@@ -153,6 +167,6 @@ describe.each(cases)('chaos: workers killed under load on $kind.name', ({ kind, 
       const stops = await pool.stop();
       expect(stops.filter((s) => s.code !== 0)).toEqual([]);
     },
-    300_000,
+    TEST_TIMEOUT_MS,
   );
 });

@@ -95,7 +95,12 @@ describe.each(cases)('chaos: the $server.name store stopped and started under lo
         () => true,
         () => false,
       );
-      if (settled) await waitUntil(async () => (await jobsLeft(api.runtime)) === 0, 60_000, 'an empty queue');
+      const left = settled
+        ? await waitUntil(async () => (await jobsLeft(api.runtime)) === 0, 60_000, 'an empty queue').then(
+            () => 0,
+            () => jobsLeft(api.runtime),
+          )
+        : await jobsLeft(api.runtime);
       const tally = tallyOutcomes(accepted, receiver.calls);
       const failed = await api.runtime.store.listFailed();
       const slowest = Math.max(...answers.map((a) => a.answeredAt - a.sentAt));
@@ -105,7 +110,7 @@ describe.each(cases)('chaos: the $server.name store stopped and started under lo
         `[chaos] outage run on ${server.name}: ${answers.length} requests, ${accepted.length} answered 202, ` +
           `${unavailable.length} 503s (the last ${last503 - upAt} ms after the store was back), ` +
           `store down ${upAt - downAt} ms, slowest answer ${slowest} ms, ${tally.withOutcome} outcomes, ` +
-          `${tally.lost.length} lost, ${tally.duplicates} duplicates, ${failed.length} failed jobs, ` +
+          `${tally.lost.length} lost, ${tally.duplicates} duplicates, ${failed.length} failed jobs, ${left} jobs left, ` +
           `${pool.exits.length} worker exits`,
       );
 
@@ -120,6 +125,7 @@ describe.each(cases)('chaos: the $server.name store stopped and started under lo
 
       // Every 202 was replayed and called back once, and nothing failed.
       expect(tally.lost, 'requests answered 202 without any outcome').toEqual([]);
+      expect(left, 'jobs still queued or running at the end').toBe(0);
       expect(tally.conflicting).toEqual([]);
       expect(tally.unexpected).toEqual([]);
       expect([...tally.first.values()].filter((c) => c.body.status !== 'completed')).toEqual([]);
