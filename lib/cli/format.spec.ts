@@ -6,6 +6,7 @@ import { deriveKeys } from '../core/secret-keys.js';
 import { statusBinding, toStatusView } from '../core/status-view.js';
 import { summarizeJob } from '../worker/job-report.js';
 import {
+  failedError,
   failedJobRow,
   formatFailedTable,
   formatJobLine,
@@ -66,6 +67,34 @@ describe('request-queue output', () => {
     expect(line).toContain('PATCH /user/1 (callback) ');
     expect(line).toMatch(/ 5ms FAIL callback receiver answered 410 Gone \(moved to failed jobs\)$/);
     expect(line).not.toContain('secret-bytes');
+  });
+
+  it('says a job failed for lost leases was killed by its worker dying', () => {
+    expect(failedError('worker died 3 times while running it (its lease expired each time)')).toBe(
+      'worker died 3 times while running it (its lease expired each time)',
+    );
+    expect(failedError('job stalled more than allowable limit')).toBe(
+      'worker died while running it (stalled too often)',
+    );
+    expect(
+      failedError('reserved 6 times without a result: its worker died, or an attempt outlived database.retryAfter'),
+    ).toBe('worker died while running it (reserved 6 times without a result)');
+    expect(failedError('replay answered 500 (after 3 attempts)')).toBe('replay answered 500 (after 3 attempts)');
+    const at = new Date(2026, 0, 2, 3, 4, 5);
+    const table = formatFailedTable([
+      {
+        id: '1',
+        queue: 'api:request',
+        kind: 'replay',
+        correlationId: 'c1',
+        method: 'PUT',
+        path: '/x',
+        error: 'worker died 3 times while running it (its lease expired each time)',
+        failedAt: at,
+        attempts: 3,
+      },
+    ]);
+    expect(table).toContain('worker died 3 times while running it');
   });
 
   it('formats failed jobs as a table and as JSON rows', () => {

@@ -68,9 +68,22 @@ export function formatFailedTable(jobs: readonly FailedJob[]): string {
     `${j.method} ${j.path}`,
     j.correlationId,
     localTimestamp(j.failedAt),
-    truncate(oneLine(j.error), ERROR_WIDTH),
+    truncate(oneLine(failedError(j.error)), ERROR_WIDTH),
   ]);
   return formatTable(header, rows);
+}
+
+/**
+ * A failed job's error as the table says it. Jobs failed for lost leases say "worker died N
+ * times while running it" (their outcome's error); ones failed before that (by Bull's
+ * stalled check, or by the database driver's reservation limit, without a callback) are
+ * told the same way.
+ */
+export function failedError(error: string): string {
+  if (error === 'job stalled more than allowable limit') return 'worker died while running it (stalled too often)';
+  const reserved = /^reserved (\d+) times without a result/.exec(error);
+  if (reserved) return `worker died while running it (reserved ${reserved[1]} times without a result)`;
+  return error;
 }
 
 export interface TableOptions {

@@ -56,6 +56,60 @@ describe('requestQueueOptionsFromEnv', () => {
     );
   });
 
+  it('reads the replay and callback schedule and the lease', () => {
+    const options = requestQueueOptionsFromEnv({
+      REQUEST_QUEUE_TRIES: '5',
+      REQUEST_QUEUE_BACKOFF: 'fixed:2500',
+      REQUEST_QUEUE_TIMEOUT: '10000',
+      REQUEST_QUEUE_CALLBACK_RETRY_DELAYS: '1000, 5000,60000',
+      REQUEST_QUEUE_CALLBACK_TIMEOUT: '8000',
+      REQUEST_QUEUE_LEASE: '45000',
+      REQUEST_QUEUE_CALLBACK_HTTPS_ONLY: 'true',
+      REDIS_URL: 'redis://10.1.1.1:6380',
+    });
+    expect(options).toEqual({
+      tries: 5,
+      backoff: { type: 'fixed', delay: 2500 },
+      timeout: 10_000,
+      callback: { httpsOnly: true, retryDelays: [1000, 5000, 60_000], timeout: 8000 },
+      redis: { url: 'redis://10.1.1.1:6380', lockDuration: 45_000 },
+      database: { retryAfter: 45_000 },
+    });
+    const resolved = resolveOptions(options);
+    expect(resolved).toMatchObject({
+      tries: 5,
+      backoff: { type: 'fixed', delay: 2500 },
+      timeout: 10_000,
+      callback: { retryDelays: [1000, 5000, 60_000], timeout: 8000, httpsOnly: true },
+    });
+    expect(resolved.database.retryAfter).toBe(45_000);
+    expect(requestQueueOptionsFromEnv({ REQUEST_QUEUE_BACKOFF: 'exponential' })).toEqual({
+      backoff: { type: 'exponential', delay: 1000 },
+    });
+  });
+
+  it('names a bad schedule variable and what it expects', () => {
+    expect(() => requestQueueOptionsFromEnv({ REQUEST_QUEUE_CALLBACK_RETRY_DELAYS: '5s,5m' })).toThrow(
+      /REQUEST_QUEUE_CALLBACK_RETRY_DELAYS must be whole numbers of milliseconds separated by commas.*got '5s,5m'/,
+    );
+    expect(() => requestQueueOptionsFromEnv({ REQUEST_QUEUE_CALLBACK_RETRY_DELAYS: '1000,,2000' })).toThrow(
+      RequestQueueConfigError,
+    );
+    expect(() => requestQueueOptionsFromEnv({ REQUEST_QUEUE_BACKOFF: 'linear' })).toThrow(
+      /REQUEST_QUEUE_BACKOFF must be 'fixed' or 'exponential'/,
+    );
+    expect(() => requestQueueOptionsFromEnv({ REQUEST_QUEUE_TRIES: '0' })).toThrow(
+      /REQUEST_QUEUE_TRIES must be at least 1/,
+    );
+    expect(() => requestQueueOptionsFromEnv({ REQUEST_QUEUE_TIMEOUT: '30s' })).toThrow(
+      /REQUEST_QUEUE_TIMEOUT must be a whole number of milliseconds/,
+    );
+    // A lease no longer than an attempt is refused when the options are resolved, naming the fix.
+    expect(() => resolveOptions(requestQueueOptionsFromEnv({ REQUEST_QUEUE_LEASE: '1000' }))).toThrow(
+      /database.retryAfter \(1000 ms\) must exceed/,
+    );
+  });
+
   it('names a bad driver', () => {
     expect(() => requestQueueOptionsFromEnv({ REQUEST_QUEUE_DRIVER: 'mongo' })).toThrow(RequestQueueConfigError);
     expect(() => requestQueueOptionsFromEnv({ REQUEST_QUEUE_DRIVER: 'mongo' })).toThrow(/REQUEST_QUEUE_DRIVER/);

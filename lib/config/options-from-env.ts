@@ -64,6 +64,25 @@ export const REQUEST_QUEUE_ENV: readonly EnvVariable[] = [
     meaning: "'false': the module does not serve the status resources itself",
     unset: 'true',
   },
+  // Replay and callback schedule, and the lease (issue 13): see `scheduleFromEnv`.
+  { name: 'REQUEST_QUEUE_TRIES', meaning: 'replay attempts per request', unset: '3' },
+  {
+    name: 'REQUEST_QUEUE_BACKOFF',
+    meaning: "delay between replay attempts: 'fixed' or 'exponential', optionally ':<ms>' (exponential:1000)",
+    unset: 'exponential:1000',
+  },
+  { name: 'REQUEST_QUEUE_TIMEOUT', meaning: 'ms one replay attempt may take', unset: '30000' },
+  {
+    name: 'REQUEST_QUEUE_CALLBACK_RETRY_DELAYS',
+    meaning: 'ms between callback delivery attempts, comma-separated (5000,60000,300000)',
+    unset: '5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h',
+  },
+  { name: 'REQUEST_QUEUE_CALLBACK_TIMEOUT', meaning: 'ms one callback delivery attempt may take', unset: '15000' },
+  {
+    name: 'REQUEST_QUEUE_LEASE',
+    meaning: "ms a worker holds a job before a dead worker's job runs again (redis lockDuration, database retryAfter)",
+    unset: 'redis 30000; database max(90 s, longest timeout + 30 s)',
+  },
 ];
 
 const list = (value: string | undefined): string[] =>
@@ -114,7 +133,61 @@ export function requestQueueOptionsFromEnv(env: NodeJS.ProcessEnv = process.env)
       ...(httpsOnly !== undefined && { httpsOnly }),
     };
   }
+  scheduleFromEnv(env, options);
   return options;
+}
+
+/**
+ * The replay and callback schedule and the lease, so operators of the sample app and the
+ * command can tune them (issue 13): `REQUEST_QUEUE_TRIES`, `_BACKOFF`, `_TIMEOUT`,
+ * `_CALLBACK_RETRY_DELAYS`, `_CALLBACK_TIMEOUT`, `_LEASE` (both drivers' lease).
+ */
+function scheduleFromEnv(env: NodeJS.ProcessEnv, options: RequestQueueModuleOptions): void {
+  if (env.REQUEST_QUEUE_TRIES) options.tries = positive(env, 'REQUEST_QUEUE_TRIES');
+  if (env.REQUEST_QUEUE_BACKOFF) options.backoff = backoff(env, 'REQUEST_QUEUE_BACKOFF');
+  if (env.REQUEST_QUEUE_TIMEOUT) options.timeout = positive(env, 'REQUEST_QUEUE_TIMEOUT');
+  if (env.REQUEST_QUEUE_CALLBACK_RETRY_DELAYS) {
+    options.callback = { ...options.callback, retryDelays: delays(env, 'REQUEST_QUEUE_CALLBACK_RETRY_DELAYS') };
+  }
+  if (env.REQUEST_QUEUE_CALLBACK_TIMEOUT) {
+    options.callback = { ...options.callback, timeout: positive(env, 'REQUEST_QUEUE_CALLBACK_TIMEOUT') };
+  }
+  if (env.REQUEST_QUEUE_LEASE) {
+    const lease = positive(env, 'REQUEST_QUEUE_LEASE');
+    options.redis = { ...options.redis, lockDuration: lease };
+    options.database = { ...options.database, retryAfter: lease };
+  }
+}
+
+/** A whole number of milliseconds, at least 1 (`tries` too: a whole number, at least 1). */
+function positive(env: NodeJS.ProcessEnv, name: string): number {
+  const value = milliseconds(env, name);
+  if (value < 1) throw new RequestQueueConfigError(`${name} must be at least 1 (got '${env[name]}')`);
+  return value;
+}
+
+/** `fixed` or `exponential`, optionally with `:<ms>` (the first delay) [1000]. */
+function backoff(env: NodeJS.ProcessEnv, name: string): NonNullable<RequestQueueModuleOptions['backoff']> {
+  const value = env[name]!;
+  const match = /^(fixed|exponential)(?::(\d+))?$/.exec(value.trim());
+  if (!match) {
+    throw new RequestQueueConfigError(
+      `${name} must be 'fixed' or 'exponential', optionally with ':<ms>' such as 'exponential:1000' (got '${value}')`,
+    );
+  }
+  return { type: match[1] as 'fixed' | 'exponential', delay: match[2] === undefined ? 1000 : Number(match[2]) };
+}
+
+/** Comma-separated whole numbers of milliseconds (`5000,60000,300000`). */
+function delays(env: NodeJS.ProcessEnv, name: string): number[] {
+  const value = env[name]!;
+  const parts = value.split(',').map((s) => s.trim());
+  if (parts.some((part) => !/^\d+$/.test(part))) {
+    throw new RequestQueueConfigError(
+      `${name} must be whole numbers of milliseconds separated by commas, such as '5000,60000,300000' (got '${value}')`,
+    );
+  }
+  return parts.map(Number);
 }
 
 /** A whole number of milliseconds. */

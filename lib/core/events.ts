@@ -8,6 +8,8 @@ export const RequestQueueEvent = {
   Failed: 'request-queue.failed',
   CallbackDelivered: 'request-queue.callback.delivered',
   CallbackFailed: 'request-queue.callback.failed',
+  /** A worker took a job that a dead worker held (its lease expired); `leaseLosses` says how many times. */
+  JobRecovered: 'request-queue.job.recovered',
 } as const;
 
 export type RequestQueueEventName = (typeof RequestQueueEvent)[keyof typeof RequestQueueEvent];
@@ -24,6 +26,8 @@ export interface RequestQueueEventPayload {
   error?: string;
   /** When the job will be tried again, for a failure that retries. */
   retryInMs?: number;
+  /** Times a worker died holding the job (`job.recovered`, and a failure for lost leases). */
+  leaseLosses?: number;
 }
 
 export type EventSink = (name: RequestQueueEventName, payload: RequestQueueEventPayload) => void;

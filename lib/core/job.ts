@@ -26,6 +26,11 @@ export interface JobPayload {
   /** Standard Webhooks `webhook-id`, fixed for the life of one delivery (callback jobs). */
   webhookId?: string;
   sealed: string;
+  /**
+   * Times a worker died holding this job (its lease expired before a result), for stores
+   * that keep the count in the payload (the database driver). Not bound to `sealed`.
+   */
+  leaseLosses?: number;
 }
 
 /** The secret half of a replay job. */
@@ -64,6 +69,19 @@ export interface ReservedJob {
   payload: JobPayload;
   /** Attempts started so far, including this one (1 on the first run). */
   attempt: number;
+  /**
+   * Times a worker died holding this job: its lease expired before a result (0 or absent
+   * when never). A job with lost leases is run alone by the consume loop (poison isolation).
+   */
+  leaseLosses?: number;
+  /**
+   * Set when the store gives up on the job: it lost too many leases (its replay likely
+   * kills its worker). It is handed over once more, not to run, but to be turned into a
+   * failure outcome: the handler must answer `fail` (the processor builds the failure
+   * callback and the final status record from it). `attempt` is then the attempts that
+   * were started (this hand-over not counted).
+   */
+  leasesExhausted?: boolean;
 }
 
 /** A job to store: its queue, payload, and how long to wait before it may run. */

@@ -16,3 +16,8 @@ export function isRetryable(result: ReplayResult): boolean {
 export function describeFailure(result: ReplayResult): string {
   return result.type === 'error' ? result.error : `replay answered ${result.status}`;
 }
+
+/** The error of a job failed because its workers died running it (lost leases), as its outcome and `request-queue failed` say it. */
+export function workerDiedError(times: number): string {
+  return `worker died ${times} time${times === 1 ? '' : 's'} while running it (its lease expired each time)`;
+}

@@ -5,7 +5,7 @@ import type { CallbackSender } from './callback-sender.js';
 import { RequestQueueEvent, type EventSink, type RequestQueueEventPayload } from './events.js';
 import { jobBinding } from './job-binding.js';
 import type { JobPayload, JobResult, NewJob, Outcome, ReservedJob, SealedCallback, SealedRequest } from './job.js';
-import { describeFailure, isRetryable, type ReplayResult } from './outcome.js';
+import { describeFailure, isRetryable, workerDiedError, type ReplayResult } from './outcome.js';
 import type { ReplayClient } from './replay-client.js';
 import type { FinalStatus } from './request-status.js';
 import type { SealedBox } from './sealed-box.js';
@@ -37,8 +37,43 @@ export class RequestProcessor {
   ) {}
 
   process(job: ReservedJob): Promise<JobResult> {
+    const losses = job.leaseLosses ?? 0;
+    if (losses > 0) this.emit(RequestQueueEvent.JobRecovered, { ...this.eventOf(job), leaseLosses: losses });
+    if (job.leasesExhausted) return Promise.resolve(this.diedTooOften(job, losses));
     this.emit(RequestQueueEvent.Processing, this.eventOf(job));
     return job.payload.kind === 'replay' ? this.replay(job) : this.deliver(job);
+  }
+
+  /**
+   * A job the store gave up on: its workers died while running it, too often (a "poison"
+   * request that kills its worker). It is not run again; a replay gets the failure outcome
+   * of a replay that ran out of tries, with its callback and final status, so the client
+   * that got the 202 learns it; a callback delivery goes to failed jobs.
+   */
+  private diedTooOften(job: ReservedJob, losses: number): JobResult {
+    const error = workerDiedError(losses);
+    const p = job.payload;
+    if (p.kind !== 'replay') return this.failed(job, error);
+    let secret: SealedRequest;
+    try {
+      secret = this.box.open<SealedRequest>(p.sealed, jobBinding(p));
+    } catch (err) {
+      return this.failed(job, `${error}; cannot open stored request: ${(err as Error).message}`);
+    }
+    const outcome: Outcome = {
+      correlationId: p.correlationId,
+      status: 'failed',
+      attempts: job.attempt,
+      response: null,
+      error,
+    };
+    this.emit(RequestQueueEvent.Failed, { ...this.eventOf(job), error, outcome, leaseLosses: losses });
+    return {
+      type: 'fail',
+      error,
+      next: this.callbackJob(job, secret.callbackToken, outcome),
+      status: this.finalStatus(outcome),
+    };
   }
 
   private async replay(job: ReservedJob): Promise<JobResult> {

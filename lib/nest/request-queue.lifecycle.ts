@@ -9,7 +9,7 @@ import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { checkQueueableRoutes } from '../core/route-checks.js';
 import { RequestQueueRuntime } from '../runtime.js';
 import { defaultLease } from '../store/database/database-store.options.js';
-import { formatDuration, summarizeJob } from '../worker/job-report.js';
+import { describeRecovery, formatDuration, summarizeJob } from '../worker/job-report.js';
 import type { JobReport, Worker, WorkerOptions, WorkerStopReason } from '../worker/worker.js';
 import { QueueableRoutesExplorer } from './queueable-routes.explorer.js';
 import { bridgeEventsToEventEmitter } from './request-queue.events.js';
@@ -77,6 +77,7 @@ export class RequestQueueLifecycle implements OnModuleInit, OnApplicationBootstr
           `worker stopping (${reason}): finishing the jobs in hand, up to ${formatDuration(worker.options.gracePeriod)}`,
         ),
       onError: (err) => this.logger.warn(`worker: ${err.message}`),
+      onRecovered: (job) => this.logger.warn(`worker: ${describeRecovery(job)}`),
     });
     this.worker = worker;
     await worker.start();

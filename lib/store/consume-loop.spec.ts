@@ -15,6 +15,8 @@ class MemorySource implements JobSource {
   settleError?: Error;
   /** A settled job with this id queues `then` (as a replay queues its callback). */
   chain = new Map<string, string>();
+  /** Jobs handed out with these fields (lost leases, exhausted). */
+  marks = new Map<string, Partial<ReservedJob>>();
   takesAfterStop = 0;
   private n = 0;
 
@@ -51,6 +53,7 @@ class MemorySource implements JobSource {
           timeout: 1000,
           sealed: '',
         },
+        ...this.marks.get(id),
       };
       return {
         job,
@@ -259,5 +262,56 @@ describe('consume loop', () => {
     expect(order.indexOf('r1')).toBe(2 * LANE_BURST + 1);
     expect(order.slice(-1)).toEqual(['r2']); // the lane empty: replays again
     expect(order).toHaveLength(2 * LANE_BURST + 5);
+  });
+
+  it("runs a dead worker's job alone: the jobs in hand finish first, and none is taken until it is done", async () => {
+    const source = new MemorySource();
+    for (let i = 0; i < 3; i++) source.add('q');
+    const recovered = source.add('q');
+    source.marks.set(recovered, { leaseLosses: 1 });
+    for (let i = 0; i < 3; i++) source.add('q');
+    const log: string[] = [];
+    let inHand = 0;
+    const consumer = startConsumeLoop(
+      source,
+      { queues: ['q'], concurrency: 4, stopWhenEmpty: true, idleMs: 5 },
+      async (job) => {
+        log.push(`start ${job.id} beside ${inHand}`);
+        inHand++;
+        await new Promise((r) => setTimeout(r, 20));
+        inHand--;
+        log.push(`end ${job.id}`);
+        return { type: 'complete' };
+      },
+    );
+    expect(await consumer.finished).toBe('empty');
+    expect(source.settled).toHaveLength(7);
+    const start = log.indexOf(`start ${recovered} beside 0`);
+    expect(start).toBeGreaterThanOrEqual(0);
+    expect(log[start + 1]).toBe(`end ${recovered}`); // nothing started while it ran
+    expect(log.slice(0, start).filter((l) => l.startsWith('start'))).toHaveLength(3);
+  });
+
+  it('ends a job handed over with leasesExhausted failed, whatever its handler answers', async () => {
+    const source = new MemorySource();
+    const complete = source.add('q');
+    const retry = source.add('q');
+    const thrown = source.add('q');
+    for (const id of [complete, retry, thrown]) source.marks.set(id, { leaseLosses: 3, leasesExhausted: true });
+    const consumer = startConsumeLoop(
+      source,
+      { queues: ['q'], concurrency: 1, stopWhenEmpty: true, idleMs: 5 },
+      async (job) => {
+        if (job.id === thrown) throw new Error('boom');
+        return job.id === retry ? { type: 'retry', error: 'again', delayMs: 1 } : { type: 'complete' };
+      },
+    );
+    await consumer.finished;
+    const error = 'worker died 3 times while running it (its lease expired each time)';
+    expect(source.settled).toEqual([
+      { id: complete, result: { type: 'fail', error } },
+      { id: retry, result: { type: 'fail', error } },
+      { id: thrown, result: { type: 'fail', error } },
+    ]);
   });
 });

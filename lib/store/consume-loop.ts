@@ -1,5 +1,6 @@
 import { isCallbackLane, withLanes } from '../core/callback-lane.js';
 import type { JobResult, ReservedJob } from '../core/job.js';
+import { workerDiedError } from '../core/outcome.js';
 import { RequestQueueConfigError } from '../request-queue.options.js';
 import type { ConsumeOptions, ConsumerEnd, JobConsumer, JobHandler } from './request-queue.store.js';
 
@@ -28,6 +29,19 @@ export interface JobSource {
   take(queues: readonly string[]): Promise<JobLease | null>;
   /** Waits `ms`, or less when a job may have arrived or `signal` aborts. Never rejects. */
   idle(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+/**
+ * Reservations beyond a job's `tries` that it may lose to an expired lease (its worker died,
+ * or an attempt outlived the lease) before the store gives up on it and hands it over to be
+ * failed (`ReservedJob.leasesExhausted`). Both stores count the same way: attempts that got
+ * a result plus leases lost, this one included.
+ */
+export const LEASE_LOSSES_TOLERATED = 2;
+
+/** True when a job reserved for its `reservations`-th time (this one included) has lost too many leases. */
+export function leasesExhausted(reservations: number, tries: number): boolean {
+  return reservations > tries + LEASE_LOSSES_TOLERATED;
 }
 
 /** How long to wait before a job whose handler threw (a bug, not an outcome) runs again. */
@@ -129,7 +143,8 @@ class ConsumeLoop implements JobConsumer {
           break;
         }
         this.taken++;
-        this.runJob(lease);
+        if (mustRunAlone(lease.job)) await this.runAlone(lease, signal);
+        else this.runJob(lease);
         continue;
       }
       if (stopWhenEmpty) {
@@ -177,6 +192,10 @@ class ConsumeLoop implements JobConsumer {
       } catch (err) {
         result = resultOfThrow(lease.job, err);
       }
+      // The store gave up on it (leases exhausted): it ends failed whatever the handler says.
+      if (lease.job.leasesExhausted && result.type !== 'fail') {
+        result = { type: 'fail', error: workerDiedError(lease.job.leaseLosses ?? 1) };
+      }
       try {
         await lease.settle(result);
       } catch (err) {
@@ -188,6 +207,22 @@ class ConsumeLoop implements JobConsumer {
       this.inHand.delete(done);
     });
     this.inHand.set(done, lease);
+  }
+
+  /**
+   * Poison isolation: a job a dead worker held may be what killed it, so it runs alone. The
+   * jobs in hand finish first (this job's lease is renewed meanwhile), then it runs, and
+   * nothing more is taken until it is done: should it kill this worker too, it takes no
+   * innocent job with it. A stop while waiting leaves it to its lease.
+   */
+  private async runAlone(lease: JobLease, signal: AbortSignal): Promise<void> {
+    while (this.inHand.size > 0 && !signal.aborted) await this.oneFinished();
+    if (signal.aborted) {
+      lease.abandon();
+      return;
+    }
+    this.runJob(lease);
+    while (this.inHand.size > 0 && !signal.aborted) await this.oneFinished();
   }
 
   private async oneFinished(): Promise<void> {
@@ -229,8 +264,14 @@ class ConsumeLoop implements JobConsumer {
   }
 }
 
+/** True for a job a dead worker held (a lost lease), unless it is only handed over to be failed. */
+function mustRunAlone(job: ReservedJob): boolean {
+  return (job.leaseLosses ?? 0) > 0 && !job.leasesExhausted;
+}
+
 /** A handler is meant to return a result; if it throws (a bug), the job is retried, then failed. */
 function resultOfThrow(job: ReservedJob, err: unknown): JobResult {
+  if (job.leasesExhausted) return { type: 'fail', error: workerDiedError(job.leaseLosses ?? 1) };
   const error = `worker error: ${err instanceof Error ? err.message : String(err)}`;
   return job.attempt < job.payload.tries
     ? { type: 'retry', error, delayMs: THROWN_HANDLER_RETRY_MS }

@@ -17,7 +17,19 @@ import type { JobFilter, JobSummary, QueueStats, StatusRecord, StatusSeed } from
  *   applied as told: `complete` removes the job and stores `next` (if any), `retry` makes
  *   it runnable again after `delayMs` with its attempt count kept, `fail` moves it to the
  *   failed set with `error` and stores `next`. The store never retries or fails a job on
- *   its own account (except a lease lost repeatedly, which it fails with a reason).
+ *   its own account.
+ * - **Lost leases are counted, and never fail a job silently.** A job taken back from a
+ *   worker that lost its lease (died) is handed out with `leaseLosses` (how many times), in
+ *   a reservation of its own, never in a batch with other jobs; the consume loop runs it
+ *   alone (poison isolation: a request that kills its worker takes no innocent job with
+ *   it). Once a job has been reserved more than `tries + 2` times (attempts with a result
+ *   plus leases lost), the store gives up on it: it hands it over once more with
+ *   `leasesExhausted` set, not to run but to be failed; the handler answers `fail` with the
+ *   failure outcome (`next`: the failure callback, `status`: the final record) and the store
+ *   applies it as any `fail`, in its one atomic step. A worker that dies before that result
+ *   is stored leaves the job to its lease, and the next worker hands it over again: the
+ *   failure is never lost (on Redis, a crash between storing `next` and failing the job
+ *   can store the callback twice, with the same `webhook-id`).
  * - **Missing tables are a setup error, not an outage.** A store whose tables do not exist
  *   refuses to start (`RequestQueueConfigError` naming the fix); if they disappear later,
  *   `claim`/`enqueue` reject with `StoreUnavailableError` saying so, and a consumer ends

@@ -1,3 +1,4 @@
+import type { ReservedJob } from '../core/job.js';
 import type { JobReport } from './worker.js';
 
 /** One job, as the `work` command and the Nest logger describe it. */
@@ -30,4 +31,18 @@ export function formatDuration(ms: number): string {
   const s = Math.round(ms / 1000);
   if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
   return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+}
+
+/**
+ * The warning for a job a dead worker held (`WorkerHooks.onRecovered`): `PATCH /user/1
+ * (<id>): a worker died 2 times while running it; running it alone`.
+ */
+export function describeRecovery(job: ReservedJob): string {
+  const p = job.payload;
+  const times = job.leaseLosses ?? 0;
+  const what = `${p.method} ${p.path}${p.kind === 'callback' ? ' (callback)' : ''} (${p.correlationId})`;
+  const next = job.leasesExhausted
+    ? 'giving up: it fails with a failure outcome'
+    : 'running it alone (nothing else in hand)';
+  return `${what}: a worker died ${times} time${times === 1 ? '' : 's'} while running it; ${next}`;
 }

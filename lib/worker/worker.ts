@@ -45,6 +45,12 @@ export interface WorkerHooks {
   onStopping?(reason: WorkerStopReason): void;
   /** A store error the worker got over (it goes on after a pause). */
   onError?(error: Error): void;
+  /**
+   * The worker took a job that a dead worker held (its lease expired, `job.leaseLosses`
+   * times): it runs it alone, or fails it when `job.leasesExhausted`. The worker's logs
+   * warn about it (`describeRecovery`).
+   */
+  onRecovered?(job: ReservedJob): void;
 }
 
 /** What runs one job: `RequestProcessor` in the library. */
@@ -140,12 +146,14 @@ export class Worker {
     const t0 = performance.now();
     let result: JobResult;
     job = this.withOverrides(job);
+    if ((job.leaseLosses ?? 0) > 0) this.call('onRecovered', job);
     try {
       result = await this.runner.process(job);
     } catch (err) {
       // The runner is meant to return a result; a throw is a bug. Retry, then fail, never drop.
       const error = `worker error: ${(err as Error).message}`;
-      result = job.attempt < job.payload.tries ? { type: 'retry', error, delayMs: 5000 } : { type: 'fail', error };
+      const retry = job.attempt < job.payload.tries && !job.leasesExhausted;
+      result = retry ? { type: 'retry', error, delayMs: 5000 } : { type: 'fail', error };
     }
     this.call('onJob', { job, result, startedAt, durationMs: performance.now() - t0 });
     return result;

@@ -75,18 +75,20 @@ describe.each([
     expect(second.seen.map((j) => j.payload.webhookId ?? j.payload.kind)).toEqual(['replay', 'holder']);
   });
 
-  it('fails a job that keeps losing its lease instead of running it forever', async () => {
+  it('hands a job that keeps losing its lease over to be failed, counting its lost leases, instead of running it forever', async () => {
     const store = await open();
     const queue = uniqueName('q');
     const id = randomUUID();
     await store.enqueue(newJob(queue, id, 0, { tries: 1 }), id, TTL);
-    // tries 1 + 2 tolerated losses: the 4th reservation fails it without running it.
+    // tries 1 + 2 tolerated losses: the 4th reservation hands it over to be failed, not run.
     for (let run = 1; run <= 3; run++) {
       const dead = await record(store, { queues: [queue] }, () => new Promise<JobResult>(() => {}));
       await waitFor(() => dead.seen.length === 1, LEASE_MS * 5, `run ${run}`);
-      expect(dead.seen[0]!.attempt).toBe(run);
+      expect(dead.seen[0]).toMatchObject({ attempt: run, leaseLosses: run - 1 });
+      expect(dead.seen[0]!.leasesExhausted).toBeUndefined();
       await dead.consumer.stop(0);
     }
+    // A handler that ignores leasesExhausted still ends it failed (the consume loop enforces it).
     const last = await record(store, { queues: [queue] });
     consumers.push(last.consumer);
     const failed = await waitFor(
@@ -95,8 +97,9 @@ describe.each([
       'the job in failed jobs',
     );
     expect(failed).toMatchObject({ correlationId: id, attempts: 4 });
-    expect(failed.error).toMatch(/reserved 4 times without a result/);
-    expect(last.seen).toHaveLength(0);
+    expect(failed.error).toMatch(/worker died 3 times while running it/);
+    expect(last.seen).toHaveLength(1);
+    expect(last.seen[0]).toMatchObject({ attempt: 3, leaseLosses: 3, leasesExhausted: true });
   });
 
   it('moves a row it cannot read to failed jobs without running it', async () => {

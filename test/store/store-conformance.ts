@@ -247,11 +247,81 @@ export function describeStoreConformance(name: string, makeTarget: () => StoreTa
       const { seen, at, consumer } = await record(other, { queues: [queue] });
       consumers.push(consumer);
       await waitFor(() => seen.length >= 1, LEASE_MS * 4 + 5000, 'the job to come back');
-      // Same job. (The database stores count the lost run as an attempt, so this is attempt 2;
-      // Bull does not count a stalled run, so the redis store says 1.)
+      // Same job, the lost run counted as an attempt and as a lost lease.
       expect(seen[0]!.id).toBe(dead.seen[0]!.id);
-      expect(seen[0]!.attempt).toBeGreaterThanOrEqual(1);
+      expect(seen[0]).toMatchObject({ attempt: 2, leaseLosses: 1 });
+      expect(seen[0]!.leasesExhausted).toBeUndefined();
       expect(at[0]! - takenAt).toBeGreaterThanOrEqual(LEASE_MS * 0.5);
+    });
+
+    it('runs each job a dead worker held alone, never beside another job (poison isolation)', async () => {
+      const queue = uniqueName('q');
+      const ids = Array.from({ length: 4 }, () => randomUUID());
+      for (const id of ids) await store.enqueue(newJob(queue, id), id, TTL);
+      const dead = await record(store, { queues: [queue], concurrency: 4 }, () => new Promise<JobResult>(() => {}));
+      await waitFor(() => dead.seen.length === 4, 5000, 'the first worker to take all four');
+      await dead.consumer.stop(0); // it "dies" with four jobs in hand
+      const fresh = randomUUID();
+      await store.enqueue(newJob(queue, fresh), fresh, TTL);
+
+      const other = await another();
+      let inHand = 0;
+      const overlaps: string[] = [];
+      const recovered = new Set<string>();
+      const { seen, consumer } = await record(other, { queues: [queue], concurrency: 4 }, async (job) => {
+        const alone = (job.leaseLosses ?? 0) > 0;
+        if (alone && inHand > 0) overlaps.push(`${job.payload.correlationId} started beside ${inHand} job(s)`);
+        if (!alone && recovered.size > 0) overlaps.push(`${job.payload.correlationId} started beside a recovered job`);
+        inHand++;
+        if (alone) recovered.add(job.id);
+        await sleep(100);
+        inHand--;
+        recovered.delete(job.id);
+        return { type: 'complete' };
+      });
+      consumers.push(consumer);
+      await waitFor(() => seen.length >= 5, LEASE_MS * 4 + 10_000, 'the five jobs');
+      expect(overlaps).toEqual([]);
+      const byId = new Map(seen.map((job) => [job.payload.correlationId, job]));
+      for (const id of ids) expect(byId.get(id)).toMatchObject({ attempt: 2, leaseLosses: 1 });
+      expect(byId.get(fresh)!.leaseLosses ?? 0).toBe(0);
+    });
+
+    it('hands a job that lost too many leases over once to be failed, and applies that fail with its next job and status', async () => {
+      const queue = uniqueName('q');
+      const id = randomUUID();
+      await store.enqueue(newJob(queue, id, 0, { tries: 1 }), id, TTL);
+      // tries 1 + 2 tolerated losses: three workers die on it, the fourth is told to fail it.
+      for (let run = 1; run <= 3; run++) {
+        const dead = await record(await another(), { queues: [queue] }, () => new Promise<JobResult>(() => {}));
+        await waitFor(() => dead.seen.length === 1, LEASE_MS * 4 + 5000, `run ${run}`);
+        expect(dead.seen[0]).toMatchObject({ attempt: run, leaseLosses: run - 1 });
+        await dead.consumer.stop(0);
+      }
+      const { seen } = await consume({ queues: [queue] }, (job) =>
+        job.leasesExhausted
+          ? {
+              type: 'fail',
+              error: `worker died ${job.leaseLosses} times while running it`,
+              next: newJob(queue, id, 0, { kind: 'callback', webhookId: 'failure' }),
+              status: { result: 'sealed-failure', keepMs: TTL },
+            }
+          : { type: 'complete' },
+      );
+      await waitFor(() => seen.length >= 2, LEASE_MS * 4 + 5000, 'the hand-over and the failure callback');
+      expect(seen[0]).toMatchObject({ attempt: 3, leaseLosses: 3, leasesExhausted: true });
+      expect(seen[1]!.payload).toMatchObject({ kind: 'callback', webhookId: 'failure' });
+      const failed = (await store.listFailed()).filter((f) => f.correlationId === id);
+      expect(failed).toHaveLength(1);
+      expect(failed[0]).toMatchObject({ kind: 'replay', error: 'worker died 3 times while running it' });
+      expect(await store.readStatus(id)).toMatchObject({ state: 'failed', result: 'sealed-failure' });
+
+      // Retried from failed jobs, it is replayed afresh: no attempts, no lost leases.
+      expect(await store.retryFailed([failed[0]!.id])).toBe(1);
+      await waitFor(() => seen.length >= 3, 10_000, 'the retried job');
+      expect(seen[2]).toMatchObject({ attempt: 1 });
+      expect(seen[2]!.leaseLosses ?? 0).toBe(0);
+      expect(seen[2]!.leasesExhausted).toBeUndefined();
     });
 
     it('keeps a job that runs longer than the lease with its worker (the lease is renewed)', async () => {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { DEVELOPMENT_SECRET } from '../../core/secret-keys.js';
 import type { ResolvedOptions } from '../../request-queue.options.js';
-import { summarizeJob, formatDuration } from '../../worker/job-report.js';
+import { describeRecovery, summarizeJob, formatDuration } from '../../worker/job-report.js';
 import type { WorkerOptions, WorkerStopReason } from '../../worker/worker.js';
 import { ExitCode } from '../cli-errors.js';
 import type { CliContext } from '../cli-context.js';
@@ -75,6 +75,7 @@ export async function work(ctx: CliContext, flags: WorkFlags): Promise<void> {
         `${localTimestamp(new Date())} Stopping (${STOP_REASONS[reason]}): finishing the jobs in hand, up to ${formatDuration(options.gracePeriod)}.`,
       ),
     onError: (err) => ctx.err(`${localTimestamp(new Date())} Store error: ${err.message}`),
+    onRecovered: (job) => ctx.err(`${localTimestamp(new Date())} Warning: ${describeRecovery(job)}`),
   });
 
   let forced!: () => void;

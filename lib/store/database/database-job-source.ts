@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { JobResult } from '../../core/job.js';
-import { pause, type JobLease, type JobSource } from '../consume-loop.js';
+import type { JobResult, ReservedJob } from '../../core/job.js';
+import { leasesExhausted, pause, type JobLease, type JobSource } from '../consume-loop.js';
 import { isJobPayload } from '../job-payload.js';
 import type { DeleteBatcher } from './delete-batcher.js';
 import { applyJobResult, failUnreadableJob, type HeldJob } from './job-outcome.js';
@@ -8,11 +8,9 @@ import type { SqlClient } from './sql-client.js';
 import { pruneExpiredClaims } from './sql/correlation-claims.sql.js';
 import { markRunning, markUnstarted, pruneExpiredStatus, type RunningJob } from './sql/request-status.sql.js';
 import { renewReservation, unreserveJob } from './sql/jobs.sql.js';
-import { reserveJobs, type ReservedRow } from './sql/reserve-jobs.sql.js';
+import { reserveExpiredJob, reserveJobs, type ReservedRow } from './sql/reserve-jobs.sql.js';
 import { IdleWaiter } from '../idle-waiter.js';
 
-/** Reservations beyond the job's `tries` that a job may lose to an expired lease before it is failed. */
-const LEASE_LOSSES_TOLERATED = 2;
 /**
  * How often a worker deletes correlation claims and status records that have expired, and
  * how many at a time. Records are pruned often (their keep time can be short, and the
@@ -54,7 +52,9 @@ interface Buffered {
  * Takes jobs from the `jobs` table for the shared consume loop. One round trip reserves as
  * many jobs as the consumer has free slots (up to `batchSize`), from the queues in
  * priority order; the loop then takes them one by one from this buffer, at once. Expired
- * leases (a dead worker's jobs) are looked for at most once per idle wait. An enqueue in
+ * leases (a dead worker's jobs) are looked for at most once per idle wait, and taken back
+ * one at a time, each reservation counted in the job's payload (`leaseLosses`): such a job
+ * is never reserved in a batch with others, and runs alone (poison isolation). An enqueue in
  * this process wakes an idle loop at once; otherwise pickup latency is bounded by the
  * idle wait (Laravel's `--sleep`).
  */
@@ -64,6 +64,8 @@ export class DatabaseJobSource implements JobSource {
   private outstanding = 0;
   private handedOut = 0;
   private lastExpiredCheck = 0;
+  /** The last look for expired leases found one: the next fill looks again (one job at a time). */
+  private expiredLeft = false;
   private lastClaimPrune = Date.now();
   private lastStatusPrune = 0;
   private pruning = false;
@@ -84,7 +86,12 @@ export class DatabaseJobSource implements JobSource {
         const next = this.buffer.shift();
         if (!next) return null;
         const lease = await this.lease(next);
-        if (lease) return lease;
+        if (!lease) continue;
+        // A job a dead worker held runs alone (consume-loop.ts): the jobs reserved with it
+        // (it came back to the available ones after a retry) go back at once, rather than
+        // wait unrenewed in the buffer for it, and share its fate if it kills this worker.
+        if ((lease.job.leaseLosses ?? 0) > 0 && this.buffer.length > 0) await this.release();
+        return lease;
       }
     } catch (err) {
       throw this.settings.fatal?.(err) ?? err;
@@ -133,44 +140,47 @@ export class DatabaseJobSource implements JobSource {
     if (maxJobs !== undefined) limit = Math.min(limit, maxJobs - this.handedOut);
     if (limit <= 0) return;
     const now = Date.now();
-    const checkExpired = now - this.lastExpiredCheck >= Math.min(this.settings.expiredCheckEvery, retryAfter);
-    const reserved: Buffered[] = [];
-    const keep = (queue: string, rows: ReservedRow[]) => {
-      for (const row of rows) {
-        const job = { queue, row, payload: parse(row.payload) };
-        this.buffer.push(job);
-        reserved.push(job);
-      }
+    const keep = (queue: string, rows: ReservedRow[]): Buffered[] => {
+      const kept = rows.map((row) => ({ queue, row, payload: parse(row.payload) }));
+      this.buffer.push(...kept);
       this.outstanding += rows.length;
       this.handedOut += rows.length;
+      return kept;
     };
+    if (this.expiredLeft || now - this.lastExpiredCheck >= Math.min(this.settings.expiredCheckEvery, retryAfter)) {
+      this.lastExpiredCheck = now;
+      this.expiredLeft = false;
+      for (const queue of queues) {
+        const row = await reserveExpiredJob(this.db, queue, now, now - retryAfter);
+        if (!row) continue;
+        // A dead worker's job (poison isolation): reserved alone, never in a batch, and the
+        // loop runs it alone. Others may have expired too: the next fill looks again.
+        this.expiredLeft = true;
+        await this.markRunning(keep(queue, [row]));
+        return;
+      }
+    }
+    const reserved: Buffered[] = [];
     for (const queue of queues) {
-      if (checkExpired && this.buffer.length < limit) {
-        keep(queue, await reserveJobs(this.db, 'expired', queue, limit - this.buffer.length, now, now - retryAfter));
-      }
-      if (this.buffer.length < limit) {
-        keep(queue, await reserveJobs(this.db, 'available', queue, limit - this.buffer.length, now, now));
-      }
+      reserved.push(
+        ...keep(queue, await reserveJobs(this.db, 'available', queue, limit - this.buffer.length, now, now)),
+      );
       if (this.buffer.length >= limit) break;
     }
-    if (checkExpired) this.lastExpiredCheck = now;
     await this.markRunning(reserved);
   }
 
   /**
    * Marks the records of the replay jobs just reserved `running`, in one statement, before
    * any of them is handed out: so every later write of theirs comes after it. Jobs that
-   * will not run (unreadable, or failed for lost leases) are left out. Should it fail, the
-   * jobs are dropped from the buffer and stay reserved: they run again after their lease.
+   * will not run (unreadable, or handed over only to be failed for lost leases) are left
+   * out. Should it fail, the jobs are dropped from the buffer and stay reserved: they run
+   * again after their lease.
    */
   private async markRunning(reserved: Buffered[]): Promise<void> {
     for (const job of reserved) {
       const { payload, row } = job;
-      if (
-        isJobPayload(payload) &&
-        payload.kind === 'replay' &&
-        row.attempts <= payload.tries + LEASE_LOSSES_TOLERATED
-      ) {
+      if (isJobPayload(payload) && payload.kind === 'replay' && !leasesExhausted(row.attempts, payload.tries)) {
         job.running = { correlationId: payload.correlationId, jobId: row.id, attempts: row.attempts };
       }
     }
@@ -184,7 +194,7 @@ export class DatabaseJobSource implements JobSource {
     }
   }
 
-  /** A lease over a reserved row, or null when the row had to be failed without running. */
+  /** A lease over a reserved row, or null when the row had to be failed without running (unreadable). */
   private async lease({ queue, row, payload }: Buffered): Promise<JobLease | null> {
     if (!isJobPayload(payload)) {
       await this.persist(Date.now(), () =>
@@ -194,13 +204,21 @@ export class DatabaseJobSource implements JobSource {
     }
     const held: HeldJob = { id: row.id, attempts: row.attempts, queue, payload };
     const reservedAt = Date.now();
-    if (row.attempts > payload.tries + LEASE_LOSSES_TOLERATED) {
-      await this.settle(held, reservedAt, {
-        type: 'fail',
-        error: `reserved ${row.attempts} times without a result: its worker died, or an attempt outlived database.retryAfter`,
-      }).finally(() => this.outstanding--); // never handed out: its slot is free again
-      return null;
-    }
+    const leaseLosses = payload.leaseLosses ?? 0;
+    // Too many reservations without a result: its workers died running it (or an attempt
+    // outlived database.retryAfter each time). It is not run again, but handed over once
+    // more, to be failed with a failure outcome by the handler (the store contract).
+    const exhausted = leasesExhausted(row.attempts, payload.tries);
+    const job: ReservedJob = exhausted
+      ? {
+          id: row.id,
+          queue,
+          payload,
+          attempt: row.attempts - 1,
+          leaseLosses: Math.max(1, leaseLosses),
+          leasesExhausted: true,
+        }
+      : { id: row.id, queue, payload, attempt: row.attempts, leaseLosses };
     // While the handler runs, the lease is renewed every half lease, so an attempt longer
     // than retryAfter (a route with a long timeout) is not handed to a second worker. A
     // worker that dies or gives the job up (abandon) stops renewing: the job comes back.
@@ -214,7 +232,7 @@ export class DatabaseJobSource implements JobSource {
       open = false;
     };
     return {
-      job: { id: row.id, queue, payload, attempt: row.attempts },
+      job,
       settle: (result) => {
         clearInterval(renewal);
         return this.settle(held, reservedAt, result).finally(finish);

@@ -308,7 +308,8 @@ export class DatabaseStore implements RequestQueueStore {
 /** A failed job's payload without the `attempts` it was stored with, or null when unreadable. */
 function parsePayload(text: string): NewJob['payload'] | null {
   try {
-    const { attempts: _attempts, ...payload } = JSON.parse(text) as Record<string, unknown>;
+    // A retried job starts afresh: no attempts, no lost leases counted.
+    const { attempts: _attempts, leaseLosses: _leaseLosses, ...payload } = JSON.parse(text) as Record<string, unknown>;
     return isJobPayload(payload) ? payload : null;
   } catch {
     return null;

@@ -16,13 +16,32 @@ interface BullQueueLoop {
   startMoveUnlockedJobsToWait(): void;
   /** Moves the next waiting job to active under this queue's lock, without blocking; null when none waits. */
   moveToActive(): Promise<Bull.Job | null>;
+  /** Builds the job `moveToActive` took from the job hash it read (`jobData`: every field of it). */
+  nextJobFromJobData(jobData: Record<string, string> | undefined, jobId: string): unknown;
 }
 
-const METHODS = ['_initProcess', 'moveUnlockedJobsToWait', 'startMoveUnlockedJobsToWait', 'moveToActive'] as const;
+const METHODS = [
+  '_initProcess',
+  'moveUnlockedJobsToWait',
+  'startMoveUnlockedJobsToWait',
+  'moveToActive',
+  'nextJobFromJobData',
+] as const;
+
+/** A job taken to active under this queue's lock. */
+export interface TakenJob<T> {
+  job: Bull.Job<T>;
+  /**
+   * Times the job's worker lost its lock while running it (Bull's `stalledCounter`: the
+   * stalled check took it back from a dead worker). Bull does not put it on the Job object,
+   * so it is read from the hash `moveToActive` read anyway: no extra round trip.
+   */
+  stalledCounter: number;
+}
 
 export function bullLoop<T>(queue: Bull.Queue<T>): {
   init(): Promise<void>;
-  take(): Promise<Bull.Job<T> | null>;
+  take(): Promise<TakenJob<T> | null>;
 } {
   const loop = queue as unknown as BullQueueLoop;
   for (const name of METHODS) {
@@ -30,12 +49,22 @@ export function bullLoop<T>(queue: Bull.Queue<T>): {
       throw new Error(`the installed bull lacks Queue#${name}; the redis driver needs bull 4.x`);
     }
   }
+  const stalled = new WeakMap<object, number>();
+  const build = loop.nextJobFromJobData.bind(loop);
+  loop.nextJobFromJobData = (jobData, jobId) =>
+    Promise.resolve(build(jobData, jobId)).then((job) => {
+      if (job && typeof job === 'object') stalled.set(job, Number(jobData?.stalledCounter ?? 0) || 0);
+      return job;
+    });
   return {
     async init() {
       await loop._initProcess();
       await loop.moveUnlockedJobsToWait();
       loop.startMoveUnlockedJobsToWait();
     },
-    take: () => loop.moveToActive() as Promise<Bull.Job<T> | null>,
+    async take() {
+      const job = (await loop.moveToActive()) as Bull.Job<T> | null;
+      return job ? { job, stalledCounter: stalled.get(job) ?? 0 } : null;
+    },
   };
 }

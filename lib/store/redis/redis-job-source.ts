@@ -1,9 +1,9 @@
 import type Bull from 'bull';
 import { isCallbackLane } from '../../core/callback-lane.js';
 import type { JobPayload, JobResult, NewJob, ReservedJob } from '../../core/job.js';
-import type { JobLease, JobSource } from '../consume-loop.js';
+import { leasesExhausted, type JobLease, type JobSource } from '../consume-loop.js';
 import { isJobPayload } from '../job-payload.js';
-import { bullLoop } from './bull-loop.js';
+import { bullLoop, type TakenJob } from './bull-loop.js';
 import { IdleWaiter } from '../idle-waiter.js';
 import type { JobStatus, RedisStatusRecords } from './redis-status.js';
 
@@ -19,7 +19,7 @@ export type RetryError = Error & { delayMs?: number };
 const EMPTY_LANE_RECHECK_MS = 100;
 
 interface Loop {
-  take(): Promise<Bull.Job<JobPayload> | null>;
+  take(): Promise<TakenJob<JobPayload> | null>;
 }
 
 /**
@@ -83,18 +83,29 @@ export class RedisJobSource implements JobSource {
       if (lane && Date.now() - (this.emptyLanes.get(name) ?? -Infinity) < EMPTY_LANE_RECHECK_MS) continue;
       const arrivalsBefore = this.laneArrivals;
       for (;;) {
-        const job = await loop.take();
-        if (!job) {
+        const taken = await loop.take();
+        if (!taken) {
           if (lane && this.laneArrivals === arrivalsBefore) this.emptyLanes.set(name, Date.now());
           break;
         }
+        const job = taken.job;
         if (!isJobPayload(job.data)) {
           job.discard();
           await job.moveToFailed({ message: 'not a request-queue job (unknown payload shape)' }, false);
           continue;
         }
-        const reserved = { id: String(job.id), queue: name, payload: job.data, attempt: job.attemptsMade + 1 };
-        const status = this.records.forJob(name, reserved.id, job.data);
+        // Bull's stalled check took it back from a worker that lost its lock (died) this
+        // many times; it counts with the attempts that got a result, as the database does.
+        const leaseLosses = taken.stalledCounter;
+        const started = job.attemptsMade + leaseLosses;
+        const id = String(job.id);
+        const status = this.records.forJob(name, id, job.data);
+        if (leasesExhausted(started + 1, job.data.tries)) {
+          // Not run again: handed over to be failed, with its failure outcome (store contract).
+          const reserved = { id, queue: name, payload: job.data, attempt: started, leaseLosses, leasesExhausted: true };
+          return new RedisLease(job, reserved, this.lockDuration, this.add, status);
+        }
+        const reserved = { id, queue: name, payload: job.data, attempt: started + 1, leaseLosses };
         // Landed before the handler sees the job (the loop awaits `ready`), so every later
         // write comes after it; the next take need not wait for it. If it fails (Redis went
         // away), the loop abandons the job: locked but not renewed, it stalls and runs again

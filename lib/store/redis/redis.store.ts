@@ -243,7 +243,9 @@ export class RedisStore implements RequestQueueStore {
           backoffStrategies: {
             [BACKOFF_STRATEGY]: (_attempts: number, err?: Error) => (err as RetryError | undefined)?.delayMs ?? 0,
           },
-          maxStalledCount: 3,
+          // Bull never fails a stalled job itself: the store counts lost locks and hands a job
+          // that lost too many to the worker, to be failed with its failure outcome.
+          maxStalledCount: BULL_ATTEMPTS,
           lockDuration: this.lockDuration,
           stalledInterval: this.lockDuration,
         },
@@ -342,7 +344,7 @@ export class RedisStore implements RequestQueueStore {
       const job = await this.failedJob(id);
       if (!job) continue;
       if (isJobPayload(job.data)) await this.records.forJob(job.queue.name, String(job.id), job.data)?.requeued();
-      await this.api.hset(this.key(job.queue.name, String(job.id)), 'attemptsMade', 0);
+      await this.api.hset(this.key(job.queue.name, String(job.id)), 'attemptsMade', 0, 'stalledCounter', 0);
       await job.retry();
       moved++;
     }

@@ -132,3 +132,63 @@ function marks(values: readonly unknown[]): string {
 function toReserved(row: Record<string, unknown>): ReservedRow {
   return { id: String(row.id), payload: String(row.payload), attempts: Number(row.attempts) };
 }
+
+/** Rounds `reserveExpiredJob` tries while other workers take the job it picked. */
+const EXPIRED_ROUNDS = 3;
+
+/**
+ * Reserves the oldest job of `queue` whose lease expired (`reserved_at <= bound`, with
+ * `bound = now - retryAfter`: its worker died, or an attempt outlived the lease), alone, and
+ * counts that lost lease in its payload (`leaseLosses`), in one transaction: the count can
+ * never miss a reservation that took the job back. As in `reserveMysql`, the job is picked
+ * by a plain read, then locked by primary key and checked to be still expired. Null when
+ * none is (or other workers took every one it picked).
+ */
+export async function reserveExpiredJob(
+  db: SqlClient,
+  queue: string,
+  now: number,
+  bound: number,
+): Promise<ReservedRow | null> {
+  const lock = db.dialect === 'sqlite' ? '' : ' FOR UPDATE SKIP LOCKED';
+  const passed: unknown[] = [];
+  for (let round = 0; round < EXPIRED_ROUNDS; round++) {
+    const notPassed = passed.length > 0 ? ` AND id NOT IN (${marks(passed)})` : '';
+    const picked = await db.run(
+      `SELECT id FROM jobs WHERE ${CONDITION.expired}${notPassed} ORDER BY ${ORDER.expired} LIMIT 1`,
+      [queue, bound, ...passed],
+    );
+    const id = picked.rows[0]?.id;
+    if (id === undefined) return null;
+    const reserved = await db.transaction(async (tx) => {
+      const { rows } = await tx.run(
+        `SELECT id, payload, attempts FROM jobs WHERE id = ? AND ${CONDITION.expired}${lock}`,
+        [id, queue, bound],
+      );
+      if (!rows[0]) return null;
+      const row = toReserved(rows[0]);
+      const payload = withLeaseLoss(row.payload);
+      const { affected } = await tx.run(
+        'UPDATE jobs SET reserved_at = ?, attempts = attempts + 1, payload = ? WHERE id = ? AND attempts = ?',
+        [now, payload, row.id, row.attempts],
+      );
+      return affected === 1 ? { id: row.id, payload, attempts: row.attempts + 1 } : null;
+    });
+    if (reserved) return reserved;
+    passed.push(id);
+  }
+  return null;
+}
+
+/** The payload text with one more lost lease counted (`JobPayload.leaseLosses`); unreadable text as it is. */
+function withLeaseLoss(text: string): string {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(text);
+  } catch {
+    return text;
+  }
+  if (!payload || typeof payload !== 'object' || Array.isArray(payload)) return text;
+  const losses = (payload as { leaseLosses?: unknown }).leaseLosses;
+  return JSON.stringify({ ...payload, leaseLosses: (typeof losses === 'number' ? losses : 0) + 1 });
+}
