@@ -81,6 +81,8 @@ export class PrivateRedis implements PrivateServer {
   }
 
   async setUp(): Promise<void> {
+    const missing = this.unavailable();
+    if (missing) throw new Error(missing);
     this.dir = mkdtempSync(join(tmpdir(), 'rq-chaos-redis-'));
     this.port = await freePort();
     await this.start();
@@ -150,6 +152,8 @@ export class PrivateMariadb implements PrivateServer {
   }
 
   async setUp(): Promise<void> {
+    const missing = this.unavailable();
+    if (missing) throw new Error(missing);
     this.dir = mkdtempSync(join(tmpdir(), 'rq-chaos-mariadb-'));
     const out = spawnSync(
       INSTALL_DB,
