@@ -14,7 +14,7 @@ const ANSWER_BOUND_MS = 20_000;
 const OUTAGE_MS = 3000;
 /** Load before the outage, and after the store is back. */
 const LOAD_BEFORE_MS = 2500;
-const LOAD_AFTER_MS = 3000;
+const LOAD_AFTER_MS = 5000;
 /**
  * After the store answers again, the clients' reconnection may take a moment (ioredis
  * retries every second at most; the SQL pool opens connections on demand): a 503 answered
