@@ -5,7 +5,7 @@ import { CallbackReceiver } from '../support/callback-receiver.js';
 import { CHAOS_TOKEN, chaosOptions, jobsLeft, startChaosApi, type ChaosApi } from './support/chaos-api.js';
 import { sendQueued, sendUntil, type Answer } from './support/load.js';
 import { allHaveOutcomes, tallyOutcomes } from './support/outcomes.js';
-import { PrivateMariadb, PrivateRedis, type PrivateServer } from './support/private-servers.js';
+import { PrivateMariadb, PrivateRedis, type PrivateServer } from '../support/private-servers.js';
 import { WorkerPool } from './support/worker-pool.js';
 
 /** Most time a request may take to be answered (202 or 503) before it counts as hung. */

@@ -2,10 +2,10 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RequestQueueModuleOptions } from '../../../lib/index.js';
-import { waitUntil } from '../../cli/support/processes.js';
-import { freePort } from '../../support/free-port.js';
-import { Redis } from '../../support/redis.js';
+import type { RequestQueueModuleOptions } from '../../lib/index.js';
+import { waitUntil } from '../cli/support/processes.js';
+import { freePort } from './free-port.js';
+import { Redis } from './redis.js';
 
 /**
  * A store server of a test's own (temporary data folder, free loopback port), that the test
@@ -126,13 +126,16 @@ export class PrivateRedis implements PrivateServer {
 
 const MARIADBD = '/usr/sbin/mariadbd';
 const INSTALL_DB = '/usr/bin/mariadb-install-db';
-const DATABASE = 'rq_chaos';
 
-/** `mariadbd` on a data folder of its own (no grant tables), as test/store/mariadb-restart.spec.ts runs it. */
+/** `mariadbd` on a data folder of its own (no grant tables), with one database `database`. */
 export class PrivateMariadb implements PrivateServer {
   readonly name = 'mariadb';
   private dir = '';
-  private port = 0;
+  /** Its loopback port, once set up. */
+  port = 0;
+
+  constructor(readonly database = 'rq_private') {}
+
   private readonly server = new ServerProcess(MARIADBD, () => [
     '--no-defaults',
     `--datadir=${join(this.dir, 'data')}`,
@@ -169,11 +172,11 @@ export class PrivateMariadb implements PrivateServer {
     if (out.status !== 0) throw new Error(`mariadb-install-db failed: ${out.stderr}`);
     this.port = await freePort();
     await this.start();
-    await this.query(`CREATE DATABASE ${DATABASE}`);
+    await this.query(`CREATE DATABASE ${this.database}`);
   }
 
   options(): RequestQueueModuleOptions {
-    return { driver: 'database', database: { url: `mariadb://root@127.0.0.1:${this.port}/${DATABASE}` } };
+    return { driver: 'database', database: { url: `mariadb://root@127.0.0.1:${this.port}/${this.database}` } };
   }
 
   async start(): Promise<void> {
