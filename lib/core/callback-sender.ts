@@ -9,6 +9,7 @@ import { signCallback } from './callback-signature.js';
 import { checkCallbackUrl, type CallbackUrlPolicy } from './callback-url.js';
 import { describeError } from './http-body.js';
 import type { Outcome } from './job.js';
+import type { TraceCarrier } from '../observability/queue-tracer.js';
 
 export type DeliveryResult =
   | { type: 'delivered'; status: number }
@@ -55,6 +56,8 @@ export class CallbackSender {
     webhookId: string,
     outcome: Outcome,
     timeoutMs: number,
+    /** Trace context the request carries (`traceparent`, `tracestate`). */
+    trace?: TraceCarrier,
   ): Promise<DeliveryResult> {
     const checked = checkCallbackUrl(url, this.policy);
     if (!checked.ok) return { type: 'refused', error: `callback refused: the URL ${checked.reason}` };
@@ -64,6 +67,7 @@ export class CallbackSender {
       const res = await request(checked.url, {
         method: 'POST',
         headers: {
+          ...trace,
           'content-type': 'application/json',
           'user-agent': 'nestjs-request-queue',
           'x-correlation-id': outcome.correlationId,

@@ -24,6 +24,10 @@ export interface RequestQueueEventPayload {
   error?: string;
   /** When the job will be tried again, for a failure that retries. */
   retryInMs?: number;
+  /** How long the attempt took: the replay (`completed`, `failed`) or the delivery (`callback.*`), ms. */
+  durationMs?: number;
+  /** `processing` of a replay's first attempt: how long it waited since its 202, ms. */
+  waitMs?: number;
 }
 
 export type EventSink = (name: RequestQueueEventName, payload: RequestQueueEventPayload) => void;
