@@ -3,10 +3,13 @@ import { Body, Controller, Get, Module, Param, Put, type DynamicModule } from '@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { QueueableRequest, RequestQueueModule } from '../lib/index.js';
+import { registerBenchSdk } from './observed-sdk.js';
 
 /**
  * The app under benchmark (run as a child process by interceptor.bench.ts): the same
  * handler twice, once bare and once behind `@QueueableRequest()`. API only, no worker.
+ * A fourth argument `observed` turns metrics and tracing on (with an OpenTelemetry SDK);
+ * `sdk` registers the same SDK with both off (what the app's own instrumentation costs).
  */
 const users = new Map<string, Record<string, unknown>>();
 
@@ -45,7 +48,8 @@ class QueuedController {
 
 @Module({})
 class BenchModule {
-  static register(prefix: string): DynamicModule {
+  /** `observed`: metrics on (prom-client's global registry) and tracing on, with an SDK registered; else both off. */
+  static register(prefix: string, observed: boolean): DynamicModule {
     return {
       module: BenchModule,
       imports: [
@@ -53,6 +57,7 @@ class BenchModule {
           driver: 'redis',
           redis: { url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix },
           secret: 'bench-secret',
+          ...(observed ? { metrics: {} } : { tracing: false }),
         }),
       ],
       controllers: [BareController, QueuedController],
@@ -61,14 +66,21 @@ class BenchModule {
 }
 
 async function main(): Promise<void> {
-  const [adapter, port, prefix] = process.argv.slice(2) as [string, string, string];
-  const module = BenchModule.register(prefix);
+  const [adapter, port, prefix, variant] = process.argv.slice(2) as [string, string, string, string | undefined];
+  const observed = variant === 'observed';
+  if (observed || variant === 'sdk') registerBenchSdk();
+  const module = BenchModule.register(prefix, observed);
   const app =
     adapter === 'fastify'
       ? await NestFactory.create(module, new FastifyAdapter(), { rawBody: true, logger: false })
       : await NestFactory.create(module, { rawBody: true, logger: false });
   app.enableShutdownHooks();
   await app.listen(Number(port), '127.0.0.1');
+  // The parent asks for this process's CPU time around a load: CPU per request is steadier
+  // than requests per second on a machine other work shares.
+  process.on('message', (message) => {
+    if (message === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+  });
   process.send?.('ready');
 }
 
