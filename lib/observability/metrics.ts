@@ -32,7 +32,7 @@ const DEPTH_READ_TIMEOUT_MS = 2_000;
 /** Seconds: 5 ms to 2 min, for a replay or a callback delivery. */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 /** Seconds: 10 ms to 6 h, from a 202 to its replay's start. */
-const WAIT_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 900, 1800, 3600, 7200, 21600];
+const WAIT_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600];
 
 /** The metric sets made per registry and prefix: a second app in the process reuses them. */
 const made = new WeakMap<object, Map<string, QueueMetrics>>();

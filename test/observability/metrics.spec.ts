@@ -3,6 +3,7 @@ import { Registry, register as globalRegister } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it, test } from 'vitest';
 import {
   loadObservability,
+  requestQueueOptionsFromEnv,
   resolveOptions,
   type MetricsRegistry,
   type RequestQueueModuleOptions,
@@ -218,6 +219,17 @@ describe('metrics registration', () => {
     const prefixed = await loadObservability(resolveOptions({ metrics: { prefix: 'api_' }, secret: 'metrics-secret' }));
     expect(globalRegister.getSingleMetric('api_queued_total')).toBeDefined();
     expect(prefixed.metrics).not.toBe(first.metrics);
+  });
+
+  it('reads REQUEST_QUEUE_METRICS, REQUEST_QUEUE_METRICS_PATH and REQUEST_QUEUE_TRACING', () => {
+    expect(requestQueueOptionsFromEnv({})).not.toHaveProperty('metrics');
+    expect(requestQueueOptionsFromEnv({ REQUEST_QUEUE_METRICS: 'true' }).metrics).toEqual({});
+    expect(
+      requestQueueOptionsFromEnv({ REQUEST_QUEUE_METRICS: 'true', REQUEST_QUEUE_METRICS_PATH: '/metrics' }).metrics,
+    ).toEqual({ endpoint: '/metrics' });
+    expect(requestQueueOptionsFromEnv({ REQUEST_QUEUE_METRICS_PATH: '/metrics' })).not.toHaveProperty('metrics');
+    expect(requestQueueOptionsFromEnv({ REQUEST_QUEUE_TRACING: 'false' }).tracing).toBe(false);
+    expect(() => requestQueueOptionsFromEnv({ REQUEST_QUEUE_METRICS: 'yes' })).toThrow(/REQUEST_QUEUE_METRICS/);
   });
 
   it('is off unless asked for, and refuses a bad prefix or endpoint naming the option', async () => {
