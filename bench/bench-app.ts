@@ -8,8 +8,8 @@ import { registerBenchSdk } from './observed-sdk.js';
 /**
  * The app under benchmark (run as a child process by interceptor.bench.ts): the same
  * handler twice, once bare and once behind `@QueueableRequest()`. API only, no worker.
- * A fourth argument `observed` turns metrics and tracing on (with an OpenTelemetry SDK);
- * `sdk` registers the same SDK with both off (what the app's own instrumentation costs).
+ * Arguments `pair <port2>` register an OpenTelemetry SDK and serve the app twice: with
+ * metrics and tracing off on the port, and on at port2.
  */
 const users = new Map<string, Record<string, unknown>>();
 
@@ -65,17 +65,33 @@ class BenchModule {
   }
 }
 
-async function main(): Promise<void> {
-  const [adapter, port, prefix, variant] = process.argv.slice(2) as [string, string, string, string | undefined];
-  const observed = variant === 'observed';
-  if (observed || variant === 'sdk') registerBenchSdk();
-  const module = BenchModule.register(prefix, observed);
+async function listen(adapter: string, port: number, module: DynamicModule): Promise<void> {
   const app =
     adapter === 'fastify'
       ? await NestFactory.create(module, new FastifyAdapter(), { rawBody: true, logger: false })
       : await NestFactory.create(module, { rawBody: true, logger: false });
   app.enableShutdownHooks();
-  await app.listen(Number(port), '127.0.0.1');
+  await app.listen(port, '127.0.0.1');
+}
+
+async function main(): Promise<void> {
+  const [adapter, port, prefix, variant, secondPort] = process.argv.slice(2) as (string | undefined)[] as [
+    string,
+    string,
+    string,
+    string | undefined,
+    string | undefined,
+  ];
+  if (variant === 'pair') {
+    // One process, one OpenTelemetry SDK, two apps: metrics and tracing off on `port`, on at
+    // `secondPort`. Loaded one at a time, the process's CPU time per request compares the two
+    // without the noise between processes.
+    registerBenchSdk();
+    await listen(adapter, Number(port), BenchModule.register(prefix, false));
+    await listen(adapter, Number(secondPort), BenchModule.register(prefix, true));
+  } else {
+    await listen(adapter, Number(port), BenchModule.register(prefix, false));
+  }
   // The parent asks for this process's CPU time around a load: CPU per request is steadier
   // than requests per second on a machine other work shares.
   process.on('message', (message) => {

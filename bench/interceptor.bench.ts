@@ -10,12 +10,12 @@ import { freePort } from '../test/support/free-port.js';
  * against the same app's bare PUT route without the interceptor, on Express and Fastify,
  * in one run. The app runs in a child process; autocannon drives it from this one.
  *
- * Then the cost of metrics and tracing (issue 10): the queued PUT against an app with both
- * on (prom-client, an OpenTelemetry SDK recording every span), against the same app with
- * both off and the same SDK registered (what the app's own instrumentation costs it), and
- * against the first app (both off, no SDK), interleaved over `BENCH_ROUNDS` rounds so that
- * drift on a shared machine hits all alike. The library's cost is on/off with the SDK
- * (target: within 5 %); the app CPU time per request is printed next to requests per second.
+ * Then the cost of metrics and tracing (issue 10): one process with an OpenTelemetry SDK
+ * (recording every span) serves the app twice, with both on (prom-client too) and with both
+ * off, and the queued PUT is sent to each in turn, interleaved over `BENCH_ROUNDS` rounds with
+ * the first app (both off, no SDK) so that drift on a shared machine hits all alike. The
+ * library's cost is on/off within the SDK process (target: within 5 %); the process's CPU
+ * time per request is printed next to requests per second (steadier on a shared machine).
  */
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -90,30 +90,35 @@ async function loadWithCpu(app: BenchApp, path: string, payload: string): Promis
   };
 }
 
+/** The app; with `pair`, the same process also serves the app with metrics and tracing on (`observed`). */
 async function startApp(
   adapter: 'express' | 'fastify',
   prefix: string,
-  variant?: 'sdk' | 'observed',
-): Promise<BenchApp> {
+  pair = false,
+): Promise<BenchApp & { observed?: BenchApp }> {
   const port = await freePort();
+  const secondPort = pair ? await freePort() : undefined;
   const appFile = fileURLToPath(new URL('./bench-app.js', import.meta.url));
-  const args = [adapter, String(port), prefix, ...(variant ? [variant] : [])];
+  const args = [adapter, String(port), prefix, ...(pair ? ['pair', String(secondPort)] : [])];
   const child = fork(appFile, args, { stdio: 'inherit' });
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
     child.once('exit', (code) => reject(new Error(`bench app exited with ${code}`)));
   });
+  const cpu = () =>
+    new Promise<number>((resolve) => {
+      child.once('message', (m: { cpu: NodeJS.CpuUsage }) => resolve(m.cpu.user + m.cpu.system));
+      child.send('cpu');
+    });
+  const stop = async () => {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  };
   return {
     base: `http://127.0.0.1:${port}`,
-    cpu: () =>
-      new Promise<number>((resolve) => {
-        child.once('message', (m: { cpu: NodeJS.CpuUsage }) => resolve(m.cpu.user + m.cpu.system));
-        child.send('cpu');
-      }),
-    stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    },
+    cpu,
+    stop,
+    ...(pair && { observed: { base: `http://127.0.0.1:${secondPort}`, cpu, stop } }),
   };
 }
 
@@ -132,8 +137,7 @@ async function warm(url: string, payload: string): Promise<void> {
 async function bench(adapter: 'express' | 'fastify'): Promise<AdapterRuns> {
   const prefix = `rqbench-${randomUUID().slice(0, 8)}`;
   const app = await startApp(adapter, prefix);
-  let sdkApp: BenchApp | undefined;
-  let observedApp: BenchApp | undefined;
+  let pair: (BenchApp & { observed?: BenchApp }) | undefined;
   const base = app.base;
   try {
     await warm(`${base}/bare/1`, body);
@@ -143,8 +147,9 @@ async function bench(adapter: 'express' | 'fastify'): Promise<AdapterRuns> {
     // Diagnostic: what any Nest interceptor costs, ours doing almost nothing (a GET passes through).
     const bareGet = await load(`${base}/bare/1`, undefined, 200);
     const passGet = await load(`${base}/queued/1`, undefined, 200);
-    sdkApp = await startApp(adapter, prefix, 'sdk');
-    observedApp = await startApp(adapter, prefix, 'observed');
+    pair = await startApp(adapter, prefix, true);
+    const sdkApp: BenchApp = pair;
+    const observedApp = pair.observed!;
     await warm(`${sdkApp.base}/queued/1`, queuedBody);
     await warm(`${observedApp.base}/queued/1`, queuedBody);
     const plainRounds: AdapterRuns['plainRounds'] = [];
@@ -157,8 +162,7 @@ async function bench(adapter: 'express' | 'fastify'): Promise<AdapterRuns> {
     }
     return { bare, queued, bareGet, passGet, plainRounds, sdkRounds, observedRounds };
   } finally {
-    await observedApp?.stop();
-    await sdkApp?.stop();
+    await pair?.stop();
     await app.stop();
     await dropKeys(prefix);
   }

@@ -56,7 +56,7 @@ export class CallbackSender {
     webhookId: string,
     outcome: Outcome,
     timeoutMs: number,
-    /** Trace context the request carries (`traceparent`, `tracestate`). */
+    /** Trace context the request carries (`traceparent`, `tracestate`); never `baggage`, which stays in the app. */
     trace?: TraceCarrier,
   ): Promise<DeliveryResult> {
     const checked = checkCallbackUrl(url, this.policy);
@@ -67,7 +67,7 @@ export class CallbackSender {
       const res = await request(checked.url, {
         method: 'POST',
         headers: {
-          ...trace,
+          ...withoutBaggage(trace),
           'content-type': 'application/json',
           'user-agent': 'nestjs-request-queue',
           'x-correlation-id': outcome.correlationId,
@@ -99,4 +99,12 @@ function isRefusal(err: unknown): boolean {
     err instanceof CallbackAddressRefusedError ||
     (err as { code?: unknown } | null)?.code === 'ERR_CALLBACK_ADDRESS_REFUSED'
   );
+}
+
+/** The receiver is another party: the app's baggage (user ids, tenant names…) is not sent to it. */
+function withoutBaggage(trace: TraceCarrier | undefined): TraceCarrier | undefined {
+  if (!trace || !('baggage' in trace)) return trace;
+  const rest = { ...trace };
+  delete rest.baggage;
+  return rest;
 }
