@@ -3,10 +3,13 @@ import { Body, Controller, Get, Module, Param, Put, type DynamicModule } from '@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { QueueableRequest, RequestQueueModule } from '../lib/index.js';
+import { registerBenchSdk } from './observed-sdk.js';
 
 /**
  * The app under benchmark (run as a child process by interceptor.bench.ts): the same
  * handler twice, once bare and once behind `@QueueableRequest()`. API only, no worker.
+ * Arguments `pair <port2>` register an OpenTelemetry SDK and serve the app twice: with
+ * metrics and tracing off on the port, and on at port2.
  */
 const users = new Map<string, Record<string, unknown>>();
 
@@ -45,7 +48,8 @@ class QueuedController {
 
 @Module({})
 class BenchModule {
-  static register(prefix: string): DynamicModule {
+  /** `observed`: metrics on (prom-client's global registry) and tracing on, with an SDK registered; else both off. */
+  static register(prefix: string, observed: boolean): DynamicModule {
     return {
       module: BenchModule,
       imports: [
@@ -53,6 +57,7 @@ class BenchModule {
           driver: 'redis',
           redis: { url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix },
           secret: 'bench-secret',
+          ...(observed ? { metrics: {} } : { tracing: false }),
         }),
       ],
       controllers: [BareController, QueuedController],
@@ -60,15 +65,38 @@ class BenchModule {
   }
 }
 
-async function main(): Promise<void> {
-  const [adapter, port, prefix] = process.argv.slice(2) as [string, string, string];
-  const module = BenchModule.register(prefix);
+async function listen(adapter: string, port: number, module: DynamicModule): Promise<void> {
   const app =
     adapter === 'fastify'
       ? await NestFactory.create(module, new FastifyAdapter(), { rawBody: true, logger: false })
       : await NestFactory.create(module, { rawBody: true, logger: false });
   app.enableShutdownHooks();
-  await app.listen(Number(port), '127.0.0.1');
+  await app.listen(port, '127.0.0.1');
+}
+
+async function main(): Promise<void> {
+  const [adapter, port, prefix, variant, secondPort] = process.argv.slice(2) as (string | undefined)[] as [
+    string,
+    string,
+    string,
+    string | undefined,
+    string | undefined,
+  ];
+  if (variant === 'pair') {
+    // One process, one OpenTelemetry SDK, two apps: metrics and tracing off on `port`, on at
+    // `secondPort`. Loaded one at a time, the process's CPU time per request compares the two
+    // without the noise between processes.
+    registerBenchSdk();
+    await listen(adapter, Number(port), BenchModule.register(prefix, false));
+    await listen(adapter, Number(secondPort), BenchModule.register(prefix, true));
+  } else {
+    await listen(adapter, Number(port), BenchModule.register(prefix, false));
+  }
+  // The parent asks for this process's CPU time around a load: CPU per request is steadier
+  // than requests per second on a machine other work shares.
+  process.on('message', (message) => {
+    if (message === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+  });
   process.send?.('ready');
 }
 

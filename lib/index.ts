@@ -89,3 +89,22 @@ export {
 export { loadConfigFile } from './config/load-config-file.js';
 export { REQUEST_QUEUE_ENV, type EnvVariable } from './config/options-from-env.js';
 export { StderrLogger } from './nest/stderr-logger.js';
+// Metrics and tracing (SPEC §9): prom-client and @opentelemetry/api stay optional peers.
+export { loadObservability, type Observability } from './observability/load-observability.js';
+export {
+  QueueMetrics,
+  DEPTH_CACHE_MS,
+  type ResolvedMetricsOptions,
+  type DepthSource,
+} from './observability/metrics.js';
+export type { MetricsRegistry } from './observability/prom-client-api.js';
+export { DEFAULT_METRICS_PREFIX } from './request-queue.options.js';
+export type {
+  QueueTracer,
+  TraceCarrier,
+  TraceSpan,
+  TraceMessage,
+  TraceOperation,
+  TraceEnd,
+  TraceParent,
+} from './observability/queue-tracer.js';

@@ -9,6 +9,8 @@ import {
   type ResolvedDatabaseOptions,
 } from './store/database/database-store.options.js';
 import { resolveRedisOptions, type RedisStoreOptions } from './store/redis/redis-store.options.js';
+import type { ResolvedMetricsOptions } from './observability/metrics.js';
+import type { MetricsRegistry } from './observability/prom-client-api.js';
 
 export type Driver = 'redis' | 'database';
 
@@ -116,6 +118,29 @@ export interface RequestQueueModuleOptions {
     /** How long a stopping worker waits for jobs in hand [timeout + 5 s]. */
     gracePeriod?: number;
   };
+
+  // Metrics and tracing (SPEC §9).
+  /**
+   * Prometheus metrics through `prom-client` (an optional peer: `npm install prom-client`)
+   * [off; given, even `{}`, turns them on]. See the README's "Metrics and tracing".
+   */
+  metrics?: {
+    /** The prom-client `Registry` to register in [prom-client's global `register`]. */
+    registry?: MetricsRegistry;
+    /** Prefix of every metric name [`'request_queue_'`]. */
+    prefix?: string;
+    /**
+     * Serve the registry in the Prometheus text format at this path, on the app's HTTP
+     * adapter, outside its guards and global prefix, for an app that has no `/metrics` of its
+     * own, e.g. `'/metrics'` [false].
+     */
+    endpoint?: string | false;
+  };
+  /**
+   * Spans through `@opentelemetry/api` when the app has it (a no-op until the app registers
+   * an SDK), and the request's trace context carried to the replay and the callback [true].
+   */
+  tracing?: boolean;
 }
 
 /** The options with every default applied: what the rest of the library reads. */
@@ -142,6 +167,9 @@ export interface ResolvedOptions {
   secret: string;
   previousSecrets: string[];
   worker: { enabled: boolean; queues: string[]; concurrency: number; gracePeriod: number };
+  /** Undefined: metrics off. */
+  metrics?: ResolvedMetricsOptions;
+  tracing: boolean;
 }
 
 /** A setting that cannot work; the message says which and why. */
@@ -310,5 +338,36 @@ export function resolveOptions(
       concurrency: positiveInt('worker.concurrency', options.worker?.concurrency ?? 5),
       gracePeriod: options.worker?.gracePeriod ?? timeout + 5_000,
     },
+    ...observabilityOptions(options),
   };
+}
+
+// Metrics and tracing (SPEC §9).
+
+/** Prefix of metric names unless `metrics.prefix` says otherwise. */
+export const DEFAULT_METRICS_PREFIX = 'request_queue_';
+
+/** A Prometheus metric name prefix: letters, digits, `_` and `:`, not starting with a digit. */
+const METRICS_PREFIX = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+
+function observabilityOptions(options: RequestQueueModuleOptions): Pick<ResolvedOptions, 'metrics' | 'tracing'> {
+  const tracing = flag('tracing', options.tracing, true);
+  const given = options.metrics;
+  if (given === undefined) return { tracing };
+  if (typeof given !== 'object' || given === null) {
+    throw new RequestQueueConfigError(`metrics must be an object of options, e.g. {} or { endpoint: '/metrics' }`);
+  }
+  const prefix = given.prefix ?? DEFAULT_METRICS_PREFIX;
+  if (typeof prefix !== 'string' || !METRICS_PREFIX.test(prefix)) {
+    throw new RequestQueueConfigError(
+      `metrics.prefix must be letters, digits, '_' or ':', not starting with a digit, e.g. '${DEFAULT_METRICS_PREFIX}' (got ${JSON.stringify(prefix)})`,
+    );
+  }
+  const endpoint = given.endpoint ?? false;
+  if (endpoint !== false && (typeof endpoint !== 'string' || !STATUS_PATH.test(endpoint))) {
+    throw new RequestQueueConfigError(
+      `metrics.endpoint must be false or an absolute path of plain segments, e.g. '/metrics' (got ${JSON.stringify(endpoint)})`,
+    );
+  }
+  return { tracing, metrics: { registry: given.registry, prefix, endpoint } };
 }

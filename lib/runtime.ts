@@ -10,6 +10,10 @@ import { RequestStatusReader } from './core/status-reader.js';
 import { StoreOutageTracker } from './core/store-outage.js';
 import { RequestQueueConfigError, type ResolvedOptions } from './request-queue.options.js';
 import type { RequestQueueStore } from './store/request-queue.store.js';
+import type { Observability } from './observability/load-observability.js';
+import type { QueueMetrics } from './observability/metrics.js';
+import { recordEvent } from './observability/metrics-listener.js';
+import { noTracer, type QueueTracer } from './observability/queue-tracer.js';
 import {
   RequestQueueWorkerEvent,
   type RequestQueueWorkerEventName,
@@ -42,12 +46,24 @@ export class RequestQueueRuntime {
   /** Fans an event out to the listeners; with none (the usual API process) it costs a length check. */
   private readonly emit: EventSink = (name, payload) => this.dispatch(name, payload);
 
+  /** The Prometheus metrics, when `metrics` is set (the module serves `metrics.endpoint` from it). */
+  readonly metrics?: QueueMetrics;
+  private readonly tracer: QueueTracer;
+
+  /**
+   * `observability`: what `loadObservability(options)` loaded (the module and the CLI pass
+   * it); without it, no metrics and no tracing.
+   */
   constructor(
     readonly options: ResolvedOptions,
     readonly store: RequestQueueStore,
     emit?: EventSink,
+    observability?: Observability,
   ) {
     if (emit) this.listeners.push(emit as RequestQueueEventListener);
+    this.tracer = observability?.tracer ?? noTracer;
+    this.metrics = observability?.metrics;
+    if (this.metrics) this.attachMetrics(this.metrics);
     const keys = deriveKeys(options.secret, options.previousSecrets);
     this.markerKey = keys.marker;
     this.box = new SealedBox(keys);
@@ -75,7 +91,24 @@ export class RequestQueueRuntime {
       new StoreOutageTracker((cause) => {
         for (const listener of this.outageListeners) listener(cause);
       }),
+      this.tracer,
     );
+  }
+
+  /** Feeds `metrics` from this runtime's events and store, until `close()`. */
+  private attachMetrics(metrics: QueueMetrics): void {
+    const removeListener = this.addEventListener((name, payload) =>
+      recordEvent(metrics, name, payload as RequestQueueEventPayload),
+    );
+    const o = this.options;
+    const removeSource = metrics.addDepthSource({
+      stats: () => this.store.stats(),
+      queues: [...new Set([o.queue, ...o.worker.queues])],
+    });
+    this.closers.push(async () => {
+      removeListener();
+      removeSource();
+    });
   }
 
   /**
@@ -141,6 +174,7 @@ export class RequestQueueRuntime {
         statusTtl: this.options.statusTtl,
       },
       this.emit,
+      this.tracer,
     );
     const { queues, concurrency, gracePeriod } = this.options.worker;
     const options: WorkerOptions = { queues, concurrency, gracePeriod, ...overrides };

@@ -3,6 +3,7 @@ import { requestQueueOptionsFromEnv } from '../config/options-from-env.js';
 import { RequestQueueConfigError, resolveOptions, type RequestQueueModuleOptions } from '../request-queue.options.js';
 import { RequestQueueRuntime } from '../runtime.js';
 import { createStore } from '../store/create-store.js';
+import { loadObservability } from '../observability/load-observability.js';
 
 /** What the commands work on: a runtime (options + store), and how to let it go. */
 export interface CliConnection {
@@ -89,7 +90,7 @@ export async function connectWithOptions(
 ): Promise<CliConnection> {
   const options = resolveOptions(request.migrate ? withMigrations(given) : given, env);
   const store = await createStore(options);
-  const runtime = new RequestQueueRuntime(options, store);
+  const runtime = new RequestQueueRuntime(options, store, undefined, await loadObservability(options));
   return { runtime, close: () => runtime.close() };
 }
 

@@ -89,6 +89,14 @@ export const REQUEST_QUEUE_ENV: readonly EnvVariable[] = [
     meaning: "ms a worker holds a job before a dead worker's job runs again (redis lockDuration, database retryAfter)",
     unset: 'redis 30000; database max(90 s, longest timeout + 30 s)',
   },
+  // Metrics and tracing (SPEC §9).
+  { name: 'REQUEST_QUEUE_METRICS', meaning: "'true': Prometheus metrics (needs prom-client)", unset: 'false' },
+  {
+    name: 'REQUEST_QUEUE_METRICS_PATH',
+    meaning: "with metrics on, serve them at this path, e.g. '/metrics'",
+    unset: 'not served',
+  },
+  { name: 'REQUEST_QUEUE_TRACING', meaning: "'false': no spans and no trace context carried", unset: 'true' },
 ];
 
 const list = (value: string | undefined): string[] =>
@@ -143,6 +151,18 @@ export function requestQueueOptionsFromEnv(env: NodeJS.ProcessEnv = process.env)
     };
   }
   scheduleFromEnv(env, options);
+  Object.assign(options, observabilityFromEnv(env));
+  return options;
+}
+
+// Metrics and tracing (SPEC §9).
+function observabilityFromEnv(env: NodeJS.ProcessEnv): Pick<RequestQueueModuleOptions, 'metrics' | 'tracing'> {
+  const options: Pick<RequestQueueModuleOptions, 'metrics' | 'tracing'> = {};
+  if (flag(env, 'REQUEST_QUEUE_METRICS')) {
+    options.metrics = env.REQUEST_QUEUE_METRICS_PATH ? { endpoint: env.REQUEST_QUEUE_METRICS_PATH } : {};
+  }
+  const tracing = flag(env, 'REQUEST_QUEUE_TRACING');
+  if (tracing !== undefined) options.tracing = tracing;
   return options;
 }
 

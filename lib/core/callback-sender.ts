@@ -9,6 +9,7 @@ import { signCallback } from './callback-signature.js';
 import { checkCallbackUrl, type CallbackUrlPolicy } from './callback-url.js';
 import { describeError } from './http-body.js';
 import type { Outcome } from './job.js';
+import type { TraceCarrier } from '../observability/queue-tracer.js';
 
 export type DeliveryResult =
   | { type: 'delivered'; status: number }
@@ -55,6 +56,8 @@ export class CallbackSender {
     webhookId: string,
     outcome: Outcome,
     timeoutMs: number,
+    /** Trace context the request carries (`traceparent`, `tracestate`); never `baggage`, which stays in the app. */
+    trace?: TraceCarrier,
   ): Promise<DeliveryResult> {
     const checked = checkCallbackUrl(url, this.policy);
     if (!checked.ok) return { type: 'refused', error: `callback refused: the URL ${checked.reason}` };
@@ -64,6 +67,7 @@ export class CallbackSender {
       const res = await request(checked.url, {
         method: 'POST',
         headers: {
+          ...withoutBaggage(trace),
           'content-type': 'application/json',
           'user-agent': 'nestjs-request-queue',
           'x-correlation-id': outcome.correlationId,
@@ -95,4 +99,12 @@ function isRefusal(err: unknown): boolean {
     err instanceof CallbackAddressRefusedError ||
     (err as { code?: unknown } | null)?.code === 'ERR_CALLBACK_ADDRESS_REFUSED'
   );
+}
+
+/** The receiver is another party: the app's baggage (user ids, tenant names…) is not sent to it. */
+function withoutBaggage(trace: TraceCarrier | undefined): TraceCarrier | undefined {
+  if (!trace || !('baggage' in trace)) return trace;
+  const rest = { ...trace };
+  delete rest.baggage;
+  return rest;
 }

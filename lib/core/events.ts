@@ -28,6 +28,10 @@ export interface RequestQueueEventPayload {
   retryInMs?: number;
   /** Times a worker died holding the job (`job.recovered`, and a failure for lost leases). */
   leaseLosses?: number;
+  /** How long the attempt took: the replay (`completed`, `failed`) or the delivery (`callback.*`), ms. */
+  durationMs?: number;
+  /** `processing` of a replay's first attempt: how long it waited since its 202, ms. */
+  waitMs?: number;
 }
 
 export type EventSink = (name: RequestQueueEventName, payload: RequestQueueEventPayload) => void;

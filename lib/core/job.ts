@@ -1,5 +1,6 @@
 import type { BackoffOptions } from './backoff.js';
 import type { FinalStatus } from './request-status.js';
+import type { TraceCarrier } from '../observability/queue-tracer.js';
 
 /**
  * What a queue holds for one request. The plain fields are what operators see (`failed`
@@ -40,6 +41,8 @@ export interface SealedRequest {
   body: string | null;
   /** Empty when there is no callback (`Prefer: respond-async`). */
   callbackToken: string;
+  /** Trace context of the 202 (W3C `traceparent`/`tracestate`): the replay continues that trace. */
+  trace?: TraceCarrier;
 }
 
 /** The outcome a callback reports. */
@@ -59,6 +62,8 @@ export interface Outcome {
 export interface SealedCallback {
   callbackToken: string;
   outcome: Outcome;
+  /** Trace context of the replay that produced the outcome: the delivery continues that trace. */
+  trace?: TraceCarrier;
 }
 
 /** A job as a store hands it to the worker. */

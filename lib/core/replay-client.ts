@@ -3,6 +3,7 @@ import type { JobPayload, SealedRequest } from './job.js';
 import { decodeBody, describeError, MAX_KEPT_BODY_BYTES, readLimited } from './http-body.js';
 import type { ReplayResult } from './outcome.js';
 import { REPLAY_MARKER_HEADER, signReplayMarker } from './replay-marker.js';
+import { TRACE_HEADERS, type TraceCarrier } from '../observability/queue-tracer.js';
 
 /** Response headers passed on to the callback. */
 const KEPT_RESPONSE_HEADERS = ['content-type', 'location', 'etag', 'last-modified', 'retry-after'];
@@ -27,11 +28,13 @@ export class ReplayClient {
     this.correlationHeader = correlationHeader.toLowerCase();
   }
 
-  async replay(job: JobPayload, secret: SealedRequest): Promise<ReplayResult> {
+  /** `trace`: the trace context the replay carries (the worker's span), in place of any stored one. */
+  async replay(job: JobPayload, secret: SealedRequest, trace?: TraceCarrier): Promise<ReplayResult> {
     const url = this.target(job.path);
     if (!url) return { type: 'error', error: 'refusing to replay: the stored path does not stay on baseUrl' };
     const headers: Record<string, string> = {
-      ...secret.headers,
+      ...withoutTraceHeaders(secret.headers),
+      ...trace,
       [this.correlationHeader]: job.correlationId,
       [REPLAY_MARKER_HEADER]: signReplayMarker(this.markerKey, job.correlationId, job.method, job.path),
     };
@@ -71,4 +74,12 @@ export class ReplayClient {
   close(): Promise<void> {
     return this.agent.close();
   }
+}
+
+/** The stored headers without trace context: the replay carries the worker's own. */
+function withoutTraceHeaders(headers: Record<string, string>): Record<string, string> {
+  if (!TRACE_HEADERS.some((name) => name in headers)) return headers;
+  const rest = { ...headers };
+  for (const name of TRACE_HEADERS) delete rest[name];
+  return rest;
 }

@@ -12,6 +12,7 @@ import { REPLAY_MARKER_HEADER, verifyReplayMarker } from './replay-marker.js';
 import type { SealedBox } from './sealed-box.js';
 import type { RequestFingerprintParts, StatusLinks } from './status-links.js';
 import { StoreUnavailableError, type RequestQueueStore } from '../store/request-queue.store.js';
+import { noTracer, type QueueTracer } from '../observability/queue-tracer.js';
 
 /** Per-route settings from `@QueueableRequest()`, over the module's defaults. */
 export interface RouteQueueOptions {
@@ -105,6 +106,7 @@ export class RequestGate {
     private readonly links: StatusLinks,
     private readonly emit: EventSink = () => {},
     private readonly watch: StoreWatch = { failed: () => {}, worked: () => {} },
+    private readonly tracer: QueueTracer = noTracer,
   ) {
     this.headerKey = settings.correlationHeader.toLowerCase();
   }
@@ -176,10 +178,13 @@ export class RequestGate {
     const captured = captureRequest(req, this.headerKey);
     const refused = checkQueuedRequest(req.headers, captured, this.settings.limits);
     if (refused) return { type: 'reject', correlationId, ...refused };
+    const queue = route.queue ?? this.settings.queue;
+    const span = this.tracer.start('send', { queue, correlationId, method: captured.method }, req.headers);
     const secret: SealedRequest = {
       headers: captured.headers,
       body: captured.body === null ? null : captured.body.toString('base64'),
       callbackToken: delivery.token,
+      ...(span.carrier && { trace: span.carrier }),
     };
     const fingerprintParts: RequestFingerprintParts = {
       method: captured.method,
@@ -188,7 +193,6 @@ export class RequestGate {
       callbackUrl: delivery.url,
       callbackToken: delivery.token,
     };
-    const queue = route.queue ?? this.settings.queue;
     const payload: JobPayload = {
       v: 1,
       kind: 'replay',
@@ -203,11 +207,25 @@ export class RequestGate {
       sealed: '',
     };
     payload.sealed = this.box.seal(secret, jobBinding(payload));
-    const jobId = await this.store.enqueue(
-      { queue, payload, delayMs: route.delay ?? 0 },
-      correlationId,
-      this.settings.correlationTtl,
-      this.settings.idempotencyKey ? { fingerprint: this.links.fingerprint(fingerprintParts) } : undefined,
+    let jobId: string | null;
+    try {
+      jobId = await this.store.enqueue(
+        { queue, payload, delayMs: route.delay ?? 0 },
+        correlationId,
+        this.settings.correlationTtl,
+        this.settings.idempotencyKey ? { fingerprint: this.links.fingerprint(fingerprintParts) } : undefined,
+      );
+    } catch (err) {
+      span.end({ error: (err as Error).message });
+      throw err;
+    }
+    // A null id is a reused correlation id: a 409, or the first request's 202 again (Idempotency-Key mode).
+    span.end(
+      jobId !== null
+        ? { messageId: jobId }
+        : this.settings.idempotencyKey
+          ? {}
+          : { error: 'correlation id already used' },
     );
     this.watch.worked();
     if (jobId === null) {

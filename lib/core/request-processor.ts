@@ -10,6 +10,7 @@ import type { ReplayClient } from './replay-client.js';
 import type { FinalStatus } from './request-status.js';
 import type { SealedBox } from './sealed-box.js';
 import { statusBinding } from './status-view.js';
+import { noTracer, type QueueTracer, type TraceCarrier, type TraceMessage } from '../observability/queue-tracer.js';
 
 export interface ProcessorOptions {
   /** Delays in ms between callback delivery attempts; its length + 1 is the number of attempts. */
@@ -34,13 +35,19 @@ export class RequestProcessor {
     private readonly sender: CallbackSender,
     private readonly options: ProcessorOptions,
     private readonly emit: EventSink = () => {},
+    private readonly tracer: QueueTracer = noTracer,
   ) {}
 
   process(job: ReservedJob): Promise<JobResult> {
     const losses = job.leaseLosses ?? 0;
     if (losses > 0) this.emit(RequestQueueEvent.JobRecovered, { ...this.eventOf(job), leaseLosses: losses });
     if (job.leasesExhausted) return Promise.resolve(this.diedTooOften(job, losses));
-    this.emit(RequestQueueEvent.Processing, this.eventOf(job));
+    const p = job.payload;
+    const first = p.kind === 'replay' && job.attempt === 1;
+    this.emit(RequestQueueEvent.Processing, {
+      ...this.eventOf(job),
+      ...(first && { waitMs: Math.max(0, Date.now() - p.queuedAt) }),
+    });
     return job.payload.kind === 'replay' ? this.replay(job) : this.deliver(job);
   }
 
@@ -71,7 +78,7 @@ export class RequestProcessor {
     return {
       type: 'fail',
       error,
-      next: this.callbackJob(job, secret.callbackToken, outcome),
+      next: this.callbackJob(job, secret.callbackToken, outcome, secret.trace),
       status: this.finalStatus(outcome),
     };
   }
@@ -92,29 +99,34 @@ export class RequestProcessor {
       };
       return { ...this.failed(job, error), status: this.finalStatus(outcome) };
     }
-    const result = await this.replayClient.replay(p, secret);
+    const span = this.tracer.start('process', this.traceMessage(job), secret.trace);
+    const t0 = performance.now();
+    const result = await span.run(() => this.replayClient.replay(p, secret, span.carrier));
+    const durationMs = performance.now() - t0;
+    const statusCode = result.type === 'response' ? result.status : undefined;
+    span.end({ statusCode, ...(isRetryable(result) && { error: describeFailure(result) }) });
     if (!isRetryable(result)) {
       const outcome = this.outcome(job, 'completed', result);
-      this.emit(RequestQueueEvent.Completed, { ...this.eventOf(job), outcome });
+      this.emit(RequestQueueEvent.Completed, { ...this.eventOf(job), outcome, durationMs });
       return {
         type: 'complete',
-        next: this.callbackJob(job, secret.callbackToken, outcome),
+        next: this.callbackJob(job, secret.callbackToken, outcome, span.carrier),
         status: this.finalStatus(outcome),
       };
     }
     const error = describeFailure(result);
     if (job.attempt < p.tries) {
       const delayMs = backoffDelay(p.backoff, job.attempt);
-      this.emit(RequestQueueEvent.Failed, { ...this.eventOf(job), error, retryInMs: delayMs });
+      this.emit(RequestQueueEvent.Failed, { ...this.eventOf(job), error, retryInMs: delayMs, durationMs });
       return { type: 'retry', error, delayMs };
     }
     const message = `${error} (after ${job.attempt} attempt${job.attempt === 1 ? '' : 's'})`;
     const outcome = this.outcome(job, 'failed', result, message);
-    this.emit(RequestQueueEvent.Failed, { ...this.eventOf(job), error: message, outcome });
+    this.emit(RequestQueueEvent.Failed, { ...this.eventOf(job), error: message, outcome, durationMs });
     return {
       type: 'fail',
       error: message,
-      next: this.callbackJob(job, secret.callbackToken, outcome),
+      next: this.callbackJob(job, secret.callbackToken, outcome, span.carrier),
       status: this.finalStatus(outcome),
     };
   }
@@ -132,15 +144,27 @@ export class RequestProcessor {
     } catch (err) {
       return this.failed(job, `cannot open stored callback: ${(err as Error).message}`);
     }
-    const sent = await this.sender.send(p.callbackUrl, secret.callbackToken, p.webhookId!, secret.outcome, p.timeout);
+    const span = this.tracer.start('deliver', this.traceMessage(job), secret.trace);
+    const t0 = performance.now();
+    const sent = await span.run(() =>
+      this.sender.send(p.callbackUrl, secret.callbackToken, p.webhookId!, secret.outcome, p.timeout, span.carrier),
+    );
+    const durationMs = performance.now() - t0;
     if (sent.type === 'delivered') {
-      this.emit(RequestQueueEvent.CallbackDelivered, this.eventOf(job));
+      span.end({ statusCode: sent.status });
+      this.emit(RequestQueueEvent.CallbackDelivered, { ...this.eventOf(job), durationMs });
       return { type: 'complete' };
     }
     const error = sent.type === 'gone' ? 'callback receiver answered 410 Gone' : sent.error;
+    span.end({ error, ...(sent.type === 'gone' && { statusCode: 410 }) });
     // A refused address (SSRF policy) is as final as a 410: no retry can make it acceptable.
     const delayMs = sent.type === 'failed' ? scheduleDelay(this.options.callbackRetryDelays, job.attempt) : null;
-    this.emit(RequestQueueEvent.CallbackFailed, { ...this.eventOf(job), error, retryInMs: delayMs ?? undefined });
+    this.emit(RequestQueueEvent.CallbackFailed, {
+      ...this.eventOf(job),
+      error,
+      retryInMs: delayMs ?? undefined,
+      durationMs,
+    });
     return delayMs === null ? { type: 'fail', error } : { type: 'retry', error, delayMs };
   }
 
@@ -165,10 +189,15 @@ export class RequestProcessor {
    * It goes to the queue's callback lane, which workers look at before the queue itself: a
    * delivery never waits behind the replays still waiting (issue #16).
    */
-  private callbackJob(job: ReservedJob, callbackToken: string, outcome: Outcome): NewJob | undefined {
+  private callbackJob(
+    job: ReservedJob,
+    callbackToken: string,
+    outcome: Outcome,
+    trace: TraceCarrier | undefined,
+  ): NewJob | undefined {
     const p = job.payload;
     if (p.callbackUrl === '') return undefined;
-    const sealed: SealedCallback = { callbackToken, outcome };
+    const sealed: SealedCallback = { callbackToken, outcome, ...(trace && { trace }) };
     const payload: JobPayload = {
       v: 1,
       kind: 'callback',
@@ -185,6 +214,17 @@ export class RequestProcessor {
     };
     payload.sealed = this.box.seal(sealed, jobBinding(payload));
     return { queue: callbackLane(job.queue), payload, delayMs: 0 };
+  }
+
+  private traceMessage(job: ReservedJob): TraceMessage {
+    const p = job.payload;
+    return {
+      queue: baseQueue(job.queue),
+      correlationId: p.correlationId,
+      messageId: job.id,
+      attempt: job.attempt,
+      method: p.method,
+    };
   }
 
   private eventOf(job: ReservedJob): RequestQueueEventPayload {

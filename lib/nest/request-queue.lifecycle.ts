@@ -14,6 +14,7 @@ import type { JobReport, Worker, WorkerOptions, WorkerStopReason } from '../work
 import { QueueableRoutesExplorer } from './queueable-routes.explorer.js';
 import { bridgeEventsToEventEmitter } from './request-queue.events.js';
 import { serveStatusRoute } from './status-route.js';
+import { serveMetricsRoute } from '../observability/metrics-route.js';
 
 /**
  * Serves the status resources (`statusPath`, unless `serveStatus: false`; not in an app
@@ -51,6 +52,9 @@ export class RequestQueueLifecycle implements OnModuleInit, OnApplicationBootstr
     if (adapter && this.runtime.options.serveStatus) {
       serveStatusRoute(adapter, this.runtime.options.statusPath, this.runtime.status);
     }
+    const endpoint = this.runtime.options.metrics?.endpoint;
+    if (adapter && endpoint && this.runtime.metrics)
+      serveMetricsRoute(adapter, endpoint, this.runtime.metrics.registry);
     this.removeBridge = await bridgeEventsToEventEmitter(this.runtime, this.moduleRef, this.logger);
     this.removeOutageLog = this.runtime.onStoreUnavailable((cause) =>
       this.logger.error(`the store failed, queueable requests get 503 until it works again: ${cause}`),

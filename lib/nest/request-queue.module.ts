@@ -4,6 +4,7 @@ import { DEVELOPMENT_SECRET } from '../core/secret-keys.js';
 import { resolveOptions, type RequestQueueModuleOptions, type ResolvedOptions } from '../request-queue.options.js';
 import { RequestQueueRuntime } from '../runtime.js';
 import { createStore } from '../store/create-store.js';
+import { loadObservability } from '../observability/load-observability.js';
 import { REQUEST_QUEUE_STORE, type RequestQueueStore } from '../store/request-queue.store.js';
 import { QueueableRoutesExplorer } from './queueable-routes.explorer.js';
 import { RESOLVED_OPTIONS } from './request-queue.constants.js';
@@ -39,7 +40,8 @@ import { ConfigurableModuleClass, REQUEST_QUEUE_MODULE_OPTIONS } from './request
     {
       provide: RequestQueueRuntime,
       inject: [RESOLVED_OPTIONS, REQUEST_QUEUE_STORE],
-      useFactory: (options: ResolvedOptions, store: RequestQueueStore) => new RequestQueueRuntime(options, store),
+      useFactory: async (options: ResolvedOptions, store: RequestQueueStore) =>
+        new RequestQueueRuntime(options, store, undefined, await loadObservability(options)),
     },
     RequestQueueInterceptor,
     QueueableRoutesExplorer,
