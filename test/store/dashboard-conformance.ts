@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callbackLane } from '../../lib/core/callback-lane.js';
 import type { JobResult, ReservedJob } from '../../lib/core/job.js';
-import { minuteOf, type ThroughputPoint, type TimelineEntry } from '../../lib/core/request-status.js';
+import { minuteOf, TIMELINE_LIMIT, type ThroughputPoint, type TimelineEntry } from '../../lib/core/request-status.js';
 import type { JobConsumer, RequestQueueStore } from '../../lib/store/request-queue.store.js';
 import { newJob, record, waitFor } from './store-conformance.js';
 import { uniqueName, type StoreTarget } from './store-targets.js';
@@ -125,6 +125,33 @@ export function describeDashboardConformance(name: string, makeTarget: () => Sto
       expect(JSON.stringify(timeline)).not.toContain('sealed');
       // the status record is final and the callback did not change it
       expect(await reader.readStatus(id)).toMatchObject({ state: 'completed', attempts: 2, result: 'sealed-complete' });
+    });
+
+    it(`keeps the last ${TIMELINE_LIMIT} entries`, async () => {
+      const queue = uniqueName('q');
+      const id = randomUUID();
+      await store.enqueue(newJob(queue, id, 0, { tries: 100 }), id, TTL);
+      const attempts = TIMELINE_LIMIT + 2;
+      const { seen } = await consume([queue], (j) =>
+        j.attempt < attempts
+          ? { type: 'retry', error: `try ${j.attempt}`, delayMs: 0 }
+          : { type: 'complete', status: { result: 'sealed', keepMs: KEEP } },
+      );
+      await waitFor(() => seen.length >= attempts, 20_000, `${attempts} attempts`);
+      const timeline = await waitFor(
+        async () => {
+          const r = await reader.readStatus(id);
+          return r?.state === 'completed' ? r.timeline : null;
+        },
+        5000,
+        'the completed record',
+      );
+      expect(timeline).toHaveLength(TIMELINE_LIMIT);
+      expect(timeline[0]).toMatchObject({ kind: 'attempt', attempt: attempts - TIMELINE_LIMIT + 1, error: 'try 3' });
+      expect(timeline.at(-1)).toMatchObject({ kind: 'attempt', attempt: attempts });
+      expect(timeline.map((e) => e.attempt)).toEqual(
+        Array.from({ length: TIMELINE_LIMIT }, (_, i) => attempts - TIMELINE_LIMIT + 1 + i),
+      );
     });
 
     it('counts completed and failed replays and queue waits per minute, not callback deliveries', async () => {

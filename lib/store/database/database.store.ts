@@ -44,6 +44,7 @@ import { listJobSummaries, queueStats } from './sql/job-listing.sql.js';
 import { insertQueuedStatus, readStatusRecord, requeueStatus } from './sql/request-status.sql.js';
 import { currentDatabase, missingTables } from './sql/schema.sql.js';
 import { getSignal, setSignal } from './sql/signals.sql.js';
+import { readThroughput } from './sql/throughput.sql.js';
 
 /** How messages name the kind of database. */
 const DATABASE_KIND = { mysql: 'MySQL/MariaDB', postgres: 'PostgreSQL', sqlite: 'SQLite' } as const;
@@ -189,8 +190,8 @@ export class DatabaseStore implements RequestQueueStore {
     return queueStats(this.db, Date.now());
   }
 
-  async throughput(_sinceMs: number): Promise<ThroughputPoint[]> {
-    return []; // TODO(dash-data): the counters table (migration 0006) comes next
+  async throughput(sinceMs: number): Promise<ThroughputPoint[]> {
+    return readThroughput(this.db, sinceMs);
   }
 
   /**
