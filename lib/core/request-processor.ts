@@ -7,7 +7,7 @@ import { jobBinding } from './job-binding.js';
 import type { JobPayload, JobResult, NewJob, Outcome, ReservedJob, SealedCallback, SealedRequest } from './job.js';
 import { describeFailure, isRetryable, workerDiedError, type ReplayResult } from './outcome.js';
 import type { ReplayClient } from './replay-client.js';
-import type { FinalStatus } from './request-status.js';
+import type { AttemptNote, FinalStatus } from './request-status.js';
 import type { SealedBox } from './sealed-box.js';
 import { statusBinding } from './status-view.js';
 import { noTracer, type QueueTracer, type TraceCarrier, type TraceMessage } from '../observability/queue-tracer.js';
@@ -105,6 +105,7 @@ export class RequestProcessor {
     const durationMs = performance.now() - t0;
     const statusCode = result.type === 'response' ? result.status : undefined;
     span.end({ statusCode, ...(isRetryable(result) && { error: describeFailure(result) }) });
+    const note: AttemptNote = { durationMs, ...(statusCode !== undefined && { status: statusCode }) };
     if (!isRetryable(result)) {
       const outcome = this.outcome(job, 'completed', result);
       this.emit(RequestQueueEvent.Completed, { ...this.eventOf(job), outcome, durationMs });
@@ -112,13 +113,15 @@ export class RequestProcessor {
         type: 'complete',
         next: this.callbackJob(job, secret.callbackToken, outcome, span.carrier),
         status: this.finalStatus(outcome),
+        note,
       };
     }
     const error = describeFailure(result);
+    note.error = error;
     if (job.attempt < p.tries) {
       const delayMs = backoffDelay(p.backoff, job.attempt);
       this.emit(RequestQueueEvent.Failed, { ...this.eventOf(job), error, retryInMs: delayMs, durationMs });
-      return { type: 'retry', error, delayMs };
+      return { type: 'retry', error, delayMs, note };
     }
     const message = `${error} (after ${job.attempt} attempt${job.attempt === 1 ? '' : 's'})`;
     const outcome = this.outcome(job, 'failed', result, message);
@@ -128,6 +131,7 @@ export class RequestProcessor {
       error: message,
       next: this.callbackJob(job, secret.callbackToken, outcome, span.carrier),
       status: this.finalStatus(outcome),
+      note,
     };
   }
 
@@ -153,10 +157,11 @@ export class RequestProcessor {
     if (sent.type === 'delivered') {
       span.end({ statusCode: sent.status });
       this.emit(RequestQueueEvent.CallbackDelivered, { ...this.eventOf(job), durationMs });
-      return { type: 'complete' };
+      return { type: 'complete', note: { status: sent.status, durationMs } };
     }
     const error = sent.type === 'gone' ? 'callback receiver answered 410 Gone' : sent.error;
     span.end({ error, ...(sent.type === 'gone' && { statusCode: 410 }) });
+    const note: AttemptNote = { durationMs, error, ...(sent.type === 'gone' ? { status: 410 } : {}) };
     // A refused address (SSRF policy) is as final as a 410: no retry can make it acceptable.
     const delayMs = sent.type === 'failed' ? scheduleDelay(this.options.callbackRetryDelays, job.attempt) : null;
     this.emit(RequestQueueEvent.CallbackFailed, {
@@ -165,7 +170,7 @@ export class RequestProcessor {
       retryInMs: delayMs ?? undefined,
       durationMs,
     });
-    return delayMs === null ? { type: 'fail', error } : { type: 'retry', error, delayMs };
+    return delayMs === null ? { type: 'fail', error, note } : { type: 'retry', error, delayMs, note };
   }
 
   private failed(job: ReservedJob, error: string): Extract<JobResult, { type: 'fail' }> {
