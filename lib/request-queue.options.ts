@@ -4,6 +4,11 @@ import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES } from './core/request
 import { REPLAY_MARKER_HEADER } from './core/replay-marker.js';
 import { DEVELOPMENT_SECRET } from './core/secret-keys.js';
 import {
+  resolveDashboardOptions,
+  type DashboardOptions,
+  type ResolvedDashboardOptions,
+} from './dashboard/dashboard.options.js';
+import {
   resolveDatabaseOptions,
   type DatabaseStoreOptions,
   type ResolvedDatabaseOptions,
@@ -116,6 +121,12 @@ export interface RequestQueueModuleOptions {
     /** How long a stopping worker waits for jobs in hand [timeout + 5 s]. */
     gracePeriod?: number;
   };
+  /**
+   * The operator's dashboard at `dashboard.path` [off]. Enabling it requires `guards` or
+   * `basicAuth` (`allowUnprotected` is for a local demo, refused in production). See
+   * `DashboardOptions` and the README's "Dashboard" section.
+   */
+  dashboard?: DashboardOptions;
 }
 
 /** The options with every default applied: what the rest of the library reads. */
@@ -142,6 +153,8 @@ export interface ResolvedOptions {
   secret: string;
   previousSecrets: string[];
   worker: { enabled: boolean; queues: string[]; concurrency: number; gracePeriod: number };
+  /** Null when the dashboard is off. */
+  dashboard: ResolvedDashboardOptions | null;
 }
 
 /** A setting that cannot work; the message says which and why. */
@@ -310,5 +323,6 @@ export function resolveOptions(
       concurrency: positiveInt('worker.concurrency', options.worker?.concurrency ?? 5),
       gracePeriod: options.worker?.gracePeriod ?? timeout + 5_000,
     },
+    dashboard: resolveDashboardOptions(options.dashboard, env, (message) => new RequestQueueConfigError(message)),
   };
 }

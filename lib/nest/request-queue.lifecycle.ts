@@ -13,11 +13,12 @@ import { formatDuration, summarizeJob } from '../worker/job-report.js';
 import type { JobReport, Worker, WorkerOptions, WorkerStopReason } from '../worker/worker.js';
 import { QueueableRoutesExplorer } from './queueable-routes.explorer.js';
 import { bridgeEventsToEventEmitter } from './request-queue.events.js';
+import { serveDashboard } from './dashboard-route.js';
 import { serveStatusRoute } from './status-route.js';
 
 /**
  * Serves the status resources (`statusPath`, unless `serveStatus: false`; not in an app
- * without an HTTP server, such as a worker's), bridges lifecycle events to
+ * without an HTTP server, such as a worker's) and the dashboard (when `dashboard` is set), bridges lifecycle events to
  * `@nestjs/event-emitter` (when the app has it), warns about
  * `@QueueableRequest()` routes that cannot work as declared, logs why the store answers
  * 503 (once per cause), starts the worker when `worker.enabled`, logs each job with its
@@ -50,6 +51,17 @@ export class RequestQueueLifecycle implements OnModuleInit, OnApplicationBootstr
     const adapter = this.adapterHost.httpAdapter;
     if (adapter && this.runtime.options.serveStatus) {
       serveStatusRoute(adapter, this.runtime.options.statusPath, this.runtime.status);
+    }
+    const dashboard = this.runtime.options.dashboard;
+    if (adapter && dashboard) {
+      const { store, options } = this.runtime;
+      serveDashboard(adapter, {
+        dashboard,
+        store,
+        secret: options.secret,
+        moduleRef: this.moduleRef,
+        logger: this.logger,
+      });
     }
     this.removeBridge = await bridgeEventsToEventEmitter(this.runtime, this.moduleRef, this.logger);
     this.removeOutageLog = this.runtime.onStoreUnavailable((cause) =>
