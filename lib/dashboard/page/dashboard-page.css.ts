@@ -24,6 +24,7 @@ section h2 .hint { font-weight: 400; color: var(--muted); font-size: 13px; }
 table { width: 100%; border-collapse: collapse; }
 th, td { text-align: left; padding: 7px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { color: var(--muted); font-weight: 500; font-size: 12px; text-transform: uppercase; letter-spacing: .03em; }
+td.when { white-space: nowrap; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.zero { color: #aab1b9; }
 td.bad { color: var(--bad); font-weight: 600; }
@@ -59,5 +60,5 @@ ol.timeline li.good::before { background: var(--ok); }
 ol.timeline .when { color: var(--muted); font-size: 12.5px; margin-right: 8px; }
 #notice { position: fixed; right: 20px; bottom: 20px; background: #1f2328; color: #fff; padding: 8px 14px; border-radius: 6px; font-size: 13px; display: none; }
 #notice.show { display: block; }
-select { font: inherit; font-size: 13px; padding: 3px 6px; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
+select { font: inherit; font-weight: 400; font-size: 13px; padding: 3px 6px; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
 `;

@@ -197,7 +197,7 @@ export const DASHBOARD_SCRIPT = `
         act(forget, '/api/failed/forget', { id: j.id }, function () { return 'Forgot job ' + j.id; });
       });
       return el('tr', { 'data-job-id': j.id }, [
-        el('td', { title: stamp(j.failedAt) }, [ago(j.failedAt)]),
+        el('td', { class: 'when', title: stamp(j.failedAt) }, [ago(j.failedAt)]),
         el('td', null, [el('code', null, [j.queue])]),
         el('td', null, [j.stage]),
         el('td', { class: 'mono' }, [j.method + ' ' + j.path]),

@@ -1,5 +1,8 @@
 import {
+  Controller,
   Injectable,
+  Param,
+  Put,
   UnauthorizedException,
   type CanActivate,
   type ExecutionContext,
@@ -8,12 +11,19 @@ import {
 } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import {
+  QueueableRequest,
   REQUEST_QUEUE_STORE,
   RequestQueueModule,
   type RequestQueueModuleOptions,
   type RequestQueueStore,
 } from '../../../lib/index.js';
-import { EchoController, RoutedController, SeenRequests, StatusController } from '../../support/echo.controller.js';
+import {
+  EchoController,
+  FlakyController,
+  RoutedController,
+  SeenRequests,
+  StatusController,
+} from '../../support/echo.controller.js';
 import { freePort } from '../../support/free-port.js';
 import { listenOn, type AdapterName } from '../../support/nest-app.js';
 
@@ -45,6 +55,16 @@ export class ApiKeyGuard implements CanActivate {
     const key = req.headers['x-api-key'];
     if (key === undefined) throw new UnauthorizedException('X-Api-Key header required');
     return this.operators.keys.has(key);
+  }
+}
+
+/** `PUT /reports/:id` queues on `reports`, a queue no worker of the test app takes: work that waits. */
+@QueueableRequest({ queue: 'reports' })
+@Controller('reports')
+export class ReportsController {
+  @Put(':id')
+  put(@Param('id') id: string) {
+    return { id };
   }
 }
 
@@ -94,7 +114,7 @@ export async function createDashboardApp(o: DashboardAppOptions): Promise<Dashbo
         : RequestQueueModule.forRoot(options),
       OperatorKeysModule,
     ],
-    controllers: [EchoController, StatusController, RoutedController],
+    controllers: [EchoController, StatusController, RoutedController, FlakyController, ReportsController],
     providers: [SeenRequests, ApiKeyGuard],
   }).compile();
   const app = await listenOn(moduleRef, o.adapter, port);
@@ -117,7 +137,10 @@ export async function until<T>(check: () => Promise<T | undefined>, what: string
   }
 }
 
-/** Queues `PUT <path>` with `Prefer: respond-async` (no callback) and returns its correlation id. */
+/**
+ * Queues `PUT <path>` with `Prefer: respond-async` (no callback; or with the callback
+ * parameters in `body`) and returns its correlation id.
+ */
 export async function queue(url: string, path: string, body: Record<string, unknown> = {}): Promise<string> {
   const res = await fetch(url + path, {
     method: 'PUT',
