@@ -1,5 +1,5 @@
 import type { FailedJob } from '../core/job.js';
-import type { QueueStats, RequestState, StatusRecord } from '../core/request-status.js';
+import type { QueueStats, RequestState, StatusRecord, ThroughputPoint, TimelineEntry } from '../core/request-status.js';
 import type { RequestQueueStore } from '../store/request-queue.store.js';
 
 /**
@@ -18,34 +18,6 @@ export interface ApiAnswer {
 export const CHART_WINDOW_MS = 60 * 60 * 1000;
 /** Failed jobs the page lists at most (the count says how many there are). */
 export const FAILED_LIMIT = 200;
-
-/** One minute of one queue's finished work, as the chart draws it. */
-export interface ChartPoint {
-  at: number;
-  queue: string;
-  completed: number;
-  failed: number;
-  waitMs: number;
-  waited: number;
-}
-
-/** A store that counts finished work per minute (every store, once the timeline work is in). */
-interface ThroughputSource {
-  throughput(sinceMs: number): Promise<ChartPoint[]>;
-}
-
-/** A store that retries one queue's failed jobs in one call. */
-interface RetryAllSource {
-  retryAllFailed(queue: string): Promise<number>;
-}
-
-function hasThroughput(store: RequestQueueStore): store is RequestQueueStore & ThroughputSource {
-  return typeof (store as Partial<ThroughputSource>).throughput === 'function';
-}
-
-function hasRetryAll(store: RequestQueueStore): store is RequestQueueStore & RetryAllSource {
-  return typeof (store as Partial<RetryAllSource>).retryAllFailed === 'function';
-}
 
 const ok = (body: unknown): ApiAnswer => ({ status: 200, body });
 const problem = (status: number, message: string): ApiAnswer => ({
@@ -66,16 +38,14 @@ export async function overview(store: RequestQueueStore, now = Date.now()): Prom
     running: s.running,
     failed: s.failed,
   }));
-  const throughput = hasThroughput(store)
-    ? (await store.throughput(now - CHART_WINDOW_MS)).map((p) => ({
-        at: p.at,
-        queue: p.queue,
-        completed: p.completed,
-        failed: p.failed,
-        waitMs: p.waitMs,
-        waited: p.waited,
-      }))
-    : null;
+  const throughput: ThroughputPoint[] = (await store.throughput(now - CHART_WINDOW_MS)).map((p) => ({
+    at: p.at,
+    queue: p.queue,
+    completed: p.completed,
+    failed: p.failed,
+    waitMs: p.waitMs,
+    waited: p.waited,
+  }));
   return ok({ now, windowMs: CHART_WINDOW_MS, queues, throughput });
 }
 
@@ -112,16 +82,6 @@ export async function failedJobs(store: RequestQueueStore, queue: unknown): Prom
   return ok({ total: all.length, jobs });
 }
 
-/** One step of a request's life, as the page shows it. */
-export interface TimelineRow {
-  at: number;
-  kind: string;
-  attempt?: number;
-  status?: number;
-  durationMs?: number;
-  error?: string;
-}
-
 /** A request as the page shows it: its status record without the sealed outcome or fingerprint. */
 export interface RequestView {
   correlationId: string;
@@ -132,8 +92,8 @@ export interface RequestView {
   queuedAt: number;
   updatedAt: number;
   nextAttemptAt?: number;
-  /** Null when the store keeps no timeline. */
-  timeline: TimelineRow[] | null;
+  /** Oldest first, at most the last `TIMELINE_LIMIT` steps. */
+  timeline: TimelineEntry[];
 }
 
 /** `GET <path>/api/requests/:correlationId`: one request's record and timeline. */
@@ -148,7 +108,6 @@ export async function requestTimeline(store: RequestQueueStore, correlationId: u
 }
 
 function requestView(record: StatusRecord): RequestView {
-  const timeline = (record as StatusRecord & { timeline?: TimelineRow[] }).timeline;
   return {
     correlationId: record.correlationId,
     state: record.state,
@@ -158,16 +117,14 @@ function requestView(record: StatusRecord): RequestView {
     queuedAt: record.queuedAt,
     updatedAt: record.updatedAt,
     ...(record.nextAttemptAt === undefined ? {} : { nextAttemptAt: record.nextAttemptAt }),
-    timeline: timeline
-      ? timeline.map((e) => ({
-          at: e.at,
-          kind: e.kind,
-          ...(e.attempt === undefined ? {} : { attempt: e.attempt }),
-          ...(e.status === undefined ? {} : { status: e.status }),
-          ...(e.durationMs === undefined ? {} : { durationMs: e.durationMs }),
-          ...(e.error === undefined ? {} : { error: e.error }),
-        }))
-      : null,
+    timeline: (record.timeline ?? []).map((e) => ({
+      at: e.at,
+      kind: e.kind,
+      ...(e.attempt === undefined ? {} : { attempt: e.attempt }),
+      ...(e.status === undefined ? {} : { status: e.status }),
+      ...(e.durationMs === undefined ? {} : { durationMs: e.durationMs }),
+      ...(e.error === undefined ? {} : { error: e.error }),
+    })),
   };
 }
 
@@ -187,7 +144,5 @@ export async function forgetJob(store: RequestQueueStore, id: unknown): Promise<
 /** `POST <path>/api/queues/:queue/retry-all`: puts every failed job of one queue back. */
 export async function retryQueue(store: RequestQueueStore, queue: unknown): Promise<ApiAnswer> {
   if (typeof queue !== 'string' || !PLAIN.test(queue)) return problem(400, 'queue must be a queue name');
-  if (hasRetryAll(store)) return ok({ retried: await store.retryAllFailed(queue) });
-  const ids = (await store.listFailed()).filter((j) => j.queue === queue).map((j) => j.id);
-  return ok({ retried: ids.length === 0 ? 0 : await store.retryFailed(ids) });
+  return ok({ retried: await store.retryAllFailed(queue) });
 }

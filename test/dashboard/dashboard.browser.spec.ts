@@ -127,6 +127,13 @@ describe.each(cases)('dashboard in chromium on $kind.name ($adapter)', (c) => {
       return busy ? undefined : true;
     }, 'the consumed queues to drain');
 
+    await until(async () => {
+      const counted = await t.store.throughput(Date.now() - 60 * 60 * 1000);
+      const completed = counted.reduce((n, p) => n + p.completed, 0);
+      const failed = counted.reduce((n, p) => n + p.failed, 0);
+      return completed === 4 && failed === 3 ? true : undefined;
+    }, 'the store to count four completed and three failed replays');
+
     await open();
     const stats = await t.store.stats();
     expect(stats.find((s) => s.queue === 'reports')).toMatchObject({ waiting: 3 });
@@ -150,11 +157,42 @@ describe.each(cases)('dashboard in chromium on $kind.name ($adapter)', (c) => {
     await page.click(`a[data-cid="${failing[0]}"]`);
     await page.waitForSelector(`[data-request="${failing[0]}"]`);
     expect(await page.textContent(`[data-request="${failing[0]}"] .badge`)).toBe('failed');
+    const steps = page.locator(`#timeline li[data-kind]`);
+    expect(await steps.evaluateAll((li) => li.map((e) => e.getAttribute('data-kind')))).toEqual([
+      'queued',
+      'attempt',
+      'attempt',
+      'attempt',
+    ]);
+    expect(await steps.nth(1).textContent()).toContain('answered 503');
     // And by searching for one.
     await page.fill('#cid', callbackFails);
     await page.click('form.search button');
     await page.waitForSelector(`[data-request="${callbackFails}"]`);
     expect(await page.textContent(`[data-request="${callbackFails}"] .badge`)).toBe('completed');
+    expect(await steps.evaluateAll((li) => li.map((e) => e.getAttribute('data-kind')))).toEqual([
+      'queued',
+      'attempt',
+      'callback',
+      'callback',
+    ]);
+
+    // The chart draws what the store counted over the last hour.
+    const counted = await t.store.throughput(Date.now() - 60 * 60 * 1000);
+    const drawn = await page.locator('svg[data-chart="throughput"] g[data-minute]').evaluateAll((groups) =>
+      groups.reduce(
+        (n, g) => ({
+          completed: n.completed + Number(g.getAttribute('data-completed')),
+          failed: n.failed + Number(g.getAttribute('data-failed')),
+        }),
+        { completed: 0, failed: 0 },
+      ),
+    );
+    expect(drawn).toEqual({
+      completed: counted.reduce((n, p) => n + p.completed, 0),
+      failed: counted.reduce((n, p) => n + p.failed, 0),
+    });
+    expect(drawn).toEqual({ completed: 4, failed: 3 });
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({

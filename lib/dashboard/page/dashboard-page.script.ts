@@ -127,9 +127,6 @@ export const DASHBOARD_SCRIPT = `
   }
 
   function renderChart(data) {
-    if (data.throughput === null) {
-      return replace('chart', el('div', { class: 'empty' }, ['This store does not count finished work per minute.']));
-    }
     var only = document.getElementById('chart-queue').value;
     var MIN = 60000, W = 760, H = 220, L = 44, R = 52, T = 10, B = 26;
     var end = Math.floor(data.now / MIN) * MIN, start = end - 59 * MIN;
@@ -158,7 +155,7 @@ export const DASHBOARD_SCRIPT = `
       var hc = (ph * s.completed) / maxCount, hf = (ph * s.failed) / maxCount;
       var tip = clock(s.at).slice(0, 5) + ': ' + s.completed + ' completed, ' + s.failed + ' failed' +
         (s.waited ? ', average wait ' + duration(s.waitMs / s.waited) : '');
-      var group = svg('g', { 'data-minute': String(s.at) }, [svg('title', {}, [tip])]);
+      var group = svg('g', { 'data-minute': String(s.at), 'data-completed': String(s.completed), 'data-failed': String(s.failed) }, [svg('title', {}, [tip])]);
       group.appendChild(svg('rect', { x: x + 1, y: T, width: Math.max(1, bw - 2), height: ph, fill: 'transparent' }));
       if (s.completed) group.appendChild(svg('rect', { x: x + 1, y: T + ph - hc, width: Math.max(1, bw - 2), height: hc, fill: '#1a7f37', rx: 1 }));
       if (s.failed) group.appendChild(svg('rect', { x: x + 1, y: T + ph - hc - hf, width: Math.max(1, bw - 2), height: hf, fill: '#cf222e', rx: 1 }));
@@ -238,8 +235,8 @@ export const DASHBOARD_SCRIPT = `
         el('span', null, ['updated ', el('b', { title: stamp(r.updatedAt) }, [ago(r.updatedAt)])]),
       ].concat(r.nextAttemptAt ? [el('span', null, ['next attempt ', el('b', null, [stamp(r.nextAttemptAt)])])] : []));
       var list;
-      if (r.timeline === null) {
-        list = el('div', { class: 'empty' }, ['This store keeps no timeline; the record above is the latest state.']);
+      if (r.timeline.length === 0) {
+        list = el('div', { class: 'empty' }, ['No steps recorded for this request.']);
       } else {
         list = el('ol', { class: 'timeline' }, r.timeline.map(function (e) {
           var bad = e.error || (e.status !== undefined && e.status >= 400);
