@@ -104,9 +104,7 @@ describe.each(cases)('dashboard in chromium on $kind.name ($adapter)', (c) => {
   async function refreshed(): Promise<void> {
     const before = await page.getAttribute('#updated', 'data-loaded');
     await page.click('#refresh');
-    await page.waitForFunction(
-      `document.querySelector('#updated').getAttribute('data-loaded') !== ${JSON.stringify(before)}`,
-    );
+    await page.locator(`#updated:not([data-loaded="${before}"])`).waitFor();
   }
 
   it('shows the counts, failed jobs and a timeline that match the store after known work', async () => {
