@@ -126,9 +126,17 @@ export const DASHBOARD_SCRIPT = `
     return 10 * p;
   }
 
+  function countStep(v) {
+    if (v <= 1) return 1;
+    var p = Math.pow(10, Math.floor(Math.log(v) / Math.LN10));
+    var steps = [1, 2, 5, 10];
+    for (var i = 0; i < steps.length; i++) if (steps[i] * p >= v) return steps[i] * p;
+    return 10 * p;
+  }
+
   function renderChart(data) {
     var only = document.getElementById('chart-queue').value;
-    var MIN = 60000, W = 760, H = 220, L = 44, R = 52, T = 10, B = 26;
+    var MIN = 60000, W = 1100, H = 240, L = 44, R = 64, T = 10, B = 26;
     var end = Math.floor(data.now / MIN) * MIN, start = end - 59 * MIN;
     var slots = [];
     for (var i = 0; i < 60; i++) slots.push({ at: start + i * MIN, completed: 0, failed: 0, waitMs: 0, waited: 0 });
@@ -139,15 +147,15 @@ export const DASHBOARD_SCRIPT = `
       slots[k].completed += p.completed; slots[k].failed += p.failed;
       slots[k].waitMs += p.waitMs; slots[k].waited += p.waited;
     });
-    var maxCount = niceMax(Math.max.apply(null, slots.map(function (s) { return s.completed + s.failed; })));
+    var maxCount = 4 * countStep(Math.max.apply(null, slots.map(function (s) { return s.completed + s.failed; })) / 4);
     var maxWait = niceMax(Math.max.apply(null, slots.map(function (s) { return s.waited ? s.waitMs / s.waited : 0; })));
     var pw = W - L - R, ph = H - T - B, bw = pw / 60;
     var root = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': 'finished jobs per minute over the last hour', 'data-chart': 'throughput' });
     for (var g = 0; g <= 4; g++) {
       var y = T + ph - (ph * g) / 4;
       root.appendChild(svg('line', { x1: L, x2: W - R, y1: y, y2: y, stroke: '#e6e9ec' }));
-      root.appendChild(svg('text', { x: L - 6, y: y + 4, 'text-anchor': 'end', 'font-size': 11, fill: '#656d76' }, [String(Math.round((maxCount * g) / 4 * 10) / 10)]));
-      root.appendChild(svg('text', { x: W - R + 6, y: y + 4, 'font-size': 11, fill: '#8250df' }, [duration((maxWait * g) / 4)]));
+      root.appendChild(svg('text', { x: L - 6, y: y + 4, 'text-anchor': 'end', 'font-size': 12, fill: '#656d76' }, [String((maxCount * g) / 4)]));
+      root.appendChild(svg('text', { x: W - R + 6, y: y + 4, 'font-size': 12, fill: '#8250df' }, [duration((maxWait * g) / 4)]));
     }
     var points = [];
     slots.forEach(function (s, k) {
@@ -168,9 +176,9 @@ export const DASHBOARD_SCRIPT = `
       root.appendChild(svg('circle', { cx: xy[0], cy: xy[1], r: 2.5, fill: '#8250df' }));
     });
     for (var m = 0; m < 60; m += 10) {
-      root.appendChild(svg('text', { x: L + m * bw + bw / 2, y: H - 8, 'text-anchor': 'middle', 'font-size': 11, fill: '#656d76' }, [clock(start + m * MIN).slice(0, 5)]));
+      root.appendChild(svg('text', { x: L + m * bw + bw / 2, y: H - 8, 'text-anchor': 'middle', 'font-size': 12, fill: '#656d76' }, [clock(start + m * MIN).slice(0, 5)]));
     }
-    root.appendChild(svg('text', { x: W - R, y: H - 8, 'text-anchor': 'end', 'font-size': 11, fill: '#656d76' }, ['now']));
+    root.appendChild(svg('text', { x: W - R, y: H - 8, 'text-anchor': 'end', 'font-size': 12, fill: '#656d76' }, ['now']));
     replace('chart', root);
   }
 
