@@ -36,6 +36,7 @@ button { font: inherit; font-size: 13px; padding: 4px 10px; border-radius: 6px; 
 button:hover { background: #eef1f4; }
 button.primary { background: var(--accent); border-color: var(--accent); color: #fff; }
 button.danger { color: var(--bad); }
+button.more { margin-top: 10px; }
 button:disabled { opacity: .5; cursor: default; }
 .actions { white-space: nowrap; display: flex; gap: 6px; }
 a.cid { color: var(--accent); text-decoration: none; cursor: pointer; }

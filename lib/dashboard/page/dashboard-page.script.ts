@@ -182,14 +182,20 @@ export const DASHBOARD_SCRIPT = `
     replace('chart', root);
   }
 
+  var PAGE = 20;
+  var failedShown = PAGE;
+  var lastFailed = null;
+
   function renderFailed(data) {
+    lastFailed = data;
+    var shown = Math.min(failedShown, data.jobs.length);
     document.getElementById('failed-count').textContent = data.total === 0 ? '' :
-      data.total > data.jobs.length ? data.jobs.length + ' newest of ' + data.total : String(data.total);
+      shown < data.total ? shown + ' newest of ' + data.total : String(data.total);
     if (data.jobs.length === 0) return replace('failed', el('div', { class: 'empty' }, ['No failed jobs.']));
     var head = el('tr', null, ['failed', 'queue', 'stage', 'request', 'correlation id', 'tries', 'error', ''].map(function (h) {
       return el('th', null, [h]);
     }));
-    var rows = data.jobs.map(function (j) {
+    var rows = data.jobs.slice(0, shown).map(function (j) {
       var link = el('a', { class: 'cid mono', href: '#', 'data-cid': j.correlationId }, [j.correlationId]);
       link.addEventListener('click', function (e) { e.preventDefault(); showRequest(j.correlationId); });
       var retry = el('button', { 'data-action': 'retry' }, ['Retry']);
@@ -212,7 +218,13 @@ export const DASHBOARD_SCRIPT = `
         el('td', null, [el('div', { class: 'actions' }, [retry, forget])]),
       ]);
     });
-    replace('failed', el('table', null, [el('thead', null, [head]), el('tbody', null, rows)]));
+    var box = el('div', null, [el('table', null, [el('thead', null, [head]), el('tbody', null, rows)])]);
+    if (shown < data.jobs.length) {
+      var more = el('button', { class: 'more', 'data-action': 'more' }, ['Show ' + Math.min(PAGE, data.jobs.length - shown) + ' more']);
+      more.addEventListener('click', function () { failedShown += PAGE; renderFailed(lastFailed); });
+      box.appendChild(more);
+    }
+    replace('failed', box);
   }
 
   function act(button, route, params, done) {
