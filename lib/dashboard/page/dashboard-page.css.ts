@@ -24,7 +24,7 @@ section h2 .hint { font-weight: 400; color: var(--muted); font-size: 13px; }
 table { width: 100%; border-collapse: collapse; }
 th, td { text-align: left; padding: 7px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { color: var(--muted); font-weight: 500; font-size: 12px; text-transform: uppercase; letter-spacing: .03em; }
-td.when { white-space: nowrap; }
+td.when, td.request { white-space: nowrap; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.zero { color: #aab1b9; }
 td.bad { color: var(--bad); font-weight: 600; }

@@ -49,14 +49,14 @@ export function renderDashboardPage(p: DashboardPageParams): string {
     <div id="chart"></div>
     <div class="legend"><span><i class="c"></i>completed</span><span><i class="f"></i>failed</span><span><i class="w"></i>average wait (right axis)</span></div>
   </section>
-  <section>
-    <h2>Failed jobs <span class="hint" id="failed-count"></span></h2>
-    <div id="failed"></div>
-  </section>
-  <section>
+  <section id="request">
     <h2>Request timeline <span class="hint">search by correlation id</span></h2>
     <form class="search" id="search"><input id="cid" name="cid" placeholder="correlation id" autocomplete="off"><button class="primary" type="submit">Show</button></form>
     <div id="timeline"></div>
+  </section>
+  <section>
+    <h2>Failed jobs <span class="hint" id="failed-count"></span></h2>
+    <div id="failed"></div>
   </section>
 </main>
 <div id="notice" role="status"></div>

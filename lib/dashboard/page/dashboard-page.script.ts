@@ -197,7 +197,11 @@ export const DASHBOARD_SCRIPT = `
     }));
     var rows = data.jobs.slice(0, shown).map(function (j) {
       var link = el('a', { class: 'cid mono', href: '#', 'data-cid': j.correlationId }, [j.correlationId]);
-      link.addEventListener('click', function (e) { e.preventDefault(); showRequest(j.correlationId); });
+      link.addEventListener('click', function (e) {
+        e.preventDefault();
+        showRequest(j.correlationId);
+        document.getElementById('request').scrollIntoView({ behavior: 'smooth', block: 'nearest' });
+      });
       var retry = el('button', { 'data-action': 'retry' }, ['Retry']);
       var forget = el('button', { class: 'danger', 'data-action': 'forget' }, ['Forget']);
       retry.addEventListener('click', function () {
@@ -211,7 +215,7 @@ export const DASHBOARD_SCRIPT = `
         el('td', { class: 'when', title: stamp(j.failedAt) }, [ago(j.failedAt)]),
         el('td', null, [el('code', null, [j.queue])]),
         el('td', null, [j.stage]),
-        el('td', { class: 'mono' }, [j.method + ' ' + j.path]),
+        el('td', { class: 'mono request' }, [j.method + ' ' + j.path]),
         el('td', null, [link]),
         el('td', { class: 'num' }, [j.attempts]),
         el('td', { class: 'error' }, [j.error]),
