@@ -6,6 +6,7 @@ import {
   API_KEY,
   ApiKeyGuard,
   createDashboardApp,
+  OperatorKeys,
   PASSWORD,
   queue,
   until,
@@ -13,13 +14,14 @@ import {
   type DashboardApp,
 } from './support/dashboard-app.js';
 
-type Protection = 'basic' | 'guard';
+/** Basic auth, the app's guard as a class (resolved from its providers), or a guard instance. */
+type Protection = 'basic' | 'guard' | 'guard instance';
 
-/** Each store once, both adapters, both protections, forRoot and forRootAsync. */
+/** Each store once, both adapters, every protection, forRoot and forRootAsync. */
 const PLAN: Record<string, { adapter: AdapterName; protection: Protection; async: boolean }> = {
   redis: { adapter: 'express', protection: 'basic', async: false },
   sqlite: { adapter: 'fastify', protection: 'guard', async: true },
-  mariadb: { adapter: 'express', protection: 'guard', async: false },
+  mariadb: { adapter: 'express', protection: 'guard instance', async: false },
   postgres: { adapter: 'fastify', protection: 'basic', async: true },
 };
 
@@ -38,7 +40,7 @@ describe.each(cases)('dashboard over HTTP on $kind.name ($adapter, $protection)'
   const dashboard: RequestQueueModuleOptions['dashboard'] =
     c.protection === 'basic'
       ? { path: PATH, basicAuth: { username: USER, password: PASSWORD } }
-      : { path: PATH, guards: [ApiKeyGuard] };
+      : { path: PATH, guards: [c.protection === 'guard' ? ApiKeyGuard : new ApiKeyGuard(new OperatorKeys())] };
 
   beforeAll(async () => {
     if (c.skip) return;
