@@ -243,7 +243,10 @@ export const DASHBOARD_SCRIPT = `
     var parts = [what + (e.attempt || '')];
     if (e.status !== undefined) parts.push('answered ' + e.status);
     if (e.durationMs !== undefined) parts.push('in ' + duration(e.durationMs));
-    if (e.error) parts.push('(' + e.error + ')');
+    // The error often only repeats the status ("replay answered 503"): then it adds nothing.
+    if (e.error && !(e.status !== undefined && e.error.slice(-(' answered ' + e.status).length) === ' answered ' + e.status)) {
+      parts.push('(' + e.error + ')');
+    }
     return parts.join(' ');
   }
 
