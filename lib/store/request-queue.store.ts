@@ -51,7 +51,9 @@ import type {
  *   replay job's `complete`/`fail` counts one `completed`/`failed` in the minute it is
  *   written, and its first attempt's start adds its queue wait (start - `queuedAt`) to that
  *   minute's `waitMs`/`waited`. Counts are kept at least `THROUGHPUT_KEEP_MS`. A job run
- *   twice (its worker died, or an operator retried it) may be counted twice.
+ *   twice (its worker died, or an operator retried it) may be counted twice. A store may
+ *   gather a process's counts briefly before writing them (the database store: a second),
+ *   so `throughput` can lag the work by that much, and a dying process can lose that much.
  */
 export interface RequestQueueStore {
   /** Claims `correlationId` for `ttlMs` for a request handled synchronously; false if already held. */

@@ -4,7 +4,7 @@ import { callbackLane } from '../../lib/core/callback-lane.js';
 import type { JobResult, ReservedJob } from '../../lib/core/job.js';
 import { minuteOf, TIMELINE_LIMIT, type ThroughputPoint, type TimelineEntry } from '../../lib/core/request-status.js';
 import type { JobConsumer, RequestQueueStore } from '../../lib/store/request-queue.store.js';
-import { newJob, record, waitFor } from './store-conformance.js';
+import { newJob, record, sleep, waitFor } from './store-conformance.js';
 import { uniqueName, type StoreTarget } from './store-targets.js';
 
 const TTL = 60_000;
@@ -75,6 +75,7 @@ export function describeDashboardConformance(name: string, makeTarget: () => Sto
       const id = randomUUID();
       const job = newJob(queue, id);
       await store.enqueue(job, id, TTL);
+      await sleep(200); // the delivery's settle has written all it would
       expect((await reader.readStatus(id))!.timeline).toEqual([{ at: job.payload.queuedAt, kind: 'queued' }]);
     });
 
@@ -125,6 +126,32 @@ export function describeDashboardConformance(name: string, makeTarget: () => Sto
       expect(JSON.stringify(timeline)).not.toContain('sealed');
       // the status record is final and the callback did not change it
       expect(await reader.readStatus(id)).toMatchObject({ state: 'completed', attempts: 2, result: 'sealed-complete' });
+    });
+
+    it("leaves a newer request's timeline alone when an older request's delivery under the same id settles", async () => {
+      const queue = uniqueName('q');
+      const id = randomUUID();
+      const job = newJob(queue, id, 60_000); // delayed: the consumer below takes only the delivery
+      await store.enqueue(job, id, TTL);
+      // a delivery of an earlier request that had the same id (its claim long expired)
+      const stale = newJob(callbackLane(queue), id, 0, {
+        kind: 'callback',
+        webhookId: 'msg_old',
+        queuedAt: job.payload.queuedAt - 3_600_000,
+      });
+      await store.enqueue(stale, `${id}:old-delivery`, TTL);
+      const { seen } = await consume([callbackLane(queue)], () => ({
+        type: 'complete',
+        note: { status: 200, durationMs: 3 },
+      }));
+      await waitFor(() => seen.length >= 1, 5000, 'the old delivery');
+      await waitFor(
+        async () => (await reader.listJobs({ queue, limit: 10 })).every((j) => j.kind !== 'callback'),
+        5000,
+        'its end',
+      );
+      await sleep(200); // the delivery's settle has written all it would
+      expect((await reader.readStatus(id))!.timeline).toEqual([{ at: job.payload.queuedAt, kind: 'queued' }]);
     });
 
     it(`keeps the last ${TIMELINE_LIMIT} entries`, async () => {

@@ -9,7 +9,7 @@ import { pruneExpiredClaims } from './sql/correlation-claims.sql.js';
 import { markRunning, markUnstarted, pruneExpiredStatus, type RunningJob } from './sql/request-status.sql.js';
 import { renewReservation, unreserveJob } from './sql/jobs.sql.js';
 import { pruneThroughput } from './sql/prune-expired.sql.js';
-import { countThroughput } from './sql/throughput.sql.js';
+import type { ThroughputCount } from './sql/throughput.sql.js';
 import { THROUGHPUT_KEEP_MS } from '../../core/request-status.js';
 import { reserveJobs, type ReservedRow } from './sql/reserve-jobs.sql.js';
 import { IdleWaiter } from '../idle-waiter.js';
@@ -186,7 +186,7 @@ export class DatabaseJobSource implements JobSource {
       this.outstanding -= reserved.length;
       throw err;
     }
-    void countQueueWaits(this.db, reserved, now);
+    this.deletes.counts.add(queueWaits(reserved, now), now);
   }
 
   /** A lease over a reserved row, or null when the row had to be failed without running. */
@@ -275,18 +275,13 @@ export class DatabaseJobSource implements JobSource {
   }
 }
 
-/**
- * The queue wait (start - `queuedAt`) of the replays among `reserved` that start their
- * first attempt, added to the minute's throughput; never awaited by the loop, and a count
- * lost to an outage loses only the count.
- */
-function countQueueWaits(db: SqlClient, reserved: readonly Buffered[], now: number): Promise<void> {
-  const counts = reserved.flatMap(({ queue, row, payload, running }) =>
+/** The queue waits (start - `queuedAt`) of the replays among `reserved` that start their first attempt. */
+function queueWaits(reserved: readonly Buffered[], now: number): ThroughputCount[] {
+  return reserved.flatMap(({ queue, row, payload, running }) =>
     running && row.attempts === 1 && isJobPayload(payload)
       ? [{ queue, waitMs: now - payload.queuedAt, waited: 1 }]
       : [],
   );
-  return counts.length === 0 ? Promise.resolve() : countThroughput(db, counts, now).catch(() => {});
 }
 
 function parse(json: string): unknown {

@@ -239,6 +239,7 @@ export class DatabaseStore implements RequestQueueStore {
     const finished = loop.finished.then(async (end) => {
       this.stored.off('job', notify);
       await source.release();
+      await this.deletes?.counts.flush();
       this.consumers.delete(source);
       return end;
     });
@@ -315,6 +316,8 @@ export class DatabaseStore implements RequestQueueStore {
     }
     this.consumers.clear();
     this.stored.removeAllListeners();
+    await this.deletes?.counts.flush(); // what this process counted, before the connection goes
+    this.deletes?.counts.close();
     const dataSource = this.dataSource;
     if (this.sql instanceof SqliteSqlClient) this.sql.dispose();
     this.sql = undefined;

@@ -1,8 +1,8 @@
 import type { NewJob } from '../../core/job.js';
 import type { SqlClient } from './sql-client.js';
+import { ThroughputCounter } from './throughput-counter.js';
 import { deleteReservedJobIds, deleteReservedJobs, insertJobs, type JobToken } from './sql/jobs.sql.js';
 import { markFinalBatch, type FinalRecord } from './sql/request-status.sql.js';
-import { countThroughput } from './sql/throughput.sql.js';
 import { appendCallbackEntries, type CallbackEntry } from './sql/timeline.sql.js';
 
 /** Most finished jobs deleted by one statement. */
@@ -32,13 +32,18 @@ interface Pending extends Finish {
  * and, for exactly those, inserts their next jobs (one statement), writes their final
  * records (one statement) and their deliveries' timeline entries (one statement): each
  * job's changes commit together, as if each job had its own transaction. The replays it
- * completed are then counted in the minute's throughput (one upsert).
+ * completed are then counted in the minute's throughput (`counts`).
  */
 export class DeleteBatcher {
   private pending: Pending[] = [];
   private scheduled = false;
 
-  constructor(private readonly db: SqlClient) {}
+  /** This process's throughput counts (replays finished, queue waits), written once a second. */
+  readonly counts: ThroughputCounter;
+
+  constructor(private readonly db: SqlClient) {
+    this.counts = new ThroughputCounter(db);
+  }
 
   /**
    * Resolves once the job's row is gone, with `finish` stored in the same transaction (or
@@ -89,11 +94,9 @@ export class DeleteBatcher {
       );
       return records;
     });
-    // Only the count is lost if this fails: the jobs and records are stored.
-    await countThroughput(
-      this.db,
+    this.counts.add(
       completed.map((r) => ({ queue: r.queue, completed: 1 })),
       now,
-    ).catch(() => {});
+    );
   }
 }

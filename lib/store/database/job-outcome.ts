@@ -5,7 +5,6 @@ import type { SqlClient, SqlExecutor } from './sql-client.js';
 import { failedPayload, insertFailedJob } from './sql/failed-jobs.sql.js';
 import { deleteReservedJobs, insertJob, releaseReservedJob, type JobToken } from './sql/jobs.sql.js';
 import { markFinal, markRetrying, type FinalRecord } from './sql/request-status.sql.js';
-import { countThroughput } from './sql/throughput.sql.js';
 import { appendCallbackEntries, type CallbackEntry } from './sql/timeline.sql.js';
 
 /** How long a final record without a sealed result (a replay result that carried no `status`) is kept. */
@@ -26,7 +25,7 @@ export interface HeldJob extends JobToken {
  * leave a record saying final for a job that will run again (or the reverse). The
  * attempt's timeline entry (taken at `startedAt`) is written in that same transaction: a
  * replay's with its record, a callback delivery's on its request's record. A replay that
- * ended is counted in the minute's throughput once the transaction committed.
+ * ended is counted in the minute's throughput (`ThroughputCounter`) once it committed.
  */
 export async function applyJobResult(
   db: SqlClient,
@@ -67,8 +66,7 @@ export async function applyJobResult(
         else await appendCallbackEntries(tx, [callback!], now);
         return true;
       });
-      // Counted once committed; a count lost to an outage loses only the count, not the job.
-      if (failed && replay) await countThroughput(db, [{ queue: job.queue, failed: 1 }], now).catch(() => {});
+      if (failed && replay) deletes.counts.add([{ queue: job.queue, failed: 1 }], now);
       return;
     }
   }

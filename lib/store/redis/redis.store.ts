@@ -363,7 +363,8 @@ export class RedisStore implements RequestQueueStore {
   /** Every failed job of `queue`, its callback lane's included (`retryFailed` on each). */
   async retryAllFailed(queue: string): Promise<number> {
     const ids: string[] = [];
-    for (const name of withLanes([queue])) {
+    const known = new Set(await this.queueNames()); // no Bull queue (and connection) for an unknown name
+    for (const name of withLanes([queue]).filter((n) => known.has(n))) {
       for (const job of await this.queue(name).getFailed()) if (job) ids.push(failedId(name, job));
     }
     return this.retryFailed(ids);

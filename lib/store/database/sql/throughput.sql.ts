@@ -1,27 +1,17 @@
-import { minuteOf, type ThroughputPoint } from '../../../core/request-status.js';
+import type { ThroughputPoint } from '../../../core/request-status.js';
 import type { SqlExecutor } from '../sql-client.js';
 
-/** What one settle batch adds to a queue's minute in `request_queue_throughput`. */
+/** What a step adds to a queue's current minute (see `ThroughputCounter`). */
 export type ThroughputCount = Pick<ThroughputPoint, 'queue'> & Partial<Omit<ThroughputPoint, 'queue' | 'at'>>;
 
 /**
- * Adds counts to the minute `now` falls in, one upsert for all the queues of a batch
- * (rows in key order, so concurrent batches lock them in the same order). Called by
- * workers after the step it counts, with any number of workers at once.
+ * Adds the points' counts to their rows (created at zero), one upsert for all of them, in
+ * key order so that concurrent writers lock rows in the same order. Points must not repeat
+ * a (minute, queue) (PostgreSQL refuses to update a row twice in one statement).
  */
-export async function countThroughput(db: SqlExecutor, counts: readonly ThroughputCount[], now: number): Promise<void> {
-  const byQueue = new Map<string, ThroughputPoint>();
-  const minute = minuteOf(now);
-  for (const c of counts) {
-    const p = byQueue.get(c.queue) ?? { at: minute, queue: c.queue, completed: 0, failed: 0, waitMs: 0, waited: 0 };
-    p.completed += c.completed ?? 0;
-    p.failed += c.failed ?? 0;
-    p.waitMs += Math.max(0, Math.round(c.waitMs ?? 0));
-    p.waited += c.waited ?? 0;
-    byQueue.set(c.queue, p);
-  }
-  if (byQueue.size === 0) return;
-  const rows = [...byQueue.values()].sort((a, b) => compareText(a.queue, b.queue));
+export async function upsertThroughput(db: SqlExecutor, points: readonly ThroughputPoint[]): Promise<void> {
+  if (points.length === 0) return;
+  const rows = [...points].sort((a, b) => a.at - b.at || compareText(a.queue, b.queue));
   const sums = ['completed', 'failed', 'wait_ms', 'waited'];
   const update =
     db.dialect === 'mysql'
