@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { RequestQueueModuleOptions, ThroughputPoint } from '../../lib/index.js';
+import type { CanActivate, ExecutionContext } from '@nestjs/common';
+import { RequestQueueDashboard, type RequestQueueModuleOptions, type ThroughputPoint } from '../../lib/index.js';
 import type { AdapterName } from '../support/nest-app.js';
 import { storeMatrix, type StoreHarness } from '../support/stores.js';
 import {
@@ -227,5 +228,44 @@ describe.each(cases)('dashboard over HTTP on $kind.name ($adapter, $protection)'
     await until(requeued(3), 'the job retried by retry-all to run and fail again');
     expect(await post('/api/queues/retry-all?queue=no-such-queue', ok)).toEqual({ status: 200, body: { retried: 0 } });
     expect(await post('/api/failed/retry?id=' + encodeURIComponent('bad id'), ok)).toMatchObject({ status: 400 });
+  });
+});
+
+/** A guard class the app does not provide: the dashboard creates it (with DI) itself. */
+class OpsHeaderGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const req = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>();
+    return context.getClass() === RequestQueueDashboard && req.headers['x-ops'] === 'yes';
+  }
+}
+
+const sqlite = (await storeMatrix()).find((m) => m.kind.name === 'sqlite')!;
+
+describe.skipIf(sqlite.skip)('dashboard guard that is not a provider (sqlite, express)', () => {
+  let harness: StoreHarness;
+  let t: DashboardApp;
+
+  beforeAll(async () => {
+    harness = await sqlite.kind.create();
+    t = await createDashboardApp({
+      adapter: 'express',
+      store: harness.options,
+      dashboard: { guards: [OpsHeaderGuard] },
+      worker: false,
+    });
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await harness?.cleanup();
+  });
+
+  test('is created by the dashboard and runs with RequestQueueDashboard as the context class', async () => {
+    const denied = await fetch(`${t.url}/request-queue/dashboard/api/overview`);
+    expect(denied.status).toBe(403);
+    expect(await denied.json()).toEqual({ statusCode: 403, error: 'Forbidden', message: 'Forbidden resource' });
+    const allowed = await fetch(`${t.url}/request-queue/dashboard/api/overview`, { headers: { 'x-ops': 'yes' } });
+    expect(allowed.status).toBe(200);
+    expect(await allowed.json()).toMatchObject({ queues: [], throughput: [] });
   });
 });
