@@ -17,9 +17,9 @@ import { serveDashboard } from './dashboard-route.js';
 import { serveStatusRoute } from './status-route.js';
 
 /**
- * Serves the status resources (`statusPath`, unless `serveStatus: false`; not in an app
- * without an HTTP server, such as a worker's) and the dashboard (when `dashboard` is set), bridges lifecycle events to
- * `@nestjs/event-emitter` (when the app has it), warns about
+ * Serves the status resources (`statusPath`, unless `serveStatus: false`) and the
+ * dashboard (when `dashboard` is set), neither in an app without an HTTP server such as a
+ * worker's; bridges lifecycle events to `@nestjs/event-emitter` (when the app has it), warns about
  * `@QueueableRequest()` routes that cannot work as declared, logs why the store answers
  * 503 (once per cause), starts the worker when `worker.enabled`, logs each job with its
  * correlation id, and on shutdown drains the worker (grace period) and closes connections.
