@@ -12,6 +12,12 @@ export {
   type ResolvedOptions,
   type Driver,
 } from './request-queue.options.js';
+export {
+  DEFAULT_DASHBOARD_PATH,
+  type DashboardOptions,
+  type ResolvedDashboardOptions,
+} from './dashboard/dashboard.options.js';
+export { RequestQueueDashboard } from './nest/dashboard-guards.js';
 export type { RouteQueueOptions } from './core/request-gate.js';
 export type { BackoffOptions } from './core/backoff.js';
 export type { Outcome, FailedJob, JobPayload } from './core/job.js';

@@ -4,6 +4,11 @@ import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES } from './core/request
 import { REPLAY_MARKER_HEADER } from './core/replay-marker.js';
 import { DEVELOPMENT_SECRET } from './core/secret-keys.js';
 import {
+  resolveDashboardOptions,
+  type DashboardOptions,
+  type ResolvedDashboardOptions,
+} from './dashboard/dashboard.options.js';
+import {
   resolveDatabaseOptions,
   type DatabaseStoreOptions,
   type ResolvedDatabaseOptions,
@@ -141,6 +146,12 @@ export interface RequestQueueModuleOptions {
    * an SDK), and the request's trace context carried to the replay and the callback [true].
    */
   tracing?: boolean;
+  /**
+   * The operator's dashboard at `dashboard.path` [off]. Enabling it requires `guards` or
+   * `basicAuth` (`allowUnprotected` is for a local demo, refused in production). See
+   * `DashboardOptions` and the README's "Dashboard" section.
+   */
+  dashboard?: DashboardOptions;
 }
 
 /** The options with every default applied: what the rest of the library reads. */
@@ -170,6 +181,8 @@ export interface ResolvedOptions {
   /** Undefined: metrics off. */
   metrics?: ResolvedMetricsOptions;
   tracing: boolean;
+  /** Null when the dashboard is off. */
+  dashboard: ResolvedDashboardOptions | null;
 }
 
 /** A setting that cannot work; the message says which and why. */
@@ -339,6 +352,7 @@ export function resolveOptions(
       gracePeriod: options.worker?.gracePeriod ?? timeout + 5_000,
     },
     ...observabilityOptions(options),
+    dashboard: resolveDashboardOptions(options.dashboard, env, (message) => new RequestQueueConfigError(message)),
   };
 }
 

@@ -6,6 +6,10 @@ import { requestQueueOptionsFromEnv, type RequestQueueModuleOptions } from '../l
  * whose tables are created at startup, replays against `127.0.0.1:$PORT`, and callbacks
  * allowed to the app's own `/callback_receiver` on loopback (refused by default).
  *
+ * The dashboard is on when `REQUEST_QUEUE_DASHBOARD_USER` and `REQUEST_QUEUE_DASHBOARD_PASSWORD`
+ * are set (basic auth; `REQUEST_QUEUE_DASHBOARD_PATH` moves it from `/request-queue/dashboard`):
+ * `requestQueueOptionsFromEnv()` reads them, and the options below keep them.
+ *
  * The API (`app.module.ts`), the worker (`worker.module.ts`) and the `request-queue`
  * command (`npm run request-queue -- work`, which passes `--config` with this file's
  * compiled form) all run with these options.

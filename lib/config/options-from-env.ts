@@ -1,5 +1,6 @@
 import type { RequestQueueModuleOptions } from '../request-queue.options.js';
 import { RequestQueueConfigError } from '../request-queue.options.js';
+import type { DashboardOptions } from '../dashboard/dashboard.options.js';
 
 /** One environment variable the library reads: what it sets, and what applies when it is unset. */
 export interface EnvVariable {
@@ -97,6 +98,14 @@ export const REQUEST_QUEUE_ENV: readonly EnvVariable[] = [
     unset: 'not served',
   },
   { name: 'REQUEST_QUEUE_TRACING', meaning: "'false': no spans and no trace context carried", unset: 'true' },
+  // The dashboard (SPEC §9): on when its credentials are set.
+  {
+    name: 'REQUEST_QUEUE_DASHBOARD_USER',
+    meaning: 'dashboard basic auth user; with the password, turns the dashboard on',
+    unset: 'dashboard off',
+  },
+  { name: 'REQUEST_QUEUE_DASHBOARD_PASSWORD', meaning: 'dashboard basic auth password', unset: 'dashboard off' },
+  { name: 'REQUEST_QUEUE_DASHBOARD_PATH', meaning: 'where the dashboard is served', unset: '/request-queue/dashboard' },
 ];
 
 const list = (value: string | undefined): string[] =>
@@ -152,6 +161,8 @@ export function requestQueueOptionsFromEnv(env: NodeJS.ProcessEnv = process.env)
   }
   scheduleFromEnv(env, options);
   Object.assign(options, observabilityFromEnv(env));
+  const dashboard = dashboardFromEnv(env);
+  if (dashboard) options.dashboard = dashboard;
   return options;
 }
 
@@ -226,6 +237,31 @@ function delays(env: NodeJS.ProcessEnv, name: string): number[] {
     );
   }
   return parts.map(Number);
+}
+
+/**
+ * The dashboard, protected by basic auth, when `REQUEST_QUEUE_DASHBOARD_USER` and
+ * `REQUEST_QUEUE_DASHBOARD_PASSWORD` are both set (one without the other is an error);
+ * guards are given in code (`dashboard.guards`), not here.
+ */
+function dashboardFromEnv(env: NodeJS.ProcessEnv): DashboardOptions | undefined {
+  const username = env.REQUEST_QUEUE_DASHBOARD_USER || undefined;
+  const password = env.REQUEST_QUEUE_DASHBOARD_PASSWORD || undefined;
+  const path = env.REQUEST_QUEUE_DASHBOARD_PATH || undefined;
+  if (!username && !password) {
+    if (path) {
+      throw new RequestQueueConfigError(
+        'REQUEST_QUEUE_DASHBOARD_PATH is set but the dashboard is off: set REQUEST_QUEUE_DASHBOARD_USER and REQUEST_QUEUE_DASHBOARD_PASSWORD to turn it on',
+      );
+    }
+    return undefined;
+  }
+  if (!username || !password) {
+    throw new RequestQueueConfigError(
+      `REQUEST_QUEUE_DASHBOARD_USER and REQUEST_QUEUE_DASHBOARD_PASSWORD go together (only ${username ? 'the user' : 'the password'} is set)`,
+    );
+  }
+  return { ...(path && { path }), basicAuth: { username, password } };
 }
 
 /** A whole number of milliseconds. */

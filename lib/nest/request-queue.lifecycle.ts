@@ -13,13 +13,14 @@ import { describeRecovery, formatDuration, summarizeJob } from '../worker/job-re
 import type { JobReport, Worker, WorkerOptions, WorkerStopReason } from '../worker/worker.js';
 import { QueueableRoutesExplorer } from './queueable-routes.explorer.js';
 import { bridgeEventsToEventEmitter } from './request-queue.events.js';
+import { serveDashboard } from './dashboard-route.js';
 import { serveStatusRoute } from './status-route.js';
 import { serveMetricsRoute } from '../observability/metrics-route.js';
 
 /**
- * Serves the status resources (`statusPath`, unless `serveStatus: false`; not in an app
- * without an HTTP server, such as a worker's), bridges lifecycle events to
- * `@nestjs/event-emitter` (when the app has it), warns about
+ * Serves the status resources (`statusPath`, unless `serveStatus: false`) and the
+ * dashboard (when `dashboard` is set), neither in an app without an HTTP server such as a
+ * worker's; bridges lifecycle events to `@nestjs/event-emitter` (when the app has it), warns about
  * `@QueueableRequest()` routes that cannot work as declared, logs why the store answers
  * 503 (once per cause), starts the worker when `worker.enabled`, logs each job with its
  * correlation id, and on shutdown drains the worker (grace period) and closes connections.
@@ -55,6 +56,17 @@ export class RequestQueueLifecycle implements OnModuleInit, OnApplicationBootstr
     const endpoint = this.runtime.options.metrics?.endpoint;
     if (adapter && endpoint && this.runtime.metrics)
       serveMetricsRoute(adapter, endpoint, this.runtime.metrics.registry);
+    const dashboard = this.runtime.options.dashboard;
+    if (adapter && dashboard) {
+      const { store, options } = this.runtime;
+      serveDashboard(adapter, {
+        dashboard,
+        store,
+        secret: options.secret,
+        moduleRef: this.moduleRef,
+        logger: this.logger,
+      });
+    }
     this.removeBridge = await bridgeEventsToEventEmitter(this.runtime, this.moduleRef, this.logger);
     this.removeOutageLog = this.runtime.onStoreUnavailable((cause) =>
       this.logger.error(`the store failed, queueable requests get 503 until it works again: ${cause}`),
