@@ -116,6 +116,10 @@ export class RedisClusterFixture {
         join(this.dir, `nodes-${i}.conf`),
         '--cluster-node-timeout',
         '1000',
+        // A replica always stands for election, however stale its link looked under load
+        // (the default factor 10 can leave a loaded test cluster without a promotion).
+        '--cluster-replica-validity-factor',
+        '0',
         '--appendonly',
         'no',
         '--save',
