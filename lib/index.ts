@@ -26,6 +26,8 @@ export type {
   JobSummary,
   JobFilter,
   QueueStats,
+  TimelineEntry,
+  ThroughputPoint,
 } from './core/request-status.js';
 export { RequestQueueEvent, type RequestQueueEventName, type RequestQueueEventPayload } from './core/events.js';
 export { signCallback } from './core/callback-signature.js';

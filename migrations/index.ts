@@ -3,6 +3,7 @@ import { CreateFailedJobsTable1760000000002 } from './0002-create-failed-jobs-ta
 import { CreateRequestQueueClaimsTable1760000000003 } from './0003-create-request-queue-claims-table.js';
 import { CreateRequestQueueSignalsTable1760000000004 } from './0004-create-request-queue-signals-table.js';
 import { CreateRequestQueueRequestsTable1760000000005 } from './0005-create-request-queue-requests-table.js';
+import { AddRequestQueueTimelineAndThroughput1760000000006 } from './0006-add-request-queue-timeline-and-throughput.js';
 
 /**
  * The database driver's migrations, oldest first. Append-only: a change to the tables is a
@@ -15,4 +16,5 @@ export const requestQueueMigrations = [
   CreateRequestQueueClaimsTable1760000000003,
   CreateRequestQueueSignalsTable1760000000004,
   CreateRequestQueueRequestsTable1760000000005,
+  AddRequestQueueTimelineAndThroughput1760000000006,
 ];

@@ -239,6 +239,62 @@ describe('request-queue status, list and stats output', () => {
     expect(lines.some((l) => l.startsWith('Result'))).toBe(false);
   });
 
+  it('prints the timeline after the status, a line per entry in aligned columns, and keeps it in the JSON row', () => {
+    const t = at.getTime();
+    const record: StatusRecord = {
+      ...base,
+      state: 'completed',
+      attempts: 2,
+      result: sealed(outcome),
+      timeline: [
+        { at: t, kind: 'queued' },
+        { at: t + 1000, kind: 'attempt', attempt: 1, status: 503, durationMs: 12, error: 'replay answered 503' },
+        { at: t + 3000, kind: 'attempt', attempt: 2, durationMs: 30_000, error: 'timed out\nafter 30 s' },
+        { at: t + 4000, kind: 'attempt', attempt: 3, status: 201, durationMs: 840 },
+        { at: t + 5000, kind: 'callback', attempt: 1, status: 204, durationMs: 7 },
+      ],
+    };
+    const row = statusRow(record, toStatusView(record, box));
+    expect(row.timeline).toEqual([
+      { at: at.toISOString(), kind: 'queued' },
+      {
+        at: new Date(t + 1000).toISOString(),
+        kind: 'attempt',
+        attempt: 1,
+        status: 503,
+        durationMs: 12,
+        error: 'replay answered 503',
+      },
+      {
+        at: new Date(t + 3000).toISOString(),
+        kind: 'attempt',
+        attempt: 2,
+        durationMs: 30_000,
+        error: 'timed out\nafter 30 s',
+      },
+      { at: new Date(t + 4000).toISOString(), kind: 'attempt', attempt: 3, status: 201, durationMs: 840 },
+      { at: new Date(t + 5000).toISOString(), kind: 'callback', attempt: 1, status: 204, durationMs: 7 },
+    ]);
+    const text = formatStatus(row, record);
+    expect(text.split('\n\nTimeline:\n')[1]!.split('\n')).toEqual([
+      '  2026-11-21 09:05:03  queued',
+      '  2026-11-21 09:05:04  attempt 1   503  12ms   replay answered 503',
+      '  2026-11-21 09:05:06  attempt 2   -    30s    timed out after 30 s',
+      '  2026-11-21 09:05:07  attempt 3   201  840ms',
+      '  2026-11-21 09:05:08  callback 1  204  7ms',
+    ]);
+    // a record without a timeline (kept by an older version) prints none
+    const bare: StatusRecord = { ...record, timeline: undefined };
+    const bareRow = statusRow(bare, toStatusView(bare, box));
+    expect(bareRow.timeline).toBeUndefined();
+    expect(formatStatus(bareRow, bare)).not.toContain('Timeline');
+  });
+
+  it('never shows the timeline on the client status resource', () => {
+    const record: StatusRecord = { ...base, timeline: [{ at: at.getTime(), kind: 'queued' }] };
+    expect(toStatusView(record, box)).not.toHaveProperty('timeline');
+  });
+
   it('says when a final outcome cannot be opened here, or was never recorded', () => {
     const other = new SealedBox(deriveKeys('another-secret'));
     const foreign: StatusRecord = {

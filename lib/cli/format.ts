@@ -4,6 +4,7 @@ import {
   type JobSummary as StoredJob,
   type QueueStats,
   type StatusRecord,
+  type TimelineEntry,
 } from '../core/request-status.js';
 import type { StatusView } from '../core/status-view.js';
 import { formatDuration, type JobSummary } from '../worker/job-report.js';
@@ -131,6 +132,8 @@ export interface StatusRow {
     /** Only the status code; null when the replay got no answer (timeout, connection error). */
     response: { status: number } | null;
   };
+  /** The request's steps, oldest first (`TimelineEntry`, ISO times); absent when the store kept none. */
+  timeline?: (Omit<TimelineEntry, 'at'> & { at: string })[];
 }
 
 /** The operator's row of a status record, from the client's view of it (`toStatusView`). */
@@ -154,6 +157,9 @@ export function statusRow(record: StatusRecord, view: StatusView): StatusRow {
       ...(r.error === undefined ? {} : { error: r.error }),
       response: r.response ? { status: r.response.status } : null,
     };
+  }
+  if (record.timeline?.length) {
+    row.timeline = record.timeline.map((e) => ({ ...e, at: new Date(e.at).toISOString() }));
   }
   return row;
 }
@@ -188,7 +194,25 @@ export function formatStatus(row: StatusRow, record: StatusRecord): string {
     ]);
   }
   const width = Math.max(...lines.map(([k]) => k.length)) + 1;
-  return lines.map(([k, v]) => `${`${k}:`.padEnd(width)} ${v}`).join('\n');
+  const text = lines.map(([k, v]) => `${`${k}:`.padEnd(width)} ${v}`).join('\n');
+  return row.timeline?.length ? `${text}\n\nTimeline:\n${formatTimeline(row.timeline)}` : text;
+}
+
+/**
+ * A request's timeline, a line per entry in aligned columns: local time, the step
+ * (`queued`, `attempt 2`, `callback 1`), the status code answered (`-` for none), how long
+ * it took, and why it failed.
+ */
+export function formatTimeline(entries: NonNullable<StatusRow['timeline']>): string {
+  const rows = entries.map((e) => [
+    localTimestamp(new Date(e.at)),
+    e.kind === 'queued' ? 'queued' : `${e.kind} ${e.attempt ?? '?'}`,
+    e.kind === 'queued' ? '' : e.status === undefined ? '-' : String(e.status),
+    e.durationMs === undefined ? '' : formatDuration(e.durationMs),
+    e.error === undefined ? '' : truncate(oneLine(e.error), ERROR_WIDTH * 2),
+  ]);
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => `  ${r.map((c, i) => c.padEnd(widths[i]!)).join('  ')}`.trimEnd()).join('\n');
 }
 
 /** What `list --json` prints per job: its plain fields, never its sealed part. */

@@ -1,5 +1,5 @@
 import type { BackoffOptions } from './backoff.js';
-import type { FinalStatus } from './request-status.js';
+import type { AttemptNote, FinalStatus } from './request-status.js';
 
 /**
  * What a queue holds for one request. The plain fields are what operators see (`failed`
@@ -94,12 +94,17 @@ export interface NewJob {
 /**
  * What the worker tells the store to do with a job it ran. For a replay job, `status` is
  * what its status record keeps once final (the sealed outcome); the store writes it in the
- * same step that finishes the job. Callback jobs carry no `status`.
+ * same step that finishes the job. Callback jobs carry no `status`. `note` describes the
+ * attempt for the request's timeline (replays and deliveries alike).
  */
-export type JobResult =
+export type JobResult = (
   | { type: 'complete'; next?: NewJob; status?: FinalStatus }
   | { type: 'retry'; error: string; delayMs: number }
-  | { type: 'fail'; error: string; next?: NewJob; status?: FinalStatus };
+  | { type: 'fail'; error: string; next?: NewJob; status?: FinalStatus }
+) & {
+  /** The attempt's status code and duration, for the request's timeline (never a header or body). */
+  note?: AttemptNote;
+};
 
 /** A job in the failed set, as operators see it. */
 export interface FailedJob {

@@ -7,7 +7,7 @@ import { jobBinding } from './job-binding.js';
 import type { JobPayload, JobResult, NewJob, Outcome, ReservedJob, SealedCallback, SealedRequest } from './job.js';
 import { describeFailure, isRetryable, workerDiedError, type ReplayResult } from './outcome.js';
 import type { ReplayClient } from './replay-client.js';
-import type { FinalStatus } from './request-status.js';
+import type { AttemptNote, FinalStatus } from './request-status.js';
 import type { SealedBox } from './sealed-box.js';
 import { statusBinding } from './status-view.js';
 
@@ -92,7 +92,12 @@ export class RequestProcessor {
       };
       return { ...this.failed(job, error), status: this.finalStatus(outcome) };
     }
+    const t0 = performance.now();
     const result = await this.replayClient.replay(p, secret);
+    const note: AttemptNote = {
+      durationMs: performance.now() - t0,
+      ...(result.type === 'response' ? { status: result.status } : {}),
+    };
     if (!isRetryable(result)) {
       const outcome = this.outcome(job, 'completed', result);
       this.emit(RequestQueueEvent.Completed, { ...this.eventOf(job), outcome });
@@ -100,13 +105,15 @@ export class RequestProcessor {
         type: 'complete',
         next: this.callbackJob(job, secret.callbackToken, outcome),
         status: this.finalStatus(outcome),
+        note,
       };
     }
     const error = describeFailure(result);
+    note.error = error;
     if (job.attempt < p.tries) {
       const delayMs = backoffDelay(p.backoff, job.attempt);
       this.emit(RequestQueueEvent.Failed, { ...this.eventOf(job), error, retryInMs: delayMs });
-      return { type: 'retry', error, delayMs };
+      return { type: 'retry', error, delayMs, note };
     }
     const message = `${error} (after ${job.attempt} attempt${job.attempt === 1 ? '' : 's'})`;
     const outcome = this.outcome(job, 'failed', result, message);
@@ -116,6 +123,7 @@ export class RequestProcessor {
       error: message,
       next: this.callbackJob(job, secret.callbackToken, outcome),
       status: this.finalStatus(outcome),
+      note,
     };
   }
 
@@ -132,16 +140,19 @@ export class RequestProcessor {
     } catch (err) {
       return this.failed(job, `cannot open stored callback: ${(err as Error).message}`);
     }
+    const t0 = performance.now();
     const sent = await this.sender.send(p.callbackUrl, secret.callbackToken, p.webhookId!, secret.outcome, p.timeout);
+    const durationMs = performance.now() - t0;
     if (sent.type === 'delivered') {
       this.emit(RequestQueueEvent.CallbackDelivered, this.eventOf(job));
-      return { type: 'complete' };
+      return { type: 'complete', note: { status: sent.status, durationMs } };
     }
     const error = sent.type === 'gone' ? 'callback receiver answered 410 Gone' : sent.error;
+    const note: AttemptNote = { durationMs, error, ...(sent.type === 'gone' ? { status: 410 } : {}) };
     // A refused address (SSRF policy) is as final as a 410: no retry can make it acceptable.
     const delayMs = sent.type === 'failed' ? scheduleDelay(this.options.callbackRetryDelays, job.attempt) : null;
     this.emit(RequestQueueEvent.CallbackFailed, { ...this.eventOf(job), error, retryInMs: delayMs ?? undefined });
-    return delayMs === null ? { type: 'fail', error } : { type: 'retry', error, delayMs };
+    return delayMs === null ? { type: 'fail', error, note } : { type: 'retry', error, delayMs, note };
   }
 
   private failed(job: ReservedJob, error: string): Extract<JobResult, { type: 'fail' }> {

@@ -35,6 +35,111 @@ export interface StatusRecord {
   result?: string;
   /** A keyed fingerprint of the request (method, path, body) for the Idempotency-Key mode. */
   fingerprint?: string;
+  /**
+   * The request's steps for operators (the dashboard, `request-queue status`), oldest first,
+   * at most the last `TIMELINE_LIMIT`. Never shown on the client's status resource.
+   */
+  timeline?: TimelineEntry[];
+}
+
+/** One step in a request's life, for the dashboard's timeline. Never headers, bodies or tokens. */
+export interface TimelineEntry {
+  /** Unix ms: when the request was accepted (queued) or the attempt started. */
+  at: number;
+  kind: 'queued' | 'attempt' | 'callback';
+  /** 1-based: the replay attempt, or the callback delivery attempt. */
+  attempt?: number;
+  /** HTTP status the replay / the callback receiver answered. */
+  status?: number;
+  durationMs?: number;
+  /** Short, e.g. "replay answered 503", "timed out after 30 s". */
+  error?: string;
+}
+
+/** How many timeline entries a record keeps (the last ones). */
+export const TIMELINE_LIMIT = 50;
+/** Longest `error` a timeline entry keeps, in characters. */
+export const TIMELINE_ERROR_LIMIT = 200;
+
+/**
+ * What the worker tells the store about one attempt it settles (`JobResult.note`), for the
+ * timeline: the answer's status code, how long the attempt took, why it failed.
+ */
+export interface AttemptNote {
+  status?: number;
+  durationMs?: number;
+  error?: string;
+}
+
+/**
+ * The timeline entry of one settled attempt of a job that was taken at `startedAt`: an
+ * `attempt` for a replay job, a `callback` for a delivery. `error` (the result's) is used
+ * when the note names none; `durationMs` falls back to the time since `startedAt`.
+ */
+export function attemptEntry(
+  kind: 'replay' | 'callback',
+  attempt: number,
+  startedAt: number,
+  note: AttemptNote | undefined,
+  error: string | undefined,
+  now = Date.now(),
+): TimelineEntry {
+  const entry: TimelineEntry = { at: startedAt, kind: kind === 'replay' ? 'attempt' : 'callback', attempt };
+  if (note?.status !== undefined) entry.status = note.status;
+  entry.durationMs = Math.max(0, Math.round(note?.durationMs ?? now - startedAt));
+  const why = note?.error ?? error;
+  if (why !== undefined && why !== '') entry.error = why.slice(0, TIMELINE_ERROR_LIMIT);
+  return entry;
+}
+
+/**
+ * Timeline entries as stores keep them: one JSON object per line. Lines that do not parse
+ * as an entry are skipped; only the last `TIMELINE_LIMIT` are returned.
+ */
+export function parseTimeline(text: string | null | undefined): TimelineEntry[] {
+  if (!text) return [];
+  const entries: TimelineEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    try {
+      const value = JSON.parse(line) as Partial<TimelineEntry>;
+      if (typeof value.at === 'number' && ['queued', 'attempt', 'callback'].includes(value.kind ?? '')) {
+        entries.push(value as TimelineEntry);
+      }
+    } catch {
+      // a damaged line is left out; the others still tell the story
+    }
+  }
+  return entries.slice(-TIMELINE_LIMIT);
+}
+
+/** One timeline entry as one stored line (no newline inside: JSON escapes them). */
+export function timelineLine(entry: TimelineEntry): string {
+  return JSON.stringify(entry);
+}
+
+/** Work finished in one minute on one queue (replays only, not callback deliveries). */
+export interface ThroughputPoint {
+  /** Unix ms of the minute's start. */
+  at: number;
+  queue: string;
+  /** Replays that ended completed in that minute. */
+  completed: number;
+  /** Replays that ended failed (out of tries, or given up). */
+  failed: number;
+  /** Sum over replays that started their first attempt in that minute of (start - queuedAt), ms. */
+  waitMs: number;
+  /** How many such starts. */
+  waited: number;
+}
+
+/** How long stores keep throughput counts [2 h]: the dashboard shows the last hour. */
+export const THROUGHPUT_KEEP_MS = 2 * 60 * 60 * 1000;
+export const MINUTE_MS = 60_000;
+
+/** The start (unix ms) of the minute `ms` falls in. */
+export function minuteOf(ms: number): number {
+  return Math.floor(ms / MINUTE_MS) * MINUTE_MS;
 }
 
 /** What the worker's result tells the store to keep once a replay is final. */

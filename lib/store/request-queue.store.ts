@@ -1,5 +1,12 @@
 import type { FailedJob, JobResult, NewJob, ReservedJob } from '../core/job.js';
-import type { JobFilter, JobSummary, QueueStats, StatusRecord, StatusSeed } from '../core/request-status.js';
+import type {
+  JobFilter,
+  JobSummary,
+  QueueStats,
+  StatusRecord,
+  StatusSeed,
+  ThroughputPoint,
+} from '../core/request-status.js';
 
 /**
  * The one contract every store implements (Redis via Bull, SQL via TypeORM).
@@ -45,6 +52,18 @@ import type { JobFilter, JobSummary, QueueStats, StatusRecord, StatusSeed } from
  *   will run again. A final record is kept `status.keepMs`, then the store removes it by
  *   itself (an expired record is never read back). Callback jobs leave it alone, and so do
  *   `forgetFailed`/`flushFailed`.
+ * - **A record carries its request's timeline** (`StatusRecord.timeline`, for operators):
+ *   `queued` written by `enqueue` (and by `retryFailed` of a replay job), an `attempt`
+ *   entry with each `retry`/`complete`/`fail` result of the replay job (from the result's
+ *   `note`, written in the step that writes the record), and a `callback` entry with each
+ *   settled result of its callback job (guarded by the request's `queuedAt`, so a newer
+ *   request under the same id is left alone; the only record write a callback job makes).
+ *   At most the last `TIMELINE_LIMIT` entries; never a header, body or token.
+ * - **Throughput is counted in the store**, so it is right with any number of workers: a
+ *   replay job's `complete`/`fail` counts one `completed`/`failed` in the minute it is
+ *   written, and its first attempt's start adds its queue wait (start - `queuedAt`) to that
+ *   minute's `waitMs`/`waited`. Counts are kept at least `THROUGHPUT_KEEP_MS`. A job run
+ *   twice (its worker died, or an operator retried it) may be counted twice.
  */
 export interface RequestQueueStore {
   /** Claims `correlationId` for `ttlMs` for a request handled synchronously; false if already held. */
@@ -63,6 +82,12 @@ export interface RequestQueueStore {
   listJobs(filter: JobFilter): Promise<JobSummary[]>;
   /** Job counts per queue and state, for every queue that has jobs (`request-queue stats`). */
   stats(): Promise<QueueStats[]>;
+  /**
+   * Replays finished and queue waits per minute and queue, for minutes starting at or after
+   * `sinceMs` (the dashboard's chart), sorted by minute then queue. Minutes and queues
+   * without work have no point; counts older than `THROUGHPUT_KEEP_MS` may be gone.
+   */
+  throughput(sinceMs: number): Promise<ThroughputPoint[]>;
 
   /**
    * Starts running jobs of `options.queues` through `handler`, at most `concurrency` at a
@@ -75,6 +100,8 @@ export interface RequestQueueStore {
   listFailed(): Promise<FailedJob[]>;
   /** Puts failed jobs back on their queues; resolves to how many were found and moved. */
   retryFailed(ids: readonly string[]): Promise<number>;
+  /** Puts every failed job of `queue` (replays and callback deliveries) back, as `retryFailed`; resolves to the count. */
+  retryAllFailed(queue: string): Promise<number>;
   /** Removes one failed job; false when there is no such id. */
   forgetFailed(id: string): Promise<boolean>;
   /** Removes failed jobs that failed more than `olderThanMs` ago (all when 0); resolves to the count. */

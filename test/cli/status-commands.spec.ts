@@ -39,7 +39,8 @@ describe.each([...STORE_FACTORIES, postgresStore, sqliteStore])(
 
         const human = await cli('status', id);
         expect(human.code, human.stderr).toBe(0);
-        const lines = human.stdout.trimEnd().split('\n');
+        const [head, timeline] = human.stdout.trimEnd().split('\n\nTimeline:\n') as [string, string];
+        const lines = head.split('\n');
         expect(lines[0]).toBe(`Correlation ID:  ${id}`);
         expect(lines).toContain('Status:          completed');
         expect(lines).toContain('Attempts:        1');
@@ -49,6 +50,13 @@ describe.each([...STORE_FACTORIES, postgresStore, sqliteStore])(
         expect(lines).toContain('Response status: 200');
         expect(human.stdout).toContain('headers and body are shown only to the client');
         expect(new Set(lines.map((l) => /^[^:]+:\s+/.exec(l)![0].length)).size).toBe(1); // aligned
+        // then the timeline, a line per entry: queued, the replay's attempt, the callback's delivery
+        const time = String.raw`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d`;
+        expect(timeline.split('\n')).toEqual([
+          expect.stringMatching(new RegExp(`^  ${time}  queued$`)),
+          expect.stringMatching(new RegExp(`^  ${time}  attempt 1   200  [\\d.]+m?s$`)),
+          expect.stringMatching(new RegExp(`^  ${time}  callback 1  \\d{3}  [\\d.]+m?s$`)),
+        ]);
 
         const json = await cli('status', id, '--json');
         expect(json.code, json.stderr).toBe(0);
@@ -62,6 +70,17 @@ describe.each([...STORE_FACTORIES, postgresStore, sqliteStore])(
           queue,
           jobId: record.jobId,
           result: { correlationId: id, status: 'completed', attempts: 1, response: { status: 200 } },
+          timeline: [
+            { at: clientView.queuedAt, kind: 'queued' },
+            { at: expect.any(String), kind: 'attempt', attempt: 1, status: 200, durationMs: expect.any(Number) },
+            {
+              at: expect.any(String),
+              kind: 'callback',
+              attempt: 1,
+              status: expect.any(Number),
+              durationMs: expect.any(Number),
+            },
+          ],
         });
         for (const out of [human.stdout, json.stdout]) {
           expect(out).not.toContain(marker);
@@ -82,6 +101,7 @@ describe.each([...STORE_FACTORIES, postgresStore, sqliteStore])(
       expect(run.stdout).toMatch(/^Result: +failed after 1 attempt$/m);
       expect(run.stdout).toMatch(/^Error: +replay answered 500 \(after 1 attempt\)$/m);
       expect(run.stdout).toMatch(/^Response status: 500$/m);
+      expect(run.stdout).toMatch(/^ {2}\S+ \S+ {2}attempt 1 {3}500 {2}[\d.]+m?s +replay answered 500$/m);
       const json = JSON.parse((await cli('status', id, '--json')).stdout) as Record<string, unknown>;
       expect(json).toMatchObject({
         status: 'failed',

@@ -9,7 +9,14 @@ import { resolveDatabaseOptions } from '../../lib/store/database/database-store.
 import { MIGRATIONS_TABLE, ownDataSourceOptions } from '../../lib/store/database/open-data-source.js';
 import { MARIADB, mysqlAdmin, pgAdmin, POSTGRES, uniqueName } from './store-targets.js';
 
-const TABLES = ['failed_jobs', 'jobs', 'request_queue_claims', 'request_queue_requests', 'request_queue_signals'];
+const TABLES = [
+  'failed_jobs',
+  'jobs',
+  'request_queue_claims',
+  'request_queue_requests',
+  'request_queue_signals',
+  'request_queue_throughput',
+];
 
 interface Dialect {
   name: string;
@@ -90,6 +97,41 @@ describe.each(dialects)('migrations on $name', (dialect) => {
       expect(await tablesOf(dataSource)).toEqual(TABLES);
     } finally {
       await dataSource.destroy();
+    }
+  });
+
+  it('upgrades a database migrated up to 0005: the store refuses it, then migrates it and reads its records', async () => {
+    const { options, drop } = await dialect.create();
+    drops.push(drop);
+    const old = new DataSource({
+      ...ownDataSourceOptions({ options }, 5000),
+      migrations: requestQueueMigrations.slice(0, 5),
+    });
+    await old.initialize();
+    try {
+      await old.runMigrations();
+      // a request queued by the previous version: its record has no timeline
+      await old.query(
+        'INSERT INTO request_queue_requests (correlation_id, state, attempts, queue, job_id, queued_at, updated_at) ' +
+          "VALUES ('old-1', 'queued', 0, 'default', '7', 1000, 1000)",
+      );
+    } finally {
+      await old.destroy();
+    }
+    const open = (migrationsRun: boolean) =>
+      new DatabaseStore(resolveDatabaseOptions({ options, migrationsRun }, 1000, true));
+    const refused = open(false);
+    await expect(refused.init()).rejects.toThrow(/tables are missing .*\(request_queue_throughput\)/);
+    await refused.close();
+    const store = open(true);
+    await store.init();
+    try {
+      const record = await store.readStatus('old-1');
+      expect(record).toMatchObject({ correlationId: 'old-1', state: 'queued', queue: 'default', jobId: '7' });
+      expect(record!.timeline).toBeUndefined();
+      expect(await store.throughput(0)).toEqual([]);
+    } finally {
+      await store.close();
     }
   });
 });

@@ -1,8 +1,10 @@
 import { describeStoreConformance } from './store-conformance.js';
 import { describeStatusConformance } from './status-conformance.js';
 import { describeCallbackLane } from './callback-lane-conformance.js';
+import { describeDashboardConformance } from './dashboard-conformance.js';
 import { redisTarget } from './store-targets.js';
 
 describeStoreConformance('Redis', redisTarget);
 describeStatusConformance('Redis', redisTarget);
 describeCallbackLane('Redis', redisTarget);
+describeDashboardConformance('Redis', redisTarget);

@@ -3,8 +3,8 @@ import type { CliContext } from '../cli-context.js';
 
 /**
  * `request-queue migrate`: creates or updates the database driver's tables (`jobs`,
- * `failed_jobs`, `request_queue_claims`, `request_queue_signals`, `request_queue_requests`),
- * as Laravel's `migrate` does for `queue:table`. Processes that migrate at once take turns; a second run finds
+ * `failed_jobs`, `request_queue_claims`, `request_queue_signals`, `request_queue_requests`,
+ * `request_queue_throughput`), as Laravel's `migrate` does for `queue:table`. Processes that migrate at once take turns; a second run finds
  * nothing to do. The redis driver has no tables.
  */
 export async function migrate(ctx: CliContext): Promise<void> {

@@ -10,8 +10,10 @@ export interface StatusFlags {
 
 /**
  * `request-queue status <correlation-id> [--json]`: where a queued request is, as its
- * client sees it on the status resource, plus the queue and job id. The response's headers
- * and body stay sealed: they are the client's.
+ * client sees it on the status resource, plus the queue and job id and, for operators, its
+ * timeline (a line per step: queued, each replay attempt and callback delivery with the
+ * status code answered, its duration and error). The response's headers and body stay
+ * sealed: they are the client's.
  */
 export async function showStatus(ctx: CliContext, correlationId: string, flags: StatusFlags): Promise<void> {
   const { runtime } = await ctx.connect();
@@ -31,7 +33,7 @@ export function registerStatus(program: Command, ctx: CliContext): void {
   program
     .command('status')
     .description(
-      "show one queued request's status as its client sees it, with its queue and job id (never the response's headers or body)",
+      "show one queued request's status as its client sees it, with its queue, job id and timeline (never the response's headers or body)",
     )
     .argument('<correlation-id>', 'the id the client got with its 202')
     .option('--json', 'print it as JSON, for scripts')

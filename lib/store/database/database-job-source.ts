@@ -9,6 +9,9 @@ import { pruneExpiredClaims } from './sql/correlation-claims.sql.js';
 import { markRunning, markUnstarted, pruneExpiredStatus, type RunningJob } from './sql/request-status.sql.js';
 import { renewReservation, unreserveJob } from './sql/jobs.sql.js';
 import { reserveExpiredJob, reserveJobs, type ReservedRow } from './sql/reserve-jobs.sql.js';
+import { pruneThroughput } from './sql/prune-expired.sql.js';
+import { countThroughput } from './sql/throughput.sql.js';
+import { THROUGHPUT_KEEP_MS } from '../../core/request-status.js';
 import { IdleWaiter } from '../idle-waiter.js';
 
 /**
@@ -185,13 +188,15 @@ export class DatabaseJobSource implements JobSource {
       }
     }
     const running = reserved.flatMap((job) => (job.running ? [job.running] : []));
+    const now = Date.now();
     try {
-      await markRunning(this.db, running, Date.now());
+      await markRunning(this.db, running, now);
     } catch (err) {
       this.buffer = this.buffer.filter((job) => !reserved.includes(job));
       this.outstanding -= reserved.length;
       throw err;
     }
+    void countQueueWaits(this.db, reserved, now);
   }
 
   /** A lease over a reserved row, or null when the row had to be failed without running (unreadable). */
@@ -242,7 +247,7 @@ export class DatabaseJobSource implements JobSource {
   }
 
   private async settle(job: HeldJob, reservedAt: number, result: JobResult): Promise<void> {
-    await this.persist(reservedAt, () => applyJobResult(this.db, this.deletes, job, result));
+    await this.persist(reservedAt, () => applyJobResult(this.db, this.deletes, job, result, reservedAt));
     if (result.type !== 'retry' && result.next && result.next.delayMs <= 0) this.settings.onStored(result.next.queue);
   }
 
@@ -280,11 +285,26 @@ export class DatabaseJobSource implements JobSource {
       if (now - this.lastClaimPrune >= CLAIM_PRUNE_INTERVAL_MS) {
         this.lastClaimPrune = now;
         await pruneExpiredClaims(this.db, now, PRUNE_LIMIT).catch(() => {});
+        await pruneThroughput(this.db, now - THROUGHPUT_KEEP_MS, PRUNE_LIMIT).catch(() => {});
       }
     } finally {
       this.pruning = false;
     }
   }
+}
+
+/**
+ * The queue wait (start - `queuedAt`) of the replays among `reserved` that start their
+ * first attempt, added to the minute's throughput; never awaited by the loop, and a count
+ * lost to an outage loses only the count.
+ */
+function countQueueWaits(db: SqlClient, reserved: readonly Buffered[], now: number): Promise<void> {
+  const counts = reserved.flatMap(({ queue, row, payload, running }) =>
+    running && row.attempts === 1 && isJobPayload(payload)
+      ? [{ queue, waitMs: now - payload.queuedAt, waited: 1 }]
+      : [],
+  );
+  return counts.length === 0 ? Promise.resolve() : countThroughput(db, counts, now).catch(() => {});
 }
 
 function parse(json: string): unknown {

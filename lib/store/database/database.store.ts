@@ -2,7 +2,14 @@ import { EventEmitter } from 'node:events';
 import { DataSource } from 'typeorm';
 import { baseQueue, withLanes } from '../../core/callback-lane.js';
 import type { FailedJob, NewJob } from '../../core/job.js';
-import type { JobFilter, JobSummary, QueueStats, StatusRecord, StatusSeed } from '../../core/request-status.js';
+import type {
+  JobFilter,
+  JobSummary,
+  QueueStats,
+  StatusRecord,
+  StatusSeed,
+  ThroughputPoint,
+} from '../../core/request-status.js';
 import { RequestQueueConfigError } from '../../request-queue.options.js';
 import { isJobPayload } from '../job-payload.js';
 import { startConsumeLoop } from '../consume-loop.js';
@@ -27,6 +34,7 @@ import { claimCorrelationId } from './sql/correlation-claims.sql.js';
 import {
   deleteFailedJob,
   deleteFailedJobs,
+  failedJobIds,
   findFailedJob,
   listFailedJobs,
   type FailedRow,
@@ -36,6 +44,7 @@ import { listJobSummaries, queueStats } from './sql/job-listing.sql.js';
 import { insertQueuedStatus, readStatusRecord, requeueStatus } from './sql/request-status.sql.js';
 import { currentDatabase, missingTables } from './sql/schema.sql.js';
 import { getSignal, setSignal } from './sql/signals.sql.js';
+import { readThroughput } from './sql/throughput.sql.js';
 
 /** How messages name the kind of database. */
 const DATABASE_KIND = { mysql: 'MySQL/MariaDB', postgres: 'PostgreSQL', sqlite: 'SQLite' } as const;
@@ -181,6 +190,10 @@ export class DatabaseStore implements RequestQueueStore {
     return queueStats(this.db, Date.now());
   }
 
+  async throughput(sinceMs: number): Promise<ThroughputPoint[]> {
+    return readThroughput(this.db, sinceMs);
+  }
+
   /**
    * An API-side call: any failure is a StoreUnavailableError (503), and so is a call that
    * takes longer than `commandTimeout` (it may still finish; then its id answers 409).
@@ -267,6 +280,11 @@ export class DatabaseStore implements RequestQueueStore {
       this.stored.emit('job', queue);
     }
     return moved;
+  }
+
+  /** Every failed job of `queue`, its callback lane's included (`retryFailed` on each). */
+  async retryAllFailed(queue: string): Promise<number> {
+    return this.retryFailed(await failedJobIds(this.db, withLanes([queue])));
   }
 
   async forgetFailed(id: string): Promise<boolean> {

@@ -2,6 +2,8 @@ import type { NewJob } from '../../core/job.js';
 import type { SqlClient } from './sql-client.js';
 import { deleteReservedJobIds, deleteReservedJobs, insertJobs, type JobToken } from './sql/jobs.sql.js';
 import { markFinalBatch, type FinalRecord } from './sql/request-status.sql.js';
+import { countThroughput } from './sql/throughput.sql.js';
+import { appendCallbackEntries, type CallbackEntry } from './sql/timeline.sql.js';
 
 /** Most finished jobs deleted by one statement. */
 const MAX_BATCH = 200;
@@ -12,6 +14,8 @@ export interface Finish {
   next?: NewJob;
   /** A replay job's `completed` record. */
   record?: FinalRecord;
+  /** A callback job's entry on its request's timeline. */
+  callback?: CallbackEntry;
 }
 
 interface Pending extends Finish {
@@ -25,9 +29,10 @@ interface Pending extends Finish {
  * goes in one `DELETE … WHERE (id = ? AND attempts = ?) OR …`, so a worker running many
  * jobs at once commits once per group instead of once per job. A group where a job
  * stores a next job or writes a record is one transaction that deletes the jobs still held
- * and, for exactly those, inserts their next jobs (one statement) and writes their final
- * records (one statement): each job's changes commit together, as if each job had its own
- * transaction.
+ * and, for exactly those, inserts their next jobs (one statement), writes their final
+ * records (one statement) and their deliveries' timeline entries (one statement): each
+ * job's changes commit together, as if each job had its own transaction. The replays it
+ * completed are then counted in the minute's throughput (one upsert).
  */
 export class DeleteBatcher {
   private pending: Pending[] = [];
@@ -62,25 +67,33 @@ export class DeleteBatcher {
 
   private async write(batch: Pending[]): Promise<void> {
     const tokens = batch.map((p) => p.token);
-    if (!batch.some((p) => p.record || p.next)) {
+    if (!batch.some((p) => p.record || p.next || p.callback)) {
       await deleteReservedJobs(this.db, tokens);
       return;
     }
-    await this.db.transaction(async (tx) => {
+    const now = Date.now();
+    const completed = await this.db.transaction(async (tx) => {
       const deleted = await deleteReservedJobIds(tx, tokens);
       const held = batch.filter((p) => deleted.has(p.token.id));
-      const now = Date.now();
       await insertJobs(
         tx,
         held.flatMap((p) => (p.next ? [p.next] : [])),
         now,
       );
-      await markFinalBatch(
+      const records = held.flatMap((p) => (p.record ? [p.record] : []));
+      await markFinalBatch(tx, 'completed', records, now);
+      await appendCallbackEntries(
         tx,
-        'completed',
-        held.flatMap((p) => (p.record ? [p.record] : [])),
+        held.flatMap((p) => (p.callback ? [p.callback] : [])),
         now,
       );
+      return records;
     });
+    // Only the count is lost if this fails: the jobs and records are stored.
+    await countThroughput(
+      this.db,
+      completed.map((r) => ({ queue: r.queue, completed: 1 })),
+      now,
+    ).catch(() => {});
   }
 }

@@ -1,10 +1,12 @@
 import type { JobPayload, JobResult } from '../../core/job.js';
-import type { FinalStatus } from '../../core/request-status.js';
+import { attemptEntry, type FinalStatus, type TimelineEntry } from '../../core/request-status.js';
 import type { DeleteBatcher } from './delete-batcher.js';
 import type { SqlClient, SqlExecutor } from './sql-client.js';
 import { failedPayload, insertFailedJob } from './sql/failed-jobs.sql.js';
 import { deleteReservedJobs, insertJob, releaseReservedJob, type JobToken } from './sql/jobs.sql.js';
 import { markFinal, markRetrying, type FinalRecord } from './sql/request-status.sql.js';
+import { countThroughput } from './sql/throughput.sql.js';
+import { appendCallbackEntries, type CallbackEntry } from './sql/timeline.sql.js';
 
 /** How long a final record without a sealed result (a replay result that carried no `status`) is kept. */
 const KEEP_WITHOUT_STATUS_MS = 24 * 60 * 60 * 1000;
@@ -21,45 +23,54 @@ export interface HeldJob extends JobToken {
  * worker that holds it now, `next` included, so the outcome is not stored twice.
  * Finishing a job, storing its `next` job (the callback) and writing a replay's status
  * record happen in one transaction: a crash between them cannot drop the callback, nor
- * leave a record saying final for a job that will run again (or the reverse).
+ * leave a record saying final for a job that will run again (or the reverse). The
+ * attempt's timeline entry (taken at `startedAt`) is written in that same transaction: a
+ * replay's with its record, a callback delivery's on its request's record. A replay that
+ * ended is counted in the minute's throughput once the transaction committed.
  */
 export async function applyJobResult(
   db: SqlClient,
   deletes: DeleteBatcher,
   job: HeldJob,
   result: JobResult,
+  startedAt: number,
 ): Promise<void> {
   const now = Date.now();
   const replay = job.payload.kind === 'replay';
+  const error = result.type === 'complete' ? undefined : result.error;
+  const entry = attemptEntry(job.payload.kind, job.attempts, startedAt, result.note, error, now);
+  const callback = replay ? undefined : callbackEntry(job, entry);
   switch (result.type) {
     case 'complete':
-      // Batched: a callback job's delete without a transaction, else the delete, the next
-      // job and the final record in one per batch (see DeleteBatcher).
+      // Batched: the delete, the next job, the final record or the delivery's entry in one
+      // transaction per batch (see DeleteBatcher), which also counts the replays it finished.
       return deletes.delete(job, {
         next: result.next,
-        record: replay ? finalRecord(job, result.status, now) : undefined,
+        record: replay ? finalRecord(job, result.status, now, entry) : undefined,
+        callback,
       });
     case 'retry': {
       const availableAt = now + Math.max(0, result.delayMs);
-      if (!replay) {
-        await releaseReservedJob(db, job, availableAt);
-        return;
-      }
       await db.transaction(async (tx) => {
-        if (await releaseReservedJob(tx, job, availableAt)) {
-          await markRetrying(tx, job.payload.correlationId, job.id, availableAt, now);
-        }
+        if (!(await releaseReservedJob(tx, job, availableAt))) return;
+        if (replay) await markRetrying(tx, job.payload.correlationId, job.id, availableAt, now, entry);
+        else await appendCallbackEntries(tx, [callback!], now);
       });
       return;
     }
-    case 'fail':
-      await db.transaction(async (tx) => {
-        if ((await deleteReservedJobs(tx, [job])) !== 1) return;
+    case 'fail': {
+      const failed = await db.transaction(async (tx) => {
+        if ((await deleteReservedJobs(tx, [job])) !== 1) return false;
         await insertFailedJob(tx, job.queue, failedPayload(job.payload, job.attempts), result.error, now);
         if (result.next) await insertJob(tx, result.next, now);
-        if (replay) await writeFinal(tx, job, 'failed', result.status, now);
+        if (replay) await writeFinal(tx, job, 'failed', result.status, now, entry);
+        else await appendCallbackEntries(tx, [callback!], now);
+        return true;
       });
+      // Counted once committed; a count lost to an outage loses only the count, not the job.
+      if (failed && replay) await countThroughput(db, [{ queue: job.queue, failed: 1 }], now).catch(() => {});
       return;
+    }
   }
 }
 
@@ -70,20 +81,28 @@ function writeFinal(
   state: 'completed' | 'failed',
   status: FinalStatus | undefined,
   now: number,
+  entry: TimelineEntry,
 ): Promise<void> {
   const keepMs = status?.keepMs ?? KEEP_WITHOUT_STATUS_MS;
-  return markFinal(tx, job.payload.correlationId, job.id, state, status?.result ?? null, keepMs, now);
+  return markFinal(tx, job.payload.correlationId, job.id, state, status?.result ?? null, keepMs, now, entry);
 }
 
 /** A replay's `completed` record for the delete batcher: as `writeFinal` writes it. */
-function finalRecord(job: HeldJob, status: FinalStatus | undefined, now: number): FinalRecord {
+function finalRecord(job: HeldJob, status: FinalStatus | undefined, now: number, entry: TimelineEntry): FinalRecord {
   const keepMs = status?.keepMs ?? KEEP_WITHOUT_STATUS_MS;
   return {
     correlationId: job.payload.correlationId,
     jobId: job.id,
+    queue: job.queue,
     result: status?.result ?? null,
     expiresAt: now + Math.max(0, keepMs),
+    entry,
   };
+}
+
+/** A callback delivery's entry, for its request's record (found by correlation id and `queuedAt`). */
+function callbackEntry(job: HeldJob, entry: TimelineEntry): CallbackEntry {
+  return { correlationId: job.payload.correlationId, queuedAt: job.payload.queuedAt, entry };
 }
 
 /** Moves a held job that cannot be run (unreadable payload) straight to failed jobs. */

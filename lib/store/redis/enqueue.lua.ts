@@ -6,8 +6,8 @@
  * `addJob-6.lua` does for a plain FIFO job (no custom id, priority or debounce), so Bull's
  * workers pick the jobs up exactly as if `queue.add` had stored them.
  *
- * A replay job gets its `queued` status record here (see `status.lua.ts` for the later
- * writes). Any older record under the same correlation id is replaced: its claim expired,
+ * A replay job gets its `queued` status record here, its timeline starting with the
+ * `queued` entry (see `status.lua.ts` for the later writes). Any older record under the same correlation id is replaced: its claim expired,
  * so a new request took the id. The record has no TTL while the request is not final. A
  * held id leaves everything as it was, the old record included.
  *
@@ -46,7 +46,8 @@ for n = 1, (#KEYS - 5) / 2 do
     if queuedAt ~= '' then
       redis.call('DEL', statusKey)
       redis.call('HSET', statusKey, 'state', 'queued', 'attempts', '0', 'queue', ARGV[8],
-        'jobId', jobId, 'queuedAt', queuedAt, 'updatedAt', ARGV[6])
+        'jobId', jobId, 'queuedAt', queuedAt, 'updatedAt', ARGV[6],
+        'timeline', '{"at":' .. queuedAt .. ',"kind":"queued"}')
       if delay > 0 then redis.call('HSET', statusKey, 'nextAttemptAt', tonumber(ARGV[6]) + delay) end
       if fingerprint ~= '' then redis.call('HSET', statusKey, 'fingerprint', fingerprint) end
     end

@@ -5,6 +5,7 @@ import { leasesExhausted, type JobLease, type JobSource } from '../consume-loop.
 import { isJobPayload } from '../job-payload.js';
 import { bullLoop, type TakenJob } from './bull-loop.js';
 import { IdleWaiter } from '../idle-waiter.js';
+import { attemptEntry, type TimelineEntry } from '../../core/request-status.js';
 import type { JobStatus, RedisStatusRecords } from './redis-status.js';
 
 export type RetryError = Error & { delayMs?: number };
@@ -112,7 +113,8 @@ export class RedisJobSource implements JobSource {
         // once its lock lapses.
         const ready = status?.running(reserved.attempt).then(() => {});
         ready?.catch(() => {}); // handled by the loop; not unhandled if the loop gives the job up first
-        return new RedisLease(job, reserved, this.lockDuration, this.add, status, ready);
+        const timeline = status ? null : this.records;
+        return new RedisLease(job, reserved, this.lockDuration, this.add, status, ready, timeline);
       }
     }
     return null;
@@ -136,6 +138,9 @@ class RedisLease implements JobLease {
     private readonly status: JobStatus | null,
     /** Its `running` write, which the loop awaits before the handler. */
     readonly ready?: Promise<void>,
+    /** Where a callback job's deliveries go on its request's timeline; null for a replay job. */
+    private readonly timeline: RedisStatusRecords | null = null,
+    private readonly startedAt = Date.now(),
   ) {
     this.renewal = setInterval(() => {
       // A failed renewal is not fatal: settle() fails if the lock was really lost, and the
@@ -157,19 +162,33 @@ class RedisLease implements JobLease {
    */
   async settle(result: JobResult): Promise<void> {
     this.abandon();
+    const entry = attemptEntry(
+      this.job.payload.kind,
+      this.job.attempt,
+      this.startedAt,
+      result.note,
+      result.type === 'complete' ? undefined : result.error,
+    );
     if (result.type === 'retry') {
-      await this.status?.retrying(this.job.attempt, result.delayMs);
+      await this.status?.retrying(this.job.attempt, result.delayMs, entry);
       await this.move(result);
-      return;
+      return this.noteDelivery(entry);
     }
     const state = result.type === 'complete' ? 'completed' : 'failed';
-    await this.status?.finishing(state, this.job.attempt, result.status);
+    await this.status?.finishing(state, this.job.attempt, result.status, entry);
     if (result.next) await this.add(result.next);
     await this.move(result);
     // The job is settled whatever this write does: a mark left behind (Redis went away,
     // the process died) is resolved by readers from Bull's state, so it is not an error,
     // and nothing waits for it.
     this.status?.finished().catch(() => {});
+    await this.noteDelivery(entry);
+  }
+
+  /** A settled delivery's entry on its request's timeline; a missed one (Redis went away) loses only the entry. */
+  private async noteDelivery(entry: TimelineEntry): Promise<void> {
+    const p = this.job.payload;
+    await this.timeline?.appendCallback(p.correlationId, p.queuedAt, entry).catch(() => false);
   }
 
   /** Bull's move: completed (removed), delayed for a retry, or failed. */

@@ -1,5 +1,13 @@
 import type { Redis } from 'ioredis';
-import type { FinalStatus, StatusRecord } from '../../core/request-status.js';
+import {
+  minuteOf,
+  parseTimeline,
+  THROUGHPUT_KEEP_MS,
+  timelineLine,
+  type FinalStatus,
+  type StatusRecord,
+  type TimelineEntry,
+} from '../../core/request-status.js';
 import type { JobPayload } from '../../core/job.js';
 
 /** How long a final record without a sealed outcome (`status` absent) stays readable [24 h]. */
@@ -7,11 +15,25 @@ const DEFAULT_KEEP_MS = 24 * 60 * 60 * 1000;
 
 /** The `rqStatus` command (`STATUS_WRITE_LUA`) on the connection the records are written with. */
 export interface StatusCommand {
-  rqStatus(numKeys: 1, key: string, queue: string, jobId: string, expiry: string, ...fields: string[]): Promise<number>;
+  rqStatus(numKeys: 2, key: string, throughputKey: string, ...args: string[]): Promise<number>;
+  /** `TIMELINE_APPEND_LUA`. */
+  rqTimeline(numKeys: 1, key: string, queuedAt: string, line: string): Promise<number>;
 }
 
 /** What a record write changes: fields to set, or `''` to remove them. */
 type Fields = Record<string, string | number>;
+
+/** What else a record write does (see `STATUS_WRITE_LUA`). */
+interface Extra {
+  /** A timeline entry to append. */
+  entry?: TimelineEntry;
+  /** Counted in this minute's throughput of the job's queue; `wait` adds `waitMs`. */
+  count?: 'completed' | 'failed' | 'wait';
+  waitMs?: number;
+}
+
+/** A record write: expiry, fields, and what else it does. */
+type Write = (expiry: string, fields: Fields, extra?: Extra) => Promise<number>;
 
 /**
  * The status records of replay jobs (SPEC §8) in Redis: one hash per correlation id at
@@ -36,11 +58,35 @@ export class RedisStatusRecords {
   /** The writer for one job's record; null for a callback job, which never touches records. */
   forJob(queue: string, jobId: string, payload: JobPayload): JobStatus | null {
     if (payload.kind !== 'replay') return null;
-    return new JobStatus(
-      (expiry, fields) =>
-        this.client().rqStatus(1, this.key(payload.correlationId), queue, jobId, expiry, ...flatten(fields)),
-      payload.queuedAt,
-    );
+    return new JobStatus((expiry, fields, extra = {}) => {
+      const now = Date.now();
+      return this.client().rqStatus(
+        2,
+        this.key(payload.correlationId),
+        this.throughputKey(minuteOf(now)),
+        queue,
+        jobId,
+        expiry,
+        extra.entry ? timelineLine(extra.entry) : '',
+        extra.count ?? '',
+        String(Math.max(0, Math.round(extra.waitMs ?? 0))),
+        String(THROUGHPUT_KEEP_MS),
+        ...flatten(fields),
+      );
+    }, payload.queuedAt);
+  }
+
+  /**
+   * Appends a callback delivery's entry to its request's timeline (a replay job's record
+   * writes its own entries). Resolves to false when the record is gone or is a newer request's.
+   */
+  async appendCallback(correlationId: string, queuedAt: number, entry: TimelineEntry): Promise<boolean> {
+    return (await this.client().rqTimeline(1, this.key(correlationId), String(queuedAt), timelineLine(entry))) === 1;
+  }
+
+  /** The hash of one minute's throughput counts: fields `<metric>:<queue>`. */
+  throughputKey(minute: number): string {
+    return `${this.prefix}:request-queue:throughput:${minute}`;
   }
 
   /** The record as stored, with a pending final state resolved against Bull (see the class comment). */
@@ -71,7 +117,7 @@ export class RedisStatusRecords {
  */
 export class JobStatus {
   constructor(
-    private readonly write: (expiry: string, fields: Fields) => Promise<number>,
+    private readonly write: Write,
     private readonly queuedAt: number,
   ) {}
 
@@ -80,18 +126,19 @@ export class JobStatus {
    * that died before moving the job (it stalls and runs again) may carry one.
    */
   running(attempt: number): Promise<number> {
-    return this.write('persist', {
-      ...this.base('running', attempt),
-      nextAttemptAt: '',
-      result: '',
-      pending: '',
-    });
+    const now = Date.now();
+    return this.write(
+      'persist',
+      { ...this.base('running', attempt, now), nextAttemptAt: '', result: '', pending: '' },
+      // The queue wait, counted once per request: on its first attempt's start.
+      attempt === 1 ? { count: 'wait', waitMs: now - this.queuedAt } : {},
+    );
   }
 
-  /** Asked for a retry; written before Bull moves the job to its delayed set. */
-  retrying(attempt: number, delayMs: number): Promise<number> {
+  /** Asked for a retry; written (with the attempt's timeline entry) before Bull moves the job to its delayed set. */
+  retrying(attempt: number, delayMs: number, entry?: TimelineEntry): Promise<number> {
     const now = Date.now();
-    return this.write('persist', { ...this.base('retrying', attempt, now), nextAttemptAt: now + delayMs });
+    return this.write('persist', { ...this.base('retrying', attempt, now), nextAttemptAt: now + delayMs }, { entry });
   }
 
   /**
@@ -101,13 +148,17 @@ export class JobStatus {
    * next `running` replaces this record (readers meanwhile see `running`). One that dies
    * between (b) and (c) leaves a pending mark that readers resolve from Bull's state.
    */
-  finishing(state: 'completed' | 'failed', attempt: number, status?: FinalStatus): Promise<number> {
-    return this.write(String(status?.keepMs ?? DEFAULT_KEEP_MS), {
-      ...this.base(state, attempt),
-      nextAttemptAt: '',
-      result: status?.result ?? '',
-      pending: 1,
-    });
+  finishing(
+    state: 'completed' | 'failed',
+    attempt: number,
+    status?: FinalStatus,
+    entry?: TimelineEntry,
+  ): Promise<number> {
+    return this.write(
+      String(status?.keepMs ?? DEFAULT_KEEP_MS),
+      { ...this.base(state, attempt), nextAttemptAt: '', result: status?.result ?? '', pending: 1 },
+      { entry, count: state },
+    );
   }
 
   /** Step (c): Bull has moved the job, so the final state holds; the TTL stays. */
@@ -115,9 +166,14 @@ export class JobStatus {
     return this.write('keep', { pending: '' });
   }
 
-  /** Put back by an operator (`retryFailed`): queued again, its old outcome gone, no TTL. */
+  /** Put back by an operator (`retryFailed`): queued again (a `queued` entry), its old outcome gone, no TTL. */
   requeued(): Promise<number> {
-    return this.write('persist', { ...this.base('queued', 0), nextAttemptAt: '', result: '', pending: '' });
+    const now = Date.now();
+    return this.write(
+      'persist',
+      { ...this.base('queued', 0, now), nextAttemptAt: '', result: '', pending: '' },
+      { entry: { at: now, kind: 'queued' } },
+    );
   }
 
   private base(state: StatusRecord['state'], attempts: number, now = Date.now()): Fields {
@@ -142,5 +198,7 @@ function toRecord(correlationId: string, hash: Record<string, string>): StatusRe
   if (hash.nextAttemptAt !== undefined) record.nextAttemptAt = Number(hash.nextAttemptAt);
   if (hash.result !== undefined) record.result = hash.result;
   if (hash.fingerprint !== undefined) record.fingerprint = hash.fingerprint;
+  const timeline = parseTimeline(hash.timeline);
+  if (timeline.length > 0) record.timeline = timeline;
   return record;
 }

@@ -9,6 +9,7 @@ import {
   type QueueStats,
   type StatusRecord,
   type StatusSeed,
+  type ThroughputPoint,
 } from '../../core/request-status.js';
 import { isJobPayload } from '../job-payload.js';
 import { startConsumeLoop } from '../consume-loop.js';
@@ -23,11 +24,12 @@ import { ENQUEUE_LUA } from './enqueue.lua.js';
 import { RedisJobSource, type RetryError } from './redis-job-source.js';
 import { failedId, RedisJobListing } from './redis-job-listing.js';
 import { RedisStatusRecords, type StatusCommand } from './redis-status.js';
-import { STATUS_WRITE_LUA } from './status.lua.js';
+import { STATUS_WRITE_LUA, TIMELINE_APPEND_LUA } from './status.lua.js';
 import { resolveRedisOptions, type RedisStoreOptions } from './redis-store.options.js';
 import { bullClientFactory, connect, scanKeys, type RedisConnection } from './redis-connection.js';
 import { deadline } from './deadline.js';
 import { waitForReplicas } from './replica-wait.js';
+import { readThroughput } from './redis-throughput.js';
 
 /** Bull's own retry and failure bookkeeping is not used: the worker decides (see the store contract). */
 const BULL_ATTEMPTS = 1_000_000;
@@ -126,6 +128,7 @@ export class RedisStore implements RequestQueueStore {
       });
       client.defineCommand('rqEnqueue', { lua: ENQUEUE_LUA });
       client.defineCommand('rqStatus', { lua: STATUS_WRITE_LUA });
+      client.defineCommand('rqTimeline', { lua: TIMELINE_APPEND_LUA });
       this.apiClient = client as ApiClient;
     }
     return this.apiClient;
@@ -264,6 +267,14 @@ export class RedisStore implements RequestQueueStore {
     }
   }
 
+  async throughput(sinceMs: number): Promise<ThroughputPoint[]> {
+    try {
+      return await readThroughput(this.api, (minute) => this.records.throughputKey(minute), sinceMs);
+    } catch (err) {
+      throw this.unavailable(err);
+    }
+  }
+
   /** The Bull queue behind a queue name, for workers and operator commands. */
   queue(name: string): Bull.Queue<JobPayload> {
     let queue = this.bullQueues.get(name);
@@ -378,6 +389,15 @@ export class RedisStore implements RequestQueueStore {
       moved++;
     }
     return moved;
+  }
+
+  /** Every failed job of `queue`, its callback lane's included (`retryFailed` on each). */
+  async retryAllFailed(queue: string): Promise<number> {
+    const ids: string[] = [];
+    for (const name of withLanes([queue])) {
+      for (const job of await this.queue(name).getFailed()) if (job) ids.push(failedId(name, job));
+    }
+    return this.retryFailed(ids);
   }
 
   async forgetFailed(id: string): Promise<boolean> {

@@ -45,6 +45,16 @@ export async function listFailedJobs(db: SqlExecutor): Promise<FailedRow[]> {
   return rows.map(toFailedRow);
 }
 
+/** The ids of the failed jobs stored on these queues, oldest first. */
+export async function failedJobIds(db: SqlExecutor, queues: readonly string[]): Promise<string[]> {
+  if (queues.length === 0) return [];
+  const { rows } = await db.run(
+    `SELECT id FROM failed_jobs WHERE queue IN (${queues.map(() => '?').join(', ')}) ORDER BY id`,
+    queues,
+  );
+  return rows.map((row) => String(row.id));
+}
+
 /** One failed job, or null. */
 export async function findFailedJob(db: SqlExecutor, id: string): Promise<FailedRow | null> {
   const { rows } = await db.run('SELECT id, queue, payload, exception, failed_at FROM failed_jobs WHERE id = ?', [id]);

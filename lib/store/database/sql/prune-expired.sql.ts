@@ -28,3 +28,19 @@ export async function pruneExpired(
         );
   return affected;
 }
+
+/**
+ * Deletes up to `limit` rows of `request_queue_throughput` whose minute started before
+ * `before` (the counts are kept `THROUGHPUT_KEEP_MS`); resolves to how many. Bounded as above.
+ */
+export async function pruneThroughput(db: SqlExecutor, before: number, limit: number): Promise<number> {
+  const { affected } =
+    db.dialect === 'mysql'
+      ? await db.run('DELETE FROM request_queue_throughput WHERE minute < ? LIMIT ?', [before, limit])
+      : await db.run(
+          'DELETE FROM request_queue_throughput WHERE (minute, queue) IN ' +
+            '(SELECT minute, queue FROM request_queue_throughput WHERE minute < ? LIMIT ?)',
+          [before, limit],
+        );
+  return affected;
+}

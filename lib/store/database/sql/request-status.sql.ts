@@ -1,13 +1,20 @@
-import type { RequestState, StatusRecord } from '../../../core/request-status.js';
+import {
+  parseTimeline,
+  type RequestState,
+  type StatusRecord,
+  type TimelineEntry,
+} from '../../../core/request-status.js';
 import type { SqlExecutor } from '../sql-client.js';
 import { pruneExpired } from './prune-expired.sql.js';
+import { appendTimelineSql, storedLine } from './timeline.sql.js';
 
 /**
  * The status records of queued requests (`request_queue_requests`, one row per correlation
  * id). Every write but `markRunning` runs inside the transaction that moves the request's
  * replay job, so the record and the job never disagree after a crash. Writes that follow a
  * job are guarded by `job_id`: a record that a newer request took over (its claim had
- * expired and the id was queued again) is never changed by the older job.
+ * expired and the id was queued again) is never changed by the older job. Each write that
+ * has a timeline entry (`queued`, a settled attempt) appends it in the same statement.
  */
 
 /** What a `queued` record starts with. */
@@ -25,7 +32,8 @@ const COLUMNS =
 
 /**
  * Writes the `queued` record of a request just enqueued, replacing any older record of
- * that id (the claim had expired and this request took the id over).
+ * that id (the claim had expired and this request took the id over), its timeline
+ * starting with the `queued` entry.
  */
 export function insertQueuedStatus(db: SqlExecutor, status: QueuedStatus, now: number): Promise<void> {
   return upsertQueued(db, status, now, 'replace');
@@ -33,8 +41,9 @@ export function insertQueuedStatus(db: SqlExecutor, status: QueuedStatus, now: n
 
 /**
  * An operator put a failed replay job back (`retryFailed`): its record says `queued` again
- * for the new job, with no result and no expiry, keeping when it was accepted and its
- * fingerprint. A record already pruned is written anew (without a fingerprint).
+ * for the new job, with no result and no expiry, keeping when it was accepted, its
+ * fingerprint and its timeline (a `queued` entry added). A record already pruned is
+ * written anew (without a fingerprint; its timeline starts with that entry).
  */
 export function requeueStatus(db: SqlExecutor, status: QueuedStatus, now: number): Promise<void> {
   return upsertQueued(db, status, now, 'keep-origin');
@@ -53,19 +62,33 @@ async function upsertQueued(
 ): Promise<void> {
   const nextAttemptAt = status.nextAttemptAt ?? null;
   const fingerprint = status.fingerprint ?? null;
+  const line = storedLine({ at: existing === 'replace' ? status.queuedAt : now, kind: 'queued' });
   let set =
     "state = 'queued', attempts = 0, queue = ?, job_id = ?, updated_at = ?, next_attempt_at = ?, " +
     'result = NULL, expires_at = NULL';
   const setParams: unknown[] = [status.queue, status.jobId, now, nextAttemptAt];
   if (existing === 'replace') {
-    set += ', queued_at = ?, fingerprint = ?';
-    setParams.push(status.queuedAt, fingerprint);
+    set += ', queued_at = ?, fingerprint = ?, timeline = ?, timeline_entries = 1';
+    setParams.push(status.queuedAt, fingerprint, line);
+  } else {
+    set += `, ${appendTimelineSql(db.dialect, '?')}`;
+    setParams.push(line);
   }
   const upsert = db.dialect === 'mysql' ? 'ON DUPLICATE KEY UPDATE' : 'ON CONFLICT (correlation_id) DO UPDATE SET';
   await db.run(
-    `INSERT INTO request_queue_requests (${COLUMNS}, expires_at) ` +
-      `VALUES (?, 'queued', 0, ?, ?, ?, ?, ?, NULL, ?, NULL) ${upsert} ${set}`,
-    [status.correlationId, status.queue, status.jobId, status.queuedAt, now, nextAttemptAt, fingerprint, ...setParams],
+    `INSERT INTO request_queue_requests (${COLUMNS}, expires_at, timeline, timeline_entries) ` +
+      `VALUES (?, 'queued', 0, ?, ?, ?, ?, ?, NULL, ?, NULL, ?, 1) ${upsert} ${set}`,
+    [
+      status.correlationId,
+      status.queue,
+      status.jobId,
+      status.queuedAt,
+      now,
+      nextAttemptAt,
+      fingerprint,
+      line,
+      ...setParams,
+    ],
   );
 }
 
@@ -119,22 +142,26 @@ export async function markUnstarted(db: SqlExecutor, job: RunningJob, now: numbe
   );
 }
 
-/** The job will run again at `nextAttemptAt` (a `retry` result). */
+/** The job will run again at `nextAttemptAt` (a `retry` result); `entry` is the attempt's. */
 export async function markRetrying(
   db: SqlExecutor,
   correlationId: string,
   jobId: string,
   nextAttemptAt: number,
   now: number,
+  entry: TimelineEntry,
 ): Promise<void> {
   await db.run(
-    "UPDATE request_queue_requests SET state = 'retrying', next_attempt_at = ?, updated_at = ? " +
-      'WHERE correlation_id = ? AND job_id = ? AND expires_at IS NULL',
-    [nextAttemptAt, now, correlationId, jobId],
+    "UPDATE request_queue_requests SET state = 'retrying', next_attempt_at = ?, updated_at = ?, " +
+      `${appendTimelineSql(db.dialect, '?')} WHERE correlation_id = ? AND job_id = ? AND expires_at IS NULL`,
+    [nextAttemptAt, now, storedLine(entry), correlationId, jobId],
   );
 }
 
-/** The request is final: `result` (sealed, or null) stays readable until `now + keepMs`. */
+/**
+ * The request is final: `result` (sealed, or null) stays readable until `now + keepMs`;
+ * `entry` is its last attempt's.
+ */
 export async function markFinal(
   db: SqlExecutor,
   correlationId: string,
@@ -143,11 +170,12 @@ export async function markFinal(
   result: string | null,
   keepMs: number,
   now: number,
+  entry: TimelineEntry,
 ): Promise<void> {
   await db.run(
-    'UPDATE request_queue_requests SET state = ?, result = ?, expires_at = ?, next_attempt_at = NULL, updated_at = ? ' +
-      'WHERE correlation_id = ? AND job_id = ? AND expires_at IS NULL',
-    [state, result, now + Math.max(0, keepMs), now, correlationId, jobId],
+    'UPDATE request_queue_requests SET state = ?, result = ?, expires_at = ?, next_attempt_at = NULL, updated_at = ?, ' +
+      `${appendTimelineSql(db.dialect, '?')} WHERE correlation_id = ? AND job_id = ? AND expires_at IS NULL`,
+    [state, result, now + Math.max(0, keepMs), now, storedLine(entry), correlationId, jobId],
   );
 }
 
@@ -155,9 +183,13 @@ export async function markFinal(
 export interface FinalRecord {
   correlationId: string;
   jobId: string;
+  /** The job's queue (where it is counted in the throughput). */
+  queue: string;
   result: string | null;
   /** Unix ms until which the record stays readable. */
   expiresAt: number;
+  /** The last attempt's timeline entry. */
+  entry: TimelineEntry;
 }
 
 /**
@@ -173,7 +205,7 @@ export async function markFinalBatch(
   if (records.length === 0) return;
   if (records.length === 1) {
     const [r] = records as [FinalRecord];
-    return markFinal(db, r.correlationId, r.jobId, state, r.result, r.expiresAt - now, now);
+    return markFinal(db, r.correlationId, r.jobId, state, r.result, r.expiresAt - now, now, r.entry);
   }
   // PostgreSQL types a CASE of bare parameters as text; expires_at is a bigint.
   const expiry = db.dialect === 'postgres' ? 'CAST(? AS BIGINT)' : '?';
@@ -182,13 +214,15 @@ export async function markFinalBatch(
   const guards = records.map(() => '(correlation_id = ? AND job_id = ?)').join(' OR ');
   await db.run(
     `UPDATE request_queue_requests SET state = ?, result = CASE ${when('?')} END, ` +
-      `expires_at = CASE ${when(expiry)} END, next_attempt_at = NULL, updated_at = ? ` +
+      `expires_at = CASE ${when(expiry)} END, next_attempt_at = NULL, updated_at = ?, ` +
+      `${appendTimelineSql(db.dialect, `CASE ${when('?')} END`)} ` +
       `WHERE correlation_id IN (${ids}) AND expires_at IS NULL AND (${guards})`,
     [
       state,
       ...records.flatMap((r) => [r.correlationId, r.jobId, r.result]),
       ...records.flatMap((r) => [r.correlationId, r.jobId, r.expiresAt]),
       now,
+      ...records.flatMap((r) => [r.correlationId, r.jobId, storedLine(r.entry)]),
       ...records.map((r) => r.correlationId),
       ...records.flatMap((r) => [r.correlationId, r.jobId]),
     ],
@@ -202,7 +236,7 @@ export async function readStatusRecord(
   now: number,
 ): Promise<StatusRecord | null> {
   const { rows } = await db.run(
-    `SELECT ${COLUMNS} FROM request_queue_requests WHERE correlation_id = ? AND (expires_at IS NULL OR expires_at > ?)`,
+    `SELECT ${COLUMNS}, timeline FROM request_queue_requests WHERE correlation_id = ? AND (expires_at IS NULL OR expires_at > ?)`,
     [correlationId, now],
   );
   const row = rows[0];
@@ -220,6 +254,8 @@ export async function readStatusRecord(
     record.nextAttemptAt = Number(row.next_attempt_at);
   if (row.result !== null && row.result !== undefined) record.result = String(row.result);
   if (row.fingerprint !== null && row.fingerprint !== undefined) record.fingerprint = String(row.fingerprint);
+  const timeline = parseTimeline(row.timeline === null || row.timeline === undefined ? null : String(row.timeline));
+  if (timeline.length > 0) record.timeline = timeline;
   return record;
 }
 
