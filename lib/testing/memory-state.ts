@@ -67,6 +67,24 @@ export class MemoryState {
     this.restartAt = null;
   }
 
+  /** The queues that hold jobs (callback lanes included). */
+  queues(): string[] {
+    return [...new Set([...this.jobs.values()].map((job) => job.queue))];
+  }
+
+  /** Makes every job waiting on a delay ready now; false when there was none. */
+  makeDelayedReady(now = Date.now()): boolean {
+    let moved = false;
+    for (const job of this.jobs.values()) {
+      if (!job.lease && job.availableAt > now) {
+        job.availableAt = now;
+        moved = true;
+      }
+    }
+    if (moved) this.waiter.wakeAll();
+    return moved;
+  }
+
   /** True (and the id claimed until `now + ttlMs`) unless a claim on it still holds. */
   claim(correlationId: string, ttlMs: number, now: number): boolean {
     const until = this.claims.get(correlationId);
