@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { withLanes } from '../core/callback-lane.js';
 import type { JobResult } from '../core/job.js';
@@ -57,7 +57,7 @@ export interface RunQueuedOptions {
  * processor and the worker are the library's own.
  */
 @Injectable()
-export class RequestQueueTester {
+export class RequestQueueTester implements OnApplicationShutdown {
   private readonly sender: RecordingCallbackSender;
 
   constructor(
@@ -114,6 +114,10 @@ export class RequestQueueTester {
       await close();
     }
     return ran;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.sender.close();
   }
 
   /** Forgets every queued request, failed job, status record, claim and recorded callback. */
