@@ -1,4 +1,4 @@
-import type { DynamicModule } from '@nestjs/common';
+import type { DynamicModule, FactoryProvider, ModuleMetadata } from '@nestjs/common';
 import { RequestQueueModule } from '../nest/request-queue.module.js';
 import type { RequestQueueModuleOptions } from '../request-queue.options.js';
 import { REQUEST_QUEUE_STORE } from '../store/request-queue.store.js';
@@ -8,6 +8,14 @@ import { REQUEST_QUEUE_TESTING_OPTIONS, RequestQueueTester, type TestingSettings
 /** The module's options, plus what only tests need. */
 export interface RequestQueueTestingOptions extends RequestQueueModuleOptions {
   /** Really POST callbacks to their URLs; by default they are only recorded (`tester.callbacks()`) [false]. */
+  deliverCallbacks?: boolean;
+}
+
+/** `forRootAsync`: the module's options from a factory (e.g. the app's `ConfigService`), as `RequestQueueModule.forRootAsync`. */
+export interface RequestQueueTestingAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  useFactory: (...args: never[]) => RequestQueueModuleOptions | Promise<RequestQueueModuleOptions>;
+  inject?: FactoryProvider['inject'];
+  /** See `RequestQueueTestingOptions.deliverCallbacks` [false]. */
   deliverCallbacks?: boolean;
 }
 
@@ -26,25 +34,42 @@ export const TESTING_SECRET = 'nestjs-request-queue-testing-secret';
 export class RequestQueueTestingModule {
   static forRoot(options: RequestQueueTestingOptions = {}): DynamicModule {
     const { deliverCallbacks = false, ...moduleOptions } = options;
-    const base = RequestQueueModule.forRoot({
-      secret: TESTING_SECRET,
-      ...moduleOptions,
-      driver: 'redis',
-      redis: {},
-      database: undefined,
-      worker: { ...moduleOptions.worker, enabled: false },
-    });
-    const settings: TestingSettings = { deliverCallbacks };
-    return {
-      ...base,
-      providers: [
-        ...(base.providers ?? []),
-        // Replaces the module's store: later providers of a token win.
-        { provide: REQUEST_QUEUE_STORE, useFactory: () => new MemoryStore() },
-        { provide: REQUEST_QUEUE_TESTING_OPTIONS, useValue: settings },
-        RequestQueueTester,
-      ],
-      exports: [...(base.exports ?? []), RequestQueueTester],
-    };
+    return withMemoryStore(RequestQueueModule.forRoot(forTests(moduleOptions)), { deliverCallbacks });
   }
+
+  static forRootAsync(options: RequestQueueTestingAsyncOptions): DynamicModule {
+    const { deliverCallbacks = false, useFactory, inject, imports } = options;
+    const base = RequestQueueModule.forRootAsync({
+      imports,
+      inject,
+      useFactory: async (...args: unknown[]) => forTests(await useFactory(...(args as never[]))),
+    });
+    return withMemoryStore(base, { deliverCallbacks });
+  }
+}
+
+/** The app's options with the store and the worker of the testing module. */
+function forTests(options: RequestQueueModuleOptions): RequestQueueModuleOptions {
+  return {
+    secret: TESTING_SECRET,
+    ...options,
+    driver: 'redis', // never connected: the store is replaced below
+    redis: {},
+    database: undefined,
+    worker: { ...options.worker, enabled: false },
+  };
+}
+
+function withMemoryStore(base: DynamicModule, settings: TestingSettings): DynamicModule {
+  return {
+    ...base,
+    providers: [
+      ...(base.providers ?? []),
+      // Replaces the module's store: a later provider of a token wins.
+      { provide: REQUEST_QUEUE_STORE, useFactory: () => new MemoryStore() },
+      { provide: REQUEST_QUEUE_TESTING_OPTIONS, useValue: settings },
+      RequestQueueTester,
+    ],
+    exports: [...(base.exports ?? []), RequestQueueTester],
+  };
 }

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Body, Controller, Injectable, Param, Put, Query, type INestApplication } from '@nestjs/common';
+import { Body, Controller, Injectable, Module, Param, Put, Query, type INestApplication } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -262,6 +262,42 @@ describe('RequestQueueTestingModule with deliverCallbacks', () => {
         correlationId: sent!.correlationId,
         status: 'completed',
       });
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('RequestQueueTestingModule.forRootAsync', () => {
+  const SETTINGS = Symbol('settings');
+
+  it('takes the options from a factory with injected providers', async () => {
+    @Module({ providers: [{ provide: SETTINGS, useValue: { queue: 'from-config' } }], exports: [SETTINGS] })
+    class ConfigModule {}
+
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        RequestQueueTestingModule.forRootAsync({
+          imports: [ConfigModule],
+          inject: [SETTINGS],
+          useFactory: (settings: { queue: string }) => ({ queue: settings.queue, driver: 'database' }),
+        }),
+      ],
+      controllers: [OrdersController],
+      providers: [Handled],
+    }).compile();
+    const app = moduleRef.createNestApplication({ rawBody: true, logger: false });
+    await app.listen(0, '127.0.0.1');
+    try {
+      const res = await fetch(urlOf(app) + '/orders/10', {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ qty: 10, _callback_url: CALLBACK_URL, _callback_token: TOKEN }),
+      });
+      expect(res.status).toBe(202);
+      const tester = app.get(RequestQueueTester);
+      expect(tester.queued()).toMatchObject([{ queue: 'from-config', path: '/orders/10' }]);
+      expect((await tester.runQueued()).map((j) => j.result)).toEqual(['complete', 'complete']);
     } finally {
       await app.close();
     }
