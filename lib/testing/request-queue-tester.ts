@@ -40,8 +40,8 @@ export interface RanJob {
 export interface RunQueuedOptions {
   /**
    * Where to replay, e.g. `http://127.0.0.1:3000` [the address the app's HTTP server listens
-   * on, after `await app.listen(0)`; an Express app that only ran `app.init()` is listened on
-   * a free loopback port for the run].
+   * on, after `await app.listen(0)`; an app that only ran `app.init()` (on Fastify, and its
+   * instance's `ready()`) is listened on a free loopback port for the run, then closed].
    */
   baseUrl?: string;
   /** Also run jobs waiting on a retry delay at once, until none is left or `maxRounds` [false]. */

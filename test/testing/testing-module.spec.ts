@@ -180,9 +180,9 @@ describe.each(ADAPTERS)('RequestQueueTestingModule (%s)', (adapter) => {
   });
 });
 
-describe('RequestQueueTestingModule, an app that only ran init() (express)', () => {
+describe.each(ADAPTERS)('RequestQueueTestingModule, an app that only ran init() (%s)', (adapter) => {
   it('listens on a loopback port for the run, and closes it again', async () => {
-    const app = await createApp('express', false);
+    const app = await createApp(adapter, false);
     try {
       const tester = app.get(RequestQueueTester);
       const server = app.getHttpServer() as Server;
