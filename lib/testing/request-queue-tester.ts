@@ -98,11 +98,17 @@ export class RequestQueueTester implements OnApplicationShutdown {
       this.runtime.options.correlationHeader,
     );
     const o = this.runtime.options;
-    const processor = new RequestProcessor(this.runtime.box, replay, this.sender, {
-      callbackRetryDelays: o.callback.retryDelays,
-      callbackTimeout: o.callback.timeout,
-      statusTtl: o.statusTtl,
-    });
+    const processor = new RequestProcessor(
+      this.runtime.box,
+      replay,
+      this.sender,
+      {
+        callbackRetryDelays: o.callback.retryDelays,
+        callbackTimeout: o.callback.timeout,
+        statusTtl: o.statusTtl,
+      },
+      this.runtime.events,
+    );
     try {
       const rounds = options.includeDelayed ? (options.maxRounds ?? 10) : 1;
       for (let round = 0; round < rounds; round++) {

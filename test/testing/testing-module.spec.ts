@@ -5,7 +5,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import { QueueableRequest, verifyCallback } from '../../lib/index.js';
+import { QueueableRequest, RequestQueueRuntime, verifyCallback } from '../../lib/index.js';
 import { RequestQueueTester, RequestQueueTestingModule } from '../../lib/testing/index.js';
 import { ADAPTERS, type AdapterName } from '../support/test-app.js';
 
@@ -66,11 +66,15 @@ describe.each(ADAPTERS)('RequestQueueTestingModule (%s)', (adapter) => {
   let app: INestApplication;
   let tester: RequestQueueTester;
   let handled: Handled;
+  const events: string[] = [];
 
   beforeAll(async () => {
     app = await createApp(adapter, true);
     tester = app.get(RequestQueueTester);
     handled = app.get(Handled);
+    app.get(RequestQueueRuntime).addEventListener((name, payload) => {
+      events.push(`${name} ${'path' in payload ? String(payload.path).split('/')[2] : ''}`);
+    });
   });
 
   afterAll(async () => {
@@ -80,6 +84,7 @@ describe.each(ADAPTERS)('RequestQueueTestingModule (%s)', (adapter) => {
   afterEach(() => {
     tester.reset();
     handled.calls.length = 0;
+    events.length = 0;
   });
 
   async function put(path: string, body: Record<string, unknown>, headers: Record<string, string> = {}) {
@@ -130,6 +135,10 @@ describe.each(ADAPTERS)('RequestQueueTestingModule (%s)', (adapter) => {
       'callback:complete',
     ]);
     expect(ran[0]).toMatchObject({ path: '/orders/1', status: 200 });
+    expect(events.filter((e) => e.startsWith('request-queue.completed'))).toEqual([
+      'request-queue.completed 1',
+      'request-queue.completed 2',
+    ]);
     expect(handled.calls.map((c) => [c.id, c.body])).toEqual([
       ['1', { qty: 1 }],
       ['2', { qty: 2 }],
