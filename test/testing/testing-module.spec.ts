@@ -122,6 +122,18 @@ describe.each(ADAPTERS)('RequestQueueTestingModule (%s)', (adapter) => {
     expect(tester.callbacks()).toEqual([]);
   });
 
+  it('serves the status resource from the in-memory store: queued, then completed', async () => {
+    const res = await put('/orders/11', { qty: 11, _callback_url: CALLBACK_URL, _callback_token: TOKEN });
+    expect(res.status).toBe(202);
+    const location = res.headers.get('location')!;
+    const before = await fetch(new URL(location, urlOf(app)));
+    expect(before.status).toBe(200);
+    expect(await before.json()).toMatchObject({ status: 'queued' });
+    await tester.runQueued();
+    const after = await fetch(new URL(location, urlOf(app)));
+    expect(await after.json()).toMatchObject({ status: 'completed' });
+  });
+
   it('runs queued requests through the app and records their signed callbacks, sending nothing', async () => {
     for (const id of ['1', '2']) {
       const res = await put(`/orders/${id}`, { qty: Number(id), _callback_url: CALLBACK_URL, _callback_token: TOKEN });
