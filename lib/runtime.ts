@@ -136,6 +136,14 @@ export class RequestQueueRuntime {
     };
   }
 
+  /**
+   * Where processors built outside `createWorker` (the testing module's `runQueued()`) emit
+   * lifecycle events, so the runtime's listeners hear them as from its own worker.
+   */
+  get events(): EventSink {
+    return this.emit;
+  }
+
   private dispatch(
     name: RequestQueueEventName | RequestQueueWorkerEventName,
     payload: RequestQueueEventPayload | RequestQueueWorkerEventPayload,

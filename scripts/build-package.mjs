@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 /** The CommonJS entry of each export subpath, relative to dist/ (see package.json "exports"). */
-const entries = ['lib/index.js', 'migrations/index.js', 'lib/bull/index.js'];
+const entries = ['lib/index.js', 'migrations/index.js', 'lib/bull/index.js', 'lib/testing/index.js'];
 
 rmSync(dist, { recursive: true, force: true });
 execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.cjs.json')], {

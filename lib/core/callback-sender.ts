@@ -61,20 +61,11 @@ export class CallbackSender {
   ): Promise<DeliveryResult> {
     const checked = checkCallbackUrl(url, this.policy);
     if (!checked.ok) return { type: 'refused', error: `callback refused: the URL ${checked.reason}` };
-    const body = JSON.stringify(outcome);
-    const now = new Date();
+    const { headers, body } = signedCallback(token, webhookId, outcome, trace);
     try {
       const res = await request(checked.url, {
         method: 'POST',
-        headers: {
-          ...withoutBaggage(trace),
-          'content-type': 'application/json',
-          'user-agent': 'nestjs-request-queue',
-          'x-correlation-id': outcome.correlationId,
-          'webhook-id': webhookId,
-          'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
-          'webhook-signature': signCallback(token, webhookId, now, body),
-        },
+        headers,
         body,
         dispatcher: this.agent,
         signal: AbortSignal.timeout(timeoutMs),
@@ -107,4 +98,28 @@ function withoutBaggage(trace: TraceCarrier | undefined): TraceCarrier | undefin
   const rest = { ...trace };
   delete rest.baggage;
   return rest;
+}
+
+/**
+ * A callback as it goes on the wire: the JSON body and the headers, Standard Webhooks'
+ * signature over that body included (and the request's trace context, never `baggage`).
+ */
+export function signedCallback(
+  token: string,
+  webhookId: string,
+  outcome: Outcome,
+  trace?: TraceCarrier,
+  now = new Date(),
+): { headers: Record<string, string>; body: string } {
+  const body = JSON.stringify(outcome);
+  const headers = {
+    ...withoutBaggage(trace),
+    'content-type': 'application/json',
+    'user-agent': 'nestjs-request-queue',
+    'x-correlation-id': outcome.correlationId,
+    'webhook-id': webhookId,
+    'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+    'webhook-signature': signCallback(token, webhookId, now, body),
+  };
+  return { headers, body };
 }

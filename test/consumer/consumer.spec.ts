@@ -72,6 +72,8 @@ interface AppCase {
   /** The queueable controller's path, and its spec file (as `nest g controller` generates it). */
   route: string;
   spec: string;
+  /** The user's spec of the queued path with `RequestQueueTestingModule` (no store), run by `npm test`. */
+  testingSpec: string;
   /** The driver's packages, and what the API must say when they are not installed. */
   driverPackages: string[];
   installHint: RegExp;
@@ -99,6 +101,7 @@ const CASES: AppCase[] = [
     allowedHostsVariable: 'REQUEST_QUEUE_CALLBACK_ALLOWED_HOSTS',
     route: 'user',
     spec: 'user.controller.spec.ts',
+    testingSpec: 'user.queue.spec.ts', // the README's "Testing your app" file
     driverPackages: ['bull', 'ioredis'],
     installHint: /npm install bull ioredis/,
     readmeFiles: true,
@@ -118,6 +121,7 @@ const CASES: AppCase[] = [
     allowedHostsVariable: 'CALLBACK_ALLOWED_HOSTS',
     route: 'echo',
     spec: 'echo.controller.spec.ts',
+    testingSpec: 'echo.queue.spec.ts',
     // typeorm installed, its PostgreSQL client forgotten (with both missing, the library names
     // typeorm alone: a second start then asks for pg).
     driverPackages: ['pg'],
@@ -331,6 +335,8 @@ describe.skipIf(offline !== null)('consumer: the packed library in freshly gener
         // The generated spec and the user's spec of the queueable controller both ran.
         expect(r.output).toMatch(/app\.controller\.spec\.ts/);
         expect(r.output).toContain(c.spec);
+        // The spec that uses the testing module (in-memory store, recorded callbacks) ran too.
+        expect(r.output).toContain(c.testingSpec);
       },
       6 * MINUTE,
     );

@@ -41,6 +41,9 @@ const ENTRY_NAMES = [
   'REQUEST_QUEUE_STORE',
 ];
 
+/** The testing subpath's values; each must be the same object through import and require(). */
+const TESTING_NAMES = ['RequestQueueTestingModule', 'RequestQueueTester', 'MemoryStore'];
+
 describe('npm pack', () => {
   // Everything an installed app may load, and nothing of the repository's own (sources, tests, sample app).
   const ALLOWED = [
@@ -49,7 +52,7 @@ describe('npm pack', () => {
     /^deploy\/(pm2|supervisord|systemd)\/[\w.@-]+$/,
     /^dist\/package\.json$/,
     /^dist\/(lib|migrations)\/([\w-]+\/)*[\w.-]+\.(js|js\.map|d\.ts)$/,
-    /^dist\/(lib|lib\/bull|migrations)\/index\.(mjs|d\.mts)$/,
+    /^dist\/(lib|lib\/bull|lib\/testing|migrations)\/index\.(mjs|d\.mts)$/,
   ];
 
   it('packs only the build, the docs, the deploy recipes, README and LICENSE', () => {
@@ -121,7 +124,7 @@ describe('the installed package at run time', () => {
   it('loads with require() and with import(), subpaths included', async () => {
     const script = `
       const { createRequire } = require('node:module');
-      const subpaths = ['nestjs-request-queue', 'nestjs-request-queue/migrations', 'nestjs-request-queue/bull'];
+      const subpaths = ['nestjs-request-queue', 'nestjs-request-queue/migrations', 'nestjs-request-queue/bull', 'nestjs-request-queue/testing'];
       (async () => {
         const out = {};
         for (const id of subpaths) {
@@ -145,6 +148,9 @@ describe('the installed package at run time', () => {
     expect(out['nestjs-request-queue'].require).toEqual(expect.arrayContaining(ENTRY_NAMES));
     expect(out['nestjs-request-queue/migrations'].require).toContain('requestQueueMigrations');
     expect(out['nestjs-request-queue/bull'].require).toContain('RequestQueueBullModule');
+    expect(out['nestjs-request-queue/testing'].require).toEqual(
+      expect.arrayContaining(['RequestQueueTestingModule', 'RequestQueueTester', 'MemoryStore']),
+    );
   });
 
   it('gives import and require() one and the same copy (no dual instance)', async () => {
@@ -152,11 +158,12 @@ describe('the installed package at run time', () => {
       import { createRequire } from 'node:module';
       const require = createRequire(import.meta.url);
       const names = ${JSON.stringify(ENTRY_NAMES)};
+      const TESTING_NAMES = ${JSON.stringify(TESTING_NAMES)};
       const same = {};
-      for (const id of ['nestjs-request-queue', 'nestjs-request-queue/migrations', 'nestjs-request-queue/bull']) {
+      for (const id of ['nestjs-request-queue', 'nestjs-request-queue/migrations', 'nestjs-request-queue/bull', 'nestjs-request-queue/testing']) {
         const cjs = require(id);
         const esm = await import(id);
-        for (const name of id === 'nestjs-request-queue' ? names : Object.keys(cjs)) {
+        for (const name of id === 'nestjs-request-queue' ? names : id.endsWith('/testing') ? TESTING_NAMES : Object.keys(cjs)) {
           same[id + ' ' + name] = cjs[name] !== undefined && cjs[name] === esm[name];
         }
       }
@@ -164,7 +171,7 @@ describe('the installed package at run time', () => {
     `;
     const { same, imported } = (await node('same.mjs', script)) as { same: Record<string, boolean>; imported: string };
     expect(imported).toMatch(/\/dist\/lib\/index\.mjs$/);
-    expect(Object.keys(same)).toHaveLength(ENTRY_NAMES.length + 2);
+    expect(Object.keys(same)).toHaveLength(ENTRY_NAMES.length + 2 + TESTING_NAMES.length);
     expect(Object.entries(same).filter(([, ok]) => !ok)).toEqual([]);
   });
 
@@ -235,11 +242,14 @@ describe('the installed package to TypeScript', () => {
     import { QueueableRequest, RequestQueueModule, RequestQueueRuntime, type RequestQueueModuleOptions } from 'nestjs-request-queue';
     import { requestQueueMigrations } from 'nestjs-request-queue/migrations';
     import { RequestQueueBullModule } from 'nestjs-request-queue/bull';
+    import { RequestQueueTester, RequestQueueTestingModule, type QueuedRequest } from 'nestjs-request-queue/testing';
 
     const options: RequestQueueModuleOptions = { driver: 'redis', redis: { url: 'redis://127.0.0.1:6379' } };
     export const used = [RequestQueueModule.forRoot(options), QueueableRequest({ queue: 'high' }), RequestQueueRuntime];
     export const migrations: readonly (new (...args: never[]) => unknown)[] = requestQueueMigrations;
     export const bull: typeof RequestQueueBullModule = RequestQueueBullModule;
+    export const testing = [RequestQueueTestingModule.forRoot({ ...options, deliverCallbacks: false }), RequestQueueTester];
+    export const queued = (tester: RequestQueueTester): QueuedRequest[] => tester.queued();
     // Types, not any: a wrong use is an error.
     // @ts-expect-error the options' driver is a closed list
     export const wrong: RequestQueueModuleOptions = { driver: 'carrier-pigeon' };
