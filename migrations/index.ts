@@ -3,6 +3,7 @@ import { CreateFailedJobsTable1760000000002 } from './0002-create-failed-jobs-ta
 import { CreateRequestQueueClaimsTable1760000000003 } from './0003-create-request-queue-claims-table.js';
 import { CreateRequestQueueSignalsTable1760000000004 } from './0004-create-request-queue-signals-table.js';
 import { CreateRequestQueueRequestsTable1760000000005 } from './0005-create-request-queue-requests-table.js';
+import { CreateRequestQueueFlowSlotsTable1760000000007 } from './0007-create-request-queue-flow-slots-table.js';
 
 /**
  * The database driver's migrations, oldest first. Append-only: a change to the tables is a
@@ -15,4 +16,6 @@ export const requestQueueMigrations = [
   CreateRequestQueueClaimsTable1760000000003,
   CreateRequestQueueSignalsTable1760000000004,
   CreateRequestQueueRequestsTable1760000000005,
+  // 0006 comes from another branch; keep the list in number order when both are in.
+  CreateRequestQueueFlowSlotsTable1760000000007,
 ];

@@ -40,8 +40,49 @@ export class RequestProcessor {
     const losses = job.leaseLosses ?? 0;
     if (losses > 0) this.emit(RequestQueueEvent.JobRecovered, { ...this.eventOf(job), leaseLosses: losses });
     if (job.leasesExhausted) return Promise.resolve(this.diedTooOften(job, losses));
+    const p = job.payload;
+    // retryUntil (SPEC §10): past the deadline, a replay is not tried again.
+    if (p.kind === 'replay' && p.retryUntil !== undefined && Date.now() >= p.retryUntil) {
+      return Promise.resolve(this.deadlinePassed(job, p.retryUntil));
+    }
     this.emit(RequestQueueEvent.Processing, this.eventOf(job));
-    return job.payload.kind === 'replay' ? this.replay(job) : this.deliver(job);
+    return p.kind === 'replay' ? this.replay(job) : this.deliver(job);
+  }
+
+  /**
+   * A replay whose `retryUntil` deadline passed before this attempt: failed without
+   * running, with its failure callback and final status. `attempt` counts the attempts
+   * that ran (this one did not).
+   */
+  private deadlinePassed(job: ReservedJob, deadline: number): JobResult {
+    const ran = job.attempt - 1;
+    const error = `retryUntil deadline passed (${new Date(deadline).toISOString()}, after ${ran} attempt${ran === 1 ? '' : 's'})`;
+    return this.failedOutcome({ ...job, attempt: ran }, error);
+  }
+
+  /** A replay's failure outcome without a response: its callback (when it has one) and final status. */
+  private failedOutcome(job: ReservedJob, error: string): JobResult {
+    const p = job.payload;
+    let secret: SealedRequest;
+    try {
+      secret = this.box.open<SealedRequest>(p.sealed, jobBinding(p));
+    } catch (err) {
+      return this.failed(job, `${error}; cannot open stored request: ${(err as Error).message}`);
+    }
+    const outcome: Outcome = {
+      correlationId: p.correlationId,
+      status: 'failed',
+      attempts: job.attempt,
+      response: null,
+      error,
+    };
+    this.emit(RequestQueueEvent.Failed, { ...this.eventOf(job), error, outcome });
+    return {
+      type: 'fail',
+      error,
+      next: this.callbackJob(job, secret.callbackToken, outcome),
+      status: this.finalStatus(outcome),
+    };
   }
 
   /**
@@ -103,12 +144,18 @@ export class RequestProcessor {
       };
     }
     const error = describeFailure(result);
-    if (job.attempt < p.tries) {
-      const delayMs = backoffDelay(p.backoff, job.attempt);
+    const delayMs = backoffDelay(p.backoff, job.attempt);
+    // retryUntil wins over tries when it comes first: no retry that would start after it.
+    const beyondDeadline = p.retryUntil !== undefined && Date.now() + delayMs >= p.retryUntil;
+    if (job.attempt < p.tries && !beyondDeadline) {
       this.emit(RequestQueueEvent.Failed, { ...this.eventOf(job), error, retryInMs: delayMs });
       return { type: 'retry', error, delayMs };
     }
-    const message = `${error} (after ${job.attempt} attempt${job.attempt === 1 ? '' : 's'})`;
+    const attempts = `${job.attempt} attempt${job.attempt === 1 ? '' : 's'}`;
+    const message =
+      job.attempt < p.tries && beyondDeadline
+        ? `${error} (after ${attempts}; retryUntil deadline passed (${new Date(p.retryUntil!).toISOString()}): the next attempt would start after it)`
+        : `${error} (after ${attempts})`;
     const outcome = this.outcome(job, 'failed', result, message);
     this.emit(RequestQueueEvent.Failed, { ...this.eventOf(job), error: message, outcome });
     return {

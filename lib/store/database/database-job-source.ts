@@ -10,6 +10,11 @@ import { markRunning, markUnstarted, pruneExpiredStatus, type RunningJob } from 
 import { renewReservation, unreserveJob } from './sql/jobs.sql.js';
 import { reserveExpiredJob, reserveJobs, type ReservedRow } from './sql/reserve-jobs.sql.js';
 import { IdleWaiter } from '../idle-waiter.js';
+import type { FlowSupport } from '../../flow/flow-gate.js';
+import { DatabaseFlowSlots, pruneFlowSlots } from './sql/flow-slots.sql.js';
+
+/** Flow slots free for this long are pruned (their buckets went quiet). */
+const FLOW_SLOT_KEEP_MS = 60 * 60 * 1000;
 
 /**
  * How often a worker deletes correlation claims and status records that have expired, and
@@ -71,12 +76,16 @@ export class DatabaseJobSource implements JobSource {
   private pruning = false;
   private readonly closing = new AbortController();
   private readonly waiter = new IdleWaiter();
+  /** Flow control slots (lib/flow), held as long as the lease; the loop settles a held-back job with `release`. */
+  readonly flow: FlowSupport;
 
   constructor(
     private readonly db: SqlClient,
     private readonly deletes: DeleteBatcher,
     private readonly settings: DatabaseJobSourceSettings,
-  ) {}
+  ) {
+    this.flow = { slots: new DatabaseFlowSlots(db), leaseMs: settings.retryAfter };
+  }
 
   async take(queues: readonly string[]): Promise<JobLease | null> {
     void this.prune(); // a busy worker never idles: expired rows are pruned from here too
@@ -280,6 +289,7 @@ export class DatabaseJobSource implements JobSource {
       if (now - this.lastClaimPrune >= CLAIM_PRUNE_INTERVAL_MS) {
         this.lastClaimPrune = now;
         await pruneExpiredClaims(this.db, now, PRUNE_LIMIT).catch(() => {});
+        await pruneFlowSlots(this.db, now - FLOW_SLOT_KEEP_MS, PRUNE_LIMIT).catch(() => {}); // lib/flow
       }
     } finally {
       this.pruning = false;
