@@ -1,3 +1,5 @@
+import type { FlowOptions } from './flow/flow-options.js';
+import { checkFunnel, checkThrottle } from './flow/flow-settings.js';
 import type { BackoffOptions } from './core/backoff.js';
 import { baseQueue, isCallbackLane } from './core/callback-lane.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES } from './core/request-limits.js';
@@ -106,6 +108,11 @@ export interface RequestQueueModuleOptions {
   secret?: string;
   /** Earlier values of `secret`, still accepted to open stored requests after a rotation. */
   previousSecrets?: string[];
+  /**
+   * Flow control per queue (SPEC §10): `{ 'api:request': { throttle: { allow: 10, every: 60_000 } } }`.
+   * A route's own `throttle`/`funnel` (`@QueueableRequest()`) replaces its queue's [none].
+   */
+  flow?: Record<string, FlowOptions>;
   /** Run jobs in this process [off: an API process does not consume jobs]. */
   worker?: {
     enabled?: boolean;
@@ -142,6 +149,8 @@ export interface ResolvedOptions {
   secret: string;
   previousSecrets: string[];
   worker: { enabled: boolean; queues: string[]; concurrency: number; gracePeriod: number };
+  /** Flow control per queue (lib/flow), checked. */
+  flow: Record<string, FlowOptions>;
 }
 
 /** A setting that cannot work; the message says which and why. */
@@ -310,5 +319,19 @@ export function resolveOptions(
       concurrency: positiveInt('worker.concurrency', options.worker?.concurrency ?? 5),
       gracePeriod: options.worker?.gracePeriod ?? timeout + 5_000,
     },
+    flow: resolveQueueFlow(options.flow ?? {}),
   };
+}
+
+/** Checks the per-queue flow control options (lib/flow); a bad number is a config error naming it. */
+function resolveQueueFlow(flow: Record<string, FlowOptions>): Record<string, FlowOptions> {
+  for (const [queue, options] of Object.entries(flow)) {
+    try {
+      if (options.throttle) checkThrottle(options.throttle, `flow['${queue}']`);
+      if (options.funnel) checkFunnel(options.funnel, `flow['${queue}']`);
+    } catch (err) {
+      throw new RequestQueueConfigError((err as Error).message);
+    }
+  }
+  return flow;
 }
