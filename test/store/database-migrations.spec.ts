@@ -9,7 +9,14 @@ import { resolveDatabaseOptions } from '../../lib/store/database/database-store.
 import { MIGRATIONS_TABLE, ownDataSourceOptions } from '../../lib/store/database/open-data-source.js';
 import { MARIADB, mysqlAdmin, pgAdmin, POSTGRES, uniqueName } from './store-targets.js';
 
-const TABLES = ['failed_jobs', 'jobs', 'request_queue_claims', 'request_queue_requests', 'request_queue_signals'];
+const TABLES = [
+  'failed_jobs',
+  'jobs',
+  'request_queue_claims',
+  'request_queue_flow_slots', // 0007 (lib/flow)
+  'request_queue_requests',
+  'request_queue_signals',
+];
 
 interface Dialect {
   name: string;
