@@ -143,6 +143,8 @@ describe.each(matrix)('flow control on $kind.name, two worker processes', ({ kin
     REQUEST_QUEUE_SECRET: SECRET,
     REQUEST_QUEUE_CALLBACK_ALLOWED_HOSTS: `127.0.0.1:${receiver.port}`,
     REQUEST_QUEUE_TIMEOUT: '1000',
+    REQUEST_QUEUE_CALLBACK_TIMEOUT: '1000',
+    REQUEST_QUEUE_CALLBACK_RETRY_DELAYS: '200,200',
     REQUEST_QUEUE_LEASE: String(LEASE_MS),
   });
   const startWorker = () => {
