@@ -13,13 +13,7 @@ export {
   type Driver,
 } from './request-queue.options.js';
 export type { RouteQueueOptions } from './core/request-gate.js';
-export type {
-  FlowOptions,
-  FlowRequest,
-  FlowKey,
-  ThrottleOptions,
-  FunnelOptions,
-} from './flow/flow-options.js';
+export type { FlowOptions, FlowRequest, FlowKey, ThrottleOptions, FunnelOptions } from './flow/flow-options.js';
 export type { BackoffOptions } from './core/backoff.js';
 export type { Outcome, FailedJob, JobPayload } from './core/job.js';
 export { RequestStatusReader, type StatusAnswer } from './core/status-reader.js';
