@@ -37,6 +37,9 @@ export interface JobSource {
   readonly flow?: FlowSupport;
 }
 
+/** The pass of a job without flow control. */
+const NO_FLOW: FlowPass = { type: 'run', done: () => {} };
+
 /** How long a job waits when flow control could not be checked (the store erred), ms. */
 const FLOW_ERROR_RELEASE_MS = 1_000;
 
@@ -197,7 +200,8 @@ class ConsumeLoop implements JobConsumer {
       }
       // Flow control (throttle, funnel) before the handler: a job held back is released,
       // without using up an attempt, to run when its limit allows (lib/flow).
-      const pass = await this.passFlow(lease.job);
+      // (No await for a job without flow control: its handler starts as soon as before.)
+      const pass = this.source.flow && lease.job.payload.flow ? await this.passFlow(lease.job) : NO_FLOW;
       if (pass.type === 'release') {
         try {
           await lease.settle({ type: 'release', delayMs: pass.delayMs, error: pass.reason });
@@ -234,7 +238,7 @@ class ConsumeLoop implements JobConsumer {
   /** `passFlow` on the source's slots; a store error holds the job back a moment (never runs it unchecked). */
   private async passFlow(job: ReservedJob): Promise<FlowPass> {
     const support = this.source.flow;
-    if (!support || !job.payload.flow) return { type: 'run', done: () => {} };
+    if (!support) return NO_FLOW;
     try {
       return await passFlow(support, job);
     } catch (err) {
