@@ -66,7 +66,24 @@ class FlowController {
   }
 }
 
-@Module({ controllers: [FlowController] })
+/** On a queue no worker here consumes: its jobs stay stored, for the at-rest checks. */
+@Controller('flow-stored')
+class StoredFlowController {
+  /** The queue's throttle (module option `flow`), counted per a key taken from a header. */
+  @Put('by-queue')
+  @QueueableRequest({ queue: 'flow-held' })
+  byQueue() {
+    return { ok: true };
+  }
+
+  @Put('keyed')
+  @QueueableRequest({ queue: 'flow-held', funnel: { limit: 2, key: (req) => String(req.headers['x-api-key']) } })
+  keyed() {
+    return { ok: true };
+  }
+}
+
+@Module({ controllers: [FlowController, StoredFlowController] })
 class FlowTestModule {}
 
 interface Replay {
@@ -155,12 +172,12 @@ describe.each(matrix)('flow control on $kind.name, two worker processes', ({ kin
   const output = () => workers.map((w) => w.output).join('\n---\n');
   /** The path each correlation id was sent to. */
   const sent = new Map<string, string>();
-  const put = async (path: string) => {
+  const put = async (path: string, headers: Record<string, string> = {}) => {
     const id = `flow-${randomUUID()}`;
     sent.set(id, path);
     const res = await fetch(`${api.url}${path}`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json', 'x-correlation-id': id },
+      headers: { 'content-type': 'application/json', 'x-correlation-id': id, ...headers },
       body: JSON.stringify({ _callback_url: receiver.url, _callback_token: TOKEN }),
     });
     expect(res.status).toBe(202);
@@ -184,6 +201,7 @@ describe.each(matrix)('flow control on $kind.name, two worker processes', ({ kin
           secret: SECRET,
           callback: { allowedHosts: [`127.0.0.1:${receiver.port}`] },
           worker: { enabled: false },
+          flow: { 'flow-held': { throttle: { allow: 5, every: 1000 } } },
         }),
         FlowTestModule,
       ],
@@ -293,6 +311,20 @@ describe.each(matrix)('flow control on $kind.name, two worker processes', ({ kin
       expect(b!.start).toBeGreaterThanOrEqual(a!.end!);
     },
     90_000,
+  );
+
+  it.skipIf(skip)(
+    "stores the flow limits with the job, the queue's and the route's, and the key only hashed",
+    async () => {
+      const apiKey = `api-key-${randomUUID()}`;
+      await put('/flow-stored/by-queue');
+      await put('/flow-stored/keyed', { 'x-api-key': apiKey });
+      const dump = await harness.dump();
+      expect(dump).not.toContain(apiKey);
+      const flows = [...dump.matchAll(/\\?"flow\\?":(\{.*?\}\})/g)].map((m) => m[1]!.replaceAll('\\"', '"'));
+      expect(flows.some((f) => /"throttle":\{"bucket":"t:[\w-]+","allow":5,"every":1000\}/.test(f))).toBe(true);
+      expect(flows.some((f) => /"funnel":\{"bucket":"f:[\w-]+","limit":2,"retryAfter":1000\}/.test(f))).toBe(true);
+    },
   );
 
   it.skipIf(skip)(
