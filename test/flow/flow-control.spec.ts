@@ -76,8 +76,11 @@ class StoredFlowController {
     return { ok: true };
   }
 
-  @Put('keyed')
-  @QueueableRequest({ queue: 'flow-held', funnel: { limit: 2, key: (req) => String(req.headers['x-api-key']) } })
+  @Put('keyed/:user')
+  @QueueableRequest({
+    queue: 'flow-held',
+    funnel: { limit: 2, key: (req) => `${req.params?.user}:${String(req.headers['x-api-key'])}` },
+  })
   keyed() {
     return { ok: true };
   }
@@ -151,6 +154,8 @@ describe.each(matrix)('flow control on $kind.name, two worker processes', ({ kin
   let receiver: CallbackReceiver;
   let target: Target;
   let api: { url: string; close(): Promise<void> };
+  /** The same API on Fastify: flow keys read its request object the same way. */
+  let fastify: { url: string; close(): Promise<void> };
   let cli: string;
   let workers: Spawned[] = [];
 
@@ -172,10 +177,10 @@ describe.each(matrix)('flow control on $kind.name, two worker processes', ({ kin
   const output = () => workers.map((w) => w.output).join('\n---\n');
   /** The path each correlation id was sent to. */
   const sent = new Map<string, string>();
-  const put = async (path: string, headers: Record<string, string> = {}) => {
+  const put = async (path: string, headers: Record<string, string> = {}, base = api.url) => {
     const id = `flow-${randomUUID()}`;
     sent.set(id, path);
-    const res = await fetch(`${api.url}${path}`, {
+    const res = await fetch(`${base}${path}`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json', 'x-correlation-id': id, ...headers },
       body: JSON.stringify({ _callback_url: receiver.url, _callback_token: TOKEN }),
@@ -192,22 +197,26 @@ describe.each(matrix)('flow control on $kind.name, two worker processes', ({ kin
     harness = await kind.create();
     receiver = await new CallbackReceiver(TOKEN).start();
     target = await new Target().start();
-    const port = await freePort();
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        RequestQueueModule.forRoot({
-          ...harness.options,
-          baseUrl: `http://127.0.0.1:${port}`,
-          secret: SECRET,
-          callback: { allowedHosts: [`127.0.0.1:${receiver.port}`] },
-          worker: { enabled: false },
-          flow: { 'flow-held': { throttle: { allow: 5, every: 1000 } } },
-        }),
-        FlowTestModule,
-      ],
-    }).compile();
-    const app = await listenOn(moduleRef, 'express', port);
-    api = { url: `http://127.0.0.1:${port}`, close: () => app.close() };
+    const start = async (adapter: 'express' | 'fastify') => {
+      const port = await freePort();
+      const moduleRef = await Test.createTestingModule({
+        imports: [
+          RequestQueueModule.forRoot({
+            ...harness.options,
+            baseUrl: `http://127.0.0.1:${port}`,
+            secret: SECRET,
+            callback: { allowedHosts: [`127.0.0.1:${receiver.port}`] },
+            worker: { enabled: false },
+            flow: { 'flow-held': { throttle: { allow: 5, every: 1000 } } },
+          }),
+          FlowTestModule,
+        ],
+      }).compile();
+      const app = await listenOn(moduleRef, adapter, port);
+      return { url: `http://127.0.0.1:${port}`, close: () => app.close() };
+    };
+    api = await start('express');
+    fastify = await start('fastify');
   }, 180_000);
 
   afterEach(async () => {
@@ -219,6 +228,7 @@ describe.each(matrix)('flow control on $kind.name, two worker processes', ({ kin
   afterAll(async () => {
     if (skip) return;
     await api?.close();
+    await fastify?.close();
     await receiver?.close();
     await target?.close();
     await harness?.cleanup();
@@ -318,12 +328,19 @@ describe.each(matrix)('flow control on $kind.name, two worker processes', ({ kin
     async () => {
       const apiKey = `api-key-${randomUUID()}`;
       await put('/flow-stored/by-queue');
-      await put('/flow-stored/keyed', { 'x-api-key': apiKey });
+      await put('/flow-stored/keyed/ann', { 'x-api-key': apiKey });
+      await put('/flow-stored/keyed/ann', { 'x-api-key': apiKey }, fastify.url);
+      await put('/flow-stored/keyed/bob', { 'x-api-key': apiKey }, fastify.url);
       const dump = await harness.dump();
       expect(dump).not.toContain(apiKey);
       const flows = [...dump.matchAll(/\\?"flow\\?":(\{.*?\}\})/g)].map((m) => m[1]!.replaceAll('\\"', '"'));
       expect(flows.some((f) => /"throttle":\{"bucket":"t:[\w-]+","allow":5,"every":1000\}/.test(f))).toBe(true);
-      expect(flows.some((f) => /"funnel":\{"bucket":"f:[\w-]+","limit":2,"retryAfter":1000\}/.test(f))).toBe(true);
+      const funnels = flows.flatMap((f) => [
+        ...(/"funnel":\{"bucket":"(f:[\w-]+)","limit":2,"retryAfter":1000\}/.exec(f)?.slice(1) ?? []),
+      ]);
+      // Express and Fastify computed ann's key alike (route params, header); bob's differs.
+      expect(funnels).toHaveLength(3);
+      expect(new Set(funnels).size).toBe(2);
     },
   );
 
