@@ -19,6 +19,7 @@ export {
 } from './dashboard/dashboard.options.js';
 export { RequestQueueDashboard } from './nest/dashboard-guards.js';
 export type { RouteQueueOptions } from './core/request-gate.js';
+export type { FlowOptions, FlowRequest, FlowKey, ThrottleOptions, FunnelOptions } from './flow/flow-options.js';
 export type { BackoffOptions } from './core/backoff.js';
 export type { Outcome, FailedJob, JobPayload } from './core/job.js';
 export { RequestStatusReader, type StatusAnswer } from './core/status-reader.js';

@@ -76,3 +76,14 @@ describe('resolveOptions: queue names', () => {
     expect(resolveOptions({ queue: 'api:request' }).worker.queues).toEqual(['api:request']);
   });
 });
+
+describe('resolveOptions: flow control per queue', () => {
+  it('keeps valid limits and refuses numbers that cannot work, naming the queue and the field', () => {
+    const flow = { 'api:request': { throttle: { allow: 10, every: 60_000 }, funnel: { limit: 1 } } };
+    expect(resolveOptions({ flow }).flow).toEqual(flow);
+    expect(resolveOptions({}).flow).toEqual({});
+    expect(() => resolveOptions({ flow: { q: { throttle: { allow: 0, every: 1000 } } } })).toThrow(
+      new RequestQueueConfigError("flow['q']: throttle.allow must be a positive integer (got 0)"),
+    );
+  });
+});

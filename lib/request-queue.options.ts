@@ -1,3 +1,5 @@
+import type { FlowOptions } from './flow/flow-options.js';
+import { checkFunnel, checkThrottle } from './flow/flow-settings.js';
 import type { BackoffOptions } from './core/backoff.js';
 import { baseQueue, isCallbackLane } from './core/callback-lane.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES } from './core/request-limits.js';
@@ -113,6 +115,11 @@ export interface RequestQueueModuleOptions {
   secret?: string;
   /** Earlier values of `secret`, still accepted to open stored requests after a rotation. */
   previousSecrets?: string[];
+  /**
+   * Flow control per queue (SPEC §10): `{ 'api:request': { throttle: { allow: 10, every: 60_000 } } }`.
+   * A route's own `throttle`/`funnel` (`@QueueableRequest()`) replaces its queue's [none].
+   */
+  flow?: Record<string, FlowOptions>;
   /** Run jobs in this process [off: an API process does not consume jobs]. */
   worker?: {
     enabled?: boolean;
@@ -183,6 +190,8 @@ export interface ResolvedOptions {
   tracing: boolean;
   /** Null when the dashboard is off. */
   dashboard: ResolvedDashboardOptions | null;
+  /** Flow control per queue (lib/flow), checked. */
+  flow: Record<string, FlowOptions>;
 }
 
 /** A setting that cannot work; the message says which and why. */
@@ -353,6 +362,7 @@ export function resolveOptions(
     },
     ...observabilityOptions(options),
     dashboard: resolveDashboardOptions(options.dashboard, env, (message) => new RequestQueueConfigError(message)),
+    flow: resolveQueueFlow(options.flow ?? {}),
   };
 }
 
@@ -384,4 +394,17 @@ function observabilityOptions(options: RequestQueueModuleOptions): Pick<Resolved
     );
   }
   return { tracing, metrics: { registry: given.registry, prefix, endpoint } };
+}
+
+/** Checks the per-queue flow control options (lib/flow); a bad number is a config error naming it. */
+function resolveQueueFlow(flow: Record<string, FlowOptions>): Record<string, FlowOptions> {
+  for (const [queue, options] of Object.entries(flow)) {
+    try {
+      if (options.throttle) checkThrottle(options.throttle, `flow['${queue}']`);
+      if (options.funnel) checkFunnel(options.funnel, `flow['${queue}']`);
+    } catch (err) {
+      throw new RequestQueueConfigError((err as Error).message);
+    }
+  }
+  return flow;
 }

@@ -82,6 +82,7 @@ export class RequestQueueRuntime {
         idempotencyKey: options.idempotencyKey,
         callbackPolicy: options.callback,
         limits: options.limits,
+        queueFlow: options.flow, // flow control per queue (lib/flow)
       },
       store,
       this.box,

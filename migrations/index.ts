@@ -4,6 +4,7 @@ import { CreateRequestQueueClaimsTable1760000000003 } from './0003-create-reques
 import { CreateRequestQueueSignalsTable1760000000004 } from './0004-create-request-queue-signals-table.js';
 import { CreateRequestQueueRequestsTable1760000000005 } from './0005-create-request-queue-requests-table.js';
 import { AddRequestQueueTimelineAndThroughput1760000000006 } from './0006-add-request-queue-timeline-and-throughput.js';
+import { CreateRequestQueueFlowSlotsTable1760000000007 } from './0007-create-request-queue-flow-slots-table.js';
 
 /**
  * The database driver's migrations, oldest first. Append-only: a change to the tables is a
@@ -17,4 +18,5 @@ export const requestQueueMigrations = [
   CreateRequestQueueSignalsTable1760000000004,
   CreateRequestQueueRequestsTable1760000000005,
   AddRequestQueueTimelineAndThroughput1760000000006,
+  CreateRequestQueueFlowSlotsTable1760000000007,
 ];

@@ -1,6 +1,7 @@
 import type { BackoffOptions } from './backoff.js';
 import type { AttemptNote, FinalStatus } from './request-status.js';
 import type { TraceCarrier } from '../observability/queue-tracer.js';
+import type { JobFlow } from '../flow/flow-options.js';
 
 /**
  * What a queue holds for one request. The plain fields are what operators see (`failed`
@@ -32,6 +33,10 @@ export interface JobPayload {
    * that keep the count in the payload (the database driver). Not bound to `sealed`.
    */
   leaseLosses?: number;
+  /** Flow control (throttle, funnel) of a replay job, computed at the 202; keys hashed (`lib/flow`). */
+  flow?: JobFlow;
+  /** Unix ms after which a replay job is not tried again (`retryUntil`, from the 202). */
+  retryUntil?: number;
 }
 
 /** The secret half of a replay job. */
@@ -106,6 +111,12 @@ export type JobResult = (
   | { type: 'complete'; next?: NewJob; status?: FinalStatus }
   | { type: 'retry'; error: string; delayMs: number }
   | { type: 'fail'; error: string; next?: NewJob; status?: FinalStatus }
+  /**
+   * Flow control held the job back before it ran (`lib/flow`): runnable again after
+   * `delayMs`, the reservation undone, so its attempt count is as before (not an attempt).
+   * `error` says why (for logs); a release stores nothing else (`next` never).
+   */
+  | { type: 'release'; delayMs: number; error: string; next?: never }
 ) & {
   /** The attempt's status code and duration, for the request's timeline (never a header or body). */
   note?: AttemptNote;

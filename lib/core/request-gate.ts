@@ -13,6 +13,8 @@ import type { SealedBox } from './sealed-box.js';
 import type { RequestFingerprintParts, StatusLinks } from './status-links.js';
 import { StoreUnavailableError, type RequestQueueStore } from '../store/request-queue.store.js';
 import { noTracer, type QueueTracer } from '../observability/queue-tracer.js';
+import type { FlowOptions, FlowRequest, FunnelOptions, ThrottleOptions } from '../flow/flow-options.js';
+import { checkRetryUntil, jobFlow } from '../flow/flow-settings.js';
 
 /** Per-route settings from `@QueueableRequest()`, over the module's defaults. */
 export interface RouteQueueOptions {
@@ -23,6 +25,17 @@ export interface RouteQueueOptions {
   timeout?: number;
   /** Wait this long before the first replay, ms. */
   delay?: number;
+  /** At most `allow` replays start per `every` ms, per `key` when given (SPEC §10, lib/flow). */
+  throttle?: ThrottleOptions;
+  /** At most `limit` replays run at once, per `key` when given (SPEC §10, lib/flow). */
+  funnel?: FunnelOptions;
+  /** Not tried again later than this many ms after the 202; fails with a failure callback (SPEC §10). */
+  retryUntil?: number;
+  /**
+   * Names the route's throttle and funnel counts (the same in every process). Set by the
+   * interceptor (`Controller.handler`); set it yourself to share one count between routes.
+   */
+  flowScope?: string;
 }
 
 export interface GateSettings {
@@ -40,6 +53,8 @@ export interface GateSettings {
   idempotencyKey: boolean;
   callbackPolicy: CallbackUrlPolicy;
   limits: RequestLimits;
+  /** Flow control per queue (module option `flow`), under a route's own (lib/flow). */
+  queueFlow?: Readonly<Record<string, FlowOptions>>;
 }
 
 /**
@@ -111,10 +126,12 @@ export class RequestGate {
     this.headerKey = settings.correlationHeader.toLowerCase();
   }
 
+  /** `raw`: the adapter's own request, handed to flow keys (`throttle.key`, `funnel.key`) [`req`]. */
   async admit(
     req: IncomingRequest,
     query: Record<string, unknown> | undefined,
     route: RouteQueueOptions,
+    raw: FlowRequest = req as unknown as FlowRequest,
   ): Promise<GateDecision> {
     const method = req.method.toUpperCase();
     const read = readCorrelationId(req.headers[this.headerKey], this.settings.correlationHeader);
@@ -153,7 +170,7 @@ export class RequestGate {
         this.watch.worked();
         return claimed ? { type: 'sync', correlationId } : conflict(correlationId);
       }
-      return await this.enqueue(req, correlationId, delivery, respondAsync, route);
+      return await this.enqueue(req, correlationId, delivery, respondAsync, route, raw);
     } catch (err) {
       if (err instanceof StoreUnavailableError) {
         this.watch.failed(err.message);
@@ -174,6 +191,7 @@ export class RequestGate {
     delivery: Delivery,
     respondAsync: boolean,
     route: RouteQueueOptions,
+    raw: FlowRequest,
   ): Promise<GateDecision> {
     const captured = captureRequest(req, this.headerKey);
     const refused = checkQueuedRequest(req.headers, captured, this.settings.limits);
@@ -205,6 +223,7 @@ export class RequestGate {
       backoff: route.backoff ?? this.settings.backoff,
       timeout: route.timeout ?? this.settings.timeout,
       sealed: '',
+      ...this.flowFields(queue, route, raw, Date.now()),
     };
     payload.sealed = this.box.seal(secret, jobBinding(payload));
     let jobId: string | null;
@@ -249,6 +268,37 @@ export class RequestGate {
       respondAsync,
       repeated: false,
     };
+  }
+
+  /**
+   * Flow control stored with the job (lib/flow): the route's throttle and funnel, else its
+   * queue's, keys computed from the request now and hashed; `retryUntil` as a unix ms deadline.
+   */
+  private flowFields(
+    queue: string,
+    route: RouteQueueOptions,
+    raw: FlowRequest,
+    now: number,
+  ): Pick<JobPayload, 'flow' | 'retryUntil'> {
+    const fields: Pick<JobPayload, 'flow' | 'retryUntil'> = {};
+    const onQueue = this.settings.queueFlow?.[queue];
+    const routeScope = `route:${route.flowScope ?? queue}`;
+    // One count per route, or per queue when the limit comes from the queue's options.
+    const throttle = jobFlow(
+      { throttle: route.throttle ?? onQueue?.throttle },
+      route.throttle ? routeScope : `queue:${queue}`,
+      raw,
+      this.markerKey,
+    );
+    const funnel = jobFlow(
+      { funnel: route.funnel ?? onQueue?.funnel },
+      route.funnel ? routeScope : `queue:${queue}`,
+      raw,
+      this.markerKey,
+    );
+    if (throttle || funnel) fields.flow = { ...throttle, ...funnel };
+    if (route.retryUntil !== undefined) fields.retryUntil = now + checkRetryUntil(route.retryUntil, routeScope);
+    return fields;
   }
 
   /**

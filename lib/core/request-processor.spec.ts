@@ -108,3 +108,40 @@ describe('RequestProcessor and lost leases', () => {
     expect(events.map(([name]) => name)).toEqual([RequestQueueEvent.JobRecovered, RequestQueueEvent.Processing]);
   });
 });
+
+describe('RequestProcessor and retryUntil', () => {
+  it('fails a replay past its deadline without running it, with a failure callback that says why', async () => {
+    const events: [RequestQueueEventName, RequestQueueEventPayload][] = [];
+    const job = replayJob({ attempt: 2 });
+    job.payload.tries = 10;
+    job.payload.retryUntil = Date.now() - 1;
+    const result = await processor(events).process(job);
+    expect(result.type).toBe('fail');
+    if (result.type !== 'fail') return;
+    expect(result.error).toMatch(/^retryUntil deadline passed \(.+, after 1 attempt\)$/);
+    expect(result.next?.payload.kind).toBe('callback');
+    const sealed = box.open<SealedCallback>(result.next!.payload.sealed, jobBinding(result.next!.payload));
+    expect(sealed.outcome).toMatchObject({ status: 'failed', attempts: 1, response: null, error: result.error });
+    expect(result.status).toBeDefined();
+  });
+
+  it('does not retry when the next attempt would start after the deadline, though tries remain', async () => {
+    const replayClient = {
+      replay: async () => ({ type: 'response', status: 503, headers: {}, body: null }),
+    } as unknown as ReplayClient;
+    const p = new RequestProcessor(box, replayClient, {} as CallbackSender, {
+      callbackRetryDelays: [100],
+      callbackTimeout: 1000,
+      statusTtl: 60_000,
+    });
+    const job = replayJob();
+    job.payload.tries = 10;
+    job.payload.backoff = { type: 'fixed', delay: 60_000 };
+    job.payload.retryUntil = Date.now() + 30_000;
+    const result = await p.process(job);
+    expect(result.type).toBe('fail');
+    if (result.type === 'fail') expect(result.error).toMatch(/retryUntil deadline passed/);
+    job.payload.retryUntil = Date.now() + 120_000;
+    expect((await p.process(job)).type).toBe('retry');
+  });
+});

@@ -43,6 +43,10 @@ export class RequestProcessor {
     if (losses > 0) this.emit(RequestQueueEvent.JobRecovered, { ...this.eventOf(job), leaseLosses: losses });
     if (job.leasesExhausted) return Promise.resolve(this.diedTooOften(job, losses));
     const p = job.payload;
+    // retryUntil (SPEC §10): past the deadline, a replay is not tried again.
+    if (p.kind === 'replay' && p.retryUntil !== undefined && Date.now() >= p.retryUntil) {
+      return Promise.resolve(this.deadlinePassed(job, p.retryUntil));
+    }
     const first = p.kind === 'replay' && job.attempt === 1;
     this.emit(RequestQueueEvent.Processing, {
       ...this.eventOf(job),
@@ -52,15 +56,22 @@ export class RequestProcessor {
   }
 
   /**
-   * A job the store gave up on: its workers died while running it, too often (a "poison"
-   * request that kills its worker). It is not run again; a replay gets the failure outcome
-   * of a replay that ran out of tries, with its callback and final status, so the client
-   * that got the 202 learns it; a callback delivery goes to failed jobs.
+   * A replay whose `retryUntil` deadline passed before this attempt: failed without
+   * running, with its failure callback and final status. `attempt` counts the attempts
+   * that ran (this one did not).
    */
-  private diedTooOften(job: ReservedJob, losses: number): JobResult {
-    const error = workerDiedError(losses);
+  private deadlinePassed(job: ReservedJob, deadline: number): JobResult {
+    const ran = job.attempt - 1;
+    const error = `retryUntil deadline passed (${new Date(deadline).toISOString()}, after ${ran} attempt${ran === 1 ? '' : 's'})`;
+    return this.failedOutcome({ ...job, attempt: ran }, error);
+  }
+
+  /**
+   * A replay's failure outcome without a response (it did not run: a deadline passed, or its
+   * workers died): its callback (when it has one) and final status, so the client learns it.
+   */
+  private failedOutcome(job: ReservedJob, error: string, event: Partial<RequestQueueEventPayload> = {}): JobResult {
     const p = job.payload;
-    if (p.kind !== 'replay') return this.failed(job, error);
     let secret: SealedRequest;
     try {
       secret = this.box.open<SealedRequest>(p.sealed, jobBinding(p));
@@ -74,13 +85,25 @@ export class RequestProcessor {
       response: null,
       error,
     };
-    this.emit(RequestQueueEvent.Failed, { ...this.eventOf(job), error, outcome, leaseLosses: losses });
+    this.emit(RequestQueueEvent.Failed, { ...this.eventOf(job), error, outcome, ...event });
     return {
       type: 'fail',
       error,
       next: this.callbackJob(job, secret.callbackToken, outcome, secret.trace),
       status: this.finalStatus(outcome),
     };
+  }
+
+  /**
+   * A job the store gave up on: its workers died while running it, too often (a "poison"
+   * request that kills its worker). It is not run again; a replay gets the failure outcome
+   * of a replay that ran out of tries, with its callback and final status, so the client
+   * that got the 202 learns it; a callback delivery goes to failed jobs.
+   */
+  private diedTooOften(job: ReservedJob, losses: number): JobResult {
+    const error = workerDiedError(losses);
+    if (job.payload.kind !== 'replay') return this.failed(job, error);
+    return this.failedOutcome(job, error, { leaseLosses: losses });
   }
 
   private async replay(job: ReservedJob): Promise<JobResult> {
@@ -118,12 +141,18 @@ export class RequestProcessor {
     }
     const error = describeFailure(result);
     note.error = error;
-    if (job.attempt < p.tries) {
-      const delayMs = backoffDelay(p.backoff, job.attempt);
+    const delayMs = backoffDelay(p.backoff, job.attempt);
+    // retryUntil wins over tries when it comes first: no retry that would start after it.
+    const beyondDeadline = p.retryUntil !== undefined && Date.now() + delayMs >= p.retryUntil;
+    if (job.attempt < p.tries && !beyondDeadline) {
       this.emit(RequestQueueEvent.Failed, { ...this.eventOf(job), error, retryInMs: delayMs, durationMs });
       return { type: 'retry', error, delayMs, note };
     }
-    const message = `${error} (after ${job.attempt} attempt${job.attempt === 1 ? '' : 's'})`;
+    const attempts = `${job.attempt} attempt${job.attempt === 1 ? '' : 's'}`;
+    const message =
+      job.attempt < p.tries && beyondDeadline
+        ? `${error} (after ${attempts}; retryUntil deadline passed (${new Date(p.retryUntil!).toISOString()}): the next attempt would start after it)`
+        : `${error} (after ${attempts})`;
     const outcome = this.outcome(job, 'failed', result, message);
     this.emit(RequestQueueEvent.Failed, { ...this.eventOf(job), error: message, outcome, durationMs });
     return {

@@ -43,4 +43,21 @@ describe('checkQueueableRoutes', () => {
     expect(warnings[0]).toContain('set database.retryAfter to 150000 ms or more');
     expect(checkQueueableRoutes([{ name: 'PUT /report/:id', options: { timeout: 120_000 } }], settings)).toEqual([]);
   });
+
+  it('names flow control options that cannot work (lib/flow), and is silent on good ones', () => {
+    const warnings = checkQueueableRoutes(
+      [
+        { name: 'PUT /a', options: { throttle: { allow: 10, every: 0 } } },
+        { name: 'PUT /b', options: { funnel: { limit: -1 } } },
+        { name: 'PUT /c', options: { retryUntil: 1.5 } },
+        { name: 'PUT /d', options: { throttle: { allow: 1, every: 1000 }, funnel: { limit: 1 }, retryUntil: 60_000 } },
+      ],
+      settings,
+    );
+    expect(warnings).toEqual([
+      'PUT /a: throttle.every must be a positive integer (got 0): its queued requests cannot be stored (500) until it is fixed',
+      'PUT /b: funnel.limit must be a positive integer (got -1): its queued requests cannot be stored (500) until it is fixed',
+      'PUT /c: retryUntil must be a positive integer (got 1.5): its queued requests cannot be stored (500) until it is fixed',
+    ]);
+  });
 });

@@ -1,4 +1,5 @@
 import type { RouteQueueOptions } from './request-gate.js';
+import { checkFunnel, checkRetryUntil, checkThrottle } from '../flow/flow-settings.js';
 
 /** A `@QueueableRequest()` route as the app declares it. */
 export interface QueueableRoute {
@@ -49,6 +50,27 @@ export function checkQueueableRoutes(routes: readonly QueueableRoute[], settings
           `(database.retryAfter ${settings.lease} ms): if its worker cannot renew the lease, a second worker may run ` +
           `the same request; set database.retryAfter to ${settings.defaultLease(timeout)} ms or more, or shorten the route's timeout`,
       );
+    }
+  }
+  warnings.push(...checkRouteFlow(routes)); // lib/flow
+  return warnings;
+}
+
+/**
+ * Flow control options (throttle, funnel, retryUntil) that cannot work: a count or a
+ * period that is not a positive integer. Such a route cannot queue (its requests get 500),
+ * so say it at startup.
+ */
+function checkRouteFlow(routes: readonly QueueableRoute[]): string[] {
+  const warnings: string[] = [];
+  for (const route of routes) {
+    const { throttle, funnel, retryUntil } = route.options;
+    try {
+      if (throttle) checkThrottle(throttle, route.name);
+      if (funnel) checkFunnel(funnel, route.name);
+      if (retryUntil !== undefined) checkRetryUntil(retryUntil, route.name);
+    } catch (err) {
+      warnings.push(`${(err as Error).message}: its queued requests cannot be stored (500) until it is fixed`);
     }
   }
   return warnings;

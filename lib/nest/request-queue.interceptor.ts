@@ -1,3 +1,4 @@
+import type { FlowRequest } from '../flow/flow-options.js';
 import {
   Inject,
   Injectable,
@@ -75,7 +76,12 @@ export class RequestQueueInterceptor implements NestInterceptor {
       body: req.body,
       rawBody: req.rawBody,
     };
-    const decision = await this.runtime.gate.admit(incoming, req.query, this.routeOptions(context));
+    const decision = await this.runtime.gate.admit(
+      incoming,
+      req.query,
+      this.routeOptions(context),
+      req as unknown as FlowRequest, // flow keys read the adapter's request (params, user)
+    );
     const adapter = this.adapterHost.httpAdapter;
     if (decision.correlationId) adapter.setHeader(res, this.runtime.options.correlationHeader, decision.correlationId);
     switch (decision.type) {
@@ -98,7 +104,8 @@ export class RequestQueueInterceptor implements NestInterceptor {
     if (!options) {
       const onClass = this.reflector.get<RouteQueueOptions | undefined>(QUEUEABLE_REQUEST, context.getClass());
       const onHandler = this.reflector.get<RouteQueueOptions | undefined>(QUEUEABLE_REQUEST, handler);
-      options = { ...onClass, ...onHandler };
+      // flowScope: the route's throttle/funnel count, named the same in every process.
+      options = { flowScope: `${context.getClass().name}.${handler.name}`, ...onClass, ...onHandler };
       this.routes.set(handler, options);
     }
     return options;

@@ -1,6 +1,7 @@
 import { isCallbackLane, withLanes } from '../core/callback-lane.js';
 import type { JobResult, ReservedJob } from '../core/job.js';
 import { workerDiedError } from '../core/outcome.js';
+import { passFlow, type FlowPass, type FlowSupport } from '../flow/flow-gate.js';
 import { RequestQueueConfigError } from '../request-queue.options.js';
 import type { ConsumeOptions, ConsumerEnd, JobConsumer, JobHandler } from './request-queue.store.js';
 
@@ -29,7 +30,18 @@ export interface JobSource {
   take(queues: readonly string[]): Promise<JobLease | null>;
   /** Waits `ms`, or less when a job may have arrived or `signal` aborts. Never rejects. */
   idle(ms: number, signal: AbortSignal): Promise<void>;
+  /**
+   * Flow control (throttle, funnel: `lib/flow`): the store's slots. Without it, jobs run
+   * whatever their `flow` says. A source that has it settles `release` results.
+   */
+  readonly flow?: FlowSupport;
 }
+
+/** The pass of a job without flow control. */
+const NO_FLOW: FlowPass = { type: 'run', done: () => {} };
+
+/** How long a job waits when flow control could not be checked (the store erred), ms. */
+const FLOW_ERROR_RELEASE_MS = 1_000;
 
 /**
  * Reservations beyond a job's `tries` that it may lose to an expired lease (its worker died,
@@ -186,11 +198,25 @@ class ConsumeLoop implements JobConsumer {
           return;
         }
       }
+      // Flow control (throttle, funnel) before the handler: a job held back is released,
+      // without using up an attempt, to run when its limit allows (lib/flow).
+      // (No await for a job without flow control: its handler starts as soon as before.)
+      const pass = this.source.flow && lease.job.payload.flow ? await this.passFlow(lease.job) : NO_FLOW;
+      if (pass.type === 'release') {
+        try {
+          await lease.settle({ type: 'release', delayMs: pass.delayMs, error: pass.reason });
+        } catch (err) {
+          this.report(err); // still leased: it runs again when the lease lapses
+        }
+        return;
+      }
       let result: JobResult;
       try {
         result = await this.handler(lease.job);
       } catch (err) {
         result = resultOfThrow(lease.job, err);
+      } finally {
+        pass.done();
       }
       // The store gave up on it (leases exhausted): it ends failed whatever the handler says.
       if (lease.job.leasesExhausted && result.type !== 'fail') {
@@ -207,6 +233,18 @@ class ConsumeLoop implements JobConsumer {
       this.inHand.delete(done);
     });
     this.inHand.set(done, lease);
+  }
+
+  /** `passFlow` on the source's slots; a store error holds the job back a moment (never runs it unchecked). */
+  private async passFlow(job: ReservedJob): Promise<FlowPass> {
+    const support = this.source.flow;
+    if (!support) return NO_FLOW;
+    try {
+      return await passFlow(support, job);
+    } catch (err) {
+      this.report(err);
+      return { type: 'release', delayMs: FLOW_ERROR_RELEASE_MS, reason: 'flow control unavailable' };
+    }
   }
 
   /**

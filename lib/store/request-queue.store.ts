@@ -23,8 +23,16 @@ import type {
  *   a lease; if the worker dies, the job runs again after the lease. A handler's result is
  *   applied as told: `complete` removes the job and stores `next` (if any), `retry` makes
  *   it runnable again after `delayMs` with its attempt count kept, `fail` moves it to the
- *   failed set with `error` and stores `next`. The store never retries or fails a job on
- *   its own account.
+ *   failed set with `error` and stores `next`, `release` (flow control held the job back
+ *   before it ran, `lib/flow`) makes it runnable again after `delayMs` with the reservation
+ *   undone: its attempt count and lost leases as before it was taken, its status record
+ *   `queued` with `nextAttemptAt`; a release is never an attempt. The store never retries
+ *   or fails a job on its own account.
+ * - **Flow control counts live in the store.** A job source that offers `flow`
+ *   (`JobSource.flow`, `FlowSlots` in `lib/flow/flow-store.ts`) takes throttle and funnel
+ *   slots atomically, so the limits hold across worker processes; a funnel slot is held for
+ *   the job's lease and renewed with it, so a dead worker's slot frees itself. A store
+ *   without it runs jobs whatever their `flow` says.
  * - **Lost leases are counted, and never fail a job silently.** A job taken back from a
  *   worker that lost its lease (died) is handed out with `leaseLosses` (how many times), in
  *   a reservation of its own, never in a batch with other jobs; the consume loop runs it

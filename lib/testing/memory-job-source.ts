@@ -48,6 +48,7 @@ export class MemoryJobSource implements JobSource {
   }
 
   private lease(job: MemoryJob, now: number): JobLease {
+    const before = { attempts: job.attempts, leaseLosses: job.leaseLosses }; // what a release restores
     if (job.lease) job.leaseLosses++; // its holder gave it up without a result
     const exhausted = leasesExhausted(job.attempts + 1, job.payload.tries);
     if (!exhausted) job.attempts++;
@@ -66,7 +67,9 @@ export class MemoryJobSource implements JobSource {
     return {
       job: reserved,
       settle: (result) => {
-        if (held()) this.apply(job, result, Date.now());
+        if (!held()) return Promise.resolve();
+        if (result.type === 'release') this.release(job, before, result.delayMs, Date.now());
+        else this.apply(job, result, Date.now());
         return Promise.resolve();
       },
       abandon: () => {
@@ -93,7 +96,22 @@ export class MemoryJobSource implements JobSource {
     return record && record.queuedAt === job.payload.queuedAt ? record : undefined;
   }
 
-  private apply(job: MemoryJob, result: JobResult, now: number): void {
+  /** Flow control held it back: runnable after `delayMs`, the reservation undone (not an attempt). */
+  private release(
+    job: MemoryJob,
+    before: { attempts: number; leaseLosses: number },
+    delayMs: number,
+    now: number,
+  ): void {
+    const record = job.payload.kind === 'replay' ? this.recordOf(job, now) : undefined;
+    Object.assign(job, before);
+    const at = now + Math.max(1, delayMs);
+    this.state.requeue(job, at);
+    if (record)
+      Object.assign(record, { state: 'queued', attempts: before.attempts, nextAttemptAt: at, updatedAt: now });
+  }
+
+  private apply(job: MemoryJob, result: Exclude<JobResult, { type: 'release' }>, now: number): void {
     const replay = job.payload.kind === 'replay';
     const record = this.recordOf(job, now);
     const error = result.type === 'complete' ? undefined : result.error;

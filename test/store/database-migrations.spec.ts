@@ -13,6 +13,7 @@ const TABLES = [
   'failed_jobs',
   'jobs',
   'request_queue_claims',
+  'request_queue_flow_slots', // 0007 (lib/flow)
   'request_queue_requests',
   'request_queue_signals',
   'request_queue_throughput',

@@ -13,6 +13,11 @@ import type { ThroughputCount } from './sql/throughput.sql.js';
 import { THROUGHPUT_KEEP_MS } from '../../core/request-status.js';
 import { reserveExpiredJob, reserveJobs, type ReservedRow } from './sql/reserve-jobs.sql.js';
 import { IdleWaiter } from '../idle-waiter.js';
+import type { FlowSupport } from '../../flow/flow-gate.js';
+import { DatabaseFlowSlots, pruneFlowSlots } from './sql/flow-slots.sql.js';
+
+/** Flow slots free for this long are pruned (their buckets went quiet). */
+const FLOW_SLOT_KEEP_MS = 60 * 60 * 1000;
 
 /**
  * How often a worker deletes correlation claims and status records that have expired, and
@@ -74,12 +79,16 @@ export class DatabaseJobSource implements JobSource {
   private pruning = false;
   private readonly closing = new AbortController();
   private readonly waiter = new IdleWaiter();
+  /** Flow control slots (lib/flow), held as long as the lease; the loop settles a held-back job with `release`. */
+  readonly flow: FlowSupport;
 
   constructor(
     private readonly db: SqlClient,
     private readonly deletes: DeleteBatcher,
     private readonly settings: DatabaseJobSourceSettings,
-  ) {}
+  ) {
+    this.flow = { slots: new DatabaseFlowSlots(db), leaseMs: settings.retryAfter };
+  }
 
   async take(queues: readonly string[]): Promise<JobLease | null> {
     void this.prune(); // a busy worker never idles: expired rows are pruned from here too
@@ -286,6 +295,7 @@ export class DatabaseJobSource implements JobSource {
         this.lastClaimPrune = now;
         await pruneExpiredClaims(this.db, now, PRUNE_LIMIT).catch(() => {});
         await pruneThroughput(this.db, now - THROUGHPUT_KEEP_MS, PRUNE_LIMIT).catch(() => {});
+        await pruneFlowSlots(this.db, now - FLOW_SLOT_KEEP_MS, PRUNE_LIMIT).catch(() => {}); // lib/flow
       }
     } finally {
       this.pruning = false;

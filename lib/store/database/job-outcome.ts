@@ -4,6 +4,7 @@ import type { DeleteBatcher } from './delete-batcher.js';
 import type { SqlClient, SqlExecutor } from './sql-client.js';
 import { failedPayload, insertFailedJob } from './sql/failed-jobs.sql.js';
 import { deleteReservedJobs, insertJob, releaseReservedJob, type JobToken } from './sql/jobs.sql.js';
+import { releaseHeldBack } from './sql/flow-slots.sql.js';
 import { markFinal, markRetrying, type FinalRecord } from './sql/request-status.sql.js';
 import { appendCallbackEntries, type CallbackEntry } from './sql/timeline.sql.js';
 
@@ -55,6 +56,14 @@ export async function applyJobResult(
         if (replay) await markRetrying(tx, job.payload.correlationId, job.id, availableAt, now, entry);
         else await appendCallbackEntries(tx, [callback!], now);
       });
+      return;
+    }
+    case 'release': {
+      // Held back by flow control: not an attempt (the reservation is undone).
+      const running = replay
+        ? { correlationId: job.payload.correlationId, jobId: job.id, attempts: job.attempts }
+        : undefined;
+      await db.transaction((tx) => releaseHeldBack(tx, job, now + Math.max(1, result.delayMs), running, now));
       return;
     }
     case 'fail': {

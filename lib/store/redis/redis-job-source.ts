@@ -7,6 +7,7 @@ import { bullLoop, type TakenJob } from './bull-loop.js';
 import { IdleWaiter } from '../idle-waiter.js';
 import { attemptEntry, type TimelineEntry } from '../../core/request-status.js';
 import type { JobStatus, RedisStatusRecords } from './redis-status.js';
+import type { FlowSupport } from '../../flow/flow-gate.js';
 
 export type RetryError = Error & { delayMs?: number };
 
@@ -43,6 +44,8 @@ export class RedisJobSource implements JobSource {
     private readonly lockDuration: number,
     add: (job: NewJob) => Promise<void>,
     private readonly records: RedisStatusRecords,
+    /** Flow control slots (lib/flow); the loop settles a held-back job with `release`. */
+    readonly flow?: FlowSupport,
   ) {
     this.add = async (job) => {
       await add(job);
@@ -162,6 +165,16 @@ class RedisLease implements JobLease {
    */
   async settle(result: JobResult): Promise<void> {
     this.abandon();
+    if (result.type === 'release') {
+      // Held back by flow control: back to Bull's delayed set under our lock, attemptsMade
+      // and stalledCounter untouched (not an attempt); the record says queued again.
+      await this.status?.released(this.job.attempt - 1, result.delayMs);
+      // Job#moveToDelayed (active to delayed, lock checked) is in every Bull 4, untyped.
+      await (this.bullJob as Bull.Job<JobPayload> & { moveToDelayed(at: number): Promise<void> }).moveToDelayed(
+        Date.now() + Math.max(1, result.delayMs),
+      );
+      return;
+    }
     const entry = attemptEntry(
       this.job.payload.kind,
       this.job.attempt,

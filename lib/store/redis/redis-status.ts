@@ -141,6 +141,12 @@ export class JobStatus {
     return this.write('persist', { ...this.base('retrying', attempt, now), nextAttemptAt: now + delayMs }, { entry });
   }
 
+  /** Held back by flow control (not an attempt): queued again, runnable at `nextAttemptAt`. */
+  released(attempts: number, delayMs: number): Promise<number> {
+    const now = Date.now();
+    return this.write('persist', { ...this.base('queued', attempts, now), nextAttemptAt: now + delayMs });
+  }
+
   /**
    * Step (a) of finishing: the final state and outcome with the `pending` mark, expiring
    * after `keepMs`. Then the caller moves the job (b) and calls `finished` (c). A worker

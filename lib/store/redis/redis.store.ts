@@ -12,6 +12,7 @@ import {
   type ThroughputPoint,
 } from '../../core/request-status.js';
 import { isJobPayload } from '../job-payload.js';
+import { defineFlowCommands, RedisFlowSlots, type FlowCommands } from './flow-slots.lua.js';
 import { startConsumeLoop } from '../consume-loop.js';
 import {
   StoreUnavailableError,
@@ -49,7 +50,7 @@ interface EnqueueCommand {
  * The API connection with the store's scripts defined on it. Typed as one Redis for the
  * helpers (status records, listing) that take one: a Cluster serves the same commands.
  */
-type ApiClient = Redis & EnqueueCommand & StatusCommand;
+type ApiClient = Redis & EnqueueCommand & StatusCommand & FlowCommands;
 
 /** Enqueues waiting for the next flush that share a queue, a delay and a claim TTL. */
 interface PendingBatch {
@@ -129,6 +130,7 @@ export class RedisStore implements RequestQueueStore {
       client.defineCommand('rqEnqueue', { lua: ENQUEUE_LUA });
       client.defineCommand('rqStatus', { lua: STATUS_WRITE_LUA });
       client.defineCommand('rqTimeline', { lua: TIMELINE_APPEND_LUA });
+      defineFlowCommands(client); // flow control slots (lib/flow)
       this.apiClient = client as ApiClient;
     }
     return this.apiClient;
@@ -311,7 +313,10 @@ export class RedisStore implements RequestQueueStore {
     await this.init();
     // Each queue's callback lane is a Bull queue of its own, taken from first (consume-loop.ts).
     const queues = new Map(withLanes(options.queues).map((name) => [name, this.queue(name)] as const));
-    const source = new RedisJobSource(queues, this.lockDuration, (job) => this.add(job), this.records);
+    const source = new RedisJobSource(queues, this.lockDuration, (job) => this.add(job), this.records, {
+      slots: new RedisFlowSlots(() => this.api, this.prefix), // flow control (lib/flow)
+      leaseMs: this.lockDuration,
+    });
     await source.open();
     const consumer = startConsumeLoop(source, { ...options, idleMs: options.idleMs ?? DEFAULT_IDLE_MS }, handler);
     void consumer.finished.then(() => source.close());
