@@ -122,7 +122,9 @@ describe.each(dialects)('migrations on $name', (dialect) => {
     const open = (migrationsRun: boolean) =>
       new DatabaseStore(resolveDatabaseOptions({ options, migrationsRun }, 1000, true));
     const refused = open(false);
-    await expect(refused.init()).rejects.toThrow(/tables are missing .*\(request_queue_throughput\)/);
+    await expect(refused.init()).rejects.toThrow(
+      /tables are missing .*\(request_queue_throughput, request_queue_flow_slots\)/,
+    );
     await refused.close();
     const store = open(true);
     await store.init();
