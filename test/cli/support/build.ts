@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -62,9 +63,10 @@ export async function buildForTests(): Promise<TestBuild> {
   );
   // A type error elsewhere in a tree others are editing must not stop the emit: tsc still
   // writes the files, and the tests fail on their own if the CLI is broken.
-  await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', tsconfig]).catch(
-    () => {},
-  );
+  // tsc as Node resolves it from the repository (test:compat's copy finds its own install above it).
+  const tsc = createRequire(join(ROOT, 'package.json')).resolve('typescript/bin/tsc');
+  await promisify(execFile)(process.execPath, [tsc, '-p', tsconfig]).catch(() => {});
+  if (!existsSync(join(work, 'out', 'lib/cli/main.js'))) throw new Error(`tsc emitted no CLI build in ${work}`);
   await writeFile(join(work, 'out', 'package.json'), JSON.stringify({ type: 'commonjs' }));
   await writeFile(join(work, 'done'), '');
   try {
