@@ -78,13 +78,7 @@ export class RequestProcessor {
     } catch (err) {
       return this.failed(job, `${error}; cannot open stored request: ${(err as Error).message}`);
     }
-    const outcome: Outcome = {
-      correlationId: p.correlationId,
-      status: 'failed',
-      attempts: job.attempt,
-      response: null,
-      error,
-    };
+    const outcome = unanswered(job, error);
     this.emit(RequestQueueEvent.Failed, { ...this.eventOf(job), error, outcome, ...event });
     return {
       type: 'fail',
@@ -113,14 +107,7 @@ export class RequestProcessor {
       secret = this.box.open<SealedRequest>(p.sealed, jobBinding(p));
     } catch (err) {
       const error = `cannot open stored request: ${(err as Error).message}`;
-      const outcome: Outcome = {
-        correlationId: p.correlationId,
-        status: 'failed',
-        attempts: job.attempt,
-        response: null,
-        error,
-      };
-      return { ...this.failed(job, error), status: this.finalStatus(outcome) };
+      return { ...this.failed(job, error), status: this.finalStatus(unanswered(job, error)) };
     }
     const span = this.tracer.start('process', this.traceMessage(job), secret.trace);
     const t0 = performance.now();
@@ -281,4 +268,9 @@ export class RequestProcessor {
  */
 export function webhookIdFor(correlationId: string, jobId: string): string {
   return `msg_${createHash('sha256').update(`${correlationId}\n${jobId}`).digest('base64url').slice(0, 27)}`;
+}
+
+/** The failure outcome of a replay that got no response (it did not run, or never answered usably). */
+function unanswered(job: ReservedJob, error: string): Outcome {
+  return { correlationId: job.payload.correlationId, status: 'failed', attempts: job.attempt, response: null, error };
 }

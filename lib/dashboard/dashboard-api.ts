@@ -83,18 +83,10 @@ export async function failedJobs(store: RequestQueueStore, queue: unknown): Prom
 }
 
 /** A request as the page shows it: its status record without the sealed outcome or fingerprint. */
-export interface RequestView {
-  correlationId: string;
-  state: RequestState;
-  attempts: number;
-  queue: string;
-  jobId: string;
-  queuedAt: number;
-  updatedAt: number;
-  nextAttemptAt?: number;
+export type RequestView = Omit<StatusRecord, 'result' | 'fingerprint' | 'timeline'> & {
   /** Oldest first, at most the last `TIMELINE_LIMIT` steps. */
   timeline: TimelineEntry[];
-}
+};
 
 /** `GET <path>/api/requests/:correlationId`: one request's record and timeline. */
 export async function requestTimeline(store: RequestQueueStore, correlationId: unknown): Promise<ApiAnswer> {
