@@ -1,5 +1,5 @@
 import type { FailedJob } from '../core/job.js';
-import type { QueueStats, RequestState, StatusRecord, ThroughputPoint, TimelineEntry } from '../core/request-status.js';
+import type { QueueStats, StatusRecord, ThroughputPoint, TimelineEntry } from '../core/request-status.js';
 import type { RequestQueueStore } from '../store/request-queue.store.js';
 
 /**
