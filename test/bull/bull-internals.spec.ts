@@ -7,7 +7,7 @@ import { RedisStore } from '../../lib/store/redis/redis.store.js';
 import { deleteRedisPrefix, Redis } from '../support/redis.js';
 
 /**
- * `lib/store/redis/bull-loop.ts` drives five `Queue` methods that Bull 4 leaves out of its
+ * `lib/store/redis/bull-loop.ts` drives five `Queue` methods (and `Job#moveToDelayed`, for a release) that Bull 4 leaves out of its
  * typings. One test per method, on a real Redis, of exactly what the redis driver relies on,
  * with jobs stored the way the driver stores them (`enqueue.lua.ts`). Run by `npm test` and,
  * on the lowest supported bull, by `npm run test:compat`.
@@ -119,6 +119,30 @@ describe('the Bull internals the redis driver drives (bull-loop.ts)', () => {
     const b = await loop.take();
     expect([String(b!.job.id), b!.stalledCounter]).toEqual([stalled, 2]);
     expect(b!.job.data.path).toBe('/internals/2');
+  });
+
+  it('Job#moveToDelayed (a release by flow control): active to delayed under our lock, attempts and stalled count untouched', async () => {
+    const id = await add(1);
+    await redis.hset(key(id), 'stalledCounter', '1');
+    const before = await redis.hmget(key(id), 'attemptsMade', 'stalledCounter');
+    const taken = (await bullLoop(queue).take())!;
+    const at = Date.now() + 60_000;
+    await (taken.job as Bull.Job<JobPayload> & { moveToDelayed(at: number): Promise<void> }).moveToDelayed(at);
+    expect(await redis.lrange(key('active'), 0, -1)).toEqual([]);
+    expect(Number(await redis.zscore(key('delayed'), id))).toBe(at * 0x1000 + (Number(id) & 0xfff));
+    expect(await redis.hmget(key(id), 'attemptsMade', 'stalledCounter')).toEqual(before);
+    expect(before[1]).toBe('1');
+    // Another worker's lock refuses the move: a job whose lease was lost is not moved from under
+    // it. (Bull 4.16 answers that silently: its script's -6 is not one of the codes it throws for.)
+    const other = await add(2);
+    const held = (await bullLoop(queue).take())!;
+    expect(String(held.job.id)).toBe(other);
+    await redis.set(key(other, 'lock'), 'another-worker');
+    await (held.job as Bull.Job<JobPayload> & { moveToDelayed(at: number): Promise<void> })
+      .moveToDelayed(at)
+      .catch(() => {});
+    expect(await redis.lrange(key('active'), 0, -1)).toEqual([other]);
+    expect(await redis.zscore(key('delayed'), other)).toBeNull();
   });
 
   it('_initProcess: promotes a delayed job to wait once it is due, and announces it', async () => {
