@@ -91,6 +91,18 @@ export class RedisClusterFixture {
         for (const n of this.nodes) if ((await this.clusterNodes(n.port)).length < NODES) return false;
         return true;
       }, 'cluster_state:ok on every node');
+      // Every replica has finished its first sync: until then a master counts no replica
+      // (WAIT answers 0), and a failover has nothing to promote.
+      await this.waitUntil(async () => {
+        let replicas = 0;
+        for (const n of this.nodes) {
+          const info = await this.cli(n.port, 'info', 'replication');
+          if (!info.includes('role:slave')) continue;
+          if (!info.includes('master_link_status:up')) return false;
+          replicas++;
+        }
+        return replicas === NODES / 2;
+      }, 'every replica in sync with its master');
       return this;
     } catch (err) {
       const logs = this.nodes.map((n) => this.log(n.port)).join('\n');
