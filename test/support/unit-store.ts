@@ -176,7 +176,8 @@ export interface RanJob {
 }
 
 /**
- * Takes the next job of `queues` from the store (waiting for it when it is delayed), runs
+ * Takes the next job of `queues` (their callback lanes first, as every consumer does) from
+ * the store, waiting for it when it is delayed, runs
  * `handler` on it, and resolves once the store applied the result. Rejects after
  * `timeoutMs` if no job became ready.
  */
