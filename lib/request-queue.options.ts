@@ -285,6 +285,58 @@ function queueName(name: string, value: string): string {
   return value;
 }
 
+/** A value as a message shows it: strings quoted, anything else as JavaScript prints it. */
+function shown(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+/** A delay or a grace period: a whole number of milliseconds, 0 or more. */
+function delayMs(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new RequestQueueConfigError(`${name} must be a whole number of ms, 0 or more (got ${shown(value)})`);
+  }
+  return value;
+}
+
+function nonEmptyString(name: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') {
+    throw new RequestQueueConfigError(`${name} must be a non-empty string (got ${shown(value)})`);
+  }
+  return value;
+}
+
+/** A list of non-empty strings (`what` names them in the message); `[]` allowed unless `atLeastOne` names one. */
+function stringList(name: string, value: unknown, what: string, atLeastOne?: string): string[] {
+  const ok = Array.isArray(value) && value.every((item) => typeof item === 'string' && item !== '');
+  if (!ok) throw new RequestQueueConfigError(`${name} must be a list of ${what} (got ${shown(value)})`);
+  if (atLeastOne !== undefined && value.length === 0) {
+    throw new RequestQueueConfigError(`${name} must list at least one ${atLeastOne}`);
+  }
+  return value as string[];
+}
+
+/** The queued methods: HTTP method names (tokens), at least one; upper-cased. */
+function httpMethods(value: unknown): Set<string> {
+  const ok =
+    Array.isArray(value) && value.length > 0 && value.every((m) => typeof m === 'string' && HEADER_NAME.test(m));
+  if (!ok) {
+    throw new RequestQueueConfigError(
+      `methods must be a list of HTTP methods, at least one, e.g. ['PATCH', 'PUT', 'DELETE'] (got ${JSON.stringify(value)})`,
+    );
+  }
+  return new Set((value as string[]).map((m) => m.toUpperCase()));
+}
+
+/** Delays of the callback schedule: whole numbers of ms, 0 or more. */
+function retryDelays(value: unknown): number[] {
+  if (!Array.isArray(value) || !value.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0)) {
+    throw new RequestQueueConfigError(
+      `callback.retryDelays must be a list of whole numbers of ms, 0 or more, e.g. [5000, 300000] (got ${JSON.stringify(value)})`,
+    );
+  }
+  return value as number[];
+}
+
 /** Applies defaults and checks every setting once, at startup. */
 export function resolveOptions(
   options: RequestQueueModuleOptions,
@@ -303,10 +355,15 @@ export function resolveOptions(
     } catch {
       throw new RequestQueueConfigError(`baseUrl must be an absolute URL (got '${options.baseUrl}')`);
     }
+    if (!/^https?:$/.test(new URL(options.baseUrl).protocol)) {
+      throw new RequestQueueConfigError(
+        `baseUrl must be an http: or https: URL, where the worker replays requests (got '${options.baseUrl}')`,
+      );
+    }
   }
-  const queue = queueName('queue', options.queue ?? 'api:request');
+  const queue = queueName('queue', nonEmptyString('queue', options.queue ?? 'api:request'));
   const timeout = positiveInt('timeout', options.timeout ?? 30_000);
-  const enabled = options.worker?.enabled ?? false;
+  const enabled = flag('worker.enabled', options.worker?.enabled, false);
   const idempotencyKey = flag('idempotencyKey', options.idempotencyKey, false);
   const correlationTtl = positiveInt('correlationTtl', options.correlationTtl ?? 24 * HOUR);
   if (enabled && !options.baseUrl) {
@@ -316,6 +373,8 @@ export function resolveOptions(
   if (backoff.type !== 'fixed' && backoff.type !== 'exponential') {
     throw new RequestQueueConfigError(`backoff.type must be 'fixed' or 'exponential'`);
   }
+  delayMs('backoff.delay', backoff.delay);
+  if (options.worker?.gracePeriod !== undefined) delayMs('worker.gracePeriod', options.worker.gracePeriod);
   const callbackTimeout = positiveInt('callback.timeout', options.callback?.timeout ?? 15_000);
   const database = resolveDatabaseOptions(
     options.database ?? {},
@@ -326,7 +385,7 @@ export function resolveOptions(
     driver,
     baseUrl: options.baseUrl,
     queue,
-    methods: new Set((options.methods ?? ['PATCH', 'PUT', 'DELETE']).map((m) => m.toUpperCase())),
+    methods: httpMethods(options.methods ?? ['PATCH', 'PUT', 'DELETE']),
     redis: resolveRedisOptions(options.redis ?? {}, driver === 'redis'),
     database,
     correlationTtl,
@@ -348,15 +407,17 @@ export function resolveOptions(
     },
     callback: {
       timeout: callbackTimeout,
-      retryDelays: options.callback?.retryDelays ?? DEFAULT_CALLBACK_RETRY_DELAYS,
-      allowedHosts: options.callback?.allowedHosts ?? [],
-      httpsOnly: options.callback?.httpsOnly ?? false,
+      retryDelays: retryDelays(options.callback?.retryDelays ?? DEFAULT_CALLBACK_RETRY_DELAYS),
+      allowedHosts: stringList('callback.allowedHosts', options.callback?.allowedHosts ?? [], 'host names'),
+      httpsOnly: flag('callback.httpsOnly', options.callback?.httpsOnly, false),
     },
-    secret: options.secret ?? DEVELOPMENT_SECRET,
-    previousSecrets: options.previousSecrets ?? [],
+    secret: options.secret === undefined ? DEVELOPMENT_SECRET : nonEmptyString('secret', options.secret),
+    previousSecrets: stringList('previousSecrets', options.previousSecrets ?? [], 'non-empty strings'),
     worker: {
       enabled,
-      queues: (options.worker?.queues ?? [queue]).map((q) => queueName('worker.queues', q)),
+      queues: stringList('worker.queues', options.worker?.queues ?? [queue], 'queue names', 'queue').map((q) =>
+        queueName('worker.queues', q),
+      ),
       concurrency: positiveInt('worker.concurrency', options.worker?.concurrency ?? 5),
       gracePeriod: options.worker?.gracePeriod ?? timeout + 5_000,
     },
