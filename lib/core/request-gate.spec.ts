@@ -177,20 +177,31 @@ describe('RequestGate: what it accepts', () => {
     expect(await kit.store.readStatus('gate-async')).toMatchObject({ state: 'completed' });
   });
 
-  it('applies a route’s settings over the module’s: queue, tries, timeout, backoff and delay', async () => {
-    const { req, query } = jsonRequest('gate-route', { callback: callback() });
-    const decision = await kit.gate().admit(req, query, {
-      queue: 'slow',
-      tries: 7,
-      timeout: 1234,
-      backoff: { type: 'fixed', delay: 50 },
-      delay: 60_000,
+  it('stores the module’s replay settings, and a route’s over them: queue, tries, timeout, backoff', async () => {
+    const plain = jsonRequest('gate-defaults', { callback: callback() });
+    await kit.gate().admit(plain.req, plain.query, {});
+    const { job: byModule } = await runNext(kit.store, [QUEUE], async () => ({ type: 'complete' }));
+    expect(byModule.payload).toMatchObject({
+      tries: kit.options.tries,
+      timeout: kit.options.timeout,
+      backoff: kit.options.backoff,
     });
-    expect(decision.type).toBe('queued');
-    const [job] = await kit.store.listJobs({ limit: 10 });
-    expect(job).toMatchObject({ queue: 'slow', state: 'delayed' });
-    expect(job!.availableAt! - job!.createdAt).toBeGreaterThanOrEqual(59_000);
+
+    const routed = jsonRequest('gate-route', { callback: callback() });
+    const route = { queue: 'slow', tries: 7, timeout: 1234, backoff: { type: 'fixed' as const, delay: 50 } };
+    expect(await kit.gate().admit(routed.req, routed.query, route)).toMatchObject({ type: 'queued' });
     expect(await kit.store.readStatus('gate-route')).toMatchObject({ state: 'queued', queue: 'slow' });
+    const { job: byRoute } = await runNext(kit.store, ['slow'], async () => ({ type: 'complete' }));
+    expect(byRoute).toMatchObject({ queue: 'slow', payload: { tries: 7, timeout: 1234, backoff: route.backoff } });
+  });
+
+  it('holds a request back for a route’s delay', async () => {
+    const { req, query } = jsonRequest('gate-delay', { callback: callback() });
+    await kit.gate().admit(req, query, { delay: 60_000 });
+    const [job] = await kit.store.listJobs({ limit: 10 });
+    expect(job).toMatchObject({ correlationId: 'gate-delay', state: 'delayed' });
+    expect(job!.availableAt! - job!.createdAt).toBeGreaterThanOrEqual(60_000);
+    expect(await kit.store.readStatus('gate-delay')).toMatchObject({ state: 'queued' });
   });
 });
 
