@@ -290,7 +290,7 @@ function shown(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : String(value);
 }
 
-/** A delay or a grace period: a whole number of milliseconds, 0 or more. */
+/** A delay: a whole number of milliseconds, 0 or more. */
 function delayMs(name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
     throw new RequestQueueConfigError(`${name} must be a whole number of ms, 0 or more (got ${shown(value)})`);
@@ -374,7 +374,7 @@ export function resolveOptions(
     throw new RequestQueueConfigError(`backoff.type must be 'fixed' or 'exponential'`);
   }
   delayMs('backoff.delay', backoff.delay);
-  if (options.worker?.gracePeriod !== undefined) delayMs('worker.gracePeriod', options.worker.gracePeriod);
+  if (options.worker?.queues !== undefined) stringList('worker.queues', options.worker.queues, 'queue names', 'queue');
   const callbackTimeout = positiveInt('callback.timeout', options.callback?.timeout ?? 15_000);
   const database = resolveDatabaseOptions(
     options.database ?? {},
@@ -415,9 +415,7 @@ export function resolveOptions(
     previousSecrets: stringList('previousSecrets', options.previousSecrets ?? [], 'non-empty strings'),
     worker: {
       enabled,
-      queues: stringList('worker.queues', options.worker?.queues ?? [queue], 'queue names', 'queue').map((q) =>
-        queueName('worker.queues', q),
-      ),
+      queues: (options.worker?.queues ?? [queue]).map((q) => queueName('worker.queues', q)),
       concurrency: positiveInt('worker.concurrency', options.worker?.concurrency ?? 5),
       gracePeriod: options.worker?.gracePeriod ?? timeout + 5_000,
     },
