@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CallbackReceiver } from '../../test/support/callback-receiver.js';
+import { waitFor } from '../../test/support/wait-for.js';
 import { freePort } from '../../test/support/free-port.js';
 import {
   jsonRequest,
   openUnitKit,
   ReplayTarget,
   runNext,
-  until,
   UNIT_TOKEN,
   type RanJob,
   type UnitKit,
@@ -248,7 +248,7 @@ describe('RequestProcessor: retryUntil', () => {
     await setUp();
     await enqueue('p-deadline', { retryUntil: 1, tries: 10 });
     const queuedAt = Date.now();
-    await until(() => Date.now() > queuedAt + 1, 'the deadline to pass');
+    await waitFor('the deadline to pass', () => Date.now() > queuedAt + 1);
     const ran = await replayNext();
     expect(ran.result).toMatchObject({
       type: 'fail',
@@ -347,7 +347,7 @@ describe('RequestProcessor and lost leases', () => {
       taken = job;
       return new Promise<JobResult>(() => {}); // never answers: the worker died holding it
     });
-    await until(() => taken !== undefined, 'a job to be taken');
+    await waitFor('a job to be taken', () => taken !== undefined);
     await consumer.stop(0);
     return taken!;
   }

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { jsonRequest, openUnitKit, ReplayTarget, until, type UnitKit } from '../../test/support/unit-store.js';
+import { jsonRequest, openUnitKit, ReplayTarget, type UnitKit } from '../../test/support/unit-store.js';
+import { waitFor } from '../../test/support/wait-for.js';
 import type { JobResult, ReservedJob } from '../core/job.js';
 import type { RouteQueueOptions } from '../core/request-gate.js';
 import { RequestQueueConfigError, type RequestQueueModuleOptions } from '../request-queue.options.js';
@@ -105,7 +106,7 @@ describe('Worker: running jobs', () => {
     await w.start();
     await enqueue('w-1');
     await enqueue('w-2');
-    await until(() => heard.jobs.length === 2, 'two jobs to finish');
+    await waitFor('two jobs to finish', () => heard.jobs.length === 2);
     expect(heard.jobs.map((r) => [r.job.payload.correlationId, r.result.type]).sort()).toEqual([
       ['w-1', 'complete'],
       ['w-2', 'complete'],
@@ -130,7 +131,7 @@ describe('Worker: running jobs', () => {
     await w.start();
     await w.start();
     await enqueue('w-once');
-    await until(() => runner.started.length === 1, 'the job to start');
+    await waitFor('the job to start', () => runner.started.length === 1);
     const first = w.stop();
     const second = w.stop('restart');
     runner.finish('w-once');
@@ -152,14 +153,14 @@ describe('Worker: running jobs', () => {
     const runner = new HeldRunner();
     const { worker: w } = worker(runner, { concurrency: 2 });
     await w.start();
-    await until(() => runner.started.length === 2, 'two jobs in hand');
+    await waitFor('two jobs in hand', () => runner.started.length === 2);
     expect((await states()).sort()).toEqual(['w-a:running', 'w-b:running', 'w-c:waiting']);
 
     runner.finish('w-a');
-    await until(() => runner.started.length === 3, 'the third job to start');
+    await waitFor('the third job to start', () => runner.started.length === 3);
     runner.finish('w-b');
     runner.finish('w-c');
-    await until(async () => (await states()).length === 0, 'every job to be settled');
+    await waitFor('every job to be settled', async () => (await states()).length === 0);
     expect(runner.maxInFlight).toBe(2);
     await w.stop();
   });
@@ -170,7 +171,7 @@ describe('Worker: running jobs', () => {
     const runner = new HeldRunner();
     const { worker: w } = worker(runner, { tries: 9, timeout: 1234 });
     await w.start();
-    await until(() => runner.started.length === 1, 'the job to start');
+    await waitFor('the job to start', () => runner.started.length === 1);
     expect(runner.started[0]!.payload).toMatchObject({ kind: 'replay', tries: 9, timeout: 1234 });
     runner.finish('w-override');
     await w.stop();
@@ -182,16 +183,16 @@ describe('Worker: running jobs', () => {
     const dead = new HeldRunner();
     const { worker: first } = worker(dead, { gracePeriod: 0 });
     await first.start();
-    await until(() => dead.started.length === 1, 'the first worker to take the job');
+    await waitFor('the first worker to take the job', () => dead.started.length === 1);
     await first.stop(); // it never finishes: left to its lease, as by a worker that died
 
     const runner = new HeldRunner();
     const { worker: second, heard } = worker(runner);
     await second.start();
-    await until(() => runner.started.length === 1, 'the job to come back');
+    await waitFor('the job to come back', () => runner.started.length === 1);
     expect(heard.recovered.map((j) => [j.payload.correlationId, j.leaseLosses])).toEqual([['w-recover', 1]]);
     runner.finish('w-recover');
-    await until(() => heard.jobs.length === 1, 'the job to finish');
+    await waitFor('the job to finish', () => heard.jobs.length === 1);
     expect(await kit.store.readStatus('w-recover')).toMatchObject({ state: 'completed' });
     await second.stop();
   });
@@ -203,13 +204,13 @@ describe('Worker: a handler that throws', () => {
     await enqueue('w-throw', { tries: 2 });
     const { worker: w, heard } = worker(throwingRunner);
     await w.start();
-    await until(() => heard.jobs.length === 1, 'the first attempt');
+    await waitFor('the first attempt', () => heard.jobs.length === 1);
     const [first] = heard.jobs;
     expect(first!.result).toMatchObject({ type: 'retry', error: 'worker error: boom' });
     const delayMs = (first!.result as Extract<JobResult, { type: 'retry' }>).delayMs;
     expect(delayMs).toBeGreaterThan(0);
     // Not runnable again before the delay: the store holds it delayed, as `retrying`.
-    await until(async () => (await states()).includes('w-throw:delayed'), 'the retry to be stored');
+    await waitFor('the retry to be stored', async () => (await states()).includes('w-throw:delayed'));
     const [job] = await kit.store.listJobs({ limit: 10 });
     expect(job!.availableAt).toBeGreaterThanOrEqual(first!.startedAt.getTime() + delayMs);
     expect(await kit.store.readStatus('w-throw')).toMatchObject({ state: 'retrying', attempts: 1 });
@@ -221,9 +222,9 @@ describe('Worker: a handler that throws', () => {
     await enqueue('w-throw-last', { tries: 1 });
     const { worker: w, heard } = worker(throwingRunner);
     await w.start();
-    await until(() => heard.jobs.length === 1, 'the attempt');
+    await waitFor('the attempt', () => heard.jobs.length === 1);
     expect(heard.jobs[0]!.result).toEqual({ type: 'fail', error: 'worker error: boom' });
-    await until(async () => (await kit.store.listFailed()).length === 1, 'the job to be failed');
+    await waitFor('the job to be failed', async () => (await kit.store.listFailed()).length === 1);
     expect(await kit.store.listFailed()).toMatchObject([
       { correlationId: 'w-throw-last', error: 'worker error: boom' },
     ]);
@@ -252,12 +253,12 @@ describe('Worker: a handler that throws', () => {
     closers.push(() => w.stop());
     await w.start();
     await enqueue('w-hook-1');
-    await until(() => runner.started.length === 1, 'the first job');
+    await waitFor('the first job', () => runner.started.length === 1);
     runner.finish('w-hook-1');
     await enqueue('w-hook-2');
-    await until(() => runner.started.length === 2, 'the second job');
+    await waitFor('the second job', () => runner.started.length === 2);
     runner.finish('w-hook-2');
-    await until(() => reports === 2, 'both reports');
+    await waitFor('both reports', () => reports === 2);
     await w.stop();
     await expect(w.stopped).resolves.toBe('stopped');
   });
@@ -270,10 +271,10 @@ describe('Worker: stopping', () => {
     const runner = new HeldRunner();
     const { worker: w, heard } = worker(runner, { gracePeriod: 30_000 });
     await w.start();
-    await until(() => runner.started.length === 1, 'the job to start');
+    await waitFor('the job to start', () => runner.started.length === 1);
     let stopped = false;
     const stopping = w.stop().then(() => (stopped = true));
-    await until(() => heard.stopping.length === 1, 'the worker to stop taking jobs');
+    await waitFor('the worker to stop taking jobs', () => heard.stopping.length === 1);
     await enqueue('w-after-stop');
     expect(stopped).toBe(false); // the job in hand holds the stop
     runner.finish('w-drain');
@@ -289,7 +290,7 @@ describe('Worker: stopping', () => {
     const runner = new HeldRunner();
     const { worker: w } = worker(runner, { gracePeriod: 50 });
     await w.start();
-    await until(() => runner.started.length === 1, 'the job to start');
+    await waitFor('the job to start', () => runner.started.length === 1);
     await w.stop();
     await expect(w.stopped).resolves.toBe('stopped');
     expect(runner.inFlight).toBe(1);
@@ -303,7 +304,7 @@ describe('Worker: stopping', () => {
     const runner = new HeldRunner();
     const { worker: w, heard } = worker(runner, { maxJobs: 2, concurrency: 3 });
     await w.start();
-    await until(() => runner.started.length === 2, 'two jobs');
+    await waitFor('two jobs', () => runner.started.length === 2);
     runner.finish('w-m1');
     runner.finish('w-m2');
     await expect(w.stopped).resolves.toBe('max-jobs');
@@ -317,7 +318,7 @@ describe('Worker: stopping', () => {
     const runner = new HeldRunner();
     const { worker: w } = worker(runner, { stopWhenEmpty: true });
     await w.start();
-    await until(() => runner.started.length === 1, 'the job');
+    await waitFor('the job', () => runner.started.length === 1);
     runner.finish('w-e1');
     await expect(w.stopped).resolves.toBe('empty');
     expect(await states()).toEqual([]);
@@ -338,12 +339,12 @@ describe('Worker: stopping', () => {
     const { worker: w, heard } = worker(runner, { restartCheckInterval: 10 });
     await w.start();
     await enqueue('w-r1');
-    await until(() => runner.started.length === 1, 'a job after several restart checks');
+    await waitFor('a job after several restart checks', () => runner.started.length === 1);
     runner.finish('w-r1');
-    await until(async () => (await states()).length === 0, 'the job to be settled');
+    await waitFor('the job to be settled', async () => (await states()).length === 0);
     expect(heard.stopping).toEqual([]);
 
-    await until(async () => (await kit.store.lastRestart())! < Date.now(), 'the clock to move on');
+    await waitFor('the clock to move on', async () => (await kit.store.lastRestart())! < Date.now());
     await kit.store.signalRestart();
     await expect(w.stopped).resolves.toBe('restart');
     expect(heard.stopping).toEqual(['restart']);

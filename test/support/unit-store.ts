@@ -205,15 +205,6 @@ export async function runNext(
   return ran;
 }
 
-/** Resolves once `check` holds, looking every 10 ms; rejects with `what` after `timeoutMs`. */
-export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 /** One request the replay target received. */
 export interface TargetRequest {
   method: string;
