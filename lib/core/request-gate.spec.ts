@@ -9,6 +9,7 @@ import {
   type UnitKit,
 } from '../../test/support/unit-store.js';
 import { RequestQueueEvent } from './events.js';
+import type { ReservedJob } from './job.js';
 import type { IncomingRequest } from './request-capture.js';
 import { prefersRespondAsync, type GateDecision } from './request-gate.js';
 
@@ -193,6 +194,37 @@ describe('RequestGate: what it accepts', () => {
     expect(await kit.store.readStatus('gate-route')).toMatchObject({ state: 'queued', queue: 'slow' });
     const { job: byRoute } = await runNext(kit.store, ['slow'], async () => ({ type: 'complete' }));
     expect(byRoute).toMatchObject({ queue: 'slow', payload: { tries: 7, timeout: 1234, backoff: route.backoff } });
+  });
+
+  it('stores flow control with the job: the route’s limits, else its queue’s, keys hashed', async () => {
+    const gate = kit.gate({ queueFlow: { [QUEUE]: { funnel: { limit: 2 } } } });
+    const byQueue = jsonRequest('gate-flow-queue', { callback: callback() });
+    await gate.admit(byQueue.req, byQueue.query, {});
+    const tenant = 'tenant-secret-key';
+    const byRoute = jsonRequest('gate-flow-route', { headers: { 'x-tenant': tenant }, callback: callback() });
+    const route = {
+      flowScope: 'Users.update',
+      throttle: { allow: 3, every: 60_000, key: (r: unknown) => (r as IncomingRequest).headers['x-tenant'] as string },
+      retryUntil: 60_000,
+    };
+    const before = Date.now();
+    await gate.admit(byRoute.req, byRoute.query, route);
+    const queued = new Map<string, ReservedJob>();
+    for (let i = 0; i < 2; i++) {
+      const { job } = await runNext(kit.store, [QUEUE], async () => ({ type: 'complete' }));
+      queued.set(job.payload.correlationId, job);
+    }
+    const queueJob = queued.get('gate-flow-queue')!.payload;
+    expect(queueJob.flow).toEqual({ funnel: { bucket: expect.stringMatching(/^f:/), limit: 2, retryAfter: 1000 } });
+    expect(queueJob.retryUntil).toBeUndefined();
+    const routeJob = queued.get('gate-flow-route')!.payload;
+    // The route's throttle, and the queue's funnel still (a route replaces only the limits it sets).
+    expect(routeJob.flow).toMatchObject({
+      throttle: { bucket: expect.stringMatching(/^t:/), allow: 3, every: 60_000 },
+      funnel: { limit: 2 },
+    });
+    expect(JSON.stringify(routeJob)).not.toContain(tenant);
+    expect(routeJob.retryUntil).toBeGreaterThanOrEqual(before + 60_000);
   });
 
   it('holds a request back for a route’s delay', async () => {

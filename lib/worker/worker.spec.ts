@@ -8,6 +8,8 @@ import { waitFor } from '../../test/support/wait-for.js';
 import type { JobResult, ReservedJob } from '../core/job.js';
 import type { RouteQueueOptions } from '../core/request-gate.js';
 import { RequestQueueConfigError, type RequestQueueModuleOptions } from '../request-queue.options.js';
+import { RequestQueueRuntime } from '../runtime.js';
+import { RequestQueueWorkerEvent } from './worker-events.js';
 import { Worker, type JobReport, type JobRunner, type WorkerOptions, type WorkerStopReason } from './worker.js';
 
 const QUEUE = 'api:request';
@@ -363,5 +365,25 @@ describe('Worker: stopping', () => {
     await expect(w.stopped).rejects.toThrow(RequestQueueConfigError);
     await expect(w.stopped).rejects.toThrow(/jobs/);
     expect(heard.errors).toEqual([]);
+  });
+});
+
+describe('Worker: events', () => {
+  it('is heard as request-queue.worker.looping and .stopping, with its queues and the reason, through the runtime', async () => {
+    await setUp();
+    const runtime = new RequestQueueRuntime({ ...kit.options, baseUrl: 'http://127.0.0.1:1' }, kit.store);
+    const heard: [string, unknown][] = [];
+    runtime.addEventListener((name, payload) => heard.push([name, payload]));
+    const w = runtime.createWorker({ queues: ['high', QUEUE], sleep: 20, restartCheckInterval: 0, maxTime: 50 });
+    closers.push(() => runtime.close());
+    await w.start();
+    await expect(w.stopped).resolves.toBe('max-time');
+    expect(heard.find(([name]) => name === RequestQueueWorkerEvent.Looping)).toEqual([
+      RequestQueueWorkerEvent.Looping,
+      { queues: ['high', QUEUE] },
+    ]);
+    expect(heard.filter(([name]) => name === RequestQueueWorkerEvent.Stopping)).toEqual([
+      [RequestQueueWorkerEvent.Stopping, { queues: ['high', QUEUE], reason: 'max-time' }],
+    ]);
   });
 });
