@@ -136,6 +136,7 @@ describe('Worker: running jobs', () => {
     await waitFor('the job to start', () => runner.started.length === 1);
     const first = w.stop();
     const second = w.stop('restart');
+    expect(second).toBe(first);
     runner.finish('w-once');
     await Promise.all([first, second]);
     await expect(w.stopped).resolves.toBe('stopped');
@@ -178,6 +179,7 @@ describe('Worker: running jobs', () => {
     runner.finish('w-override');
     await w.stop();
   });
+
   it('tells onRecovered about a job a dead worker held, then runs it', async () => {
     // A lease just over the longest attempt, so the abandoned job comes back quickly.
     await setUp({ timeout: 50, callback: { timeout: 50 }, database: { retryAfter: 100 } });
