@@ -51,6 +51,7 @@ export { createStore } from './store/create-store.js';
 export type { DatabaseStoreOptions } from './store/database/database-store.options.js';
 export { Worker, type WorkerOptions } from './worker/worker.js';
 export { requestQueueOptionsFromEnv } from './config/options-from-env.js';
+export { mergeRequestQueueOptions } from './config/merge-options.js';
 export {
   verifyCallback,
   CallbackVerificationError,
