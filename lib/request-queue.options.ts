@@ -1,3 +1,5 @@
+import { RequestQueueConfigError } from './core/errors.js';
+import { gracePeriod, longestAttempt } from './core/policies.js';
 import type { FlowOptions } from './flow/flow-options.js';
 import { checkFunnel, checkThrottle } from './flow/flow-settings.js';
 import type { BackoffOptions } from './core/backoff.js';
@@ -127,7 +129,11 @@ export interface RequestQueueModuleOptions {
     queues?: string[];
     /** Jobs run at once [5]. */
     concurrency?: number;
-    /** How long a stopping worker waits for jobs in hand [timeout + 5 s]. */
+    /**
+     * How long a stopping worker waits for jobs in hand [the longer of `timeout` and
+     * `callback.timeout`, plus 5 s]. Never less than `callback.timeout` + 5 s, so a stopping
+     * worker never abandons a callback delivery in flight.
+     */
     gracePeriod?: number;
   };
 
@@ -194,10 +200,8 @@ export interface ResolvedOptions {
   flow: Record<string, FlowOptions>;
 }
 
-/** A setting that cannot work; the message says which and why. */
-export class RequestQueueConfigError extends Error {
-  override readonly name = 'RequestQueueConfigError';
-}
+// Also exported from here, where it was declared before it moved to lib/core/errors.ts.
+export { RequestQueueConfigError };
 
 const HOUR = 60 * 60 * 1000;
 
@@ -275,6 +279,17 @@ function positiveInt(name: string, value: number): number {
   return value;
 }
 
+/** `worker.gracePeriod` as given: undefined, or a number of ms (0 and up). */
+function configuredGrace(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new RequestQueueConfigError(
+      `worker.gracePeriod must be a number of ms, 0 or more (got ${typeof value === 'number' ? value : JSON.stringify(value)})`,
+    );
+  }
+  return value;
+}
+
 /** A queue users name: not a callback lane (`<queue>#callbacks`), which the library keeps for deliveries. */
 function queueName(name: string, value: string): string {
   if (isCallbackLane(value)) {
@@ -319,7 +334,7 @@ export function resolveOptions(
   const callbackTimeout = positiveInt('callback.timeout', options.callback?.timeout ?? 15_000);
   const database = resolveDatabaseOptions(
     options.database ?? {},
-    Math.max(timeout, callbackTimeout),
+    longestAttempt(timeout, callbackTimeout),
     driver === 'database',
   );
   return {
@@ -358,7 +373,7 @@ export function resolveOptions(
       enabled,
       queues: (options.worker?.queues ?? [queue]).map((q) => queueName('worker.queues', q)),
       concurrency: positiveInt('worker.concurrency', options.worker?.concurrency ?? 5),
-      gracePeriod: options.worker?.gracePeriod ?? timeout + 5_000,
+      gracePeriod: gracePeriod(timeout, callbackTimeout, configuredGrace(options.worker?.gracePeriod)),
     },
     ...observabilityOptions(options),
     dashboard: resolveDashboardOptions(options.dashboard, env, (message) => new RequestQueueConfigError(message)),

@@ -1,5 +1,5 @@
 import type { RequestQueueModuleOptions } from '../request-queue.options.js';
-import { RequestQueueConfigError } from '../request-queue.options.js';
+import { RequestQueueConfigError } from '../core/errors.js';
 import type { DashboardOptions } from '../dashboard/dashboard.options.js';
 
 /** One environment variable the library reads: what it sets, and what applies when it is unset. */

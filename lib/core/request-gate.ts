@@ -3,15 +3,16 @@ import type { BackoffOptions } from './backoff.js';
 import { readCallbackParams } from './callback-params.js';
 import type { CallbackUrlPolicy } from './callback-url.js';
 import { readCorrelationId } from './correlation-id.js';
+import { StoreUnavailableError } from './errors.js';
 import { RequestQueueEvent, type EventSink } from './events.js';
 import type { JobPayload, SealedRequest } from './job.js';
 import { captureRequest, type IncomingRequest } from './request-capture.js';
 import { jobBinding } from './job-binding.js';
 import { checkQueuedRequest, type LimitReason, type RequestLimits } from './request-limits.js';
 import { REPLAY_MARKER_HEADER, verifyReplayMarker } from './replay-marker.js';
+import type { RequestStore } from './request-store.js';
 import type { SealedBox } from './sealed-box.js';
 import type { RequestFingerprintParts, StatusLinks } from './status-links.js';
-import { StoreUnavailableError, type RequestQueueStore } from '../store/request-queue.store.js';
 import { noTracer, type QueueTracer } from '../observability/queue-tracer.js';
 import type { FlowOptions, FlowRequest, FunnelOptions, ThrottleOptions } from '../flow/flow-options.js';
 import { checkRetryUntil, jobFlow } from '../flow/flow-settings.js';
@@ -115,7 +116,7 @@ export class RequestGate {
 
   constructor(
     private readonly settings: GateSettings,
-    private readonly store: RequestQueueStore,
+    private readonly store: RequestStore,
     private readonly box: SealedBox,
     private readonly markerKey: Buffer,
     private readonly links: StatusLinks,

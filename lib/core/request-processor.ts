@@ -4,6 +4,7 @@ import { baseQueue, callbackLane } from './callback-lane.js';
 import type { CallbackSender } from './callback-sender.js';
 import { RequestQueueEvent, type EventSink, type RequestQueueEventPayload } from './events.js';
 import { jobBinding } from './job-binding.js';
+import { hasAttemptsLeft } from './policies.js';
 import type { JobPayload, JobResult, NewJob, Outcome, ReservedJob, SealedCallback, SealedRequest } from './job.js';
 import { describeFailure, isRetryable, workerDiedError, type ReplayResult } from './outcome.js';
 import type { ReplayClient } from './replay-client.js';
@@ -131,13 +132,14 @@ export class RequestProcessor {
     const delayMs = backoffDelay(p.backoff, job.attempt);
     // retryUntil wins over tries when it comes first: no retry that would start after it.
     const beyondDeadline = p.retryUntil !== undefined && Date.now() + delayMs >= p.retryUntil;
-    if (job.attempt < p.tries && !beyondDeadline) {
+    const attemptsLeft = hasAttemptsLeft(job.attempt, p.tries);
+    if (attemptsLeft && !beyondDeadline) {
       this.emit(RequestQueueEvent.Failed, { ...this.eventOf(job), error, retryInMs: delayMs, durationMs });
       return { type: 'retry', error, delayMs, note };
     }
     const attempts = `${job.attempt} attempt${job.attempt === 1 ? '' : 's'}`;
     const message =
-      job.attempt < p.tries && beyondDeadline
+      attemptsLeft && beyondDeadline
         ? `${error} (after ${attempts}; retryUntil deadline passed (${new Date(p.retryUntil!).toISOString()}): the next attempt would start after it)`
         : `${error} (after ${attempts})`;
     const outcome = this.outcome(job, 'failed', result, message);

@@ -1,9 +1,9 @@
 import { readCorrelationId } from './correlation-id.js';
 import { FINAL_STATES } from './request-status.js';
+import type { StatusStore } from './request-store.js';
 import type { SealedBox } from './sealed-box.js';
 import type { StatusLinks } from './status-links.js';
 import { toStatusView, type StatusView } from './status-view.js';
-import type { RequestQueueStore } from '../store/request-queue.store.js';
 
 /** What a status read answers: nothing (404), or the view and, while not final, when to ask again. */
 export type StatusAnswer = { found: false } | { found: true; view: StatusView; retryAfterSec?: number };
@@ -20,7 +20,7 @@ const POLL_AFTER_SEC = 1;
  */
 export class RequestStatusReader {
   constructor(
-    private readonly store: RequestQueueStore,
+    private readonly store: StatusStore,
     private readonly links: StatusLinks,
     private readonly box: SealedBox,
   ) {}

@@ -1,7 +1,7 @@
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import { CAPABILITY_PARAM } from '../core/status-links.js';
 import type { RequestStatusReader } from '../core/status-reader.js';
-import { StoreUnavailableError } from '../store/request-queue.store.js';
+import { StoreUnavailableError } from '../core/errors.js';
 
 /** The fields Express and Fastify requests share that the status route reads. */
 interface StatusRequest {

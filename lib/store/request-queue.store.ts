@@ -196,10 +196,5 @@ export interface JobConsumer {
  */
 export const REQUEST_QUEUE_STORE = Symbol.for('nestjs-request-queue:RequestQueueStore');
 
-/** The store's server cannot be reached; the request was not stored (HTTP 503). */
-export class StoreUnavailableError extends Error {
-  override readonly name = 'StoreUnavailableError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+// Also exported from here, where it was declared before it moved to lib/core/errors.ts.
+export { StoreUnavailableError } from '../core/errors.js';

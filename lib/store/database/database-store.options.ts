@@ -1,5 +1,6 @@
 import type { DataSource, DataSourceOptions } from 'typeorm';
-import { RequestQueueConfigError } from '../../request-queue.options.js';
+import { RequestQueueConfigError } from '../../core/errors.js';
+import { defaultLease, LEASE_MARGIN_MS } from '../../core/policies.js';
 
 /**
  * Settings of the `database` driver. Give exactly one of `url`, `options` or `dataSource`.
@@ -51,15 +52,6 @@ export interface ResolvedDatabaseOptions {
   sleep: number;
   batchSize?: number;
   commandTimeout: number;
-}
-
-/** The shortest lease the default gives, and its margin over the longest attempt. */
-const MIN_DEFAULT_LEASE_MS = 90_000;
-const LEASE_MARGIN_MS = 30_000;
-
-/** The lease (`retryAfter`) that the default gives an attempt of `longestAttempt` ms: max(90 s, it + 30 s). */
-export function defaultLease(longestAttempt: number): number {
-  return Math.max(MIN_DEFAULT_LEASE_MS, longestAttempt + LEASE_MARGIN_MS);
 }
 
 /**

@@ -10,7 +10,7 @@ import type {
   StatusSeed,
   ThroughputPoint,
 } from '../../core/request-status.js';
-import { RequestQueueConfigError } from '../../request-queue.options.js';
+import { RequestQueueConfigError } from '../../core/errors.js';
 import { isJobPayload } from '../job-payload.js';
 import { startConsumeLoop } from '../consume-loop.js';
 import {

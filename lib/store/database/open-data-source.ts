@@ -1,6 +1,6 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { requestQueueMigrations } from '../../../migrations/index.js';
-import { RequestQueueConfigError } from '../../request-queue.options.js';
+import { RequestQueueConfigError } from '../../core/errors.js';
 import { dataSourceOptionsFromUrl } from './database-url.js';
 import { dialectOf } from './dialect.js';
 
