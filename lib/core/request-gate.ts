@@ -7,7 +7,7 @@ import { StoreUnavailableError } from './errors.js';
 import { RequestQueueEvent, type EventSink } from './events.js';
 import type { JobPayload, SealedRequest } from './job.js';
 import { captureRequest, type IncomingRequest } from './request-capture.js';
-import { jobBinding } from './job-binding.js';
+import { sealJob, type PlainJob } from './job-seal.js';
 import { checkQueuedRequest, type LimitReason, type RequestLimits } from './request-limits.js';
 import { REPLAY_MARKER_HEADER, verifyReplayMarker } from './replay-marker.js';
 import type { RequestStore } from './request-store.js';
@@ -212,7 +212,7 @@ export class RequestGate {
       callbackUrl: delivery.url,
       callbackToken: delivery.token,
     };
-    const payload: JobPayload = {
+    const plain: PlainJob<'replay'> = {
       v: 1,
       kind: 'replay',
       correlationId,
@@ -223,10 +223,9 @@ export class RequestGate {
       tries: route.tries ?? this.settings.tries,
       backoff: route.backoff ?? this.settings.backoff,
       timeout: route.timeout ?? this.settings.timeout,
-      sealed: '',
       ...this.flowFields(queue, route, raw, Date.now()),
     };
-    payload.sealed = this.box.seal(secret, jobBinding(payload));
+    const payload = sealJob(this.box, plain, secret);
     let jobId: string | null;
     try {
       jobId = await this.store.enqueue(

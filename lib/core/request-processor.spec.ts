@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CallbackSender } from './callback-sender.js';
 import { RequestQueueEvent, type RequestQueueEventName, type RequestQueueEventPayload } from './events.js';
-import { jobBinding } from './job-binding.js';
-import type { JobPayload, Outcome, ReservedJob, SealedCallback, SealedRequest } from './job.js';
+import { openJob, sealJob, type PlainJob } from './job-seal.js';
+import type { Outcome, ReservedJob, SealedRequest } from './job.js';
 import type { ReplayClient } from './replay-client.js';
 import { RequestProcessor } from './request-processor.js';
 import { SealedBox } from './sealed-box.js';
@@ -12,7 +12,7 @@ import { statusBinding } from './status-view.js';
 const box = new SealedBox(deriveKeys('processor-secret'));
 
 function replayJob(overrides: Partial<ReservedJob> = {}): ReservedJob {
-  const payload: JobPayload = {
+  const plain: PlainJob<'replay'> = {
     v: 1,
     kind: 'replay',
     correlationId: 'c-1',
@@ -23,10 +23,9 @@ function replayJob(overrides: Partial<ReservedJob> = {}): ReservedJob {
     tries: 1,
     backoff: { type: 'fixed', delay: 100 },
     timeout: 1000,
-    sealed: '',
   };
   const secret: SealedRequest = { headers: {}, body: null, callbackToken: 'token-1' };
-  payload.sealed = box.seal(secret, jobBinding(payload));
+  const payload = sealJob(box, plain, secret);
   return { id: '42', queue: 'api:request', payload, attempt: 1, ...overrides };
 }
 
@@ -67,7 +66,7 @@ describe('RequestProcessor and lost leases', () => {
       delayMs: 0,
       payload: { kind: 'callback', correlationId: 'c-1', tries: 3, callbackUrl: 'https://receiver.example/hook' },
     });
-    const sealed = box.open<SealedCallback>(result.next!.payload.sealed, jobBinding(result.next!.payload));
+    const sealed = openJob(box, result.next!.payload, 'callback');
     expect(sealed).toEqual({ callbackToken: 'token-1', outcome: expected });
     // The status record's final outcome, sealed as the status resource reads it.
     expect(result.status!.keepMs).toBe(60_000);
@@ -80,10 +79,15 @@ describe('RequestProcessor and lost leases', () => {
 
   it('has no callback for a request queued without one, and fails an exhausted callback delivery without another', async () => {
     const noCallback = replayJob({ leaseLosses: 1, leasesExhausted: true });
-    noCallback.payload = { ...noCallback.payload, callbackUrl: '' };
-    noCallback.payload.sealed = box.seal(
-      { headers: {}, body: null, callbackToken: '' } satisfies SealedRequest,
-      jobBinding(noCallback.payload),
+    const { sealed: _, ...plain } = noCallback.payload;
+    noCallback.payload = sealJob(
+      box,
+      { ...plain, kind: 'replay', callbackUrl: '' },
+      {
+        headers: {},
+        body: null,
+        callbackToken: '',
+      },
     );
     const result = await processor().process(noCallback);
     expect(result).toMatchObject({
@@ -120,7 +124,7 @@ describe('RequestProcessor and retryUntil', () => {
     if (result.type !== 'fail') return;
     expect(result.error).toMatch(/^retryUntil deadline passed \(.+, after 1 attempt\)$/);
     expect(result.next?.payload.kind).toBe('callback');
-    const sealed = box.open<SealedCallback>(result.next!.payload.sealed, jobBinding(result.next!.payload));
+    const sealed = openJob(box, result.next!.payload, 'callback');
     expect(sealed.outcome).toMatchObject({ status: 'failed', attempts: 1, response: null, error: result.error });
     expect(result.status).toBeDefined();
   });

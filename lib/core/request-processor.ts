@@ -3,9 +3,9 @@ import { backoffDelay, scheduleDelay } from './backoff.js';
 import { baseQueue, callbackLane } from './callback-lane.js';
 import type { CallbackSender } from './callback-sender.js';
 import { RequestQueueEvent, type EventSink, type RequestQueueEventPayload } from './events.js';
-import { jobBinding } from './job-binding.js';
+import { openJob, sealJob, type PlainJob } from './job-seal.js';
 import { hasAttemptsLeft } from './policies.js';
-import type { JobPayload, JobResult, NewJob, Outcome, ReservedJob, SealedCallback, SealedRequest } from './job.js';
+import type { JobResult, NewJob, Outcome, ReservedJob, SealedCallback, SealedRequest } from './job.js';
 import { describeFailure, isRetryable, workerDiedError, type ReplayResult } from './outcome.js';
 import type { ReplayClient } from './replay-client.js';
 import type { AttemptNote, FinalStatus } from './request-status.js';
@@ -75,7 +75,7 @@ export class RequestProcessor {
     const p = job.payload;
     let secret: SealedRequest;
     try {
-      secret = this.box.open<SealedRequest>(p.sealed, jobBinding(p));
+      secret = openJob(this.box, p, 'replay');
     } catch (err) {
       return this.failed(job, `${error}; cannot open stored request: ${(err as Error).message}`);
     }
@@ -105,7 +105,7 @@ export class RequestProcessor {
     const p = job.payload;
     let secret: SealedRequest;
     try {
-      secret = this.box.open<SealedRequest>(p.sealed, jobBinding(p));
+      secret = openJob(this.box, p, 'replay');
     } catch (err) {
       const error = `cannot open stored request: ${(err as Error).message}`;
       return { ...this.failed(job, error), status: this.finalStatus(unanswered(job, error)) };
@@ -162,7 +162,7 @@ export class RequestProcessor {
     const p = job.payload;
     let secret: SealedCallback;
     try {
-      secret = this.box.open<SealedCallback>(p.sealed, jobBinding(p));
+      secret = openJob(this.box, p, 'callback');
     } catch (err) {
       return this.failed(job, `cannot open stored callback: ${(err as Error).message}`);
     }
@@ -221,7 +221,7 @@ export class RequestProcessor {
     const p = job.payload;
     if (p.callbackUrl === '') return undefined;
     const sealed: SealedCallback = { callbackToken, outcome, ...(trace && { trace }) };
-    const payload: JobPayload = {
+    const plain: PlainJob<'callback'> = {
       v: 1,
       kind: 'callback',
       correlationId: p.correlationId,
@@ -233,10 +233,8 @@ export class RequestProcessor {
       backoff: p.backoff,
       timeout: this.options.callbackTimeout,
       webhookId: webhookIdFor(p.correlationId, job.id),
-      sealed: '',
     };
-    payload.sealed = this.box.seal(sealed, jobBinding(payload));
-    return { queue: callbackLane(job.queue), payload, delayMs: 0 };
+    return { queue: callbackLane(job.queue), payload: sealJob(this.box, plain, sealed), delayMs: 0 };
   }
 
   private traceMessage(job: ReservedJob): TraceMessage {
