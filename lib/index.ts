@@ -98,7 +98,7 @@ export {
 export { loadConfigFile } from './config/load-config-file.js';
 export { REQUEST_QUEUE_ENV, type EnvVariable } from './config/options-from-env.js';
 export { StderrLogger } from './nest/stderr-logger.js';
-// Metrics and tracing (SPEC §9): prom-client and @opentelemetry/api stay optional peers.
+// Metrics and tracing (README): prom-client and @opentelemetry/api stay optional peers.
 export { loadObservability, type Observability } from './observability/load-observability.js';
 export {
   QueueMetrics,

@@ -118,7 +118,7 @@ export interface RequestQueueModuleOptions {
   /** Earlier values of `secret`, still accepted to open stored requests after a rotation. */
   previousSecrets?: string[];
   /**
-   * Flow control per queue (SPEC §10): `{ 'api:request': { throttle: { allow: 10, every: 60_000 } } }`.
+   * Flow control per queue (README "Flow control"): `{ 'api:request': { throttle: { allow: 10, every: 60_000 } } }`.
    * A route's own `throttle`/`funnel` (`@QueueableRequest()`) replaces its queue's [none].
    */
   flow?: Record<string, FlowOptions>;
@@ -137,7 +137,7 @@ export interface RequestQueueModuleOptions {
     gracePeriod?: number;
   };
 
-  // Metrics and tracing (SPEC §9).
+  // Metrics and tracing (README).
   /**
    * Prometheus metrics through `prom-client` (an optional peer: `npm install prom-client`)
    * [off; given, even `{}`, turns them on]. See the README's "Metrics and tracing".
@@ -205,13 +205,13 @@ export { RequestQueueConfigError };
 
 const HOUR = 60 * 60 * 1000;
 
-/** The header of the correlation id unless `correlationHeader` says otherwise (SPEC §3). */
+/** The header of the correlation id unless `correlationHeader` says otherwise (README "HTTP contract"). */
 export const DEFAULT_CORRELATION_HEADER = 'X-Correlation-ID';
 
 /** The header of the correlation id in the Idempotency-Key mode, unless `correlationHeader` says otherwise. */
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 
-/** Where status resources live unless `statusPath` says otherwise (SPEC §8). */
+/** Where status resources live unless `statusPath` says otherwise (README "Where is my request?"). */
 export const DEFAULT_STATUS_PATH = '/request-queue/requests';
 
 /** A path of literal segments: `/a/b-c`, no parameters, wildcards, query or trailing slash. */
@@ -381,7 +381,7 @@ export function resolveOptions(
   };
 }
 
-// Metrics and tracing (SPEC §9).
+// Metrics and tracing (README).
 
 /** Prefix of metric names unless `metrics.prefix` says otherwise. */
 export const DEFAULT_METRICS_PREFIX = 'request_queue_';

@@ -26,11 +26,11 @@ export interface RouteQueueOptions {
   timeout?: number;
   /** Wait this long before the first replay, ms. */
   delay?: number;
-  /** At most `allow` replays start per `every` ms, per `key` when given (SPEC §10, lib/flow). */
+  /** At most `allow` replays start per `every` ms, per `key` when given (README "Flow control", lib/flow). */
   throttle?: ThrottleOptions;
-  /** At most `limit` replays run at once, per `key` when given (SPEC §10, lib/flow). */
+  /** At most `limit` replays run at once, per `key` when given (README "Flow control", lib/flow). */
   funnel?: FunnelOptions;
-  /** Not tried again later than this many ms after the 202; fails with a failure callback (SPEC §10). */
+  /** Not tried again later than this many ms after the 202; fails with a failure callback (README "Flow control"). */
   retryUntil?: number;
   /**
    * Names the route's throttle and funnel counts (the same in every process). Set by the
@@ -50,7 +50,7 @@ export interface GateSettings {
   correlationHeader: string;
   /** Whether a request without callback parameters claims its id (409 on reuse). */
   claimSynchronousRequests: boolean;
-  /** Idempotency-Key mode: a retried queued request gets its first answer again (SPEC §8). */
+  /** Idempotency-Key mode: a retried queued request gets its first answer again (README "Where is my request?"). */
   idempotencyKey: boolean;
   callbackPolicy: CallbackUrlPolicy;
   limits: RequestLimits;
@@ -105,7 +105,7 @@ export function prefersRespondAsync(prefer: string | string[] | undefined): bool
 }
 
 /**
- * Decides what happens to a request on a queueable route (SPEC §3, §8), in plain
+ * Decides what happens to a request on a queueable route (README "HTTP contract" and "Where is my request?"), in plain
  * TypeScript: pass through, run synchronously after claiming the id, store it for the
  * worker (with callback parameters, or without them under `Prefer: respond-async`), or
  * refuse it with a reason the HTTP layer turns into 400/409/422/503.

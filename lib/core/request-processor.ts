@@ -44,7 +44,7 @@ export class RequestProcessor {
     if (losses > 0) this.emit(RequestQueueEvent.JobRecovered, { ...this.eventOf(job), leaseLosses: losses });
     if (job.leasesExhausted) return Promise.resolve(this.diedTooOften(job, losses));
     const p = job.payload;
-    // retryUntil (SPEC §10): past the deadline, a replay is not tried again.
+    // retryUntil (README "Flow control"): past the deadline, a replay is not tried again.
     if (p.kind === 'replay' && p.retryUntil !== undefined && Date.now() >= p.retryUntil) {
       return Promise.resolve(this.deadlinePassed(job, p.retryUntil));
     }

@@ -12,7 +12,7 @@ export type StatusAnswer = { found: false } | { found: true; view: StatusView; r
 const POLL_AFTER_SEC = 1;
 
 /**
- * Answers `GET` on a status resource (SPEC §8). Only a caller holding the capability of the
+ * Answers `GET` on a status resource (README "Where is my request?"). Only a caller holding the capability of the
  * id learns anything: a wrong capability, another request's capability and an id never
  * queued all get the same `{ found: false }`, after the same work (the store is read
  * whether the capability holds or not, so the answer's timing tells nothing either).

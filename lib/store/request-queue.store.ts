@@ -52,7 +52,7 @@ import type {
  * - **Failed jobs stay until an operator acts.** `retryFailed` puts a failed job back as it
  *   was (same kind: a failed callback delivery is re-sent, never replayed), with a fresh
  *   attempt count.
- * - **Every queued request has a status record** (`StatusRecord`, SPEC §8), written in the
+ * - **Every queued request has a status record** (`StatusRecord`, README "Where is my request?"), written in the
  *   same atomic step that moves its replay job: `queued` by `enqueue` (and by `retryFailed`
  *   of a replay job), `running` when a consumer takes the job (before the handler sees it),
  *   `retrying` with `nextAttemptAt` on a `retry` result, `completed`/`failed` with the
