@@ -4,9 +4,9 @@ export { RequestQueueInterceptor } from './nest/request-queue.interceptor.js';
 export * from './nest/request-queue.exceptions.js';
 export { RESOLVED_OPTIONS } from './nest/request-queue.constants.js';
 export { RequestQueueRuntime } from './runtime.js';
+export { RequestQueueConfigError, StoreUnavailableError } from './core/errors.js';
 export {
   resolveOptions,
-  RequestQueueConfigError,
   DEFAULT_CALLBACK_RETRY_DELAYS,
   type RequestQueueModuleOptions,
   type ResolvedOptions,
@@ -40,7 +40,6 @@ export { RequestQueueEvent, type RequestQueueEventName, type RequestQueueEventPa
 export { signCallback } from './core/callback-signature.js';
 export {
   REQUEST_QUEUE_STORE,
-  StoreUnavailableError,
   type RequestQueueStore,
   type ConsumeOptions,
   type JobConsumer,
