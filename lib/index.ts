@@ -4,9 +4,9 @@ export { RequestQueueInterceptor } from './nest/request-queue.interceptor.js';
 export * from './nest/request-queue.exceptions.js';
 export { RESOLVED_OPTIONS } from './nest/request-queue.constants.js';
 export { RequestQueueRuntime } from './runtime.js';
+export { RequestQueueConfigError, StoreUnavailableError } from './core/errors.js';
 export {
   resolveOptions,
-  RequestQueueConfigError,
   DEFAULT_CALLBACK_RETRY_DELAYS,
   type RequestQueueModuleOptions,
   type ResolvedOptions,
@@ -40,7 +40,6 @@ export { RequestQueueEvent, type RequestQueueEventName, type RequestQueueEventPa
 export { signCallback } from './core/callback-signature.js';
 export {
   REQUEST_QUEUE_STORE,
-  StoreUnavailableError,
   type RequestQueueStore,
   type ConsumeOptions,
   type JobConsumer,
@@ -99,7 +98,7 @@ export {
 export { loadConfigFile } from './config/load-config-file.js';
 export { REQUEST_QUEUE_ENV, type EnvVariable } from './config/options-from-env.js';
 export { StderrLogger } from './nest/stderr-logger.js';
-// Metrics and tracing (SPEC §9): prom-client and @opentelemetry/api stay optional peers.
+// Metrics and tracing (README): prom-client and @opentelemetry/api stay optional peers.
 export { loadObservability, type Observability } from './observability/load-observability.js';
 export {
   QueueMetrics,

@@ -297,3 +297,23 @@ describe('resolveOptions: the environment', () => {
     expect(configured({ NODE_ENV: 'production', REQUEST_QUEUE_SECRET: 'from-env' }).secret).toBe('from-env');
   });
 });
+
+describe('resolveOptions: worker.gracePeriod', () => {
+  it('defaults to the longer of timeout and callback.timeout, plus 5 s', () => {
+    expect(resolveOptions({}).worker.gracePeriod).toBe(35_000);
+    expect(resolveOptions({ timeout: 5_000, callback: { timeout: 15_000 } }).worker.gracePeriod).toBe(20_000);
+  });
+
+  it('keeps a longer period as given, and raises a shorter one to callback.timeout + 5 s', () => {
+    expect(resolveOptions({ worker: { gracePeriod: 60_000 } }).worker.gracePeriod).toBe(60_000);
+    expect(resolveOptions({ worker: { gracePeriod: 2_000 }, callback: { timeout: 3_000 } }).worker.gracePeriod).toBe(
+      8_000,
+    );
+  });
+
+  it.each([-1, Number.NaN, '10s'])('refuses %j, naming the option', (value) => {
+    expect(() => resolveOptions({ worker: { gracePeriod: value as number } })).toThrow(
+      /^worker\.gracePeriod must be a number of ms, 0 or more/,
+    );
+  });
+});

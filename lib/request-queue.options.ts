@@ -1,3 +1,5 @@
+import { RequestQueueConfigError } from './core/errors.js';
+import { gracePeriod, longestAttempt } from './core/policies.js';
 import type { FlowOptions } from './flow/flow-options.js';
 import { checkFunnel, checkThrottle } from './flow/flow-settings.js';
 import type { BackoffOptions } from './core/backoff.js';
@@ -116,7 +118,7 @@ export interface RequestQueueModuleOptions {
   /** Earlier values of `secret`, still accepted to open stored requests after a rotation. */
   previousSecrets?: string[];
   /**
-   * Flow control per queue (SPEC §10): `{ 'api:request': { throttle: { allow: 10, every: 60_000 } } }`.
+   * Flow control per queue (README "Flow control"): `{ 'api:request': { throttle: { allow: 10, every: 60_000 } } }`.
    * A route's own `throttle`/`funnel` (`@QueueableRequest()`) replaces its queue's [none].
    */
   flow?: Record<string, FlowOptions>;
@@ -127,11 +129,15 @@ export interface RequestQueueModuleOptions {
     queues?: string[];
     /** Jobs run at once [5]. */
     concurrency?: number;
-    /** How long a stopping worker waits for jobs in hand [timeout + 5 s]. */
+    /**
+     * How long a stopping worker waits for jobs in hand [the longer of `timeout` and
+     * `callback.timeout`, plus 5 s]. Never less than `callback.timeout` + 5 s, so a stopping
+     * worker never abandons a callback delivery in flight.
+     */
     gracePeriod?: number;
   };
 
-  // Metrics and tracing (SPEC §9).
+  // Metrics and tracing (README).
   /**
    * Prometheus metrics through `prom-client` (an optional peer: `npm install prom-client`)
    * [off; given, even `{}`, turns them on]. See the README's "Metrics and tracing".
@@ -194,20 +200,18 @@ export interface ResolvedOptions {
   flow: Record<string, FlowOptions>;
 }
 
-/** A setting that cannot work; the message says which and why. */
-export class RequestQueueConfigError extends Error {
-  override readonly name = 'RequestQueueConfigError';
-}
+// Also exported from here, where it was declared before it moved to lib/core/errors.ts.
+export { RequestQueueConfigError };
 
 const HOUR = 60 * 60 * 1000;
 
-/** The header of the correlation id unless `correlationHeader` says otherwise (SPEC §3). */
+/** The header of the correlation id unless `correlationHeader` says otherwise (README "HTTP contract"). */
 export const DEFAULT_CORRELATION_HEADER = 'X-Correlation-ID';
 
 /** The header of the correlation id in the Idempotency-Key mode, unless `correlationHeader` says otherwise. */
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 
-/** Where status resources live unless `statusPath` says otherwise (SPEC §8). */
+/** Where status resources live unless `statusPath` says otherwise (README "Where is my request?"). */
 export const DEFAULT_STATUS_PATH = '/request-queue/requests';
 
 /** A path of literal segments: `/a/b-c`, no parameters, wildcards, query or trailing slash. */
@@ -272,6 +276,17 @@ function flag(name: string, value: unknown, fallback: boolean): boolean {
 function positiveInt(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1)
     throw new RequestQueueConfigError(`${name} must be a positive integer (got ${value})`);
+  return value;
+}
+
+/** `worker.gracePeriod` as given: undefined, or a number of ms (0 and up). */
+function configuredGrace(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new RequestQueueConfigError(
+      `worker.gracePeriod must be a number of ms, 0 or more (got ${typeof value === 'number' ? value : JSON.stringify(value)})`,
+    );
+  }
   return value;
 }
 
@@ -378,7 +393,7 @@ export function resolveOptions(
   const callbackTimeout = positiveInt('callback.timeout', options.callback?.timeout ?? 15_000);
   const database = resolveDatabaseOptions(
     options.database ?? {},
-    Math.max(timeout, callbackTimeout),
+    longestAttempt(timeout, callbackTimeout),
     driver === 'database',
   );
   return {
@@ -417,7 +432,7 @@ export function resolveOptions(
       enabled,
       queues: (options.worker?.queues ?? [queue]).map((q) => queueName('worker.queues', q)),
       concurrency: positiveInt('worker.concurrency', options.worker?.concurrency ?? 5),
-      gracePeriod: options.worker?.gracePeriod ?? timeout + 5_000,
+      gracePeriod: gracePeriod(timeout, callbackTimeout, configuredGrace(options.worker?.gracePeriod)),
     },
     ...observabilityOptions(options),
     dashboard: resolveDashboardOptions(options.dashboard, env, (message) => new RequestQueueConfigError(message)),
@@ -425,7 +440,7 @@ export function resolveOptions(
   };
 }
 
-// Metrics and tracing (SPEC §9).
+// Metrics and tracing (README).
 
 /** Prefix of metric names unless `metrics.prefix` says otherwise. */
 export const DEFAULT_METRICS_PREFIX = 'request_queue_';

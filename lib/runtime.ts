@@ -35,7 +35,7 @@ export class RequestQueueRuntime {
   readonly box: SealedBox;
   readonly gate: RequestGate;
   /**
-   * Reads status resources (SPEC §8). The module serves them at `statusPath`; with
+   * Reads status resources (README "Where is my request?"). The module serves them at `statusPath`; with
    * `serveStatus: false` an app serves them from a controller of its own through this.
    */
   readonly status: RequestStatusReader;

@@ -1,6 +1,6 @@
 import { getQueueToken } from '@nestjs/bull';
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
-import { RequestQueueConfigError } from '../request-queue.options.js';
+import { RequestQueueConfigError } from '../core/errors.js';
 import { RedisStore } from '../store/redis/redis.store.js';
 import { REQUEST_QUEUE_STORE, type RequestQueueStore } from '../store/request-queue.store.js';
 

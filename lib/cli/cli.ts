@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { RequestQueueConfigError } from '../request-queue.options.js';
-import { StoreUnavailableError } from '../store/request-queue.store.js';
+import { RequestQueueConfigError } from '../core/errors.js';
+import { StoreUnavailableError } from '../core/errors.js';
 import { CliError, ExitCode } from './cli-errors.js';
 import { REQUEST_QUEUE_ENV } from '../config/options-from-env.js';
 import {

@@ -16,7 +16,7 @@ describe('requestQueueOptionsFromEnv', () => {
     expect(requestQueueOptionsFromEnv({ PORT: '4000' })).toEqual({ baseUrl: 'http://127.0.0.1:4000' });
   });
 
-  it('reads every variable of SPEC §7', () => {
+  it('reads every variable of docs/operations.md "Configuration"', () => {
     const options = requestQueueOptionsFromEnv({
       REQUEST_QUEUE_DRIVER: 'redis',
       REDIS_URL: 'redis://10.1.1.1:6380',

@@ -1,5 +1,5 @@
 import type { RequestQueueModuleOptions } from '../request-queue.options.js';
-import { RequestQueueConfigError } from '../request-queue.options.js';
+import { RequestQueueConfigError } from '../core/errors.js';
 import type { DashboardOptions } from '../dashboard/dashboard.options.js';
 
 /** One environment variable the library reads: what it sets, and what applies when it is unset. */
@@ -90,7 +90,7 @@ export const REQUEST_QUEUE_ENV: readonly EnvVariable[] = [
     meaning: "ms a worker holds a job before a dead worker's job runs again (redis lockDuration, database retryAfter)",
     unset: 'redis 30000; database max(90 s, longest timeout + 30 s)',
   },
-  // Metrics and tracing (SPEC §9).
+  // Metrics and tracing (README).
   { name: 'REQUEST_QUEUE_METRICS', meaning: "'true': Prometheus metrics (needs prom-client)", unset: 'false' },
   {
     name: 'REQUEST_QUEUE_METRICS_PATH',
@@ -98,7 +98,7 @@ export const REQUEST_QUEUE_ENV: readonly EnvVariable[] = [
     unset: 'not served',
   },
   { name: 'REQUEST_QUEUE_TRACING', meaning: "'false': no spans and no trace context carried", unset: 'true' },
-  // The dashboard (SPEC §9): on when its credentials are set.
+  // The dashboard (README): on when its credentials are set.
   {
     name: 'REQUEST_QUEUE_DASHBOARD_USER',
     meaning: 'dashboard basic auth user; with the password, turns the dashboard on',
@@ -166,7 +166,7 @@ export function requestQueueOptionsFromEnv(env: NodeJS.ProcessEnv = process.env)
   return options;
 }
 
-// Metrics and tracing (SPEC §9).
+// Metrics and tracing (README).
 function observabilityFromEnv(env: NodeJS.ProcessEnv): Pick<RequestQueueModuleOptions, 'metrics' | 'tracing'> {
   const options: Pick<RequestQueueModuleOptions, 'metrics' | 'tracing'> = {};
   if (flag(env, 'REQUEST_QUEUE_METRICS')) {

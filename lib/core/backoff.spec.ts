@@ -16,7 +16,7 @@ describe('backoff', () => {
   });
 });
 
-describe('isRetryable (SPEC §4)', () => {
+describe('isRetryable (README "Worker and outcome")', () => {
   it.each([
     [200, false],
     [204, false],

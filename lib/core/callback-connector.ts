@@ -39,7 +39,7 @@ function allowHint(host: string, port: string): string {
 
 /**
  * An undici connector that checks the address a callback socket actually connects to
- * (SPEC §6). It resolves the host itself, refuses the connection when any address is not
+ * (docs/security.md). It resolves the host itself, refuses the connection when any address is not
  * public (loopback, private, link-local, CGNAT, multicast, unspecified, unique-local, …)
  * unless `allowedHosts` names the host, and then connects to exactly the address it
  * checked — so DNS rebinding between a check and the connect cannot happen. The host name

@@ -4,7 +4,7 @@ export type ReplayResult =
   | { type: 'error'; error: string };
 
 /**
- * SPEC §4: an answer of 2xx, 3xx or 4xx is final (the app decided); 5xx, 408, 429, a
+ * README "Worker and outcome": an answer of 2xx, 3xx or 4xx is final (the app decided); 5xx, 408, 429, a
  * timeout or a connection error may go away, so the replay is retried.
  */
 export function isRetryable(result: ReplayResult): boolean {

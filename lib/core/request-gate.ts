@@ -3,15 +3,16 @@ import type { BackoffOptions } from './backoff.js';
 import { readCallbackParams } from './callback-params.js';
 import type { CallbackUrlPolicy } from './callback-url.js';
 import { readCorrelationId } from './correlation-id.js';
+import { StoreUnavailableError } from './errors.js';
 import { RequestQueueEvent, type EventSink } from './events.js';
 import type { JobPayload, SealedRequest } from './job.js';
 import { captureRequest, type IncomingRequest } from './request-capture.js';
-import { jobBinding } from './job-binding.js';
+import { sealJob, type PlainJob } from './job-seal.js';
 import { checkQueuedRequest, type LimitReason, type RequestLimits } from './request-limits.js';
 import { REPLAY_MARKER_HEADER, verifyReplayMarker } from './replay-marker.js';
+import type { RequestStore } from './request-store.js';
 import type { SealedBox } from './sealed-box.js';
 import type { RequestFingerprintParts, StatusLinks } from './status-links.js';
-import { StoreUnavailableError, type RequestQueueStore } from '../store/request-queue.store.js';
 import { noTracer, type QueueTracer } from '../observability/queue-tracer.js';
 import type { FlowOptions, FlowRequest, FunnelOptions, ThrottleOptions } from '../flow/flow-options.js';
 import { checkRetryUntil, jobFlow } from '../flow/flow-settings.js';
@@ -25,11 +26,11 @@ export interface RouteQueueOptions {
   timeout?: number;
   /** Wait this long before the first replay, ms. */
   delay?: number;
-  /** At most `allow` replays start per `every` ms, per `key` when given (SPEC §10, lib/flow). */
+  /** At most `allow` replays start per `every` ms, per `key` when given (README "Flow control", lib/flow). */
   throttle?: ThrottleOptions;
-  /** At most `limit` replays run at once, per `key` when given (SPEC §10, lib/flow). */
+  /** At most `limit` replays run at once, per `key` when given (README "Flow control", lib/flow). */
   funnel?: FunnelOptions;
-  /** Not tried again later than this many ms after the 202; fails with a failure callback (SPEC §10). */
+  /** Not tried again later than this many ms after the 202; fails with a failure callback (README "Flow control"). */
   retryUntil?: number;
   /**
    * Names the route's throttle and funnel counts (the same in every process). Set by the
@@ -49,7 +50,7 @@ export interface GateSettings {
   correlationHeader: string;
   /** Whether a request without callback parameters claims its id (409 on reuse). */
   claimSynchronousRequests: boolean;
-  /** Idempotency-Key mode: a retried queued request gets its first answer again (SPEC §8). */
+  /** Idempotency-Key mode: a retried queued request gets its first answer again (README "Where is my request?"). */
   idempotencyKey: boolean;
   callbackPolicy: CallbackUrlPolicy;
   limits: RequestLimits;
@@ -104,7 +105,7 @@ export function prefersRespondAsync(prefer: string | string[] | undefined): bool
 }
 
 /**
- * Decides what happens to a request on a queueable route (SPEC §3, §8), in plain
+ * Decides what happens to a request on a queueable route (README "HTTP contract" and "Where is my request?"), in plain
  * TypeScript: pass through, run synchronously after claiming the id, store it for the
  * worker (with callback parameters, or without them under `Prefer: respond-async`), or
  * refuse it with a reason the HTTP layer turns into 400/409/422/503.
@@ -115,7 +116,7 @@ export class RequestGate {
 
   constructor(
     private readonly settings: GateSettings,
-    private readonly store: RequestQueueStore,
+    private readonly store: RequestStore,
     private readonly box: SealedBox,
     private readonly markerKey: Buffer,
     private readonly links: StatusLinks,
@@ -211,7 +212,7 @@ export class RequestGate {
       callbackUrl: delivery.url,
       callbackToken: delivery.token,
     };
-    const payload: JobPayload = {
+    const plain: PlainJob<'replay'> = {
       v: 1,
       kind: 'replay',
       correlationId,
@@ -222,10 +223,9 @@ export class RequestGate {
       tries: route.tries ?? this.settings.tries,
       backoff: route.backoff ?? this.settings.backoff,
       timeout: route.timeout ?? this.settings.timeout,
-      sealed: '',
       ...this.flowFields(queue, route, raw, Date.now()),
     };
-    payload.sealed = this.box.seal(secret, jobBinding(payload));
+    const payload = sealJob(this.box, plain, secret);
     let jobId: string | null;
     try {
       jobId = await this.store.enqueue(

@@ -3,8 +3,9 @@ import { backoffDelay, scheduleDelay } from './backoff.js';
 import { baseQueue, callbackLane } from './callback-lane.js';
 import type { CallbackSender } from './callback-sender.js';
 import { RequestQueueEvent, type EventSink, type RequestQueueEventPayload } from './events.js';
-import { jobBinding } from './job-binding.js';
-import type { JobPayload, JobResult, NewJob, Outcome, ReservedJob, SealedCallback, SealedRequest } from './job.js';
+import { openJob, sealJob, type PlainJob } from './job-seal.js';
+import { hasAttemptsLeft } from './policies.js';
+import type { JobResult, NewJob, Outcome, ReservedJob, SealedCallback, SealedRequest } from './job.js';
 import { describeFailure, isRetryable, workerDiedError, type ReplayResult } from './outcome.js';
 import type { ReplayClient } from './replay-client.js';
 import type { AttemptNote, FinalStatus } from './request-status.js';
@@ -43,7 +44,7 @@ export class RequestProcessor {
     if (losses > 0) this.emit(RequestQueueEvent.JobRecovered, { ...this.eventOf(job), leaseLosses: losses });
     if (job.leasesExhausted) return Promise.resolve(this.diedTooOften(job, losses));
     const p = job.payload;
-    // retryUntil (SPEC §10): past the deadline, a replay is not tried again.
+    // retryUntil (README "Flow control"): past the deadline, a replay is not tried again.
     if (p.kind === 'replay' && p.retryUntil !== undefined && Date.now() >= p.retryUntil) {
       return Promise.resolve(this.deadlinePassed(job, p.retryUntil));
     }
@@ -74,7 +75,7 @@ export class RequestProcessor {
     const p = job.payload;
     let secret: SealedRequest;
     try {
-      secret = this.box.open<SealedRequest>(p.sealed, jobBinding(p));
+      secret = openJob(this.box, p, 'replay');
     } catch (err) {
       return this.failed(job, `${error}; cannot open stored request: ${(err as Error).message}`);
     }
@@ -104,7 +105,7 @@ export class RequestProcessor {
     const p = job.payload;
     let secret: SealedRequest;
     try {
-      secret = this.box.open<SealedRequest>(p.sealed, jobBinding(p));
+      secret = openJob(this.box, p, 'replay');
     } catch (err) {
       const error = `cannot open stored request: ${(err as Error).message}`;
       return { ...this.failed(job, error), status: this.finalStatus(unanswered(job, error)) };
@@ -131,13 +132,14 @@ export class RequestProcessor {
     const delayMs = backoffDelay(p.backoff, job.attempt);
     // retryUntil wins over tries when it comes first: no retry that would start after it.
     const beyondDeadline = p.retryUntil !== undefined && Date.now() + delayMs >= p.retryUntil;
-    if (job.attempt < p.tries && !beyondDeadline) {
+    const attemptsLeft = hasAttemptsLeft(job.attempt, p.tries);
+    if (attemptsLeft && !beyondDeadline) {
       this.emit(RequestQueueEvent.Failed, { ...this.eventOf(job), error, retryInMs: delayMs, durationMs });
       return { type: 'retry', error, delayMs, note };
     }
     const attempts = `${job.attempt} attempt${job.attempt === 1 ? '' : 's'}`;
     const message =
-      job.attempt < p.tries && beyondDeadline
+      attemptsLeft && beyondDeadline
         ? `${error} (after ${attempts}; retryUntil deadline passed (${new Date(p.retryUntil!).toISOString()}): the next attempt would start after it)`
         : `${error} (after ${attempts})`;
     const outcome = this.outcome(job, 'failed', result, message);
@@ -160,7 +162,7 @@ export class RequestProcessor {
     const p = job.payload;
     let secret: SealedCallback;
     try {
-      secret = this.box.open<SealedCallback>(p.sealed, jobBinding(p));
+      secret = openJob(this.box, p, 'callback');
     } catch (err) {
       return this.failed(job, `cannot open stored callback: ${(err as Error).message}`);
     }
@@ -219,7 +221,7 @@ export class RequestProcessor {
     const p = job.payload;
     if (p.callbackUrl === '') return undefined;
     const sealed: SealedCallback = { callbackToken, outcome, ...(trace && { trace }) };
-    const payload: JobPayload = {
+    const plain: PlainJob<'callback'> = {
       v: 1,
       kind: 'callback',
       correlationId: p.correlationId,
@@ -231,10 +233,8 @@ export class RequestProcessor {
       backoff: p.backoff,
       timeout: this.options.callbackTimeout,
       webhookId: webhookIdFor(p.correlationId, job.id),
-      sealed: '',
     };
-    payload.sealed = this.box.seal(sealed, jobBinding(payload));
-    return { queue: callbackLane(job.queue), payload, delayMs: 0 };
+    return { queue: callbackLane(job.queue), payload: sealJob(this.box, plain, sealed), delayMs: 0 };
   }
 
   private traceMessage(job: ReservedJob): TraceMessage {

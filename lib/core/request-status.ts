@@ -1,6 +1,6 @@
 /**
- * What a store keeps about one queued request for its status resource (SPEC §8), and what
- * operators see of waiting work (SPEC §9). Plain data: the outcome is sealed before it gets
+ * What a store keeps about one queued request for its status resource (README "Where is my request?"), and what
+ * operators see of waiting work (README "Dashboard"). Plain data: the outcome is sealed before it gets
  * here, so a store never holds a response in clear.
  */
 

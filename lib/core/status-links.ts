@@ -6,7 +6,7 @@ const CAPABILITY_LENGTH = 32;
 /** The query parameter of a status URL that carries its capability. */
 export const CAPABILITY_PARAM = 'sig';
 
-/** What a request's fingerprint is made of (SPEC §8, Idempotency-Key mode). */
+/** What a request's fingerprint is made of (README "Where is my request?", Idempotency-Key mode). */
 export interface RequestFingerprintParts {
   method: string;
   /** Path and query, callback parameters removed. */

@@ -1,9 +1,9 @@
 import { readCorrelationId } from './correlation-id.js';
 import { FINAL_STATES } from './request-status.js';
+import type { StatusStore } from './request-store.js';
 import type { SealedBox } from './sealed-box.js';
 import type { StatusLinks } from './status-links.js';
 import { toStatusView, type StatusView } from './status-view.js';
-import type { RequestQueueStore } from '../store/request-queue.store.js';
 
 /** What a status read answers: nothing (404), or the view and, while not final, when to ask again. */
 export type StatusAnswer = { found: false } | { found: true; view: StatusView; retryAfterSec?: number };
@@ -12,7 +12,7 @@ export type StatusAnswer = { found: false } | { found: true; view: StatusView; r
 const POLL_AFTER_SEC = 1;
 
 /**
- * Answers `GET` on a status resource (SPEC §8). Only a caller holding the capability of the
+ * Answers `GET` on a status resource (README "Where is my request?"). Only a caller holding the capability of the
  * id learns anything: a wrong capability, another request's capability and an id never
  * queued all get the same `{ found: false }`, after the same work (the store is read
  * whether the capability holds or not, so the answer's timing tells nothing either).
@@ -20,7 +20,7 @@ const POLL_AFTER_SEC = 1;
  */
 export class RequestStatusReader {
   constructor(
-    private readonly store: RequestQueueStore,
+    private readonly store: StatusStore,
     private readonly links: StatusLinks,
     private readonly box: SealedBox,
   ) {}

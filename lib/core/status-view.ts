@@ -11,7 +11,7 @@ export function statusBinding(correlationId: string): string {
   return JSON.stringify(['status', 1, correlationId]);
 }
 
-/** What `GET` on a status resource answers (SPEC §8); ISO 8601 times. */
+/** What `GET` on a status resource answers (README "Where is my request?"); ISO 8601 times. */
 export interface StatusView {
   correlationId: string;
   status: RequestState;

@@ -4,7 +4,7 @@ import type { CanActivate, Type } from '@nestjs/common';
 export const DEFAULT_DASHBOARD_PATH = '/request-queue/dashboard';
 
 /**
- * The operator's dashboard (SPEC §9): off unless this object is given, and then it must be
+ * The operator's dashboard (README): off unless this object is given, and then it must be
  * protected, by the app's own guards, by HTTP basic auth, or both.
  */
 export interface DashboardOptions {

@@ -19,7 +19,7 @@ export type FlowPass = { type: 'run'; done(): void } | { type: 'release'; delayM
 const RUN: FlowPass = { type: 'run', done: () => {} };
 
 /**
- * Flow control before the handler (SPEC §10): the funnel first (a slot held for the lease,
+ * Flow control before the handler (README "Flow control"): the funnel first (a slot held for the lease,
  * renewed while the handler runs), then the throttle (a slot held `every` ms). A job that
  * finds either full is released: to when the throttle's first slot frees, or after the
  * funnel's `retryAfter`; a funnel slot taken for a job the throttle then holds back is given

@@ -1,5 +1,5 @@
 /**
- * Flow control options (SPEC §10, Laravel's job middleware): how many replays may start per
+ * Flow control options (README "Flow control", Laravel's job middleware): how many replays may start per
  * period (`throttle`, as `Redis::throttle(key)->allow(N)->every(S)`), how many may run at
  * once (`funnel`, as `Redis::funnel(key)->limit(N)`), and a deadline after which a request is
  * not tried again (`retryUntil`, as a job's `retryUntil()`). Plain data, shared by the

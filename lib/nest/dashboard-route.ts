@@ -53,7 +53,7 @@ export interface DashboardServeOptions {
 }
 
 /**
- * Serves the dashboard (SPEC §9) straight on the HTTP adapter (Express or Fastify), outside
+ * Serves the dashboard (README "Dashboard") straight on the HTTP adapter (Express or Fastify), outside
  * the app's global prefix, guards and interceptors, like the status resources: the page at
  * `<path>`, its JSON reads at `<path>/api/*` (GET) and its actions (POST, with the page's
  * token). Every request first passes basic auth and the configured guards, in that order.

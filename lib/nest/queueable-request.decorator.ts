@@ -8,7 +8,7 @@ import { RequestQueueInterceptor } from './request-queue.interceptor.js';
  * carrying `_callback_url` and `_callback_token` is answered 202 and replayed by a worker.
  * Options set here override the module's defaults; a handler's override its controller's.
  *
- * Flow control (SPEC §10): `throttle: { allow: 10, every: 60_000, key: (req) => req.params.id }`
+ * Flow control (README): `throttle: { allow: 10, every: 60_000, key: (req) => req.params.id }`
  * (at most 10 replays start per minute, per id), `funnel: { limit: 1, key: (req) => … }` (one
  * at a time per key), `retryUntil: 3_600_000` (no attempt later than an hour after the 202).
  * Keys are computed at the 202 and stored hashed; a job held back is not an attempt.

@@ -8,7 +8,7 @@ import {
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { checkQueueableRoutes } from '../core/route-checks.js';
 import { RequestQueueRuntime } from '../runtime.js';
-import { defaultLease } from '../store/database/database-store.options.js';
+import { defaultLease, longestAttempt } from '../core/policies.js';
 import { describeRecovery, formatDuration, summarizeJob } from '../worker/job-report.js';
 import type { JobReport, Worker, WorkerOptions, WorkerStopReason } from '../worker/worker.js';
 import { QueueableRoutesExplorer } from './queueable-routes.explorer.js';
@@ -141,7 +141,7 @@ export class RequestQueueLifecycle implements OnModuleInit, OnApplicationBootstr
       workerQueues: o.worker.queues,
       timeout: o.timeout,
       lease: o.driver === 'database' ? o.database.retryAfter : undefined,
-      defaultLease: (timeout) => defaultLease(Math.max(timeout, o.callback.timeout)),
+      defaultLease: (timeout) => defaultLease(longestAttempt(timeout, o.callback.timeout)),
     });
     for (const warning of warnings) this.logger.warn(warning);
   }

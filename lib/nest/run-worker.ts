@@ -1,6 +1,6 @@
 import type { DynamicModule, INestApplicationContext, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { RequestQueueConfigError } from '../request-queue.options.js';
+import { RequestQueueConfigError } from '../core/errors.js';
 import type { WorkerOptions, WorkerStopReason } from '../worker/worker.js';
 import { RequestQueueLifecycle } from './request-queue.lifecycle.js';
 

@@ -1,7 +1,7 @@
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import { CAPABILITY_PARAM } from '../core/status-links.js';
 import type { RequestStatusReader } from '../core/status-reader.js';
-import { StoreUnavailableError } from '../store/request-queue.store.js';
+import { StoreUnavailableError } from '../core/errors.js';
 
 /** The fields Express and Fastify requests share that the status route reads. */
 interface StatusRequest {
@@ -13,7 +13,7 @@ interface StatusRequest {
 const NOT_FOUND = { statusCode: 404, error: 'Not Found', message: 'no such request' };
 
 /**
- * Serves `GET <path>/:id` (SPEC §8) straight on the HTTP adapter (Express or Fastify), so
+ * Serves `GET <path>/:id` (README "Where is my request?") straight on the HTTP adapter (Express or Fastify), so
  * the app's own guards, interceptors and global prefix do not apply: the capability in the
  * URL (`?sig=`) is what protects it. Answers are never cached (`Cache-Control: no-store`).
  */

@@ -1,5 +1,5 @@
 import type { ResolvedOptions } from '../request-queue.options.js';
-import { RequestQueueConfigError } from '../request-queue.options.js';
+import { RequestQueueConfigError } from '../core/errors.js';
 import { QueueMetrics } from './metrics.js';
 import { loadOtelApi } from './otel-api.js';
 import type { PromClient } from './prom-client-api.js';

@@ -38,7 +38,7 @@ const WAIT_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 600, 900
 const made = new WeakMap<object, Map<string, QueueMetrics>>();
 
 /**
- * The queue's Prometheus metrics in one registry (SPEC §9). Labels are only `queue`,
+ * The queue's Prometheus metrics in one registry (README "Metrics and tracing"). Labels are only `queue`,
  * `outcome` and `state`, never an id or a path. Counters and histograms are fed from the
  * lifecycle events (`metrics-listener.ts`); the depth gauge reads the store's counts when
  * scraped (cached `DEPTH_CACHE_MS`), so it is right whichever process runs the workers.

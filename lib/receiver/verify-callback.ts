@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Outcome } from '../core/job.js';
 
-/** The body of a callback: the outcome of one queued request (SPEC §4). */
+/** The body of a callback: the outcome of one queued request (README "Worker and outcome"). */
 export type CallbackPayload = Outcome;
 
 /** A callback whose signature and timestamp checked out. */

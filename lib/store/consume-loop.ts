@@ -1,8 +1,9 @@
 import { isCallbackLane, withLanes } from '../core/callback-lane.js';
 import type { JobResult, ReservedJob } from '../core/job.js';
 import { workerDiedError } from '../core/outcome.js';
+import { resultOfThrow } from '../core/policies.js';
 import { passFlow, type FlowPass, type FlowSupport } from '../flow/flow-gate.js';
-import { RequestQueueConfigError } from '../request-queue.options.js';
+import { RequestQueueConfigError } from '../core/errors.js';
 import type { ConsumeOptions, ConsumerEnd, JobConsumer, JobHandler } from './request-queue.store.js';
 
 /** A job leased to this process: the store keeps it owned until `settle` or `abandon`. */
@@ -43,21 +44,6 @@ const NO_FLOW: FlowPass = { type: 'run', done: () => {} };
 /** How long a job waits when flow control could not be checked (the store erred), ms. */
 const FLOW_ERROR_RELEASE_MS = 1_000;
 
-/**
- * Reservations beyond a job's `tries` that it may lose to an expired lease (its worker died,
- * or an attempt outlived the lease) before the store gives up on it and hands it over to be
- * failed (`ReservedJob.leasesExhausted`). Both stores count the same way: attempts that got
- * a result plus leases lost, this one included.
- */
-export const LEASE_LOSSES_TOLERATED = 2;
-
-/** True when a job reserved for its `reservations`-th time (this one included) has lost too many leases. */
-export function leasesExhausted(reservations: number, tries: number): boolean {
-  return reservations > tries + LEASE_LOSSES_TOLERATED;
-}
-
-/** How long to wait before a job whose handler threw (a bug, not an outcome) runs again. */
-const THROWN_HANDLER_RETRY_MS = 5_000;
 /**
  * How long a stop waits for a `take` in flight. A take answers in milliseconds; one that
  * hangs (the server went away) must not hold the stop for the whole grace period. A job it
@@ -305,15 +291,6 @@ class ConsumeLoop implements JobConsumer {
 /** True for a job a dead worker held (a lost lease), unless it is only handed over to be failed. */
 function mustRunAlone(job: ReservedJob): boolean {
   return (job.leaseLosses ?? 0) > 0 && !job.leasesExhausted;
-}
-
-/** A handler is meant to return a result; if it throws (a bug), the job is retried, then failed. */
-function resultOfThrow(job: ReservedJob, err: unknown): JobResult {
-  if (job.leasesExhausted) return { type: 'fail', error: workerDiedError(job.leaseLosses ?? 1) };
-  const error = `worker error: ${err instanceof Error ? err.message : String(err)}`;
-  return job.attempt < job.payload.tries
-    ? { type: 'retry', error, delayMs: THROWN_HANDLER_RETRY_MS }
-    : { type: 'fail', error };
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */

@@ -1,5 +1,5 @@
 import type { ResolvedOptions } from '../request-queue.options.js';
-import { RequestQueueConfigError } from '../request-queue.options.js';
+import { RequestQueueConfigError } from '../core/errors.js';
 import { dataSourceOptionsFromUrl } from './database/database-url.js';
 import { assertTestedBull } from './redis/bull-version.js';
 import type { RequestQueueStore } from './request-queue.store.js';

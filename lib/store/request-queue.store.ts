@@ -52,7 +52,7 @@ import type {
  * - **Failed jobs stay until an operator acts.** `retryFailed` puts a failed job back as it
  *   was (same kind: a failed callback delivery is re-sent, never replayed), with a fresh
  *   attempt count.
- * - **Every queued request has a status record** (`StatusRecord`, SPEC §8), written in the
+ * - **Every queued request has a status record** (`StatusRecord`, README "Where is my request?"), written in the
  *   same atomic step that moves its replay job: `queued` by `enqueue` (and by `retryFailed`
  *   of a replay job), `running` when a consumer takes the job (before the handler sees it),
  *   `retrying` with `nextAttemptAt` on a `retry` result, `completed`/`failed` with the
@@ -196,10 +196,5 @@ export interface JobConsumer {
  */
 export const REQUEST_QUEUE_STORE = Symbol.for('nestjs-request-queue:RequestQueueStore');
 
-/** The store's server cannot be reached; the request was not stored (HTTP 503). */
-export class StoreUnavailableError extends Error {
-  override readonly name = 'StoreUnavailableError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+// Also exported from here, where it was declared before it moved to lib/core/errors.ts.
+export { StoreUnavailableError } from '../core/errors.js';

@@ -1,6 +1,7 @@
 import type { JobResult, ReservedJob } from '../core/job.js';
 import { attemptEntry, type StatusRecord } from '../core/request-status.js';
-import { leasesExhausted, type JobLease, type JobSource } from '../store/consume-loop.js';
+import { leasesExhausted } from '../core/policies.js';
+import type { JobLease, JobSource } from '../store/consume-loop.js';
 import type { MemoryJob, MemoryState } from './memory-state.js';
 
 /**

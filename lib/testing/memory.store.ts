@@ -11,6 +11,7 @@ import type {
 } from '../core/request-status.js';
 import { startConsumeLoop } from '../store/consume-loop.js';
 import type { ConsumeOptions, JobConsumer, JobHandler, RequestQueueStore } from '../store/request-queue.store.js';
+import { DEFAULT_LOCK_DURATION_MS } from '../core/policies.js';
 import { MemoryJobSource } from './memory-job-source.js';
 import { MemoryState, type MemoryJob } from './memory-state.js';
 
@@ -21,7 +22,6 @@ export interface MemoryStoreOptions {
   idleMs?: number;
 }
 
-const DEFAULT_LEASE_MS = 30_000;
 const DEFAULT_IDLE_MS = 100;
 
 /**
@@ -39,7 +39,7 @@ export class MemoryStore implements RequestQueueStore {
 
   constructor(options: MemoryStoreOptions = {}, state = new MemoryState()) {
     this.state = state;
-    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.leaseMs = options.leaseMs ?? DEFAULT_LOCK_DURATION_MS;
     this.idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
   }
 

@@ -1,6 +1,5 @@
 import { decodeBody } from '../core/http-body.js';
-import { jobBinding } from '../core/job-binding.js';
-import type { SealedRequest } from '../core/job.js';
+import { openJob } from '../core/job-seal.js';
 import type { SealedBox } from '../core/sealed-box.js';
 import type { MemoryJob } from './memory-state.js';
 
@@ -34,7 +33,7 @@ export interface QueuedRequest {
 /** Opens a stored replay job with the app's keys (the real sealed box) into what the replay would send. */
 export function openQueuedRequest(job: MemoryJob, box: SealedBox, correlationHeader: string): QueuedRequest {
   const p = job.payload;
-  const secret = box.open<SealedRequest>(p.sealed, jobBinding(p));
+  const secret = openJob(box, p, 'replay');
   const headers: Record<string, string> = { ...secret.headers, [correlationHeader.toLowerCase()]: p.correlationId };
   const rawBody = secret.body === null ? null : Buffer.from(secret.body, 'base64');
   const at = p.path.indexOf('?');

@@ -7,7 +7,7 @@ import type { JobResult } from '../core/job.js';
 import { ReplayClient } from '../core/replay-client.js';
 import { RequestProcessor } from '../core/request-processor.js';
 import { deriveKeys } from '../core/secret-keys.js';
-import { RequestQueueConfigError } from '../request-queue.options.js';
+import { RequestQueueConfigError } from '../core/errors.js';
 import { RequestQueueRuntime } from '../runtime.js';
 import { REQUEST_QUEUE_STORE, type RequestQueueStore } from '../store/request-queue.store.js';
 import { Worker } from '../worker/worker.js';

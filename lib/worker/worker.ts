@@ -1,4 +1,5 @@
 import type { JobResult, ReservedJob } from '../core/job.js';
+import { resultOfThrow } from '../core/policies.js';
 import type { JobConsumer, RequestQueueStore } from '../store/request-queue.store.js';
 
 export interface WorkerOptions {
@@ -151,9 +152,7 @@ export class Worker {
       result = await this.runner.process(job);
     } catch (err) {
       // The runner is meant to return a result; a throw is a bug. Retry, then fail, never drop.
-      const error = `worker error: ${(err as Error).message}`;
-      const retry = job.attempt < job.payload.tries && !job.leasesExhausted;
-      result = retry ? { type: 'retry', error, delayMs: 5000 } : { type: 'fail', error };
+      result = resultOfThrow(job, err);
     }
     this.call('onJob', { job, result, startedAt, durationMs: performance.now() - t0 });
     return result;

@@ -8,7 +8,7 @@ import { TargetApp } from './support/target-app.js';
 /**
  * A job still running when the grace period ends is not lost: the stopping worker stops
  * renewing its lease, and once the lease lapses another worker runs it again (delivery is
- * at least once, SPEC §4).
+ * at least once, README "Worker and outcome").
  */
 describe.each(STORE_FACTORIES)('a job outliving the grace period on $name', (factory) => {
   const skip = factory.unavailable();

@@ -65,7 +65,7 @@ describe.each(cases)('correlation id options on $kind.name ($adapter)', ({ kind,
       await waitUntil(() => receiver.for(id).length > 0);
       const [cb] = receiver.for(id);
       expect(cb!.verified).toBe(true);
-      // The callback keeps the SPEC's header, whatever the request header is.
+      // The callback keeps X-Correlation-ID, whatever the request header is.
       expect(cb!.headers['x-correlation-id']).toBe(id);
       expect(cb!.body).toMatchObject({ correlationId: id, status: 'completed', attempts: 1 });
       expect(cb!.body.response).toMatchObject({ status: 200, body: { id: '21', body: { name: 'Ada' } } });

@@ -22,7 +22,7 @@ const FIX = 'run "npx request-queue --config <your config file> migrate" (or set
 const TABLES =
   '(jobs, failed_jobs, request_queue_claims, request_queue_signals, request_queue_requests, request_queue_throughput, request_queue_flow_slots)';
 
-/** SPEC §12: a database without the request queue's tables is reported with the fix, never a silent 503 or a loop. */
+/** docs/database-driver.md "Migrations": a database without the request queue's tables is reported with the fix, never a silent 503 or a loop. */
 const cases = (await storeMatrix()).filter(({ kind }) => kind.name !== 'redis');
 
 describe.each(cases)('missing tables on $kind.name', ({ kind, skip }) => {

@@ -12,7 +12,7 @@ import { listenOn } from '../support/nest-app.js';
 import { storeMatrix, type StoreHarness } from '../support/stores.js';
 
 /**
- * Flow control (SPEC §10) on every store, with the replays run by TWO `request-queue work`
+ * Flow control (README) on every store, with the replays run by TWO `request-queue work`
  * processes (concurrency 10 each) against a target server of the test's own, which records
  * when each replay starts and ends. The API app only accepts (its worker is off); the
  * limits travel in the stored jobs.

@@ -13,7 +13,7 @@ import { storeMatrix, type StoreHarness } from '../support/stores.js';
 import { createTestApp, type AdapterName, type TestApp } from '../support/test-app.js';
 
 /**
- * SPEC §9 metrics against a real store: known work through a real app (a worker in the
+ * The metrics (README "Metrics and tracing") against a real store: known work through a real app (a worker in the
  * same process, a real callback receiver), then the counters, histograms and the depth
  * gauge read back from the registry and from the `/metrics` endpoint.
  */

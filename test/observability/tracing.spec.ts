@@ -18,7 +18,7 @@ import { listenOn, type AdapterName } from '../support/nest-app.js';
 import { storeMatrix, type StoreHarness } from '../support/stores.js';
 
 /**
- * SPEC §9 traces with the OpenTelemetry SDK registered as an app would (a tracer provider
+ * Traces (README "Metrics and tracing") with the OpenTelemetry SDK registered as an app would (a tracer provider
  * with an in-memory exporter, the AsyncLocalStorage context manager, the W3C propagator):
  * one trace from the client's call through the 202, the replay (and the handler's own span,
  * which it starts from the replayed `traceparent`) to the callback.

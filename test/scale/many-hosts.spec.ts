@@ -8,7 +8,7 @@ import { createHosts, namespacesUnavailable, type NetHosts } from './support/net
 import { ScaleWorld } from './support/scale-world.js';
 
 /**
- * SPEC §13: worker processes on several hosts share one queue, and each job runs under one
+ * README "Scaling": worker processes on several hosts share one queue, and each job runs under one
  * lease at a time. Each "host" is a network namespace of this machine joined by a veth pair;
  * its workers (the built `request-queue work`) reach the store, the app and the callback
  * receiver over their gateway address, through forwarders in this process. Skipped (and

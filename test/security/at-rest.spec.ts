@@ -8,7 +8,7 @@ import { Client } from './support/send.js';
 import { storeMatrix, type StoreHarness } from '../support/stores.js';
 
 /**
- * SPEC §6: stored requests hold no secret in clear text. Queue a request carrying an
+ * docs/security.md: stored requests hold no secret in clear text. Queue a request carrying an
  * Authorization header, an API key header, a password in the body and a callback token;
  * then read every raw key/value (Redis) or row (SQL) the store holds — while the request
  * waits, and again while its outcome waits for delivery — and look for the secrets in

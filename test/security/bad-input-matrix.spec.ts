@@ -5,7 +5,7 @@ import { useSecurityApp } from './support/use-security-app.js';
 import { storeMatrix } from '../support/stores.js';
 
 /**
- * SPEC §3/§6 and issue 5: every bad input gets its documented 4xx with a message (naming
+ * README "HTTP contract", docs/security.md and issue 5: every bad input gets its documented 4xx with a message (naming
  * the field where the library answers), never a 500, and leaves nothing in the store: no
  * job, no claimed correlation id. Run through a real Nest app on both adapters and every
  * available store.

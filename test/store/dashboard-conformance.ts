@@ -37,7 +37,7 @@ function totals(points: readonly ThroughputPoint[], queue: string) {
 }
 
 /**
- * What the dashboard reads from the store (issue 10, SPEC §9): a request's timeline in its
+ * What the dashboard reads from the store (issue 10, README "Dashboard"): a request's timeline in its
  * status record, throughput per minute and queue, and retrying a queue's failed jobs.
  * Every test uses queues and correlation ids of its own.
  */

@@ -11,7 +11,7 @@ const TTL = 60_000;
 const KEEP = 60_000;
 
 /**
- * The status-record half of the store contract (lib/store/request-queue.store.ts, SPEC §8
+ * The status-record half of the store contract (lib/store/request-queue.store.ts, README "Where is my request?"
  * and §9): what `enqueue` and each job result write, what `readStatus`, `listJobs` and
  * `stats` read back. Every test uses queues and correlation ids of its own.
  */

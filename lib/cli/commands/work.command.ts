@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { gracePeriod } from '../../core/policies.js';
 import { DEVELOPMENT_SECRET } from '../../core/secret-keys.js';
 import type { ResolvedOptions } from '../../request-queue.options.js';
 import { describeRecovery, summarizeJob, formatDuration } from '../../worker/job-report.js';
@@ -29,20 +30,17 @@ const STOP_REASONS: Record<WorkerStopReason, string> = {
   empty: 'queues empty',
 };
 
-/** Extra time a stopping worker gives its jobs on top of the longest attempt timeout. */
-const GRACE_MARGIN_MS = 5000;
-
 /** What `work` flags mean for the worker. */
 export function workerOptionsFrom(
   flags: WorkFlags,
   options: ResolvedOptions,
 ): Partial<WorkerOptions> & { gracePeriod: number } {
-  const timeout = flags.timeout ?? options.timeout;
-  // Long enough for the longest attempt in hand (a replay, or a callback delivery) to end.
-  const gracePeriod =
+  // Long enough for the longest attempt in hand (a replay, or a callback delivery) to end:
+  // the module's grace period, or, with --timeout, the one that timeout gets by default.
+  const grace =
     flags.timeout === undefined
-      ? Math.max(options.worker.gracePeriod, options.callback.timeout + GRACE_MARGIN_MS)
-      : Math.max(timeout, options.callback.timeout) + GRACE_MARGIN_MS;
+      ? gracePeriod(options.timeout, options.callback.timeout, options.worker.gracePeriod)
+      : gracePeriod(flags.timeout, options.callback.timeout);
   return {
     ...(flags.queue && { queues: flags.queue }),
     ...(flags.concurrency && { concurrency: flags.concurrency }),
@@ -52,7 +50,7 @@ export function workerOptionsFrom(
     maxTime: flags.maxTime,
     tries: flags.tries,
     timeout: flags.timeout,
-    gracePeriod,
+    gracePeriod: grace,
   };
 }
 

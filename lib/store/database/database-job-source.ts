@@ -1,6 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { JobResult, ReservedJob } from '../../core/job.js';
-import { leasesExhausted, pause, type JobLease, type JobSource } from '../consume-loop.js';
+import { leasesExhausted } from '../../core/policies.js';
+import { pause, type JobLease, type JobSource } from '../consume-loop.js';
 import { isJobPayload } from '../job-payload.js';
 import type { DeleteBatcher } from './delete-batcher.js';
 import { applyJobResult, failUnreadableJob, type HeldJob } from './job-outcome.js';

@@ -1,6 +1,7 @@
+import { DataSource, type DataSourceOptions } from 'typeorm';
 import { describe, expect, it } from 'vitest';
 import { RequestQueueConfigError, resolveOptions } from '../../request-queue.options.js';
-import { resolveDatabaseOptions } from './database-store.options.js';
+import { resolveDatabaseOptions, type DatabaseStoreOptions } from './database-store.options.js';
 
 describe('database options', () => {
   it('defaults the lease to the longer of 90 s and the longest attempt + 30 s', () => {
@@ -50,5 +51,21 @@ describe('database options', () => {
     expect(() => resolveDatabaseOptions({ url: 'sqlite:x', sleep: 0 }, 1000, true)).toThrow(/sleep/);
     expect(() => resolveDatabaseOptions({ url: 'sqlite:x', batchSize: 1.5 }, 1000, true)).toThrow(/batchSize/);
     expect(() => resolveDatabaseOptions({ url: 'sqlite:x', commandTimeout: -1 }, 1000, true)).toThrow(/commandTimeout/);
+  });
+});
+
+describe('database options: TypeORM values in types that leave TypeORM out', () => {
+  it("takes TypeORM's DataSourceOptions, an object literal of them, and a DataSource as they are", () => {
+    // Checked by tsc (the repository's type check): TypeORM's own types fit the structural ones.
+    const options: DataSourceOptions = { type: 'better-sqlite3', database: ':memory:' };
+    const given: DatabaseStoreOptions[] = [
+      { options },
+      { options: { type: 'postgres', host: '127.0.0.1', port: 5432, extra: { max: 2 } } },
+      { dataSource: new DataSource(options) },
+    ];
+    for (const database of given) {
+      const resolved = resolveDatabaseOptions(database, 30_000, true);
+      expect(resolved.options ?? resolved.dataSource).toBe(database.options ?? database.dataSource);
+    }
   });
 });

@@ -1,5 +1,26 @@
-import type { DataSource, DataSourceOptions } from 'typeorm';
-import { RequestQueueConfigError } from '../../request-queue.options.js';
+import { RequestQueueConfigError } from '../../core/errors.js';
+import { defaultLease, LEASE_MARGIN_MS } from '../../core/policies.js';
+
+// The package's public types leave TypeORM out (it is an optional peer): an app on the Redis
+// driver type-checks without it installed. TypeORM's own `DataSourceOptions` and `DataSource`
+// are assignable to the two types below; the store uses them as TypeORM's.
+
+/**
+ * TypeORM connection options (`DataSourceOptions`), `type` `mysql`, `mariadb`, `postgres` or
+ * `better-sqlite3`: a `DataSourceOptions` value, or an object literal of its options (add
+ * `satisfies DataSourceOptions` to have TypeORM's types check them).
+ */
+export type DatabaseConnectionOptions =
+  { readonly type: string; readonly [option: string]: unknown } | { readonly type: string };
+
+/** A TypeORM `DataSource`, as far as these types need to say. */
+export interface DatabaseDataSource {
+  readonly options: { readonly type: string };
+  readonly isInitialized: boolean;
+  initialize(): Promise<unknown>;
+  destroy(): Promise<void>;
+  query(query: string, parameters?: unknown[]): Promise<unknown>;
+}
 
 /**
  * Settings of the `database` driver. Give exactly one of `url`, `options` or `dataSource`.
@@ -15,12 +36,12 @@ export interface DatabaseStoreOptions {
    * TypeORM connection options (`type` `mysql`, `mariadb`, `postgres` or `better-sqlite3`) [none].
    * The store opens its own DataSource from them and closes it on shutdown.
    */
-  options?: DataSourceOptions;
+  options?: DatabaseConnectionOptions;
   /**
    * A DataSource the app already has (e.g. injected from `@nestjs/typeorm`). It is
    * initialized if it is not yet, and never closed by the store [none].
    */
-  dataSource?: DataSource;
+  dataSource?: DatabaseDataSource;
   /**
    * Apply the request queue's migrations (`migrations/`) when the store starts [false].
    * Only for a DataSource the store opens itself; add `requestQueueMigrations` to your own
@@ -44,22 +65,13 @@ export interface DatabaseStoreOptions {
 /** The `database` settings with defaults applied and checked. */
 export interface ResolvedDatabaseOptions {
   url?: string;
-  options?: DataSourceOptions;
-  dataSource?: DataSource;
+  options?: DatabaseConnectionOptions;
+  dataSource?: DatabaseDataSource;
   migrationsRun: boolean;
   retryAfter: number;
   sleep: number;
   batchSize?: number;
   commandTimeout: number;
-}
-
-/** The shortest lease the default gives, and its margin over the longest attempt. */
-const MIN_DEFAULT_LEASE_MS = 90_000;
-const LEASE_MARGIN_MS = 30_000;
-
-/** The lease (`retryAfter`) that the default gives an attempt of `longestAttempt` ms: max(90 s, it + 30 s). */
-export function defaultLease(longestAttempt: number): number {
-  return Math.max(MIN_DEFAULT_LEASE_MS, longestAttempt + LEASE_MARGIN_MS);
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { DataSourceOptions } from 'typeorm';
-import { RequestQueueConfigError } from '../../request-queue.options.js';
+import { RequestQueueConfigError } from '../../core/errors.js';
 
 /**
  * TypeORM connection options from a `DATABASE_URL`:

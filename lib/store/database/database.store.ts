@@ -10,7 +10,7 @@ import type {
   StatusSeed,
   ThroughputPoint,
 } from '../../core/request-status.js';
-import { RequestQueueConfigError } from '../../request-queue.options.js';
+import { RequestQueueConfigError } from '../../core/errors.js';
 import { isJobPayload } from '../job-payload.js';
 import { startConsumeLoop } from '../consume-loop.js';
 import {
@@ -72,8 +72,10 @@ export class DatabaseStore implements RequestQueueStore {
   /** Opens (or adopts) the DataSource and, when asked, applies the migrations. */
   async init(): Promise<void> {
     if (this.sql) return;
+    // An app's DataSource is TypeORM's, typed structurally in the options (database-store.options.ts).
     const dataSource =
-      this.options.dataSource ?? new DataSource(ownDataSourceOptions(this.options, this.options.commandTimeout));
+      (this.options.dataSource as DataSource | undefined) ??
+      new DataSource(ownDataSourceOptions(this.options, this.options.commandTimeout));
     const dialect = dialectOf(dataSource);
     try {
       await initializeDataSource(dataSource);

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { RequestQueueConfigError } from '../../request-queue.options.js';
+import { RequestQueueConfigError } from '../../core/errors.js';
 
 /** The SQL flavours the store speaks. MariaDB speaks `mysql`. */
 export type Dialect = 'mysql' | 'postgres' | 'sqlite';

@@ -1,6 +1,7 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { requestQueueMigrations } from '../../../migrations/index.js';
-import { RequestQueueConfigError } from '../../request-queue.options.js';
+import { RequestQueueConfigError } from '../../core/errors.js';
+import type { DatabaseConnectionOptions } from './database-store.options.js';
 import { dataSourceOptionsFromUrl } from './database-url.js';
 import { dialectOf } from './dialect.js';
 
@@ -13,10 +14,12 @@ export const MIGRATIONS_TABLE = 'request_queue_migrations';
  * request queue's migrations.
  */
 export function ownDataSourceOptions(
-  source: { url?: string; options?: DataSourceOptions },
+  source: { url?: string; options?: DatabaseConnectionOptions },
   connectTimeout: number,
 ): DataSourceOptions {
-  const given = source.options ?? (source.url ? dataSourceOptionsFromUrl(source.url) : undefined);
+  // TypeORM's options, typed structurally in the package's options (database-store.options.ts).
+  const options = source.options as DataSourceOptions | undefined;
+  const given = options ?? (source.url ? dataSourceOptionsFromUrl(source.url) : undefined);
   if (!given) throw new RequestQueueConfigError('database.url or database.options is required');
   const common = {
     logging: false,

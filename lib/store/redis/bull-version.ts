@@ -1,4 +1,4 @@
-import { RequestQueueConfigError } from '../../request-queue.options.js';
+import { RequestQueueConfigError } from '../../core/errors.js';
 
 /**
  * The bull releases the redis driver is tested on: `test/bull/bull-parity.spec.ts` and

@@ -1,7 +1,8 @@
 import type Bull from 'bull';
 import { isCallbackLane } from '../../core/callback-lane.js';
 import type { JobPayload, JobResult, NewJob, ReservedJob } from '../../core/job.js';
-import { leasesExhausted, type JobLease, type JobSource } from '../consume-loop.js';
+import { leasesExhausted } from '../../core/policies.js';
+import type { JobLease, JobSource } from '../consume-loop.js';
 import { isJobPayload } from '../job-payload.js';
 import { bullLoop, type TakenJob } from './bull-loop.js';
 import { IdleWaiter } from '../idle-waiter.js';

@@ -36,7 +36,7 @@ interface Extra {
 type Write = (expiry: string, fields: Fields, extra?: Extra) => Promise<number>;
 
 /**
- * The status records of replay jobs (SPEC §8) in Redis: one hash per correlation id at
+ * The status records of replay jobs (README "Where is my request?") in Redis: one hash per correlation id at
  * `<prefix>:request-queue:status:<id>`. `enqueue` writes the first one inside its own
  * script; this class writes the later ones (through `STATUS_WRITE_LUA`) and reads them.
  *

@@ -1,5 +1,5 @@
 import type { ClusterNode, ClusterOptions, RedisOptions } from 'ioredis';
-import { RequestQueueConfigError } from '../../request-queue.options.js';
+import { RequestQueueConfigError } from '../../core/errors.js';
 import { hashTag } from './key-slot.js';
 
 export interface RedisStoreOptions {

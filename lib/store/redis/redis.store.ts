@@ -11,6 +11,7 @@ import {
   type StatusSeed,
   type ThroughputPoint,
 } from '../../core/request-status.js';
+import { DEFAULT_LOCK_DURATION_MS } from '../../core/policies.js';
 import { isJobPayload } from '../job-payload.js';
 import { defineFlowCommands, RedisFlowSlots, type FlowCommands } from './flow-slots.lua.js';
 import { startConsumeLoop } from '../consume-loop.js';
@@ -94,7 +95,7 @@ export class RedisStore implements RequestQueueStore {
       this.prefix,
     );
     this.commandTimeout = options.commandTimeout ?? 2000;
-    this.lockDuration = options.lockDuration ?? 30_000;
+    this.lockDuration = options.lockDuration ?? DEFAULT_LOCK_DURATION_MS;
   }
 
   /** The API's connection: commands fail at once while Redis is away, instead of queueing. */
