@@ -10,6 +10,7 @@ import { jobBinding } from './job-binding.js';
 import { checkQueuedRequest, type LimitReason, type RequestLimits } from './request-limits.js';
 import { REPLAY_MARKER_HEADER, verifyReplayMarker } from './replay-marker.js';
 import type { SealedBox } from './sealed-box.js';
+import { sealRequest } from './sealed-request.js';
 import type { RequestFingerprintParts, StatusLinks } from './status-links.js';
 import { StoreUnavailableError, type RequestQueueStore } from '../store/request-queue.store.js';
 import { noTracer, type QueueTracer } from '../observability/queue-tracer.js';
@@ -200,7 +201,7 @@ export class RequestGate {
     const span = this.tracer.start('send', { queue, correlationId, method: captured.method }, req.headers);
     const secret: SealedRequest = {
       headers: captured.headers,
-      body: captured.body === null ? null : captured.body.toString('base64'),
+      body: captured.body,
       callbackToken: delivery.token,
       ...(span.carrier && { trace: span.carrier }),
     };
@@ -225,7 +226,7 @@ export class RequestGate {
       sealed: '',
       ...this.flowFields(queue, route, raw, Date.now()),
     };
-    payload.sealed = this.box.seal(secret, jobBinding(payload));
+    payload.sealed = sealRequest(this.box, secret, jobBinding(payload));
     let jobId: string | null;
     try {
       jobId = await this.store.enqueue(

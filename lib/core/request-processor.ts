@@ -4,6 +4,7 @@ import { baseQueue, callbackLane } from './callback-lane.js';
 import type { CallbackSender } from './callback-sender.js';
 import { RequestQueueEvent, type EventSink, type RequestQueueEventPayload } from './events.js';
 import { jobBinding } from './job-binding.js';
+import { openRequest } from './sealed-request.js';
 import type { JobPayload, JobResult, NewJob, Outcome, ReservedJob, SealedCallback, SealedRequest } from './job.js';
 import { describeFailure, isRetryable, workerDiedError, type ReplayResult } from './outcome.js';
 import type { ReplayClient } from './replay-client.js';
@@ -74,7 +75,7 @@ export class RequestProcessor {
     const p = job.payload;
     let secret: SealedRequest;
     try {
-      secret = this.box.open<SealedRequest>(p.sealed, jobBinding(p));
+      secret = openRequest(this.box, p.sealed, jobBinding(p));
     } catch (err) {
       return this.failed(job, `${error}; cannot open stored request: ${(err as Error).message}`);
     }
@@ -104,7 +105,7 @@ export class RequestProcessor {
     const p = job.payload;
     let secret: SealedRequest;
     try {
-      secret = this.box.open<SealedRequest>(p.sealed, jobBinding(p));
+      secret = openRequest(this.box, p.sealed, jobBinding(p));
     } catch (err) {
       const error = `cannot open stored request: ${(err as Error).message}`;
       return { ...this.failed(job, error), status: this.finalStatus(unanswered(job, error)) };

@@ -1,5 +1,6 @@
 import { decodeBody } from '../core/http-body.js';
 import { jobBinding } from '../core/job-binding.js';
+import { openRequest } from '../core/sealed-request.js';
 import type { SealedRequest } from '../core/job.js';
 import type { SealedBox } from '../core/sealed-box.js';
 import type { MemoryJob } from './memory-state.js';
@@ -34,9 +35,9 @@ export interface QueuedRequest {
 /** Opens a stored replay job with the app's keys (the real sealed box) into what the replay would send. */
 export function openQueuedRequest(job: MemoryJob, box: SealedBox, correlationHeader: string): QueuedRequest {
   const p = job.payload;
-  const secret = box.open<SealedRequest>(p.sealed, jobBinding(p));
+  const secret = openRequest(box, p.sealed, jobBinding(p));
   const headers: Record<string, string> = { ...secret.headers, [correlationHeader.toLowerCase()]: p.correlationId };
-  const rawBody = secret.body === null ? null : Buffer.from(secret.body, 'base64');
+  const rawBody = secret.body;
   const at = p.path.indexOf('?');
   const query: Record<string, string | string[]> = {};
   for (const [name, value] of new URLSearchParams(at < 0 ? '' : p.path.slice(at + 1))) {
