@@ -177,14 +177,16 @@ describe.each(stores)('sealed jobs on the $kind.name store', ({ kind, skip }) =>
       const r = await runtime(queue, { secret: 'legacy-secret' });
       await enqueue(r, correlationId);
       // The job as the previous version sealed it: the request as JSON, its body base64 inside.
-      const rewritten = await harness.rewriteJobs((p) => {
+      let resealed = 0;
+      await harness.rewriteJobs((p) => {
         if (p.correlationId !== correlationId) return p;
+        resealed++;
         const job = p as unknown as JobPayload;
         const secret = openRequest(r.box, job.sealed, jobBinding(job));
         const legacy = { ...secret, body: secret.body === null ? null : secret.body.toString('base64') };
         return { ...p, sealed: r.box.seal(legacy, jobBinding(job)) };
       });
-      expect(rewritten).toBe(1);
+      expect(resealed).toBe(1);
 
       await work(r);
       await receiver.waitFor(1, 15_000);
