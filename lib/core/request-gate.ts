@@ -212,6 +212,7 @@ export class RequestGate {
       callbackUrl: delivery.url,
       callbackToken: delivery.token,
     };
+    const now = Date.now();
     const payload: JobPayload = {
       v: 1,
       kind: 'replay',
@@ -219,12 +220,12 @@ export class RequestGate {
       method: captured.method,
       path: captured.path,
       callbackUrl: delivery.url,
-      queuedAt: Date.now(),
+      queuedAt: now,
       tries: route.tries ?? this.settings.tries,
       backoff: route.backoff ?? this.settings.backoff,
       timeout: route.timeout ?? this.settings.timeout,
       sealed: '',
-      ...this.flowFields(queue, route, raw, Date.now()),
+      ...this.flowFields(queue, route, raw, now),
     };
     payload.sealed = sealRequest(this.box, secret, jobBinding(payload));
     let jobId: string | null;
@@ -283,6 +284,8 @@ export class RequestGate {
   ): Pick<JobPayload, 'flow' | 'retryUntil'> {
     const fields: Pick<JobPayload, 'flow' | 'retryUntil'> = {};
     const onQueue = this.settings.queueFlow?.[queue];
+    // Most routes have no flow control: nothing to compute on the 202 path.
+    if (!route.throttle && !route.funnel && route.retryUntil === undefined && !onQueue) return fields;
     const routeScope = `route:${route.flowScope ?? queue}`;
     // One count per route, or per queue when the limit comes from the queue's options.
     const throttle = jobFlow(

@@ -14,21 +14,18 @@ const FRAME = 0x01;
 const HEAD_BYTES = 6;
 
 export function sealRequest(box: SealedBox, secret: SealedRequest, context: string): string {
-  const meta = Buffer.from(
-    JSON.stringify(
-      secret.trace
-        ? { headers: secret.headers, callbackToken: secret.callbackToken, trace: secret.trace }
-        : { headers: secret.headers, callbackToken: secret.callbackToken },
-    ),
-    'utf8',
+  const meta = JSON.stringify(
+    secret.trace
+      ? { headers: secret.headers, callbackToken: secret.callbackToken, trace: secret.trace }
+      : { headers: secret.headers, callbackToken: secret.callbackToken },
   );
-  const bodyBytes = secret.body?.length ?? 0;
-  const frame = Buffer.allocUnsafe(HEAD_BYTES + meta.length + bodyBytes);
+  const metaBytes = Buffer.byteLength(meta, 'utf8');
+  const frame = Buffer.allocUnsafe(HEAD_BYTES + metaBytes + (secret.body?.length ?? 0));
   frame[0] = FRAME;
   frame[1] = secret.body === null ? 0 : 1;
-  frame.writeUInt32BE(meta.length, 2);
-  meta.copy(frame, HEAD_BYTES);
-  secret.body?.copy(frame, HEAD_BYTES + meta.length);
+  frame.writeUInt32BE(metaBytes, 2);
+  frame.write(meta, HEAD_BYTES, 'utf8');
+  secret.body?.copy(frame, HEAD_BYTES + metaBytes);
   return box.sealBytes(frame, context);
 }
 

@@ -1,7 +1,6 @@
 import { decodeBody } from '../core/http-body.js';
 import { jobBinding } from '../core/job-binding.js';
 import { openRequest } from '../core/sealed-request.js';
-import type { SealedRequest } from '../core/job.js';
 import type { SealedBox } from '../core/sealed-box.js';
 import type { MemoryJob } from './memory-state.js';
 
