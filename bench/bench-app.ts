@@ -2,12 +2,16 @@ import 'reflect-metadata';
 import { Body, Controller, Get, Module, Param, Put, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { BullModule } from '@nestjs/bull';
+import { Redis } from 'ioredis';
 import { QueueableRequest, RequestQueueModule } from '../lib/index.js';
 import { registerBenchSdk } from './observed-sdk.js';
+import { PEER_QUEUE, PEER_REDIS, PeerController } from './peer-route.js';
 
 /**
  * The app under benchmark (run as a child process by interceptor.bench.ts): the same
- * handler twice, once bare and once behind `@QueueableRequest()`. API only, no worker.
+ * handler twice, once bare and once behind `@QueueableRequest()`, and the hand-written
+ * `@nestjs/bull` peer (`peer-route.ts`). API only, no worker.
  * Arguments `pair <port2>` register an OpenTelemetry SDK and serve the app twice: with
  * metrics and tracing off on the port, and on at port2.
  */
@@ -50,17 +54,22 @@ class QueuedController {
 class BenchModule {
   /** `observed`: metrics on (prom-client's global registry) and tracing on, with an SDK registered; else both off. */
   static register(prefix: string, observed: boolean): DynamicModule {
+    const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+    // The peer only in the first app (the pair compares metrics and tracing on the queued route).
+    const peer = !observed;
     return {
       module: BenchModule,
       imports: [
+        ...(peer ? [BullModule.forRoot({ redis: url, prefix }), BullModule.registerQueue({ name: PEER_QUEUE })] : []),
         RequestQueueModule.forRoot({
           driver: 'redis',
-          redis: { url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix },
+          redis: { url, prefix },
           secret: 'bench-secret',
           ...(observed ? { metrics: {} } : { tracing: false }),
         }),
       ],
-      controllers: [BareController, QueuedController],
+      controllers: [BareController, QueuedController, ...(peer ? [PeerController] : [])],
+      providers: peer ? [{ provide: PEER_REDIS, useFactory: () => new Redis(url, { keyPrefix: `${prefix}:` }) }] : [],
     };
   }
 }
@@ -96,6 +105,7 @@ async function main(): Promise<void> {
   // than requests per second on a machine other work shares.
   process.on('message', (message) => {
     if (message === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+    if (message === 'exit') process.exit(0); // a normal exit: `node --cpu-prof` writes its profile
   });
   process.send?.('ready');
 }

@@ -7,18 +7,21 @@ import { freePort } from '../test/support/free-port.js';
 
 /**
  * Requests per second of a queued PUT (202 through the interceptor, stored in Redis)
- * against the same app's bare PUT route without the interceptor, on Express and Fastify,
- * in one run. The app runs in a child process; autocannon drives it from this one.
+ * against the same app's bare PUT route without the interceptor and against the
+ * hand-written `@nestjs/bull` peer (`SET NX` of the correlation id, then `queue.add`;
+ * bench/peer-route.ts), on Express and Fastify, in one run: `BENCH_ROUNDS` interleaved rounds
+ * (bare, peer, queued), medians. The app runs in a child process; autocannon drives it from
+ * this one. The app's CPU time per answered request is printed next to requests per second:
+ * steadier than req/s on a machine other work shares.
  *
  * Then the cost of metrics and tracing (issue 10): one process with an OpenTelemetry SDK
  * (recording every span) serves the app twice, with both on (prom-client too) and with both
- * off, and the queued PUT is sent to each in turn, interleaved over `BENCH_ROUNDS` rounds with
- * the first app (both off, no SDK) so that drift on a shared machine hits all alike. The
- * library's cost is on/off within the SDK process (target: within 5 %); the process's CPU
- * time per request is printed next to requests per second (steadier on a shared machine).
+ * off, and the queued PUT is sent to each in turn, in the same rounds, so that drift on a
+ * shared machine hits all alike. The library's cost is on/off within the SDK process
+ * (target: within 5 %).
  */
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const TOKEN = 'bench-callback-token-0123456789';
 const body = JSON.stringify({ name: 'Ada', email: 'ada@example.com' });
@@ -50,15 +53,18 @@ async function load(url: string, payload: string | undefined, expected: number):
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: wrong };
 }
 
+type CpuRun = Run & { cpuUs: number };
+
 interface AdapterRuns {
-  bare: Run;
-  queued: Run;
+  /** Interleaved rounds in the first app: bare PUT, the hand-written peer, the queued PUT. */
+  bare: CpuRun[];
+  peer: CpuRun[];
+  queued: CpuRun[];
   bareGet: Run;
   passGet: Run;
-  /** Interleaved rounds of the queued PUT: both off without an SDK, both off with one, both on. */
-  plainRounds: (Run & { cpuUs: number })[];
-  sdkRounds: (Run & { cpuUs: number })[];
-  observedRounds: (Run & { cpuUs: number })[];
+  /** The queued PUT in the SDK process, metrics and tracing off and on (same rounds). */
+  sdkRounds: CpuRun[];
+  observedRounds: CpuRun[];
 }
 
 interface BenchApp {
@@ -69,7 +75,7 @@ interface BenchApp {
 }
 
 /** A load, and the app's CPU time per answered request over it (µs). */
-async function loadWithCpu(app: BenchApp, path: string, payload: string): Promise<Run & { cpuUs: number }> {
+async function loadWithCpu(app: BenchApp, path: string, payload: string): Promise<CpuRun> {
   const before = await app.cpu();
   const result = await autocannon({
     url: `${app.base}${path}`,
@@ -80,7 +86,7 @@ async function loadWithCpu(app: BenchApp, path: string, payload: string): Promis
     body: payload,
   });
   const cpuUs = (await app.cpu()) - before;
-  if (result['2xx'] === 0) throw new Error('no 2xx answers from the queued route');
+  if (result['2xx'] === 0) throw new Error(`no 2xx answers from ${path}`);
   return {
     rps: result.requests.average,
     p50: result.latency.p50,
@@ -141,9 +147,8 @@ async function bench(adapter: 'express' | 'fastify'): Promise<AdapterRuns> {
   const base = app.base;
   try {
     await warm(`${base}/bare/1`, body);
+    await warm(`${base}/peer/1`, body);
     await warm(`${base}/queued/1`, queuedBody);
-    const bare = await load(`${base}/bare/1`, body, 200);
-    const queued = await load(`${base}/queued/1`, queuedBody, 202);
     // Diagnostic: what any Nest interceptor costs, ours doing almost nothing (a GET passes through).
     const bareGet = await load(`${base}/bare/1`, undefined, 200);
     const passGet = await load(`${base}/queued/1`, undefined, 200);
@@ -152,15 +157,21 @@ async function bench(adapter: 'express' | 'fastify'): Promise<AdapterRuns> {
     const observedApp = pair.observed!;
     await warm(`${sdkApp.base}/queued/1`, queuedBody);
     await warm(`${observedApp.base}/queued/1`, queuedBody);
-    const plainRounds: AdapterRuns['plainRounds'] = [];
-    const sdkRounds: AdapterRuns['sdkRounds'] = [];
-    const observedRounds: AdapterRuns['observedRounds'] = [];
+    const runs: Omit<AdapterRuns, 'bareGet' | 'passGet'> = {
+      bare: [],
+      peer: [],
+      queued: [],
+      sdkRounds: [],
+      observedRounds: [],
+    };
     for (let round = 0; round < ROUNDS; round++) {
-      plainRounds.push(await loadWithCpu(app, '/queued/1', queuedBody));
-      sdkRounds.push(await loadWithCpu(sdkApp, '/queued/1', queuedBody));
-      observedRounds.push(await loadWithCpu(observedApp, '/queued/1', queuedBody));
+      runs.bare.push(await loadWithCpu(app, '/bare/1', body));
+      runs.peer.push(await loadWithCpu(app, '/peer/1', body));
+      runs.queued.push(await loadWithCpu(app, '/queued/1', queuedBody));
+      runs.sdkRounds.push(await loadWithCpu(sdkApp, '/queued/1', queuedBody));
+      runs.observedRounds.push(await loadWithCpu(observedApp, '/queued/1', queuedBody));
     }
-    return { bare, queued, bareGet, passGet, plainRounds, sdkRounds, observedRounds };
+    return { ...runs, bareGet, passGet };
   } finally {
     await pair?.stop();
     await app.stop();
@@ -168,8 +179,22 @@ async function bench(adapter: 'express' | 'fastify'): Promise<AdapterRuns> {
   }
 }
 
-const meanRps = (runs: Run[]) => runs.reduce((sum, r) => sum + r.rps, 0) / runs.length;
-const meanCpu = (runs: { cpuUs: number }[]) => runs.reduce((sum, r) => sum + r.cpuUs, 0) / runs.length;
+function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Medians over rounds, field by field. */
+function medianRun(runs: CpuRun[]): CpuRun {
+  return {
+    rps: median(runs.map((r) => r.rps)),
+    p50: median(runs.map((r) => r.p50)),
+    p99: median(runs.map((r) => r.p99)),
+    non2xx: runs.reduce((sum, r) => sum + r.non2xx, 0),
+    cpuUs: median(runs.map((r) => r.cpuUs)),
+  };
+}
 
 async function dropKeys(prefix: string): Promise<void> {
   const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
@@ -185,30 +210,39 @@ async function dropKeys(prefix: string): Promise<void> {
 const fmt = (r: Run) =>
   `${Math.round(r.rps).toString().padStart(6)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms${r.non2xx ? `  (${r.non2xx} non-2xx/errors)` : ''}`;
 
-console.log(`interceptor benchmark: ${CONNECTIONS} connections, ${DURATION} s per route, Node ${process.version}`);
+console.log(
+  `interceptor benchmark: ${CONNECTIONS} connections, ${DURATION} s per route, ${ROUNDS} interleaved rounds (medians), Node ${process.version}`,
+);
+const cpu = (r: { cpuUs: number }) => `  app CPU ${Math.round(r.cpuUs)} µs/req`;
 for (const adapter of ['express', 'fastify'] as const) {
-  const { bare, queued, bareGet, passGet, plainRounds, sdkRounds, observedRounds } = await bench(adapter);
-  console.log(`${adapter.padEnd(8)} bare PUT        ${fmt(bare)}`);
-  console.log(`${adapter.padEnd(8)} queued PUT 202  ${fmt(queued)}`);
-  console.log(`${adapter.padEnd(8)} bare GET        ${fmt(bareGet)}`);
-  console.log(`${adapter.padEnd(8)} GET through the interceptor (pass-through) ${fmt(passGet)}`);
-  console.log(
-    `${adapter.padEnd(8)} ratio queued/bare = ${(queued.rps / bare.rps).toFixed(2)}   pass-through GET/bare GET = ${(passGet.rps / bareGet.rps).toFixed(2)}`,
-  );
-  const cpu = (r: { cpuUs: number }) => `  app CPU ${Math.round(r.cpuUs)} µs/req`;
-  plainRounds.forEach((plain, i) => {
-    const row = (label: string, r: Run & { cpuUs: number }) =>
-      console.log(`${adapter.padEnd(8)} round ${i + 1} queued PUT 202, ${label.padEnd(28)} ${fmt(r)}${cpu(r)}`);
-    row('metrics+tracing off, no SDK', plain);
-    row('metrics+tracing off, SDK', sdkRounds[i]!);
-    row('metrics+tracing on, SDK', observedRounds[i]!);
+  const runs = await bench(adapter);
+  const row = (label: string, r: CpuRun) => console.log(`${adapter.padEnd(8)} ${label.padEnd(44)} ${fmt(r)}${cpu(r)}`);
+  runs.bare.forEach((_, i) => {
+    row(`round ${i + 1} bare PUT`, runs.bare[i]!);
+    row(`round ${i + 1} hand-written @nestjs/bull peer 202`, runs.peer[i]!);
+    row(`round ${i + 1} queued PUT 202`, runs.queued[i]!);
+    row(`round ${i + 1} queued 202, SDK, metrics+tracing off`, runs.sdkRounds[i]!);
+    row(`round ${i + 1} queued 202, SDK, metrics+tracing on`, runs.observedRounds[i]!);
   });
-  const ratio = (on: Run[], off: Run[]) => (meanRps(on) / meanRps(off)).toFixed(3);
-  const cpuRatio = (on: { cpuUs: number }[], off: { cpuUs: number }[]) => (meanCpu(on) / meanCpu(off)).toFixed(3);
+  const [bare, peer, queued, sdk, observed] = [
+    runs.bare,
+    runs.peer,
+    runs.queued,
+    runs.sdkRounds,
+    runs.observedRounds,
+  ].map(medianRun) as [CpuRun, CpuRun, CpuRun, CpuRun, CpuRun];
+  row('median bare PUT', bare);
+  row('median hand-written @nestjs/bull peer 202', peer);
+  row('median queued PUT 202', queued);
   console.log(
-    `${adapter.padEnd(8)} ratio metrics+tracing on/off, both with the SDK = ${ratio(observedRounds, sdkRounds)} req/s, ${cpuRatio(observedRounds, sdkRounds)} app CPU per request (target: req/s within 5 %)`,
+    `${adapter.padEnd(8)} GET bare ${fmt(runs.bareGet)}; through the interceptor (pass-through) ${fmt(runs.passGet)}`,
   );
+  const ratios = (x: CpuRun, y: CpuRun) =>
+    `${(x.rps / y.rps).toFixed(2)} req/s, ${(y.cpuUs / x.cpuUs).toFixed(2)} by app CPU per request`;
+  console.log(`${adapter.padEnd(8)} ratio queued/peer = ${ratios(queued, peer)} (target >= 1.2)`);
+  console.log(`${adapter.padEnd(8)} ratio queued/bare = ${ratios(queued, bare)} (target >= 0.85 on Express)`);
+  console.log(`${adapter.padEnd(8)} ratio peer/bare   = ${ratios(peer, bare)}`);
   console.log(
-    `${adapter.padEnd(8)} ratio on with the SDK / off without it = ${ratio(observedRounds, plainRounds)} req/s, ${cpuRatio(observedRounds, plainRounds)} app CPU per request (includes the SDK's own cost)`,
+    `${adapter.padEnd(8)} ratio metrics+tracing on/off, both with the SDK = ${ratios(observed, sdk)} (target: within 5 %)`,
   );
 }

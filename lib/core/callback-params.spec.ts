@@ -38,4 +38,19 @@ describe('readCallbackParams', () => {
     expect(r).toMatchObject({ kind: 'invalid', field });
     expect(r.kind === 'invalid' && r.message).toContain(words);
   });
+
+  it('remembers a valid URL per policy only: another policy judges it again', () => {
+    const body = { _callback_url: 'http://Hooks.Example/cb', _callback_token: token };
+    const open = { allowedHosts: [] as string[], httpsOnly: false };
+    const strict = { allowedHosts: [] as string[], httpsOnly: true };
+    expect(readCallbackParams(body, {}, open)).toEqual({ kind: 'valid', url: 'http://hooks.example/cb', token });
+    expect(readCallbackParams(body, {}, open)).toEqual({ kind: 'valid', url: 'http://hooks.example/cb', token });
+    expect(readCallbackParams(body, {}, strict)).toMatchObject({
+      kind: 'invalid',
+      message: '_callback_url must use https',
+    });
+    const local = { _callback_url: 'http://127.0.0.1/cb', _callback_token: token };
+    expect(readCallbackParams(local, {}, open)).toMatchObject({ kind: 'invalid' });
+    expect(readCallbackParams(local, {}, open)).toMatchObject({ kind: 'invalid' });
+  });
 });

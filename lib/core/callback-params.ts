@@ -5,6 +5,26 @@ export const CALLBACK_TOKEN_FIELD = '_callback_token';
 
 const TOKEN = /^[\x21-\x7e]{16,256}$/;
 
+/**
+ * Callback URLs already found valid, per policy (raw → normalised): clients send the same
+ * few URLs over and over, and parsing and judging one is a good part of the 202's own work.
+ * Only the submit-time check is skipped; deliveries check the address again (DNS).
+ */
+const checkedUrls = new WeakMap<CallbackUrlPolicy, Map<string, string>>();
+const MAX_CHECKED_URLS = 256;
+
+function checkedUrl(url: string, policy: CallbackUrlPolicy): { href: string } | { reason: string } {
+  let known = checkedUrls.get(policy);
+  const href = known?.get(url);
+  if (href !== undefined) return { href };
+  const checked = checkCallbackUrl(url, policy);
+  if (!checked.ok) return { reason: checked.reason };
+  if (!known) checkedUrls.set(policy, (known = new Map()));
+  if (known.size >= MAX_CHECKED_URLS) known.clear();
+  known.set(url, checked.url.href);
+  return { href: checked.url.href };
+}
+
 export type CallbackParams =
   | { kind: 'none' }
   | { kind: 'valid'; url: string; token: string }
@@ -34,12 +54,12 @@ export function readCallbackParams(body: Bag, query: Bag, policy: CallbackUrlPol
     return invalid(CALLBACK_TOKEN_FIELD, `${CALLBACK_TOKEN_FIELD} is required when ${CALLBACK_URL_FIELD} is sent`);
   }
   if (typeof token !== 'string') return invalid(CALLBACK_TOKEN_FIELD, `${CALLBACK_TOKEN_FIELD} must be a string`);
-  const checked = checkCallbackUrl(url, policy);
-  if (!checked.ok) return invalid(CALLBACK_URL_FIELD, `${CALLBACK_URL_FIELD} ${checked.reason}`);
+  const checked = checkedUrl(url, policy);
+  if ('reason' in checked) return invalid(CALLBACK_URL_FIELD, `${CALLBACK_URL_FIELD} ${checked.reason}`);
   if (!TOKEN.test(token)) {
     return invalid(CALLBACK_TOKEN_FIELD, `${CALLBACK_TOKEN_FIELD} must be 16 to 256 visible ASCII characters`);
   }
-  return { kind: 'valid', url: checked.url.href, token };
+  return { kind: 'valid', url: checked.href, token };
 }
 
 function invalid(field: string, message: string): CallbackParams {

@@ -39,11 +39,11 @@ export interface JobPayload {
   retryUntil?: number;
 }
 
-/** The secret half of a replay job. */
+/** The secret half of a replay job (sealed as a binary frame: `sealed-request.ts`). */
 export interface SealedRequest {
   headers: Record<string, string>;
-  /** Base64 of the body bytes, or null for no body. */
-  body: string | null;
+  /** The body bytes, or null for no body. */
+  body: Buffer | null;
   /** Empty when there is no callback (`Prefer: respond-async`). */
   callbackToken: string;
   /** Trace context of the 202 (W3C `traceparent`/`tracestate`): the replay continues that trace. */

@@ -42,7 +42,7 @@ export class ReplayClient {
       const res = await request(url, {
         method: job.method as 'PUT',
         headers,
-        body: secret.body === null ? null : Buffer.from(secret.body, 'base64'),
+        body: secret.body,
         dispatcher: this.agent,
         signal: AbortSignal.timeout(job.timeout),
       });

@@ -201,7 +201,7 @@ export class RequestGate {
     const span = this.tracer.start('send', { queue, correlationId, method: captured.method }, req.headers);
     const secret: SealedRequest = {
       headers: captured.headers,
-      body: captured.body === null ? null : captured.body.toString('base64'),
+      body: captured.body,
       callbackToken: delivery.token,
       ...(span.carrier && { trace: span.carrier }),
     };

@@ -11,6 +11,8 @@ export type OtelAttributes = Record<string, string | number | boolean>;
 export interface OtelSpan {
   setAttribute(key: string, value: string | number | boolean): unknown;
   setStatus(status: { code: number; message?: string }): unknown;
+  /** False for a span the SDK does not record (sampled out, or no SDK). */
+  isRecording?(): boolean;
   end(): void;
 }
 

@@ -1,8 +1,9 @@
-import type { OtelApi, OtelAttributes, OtelContext, OtelTracer } from './otel-api.js';
+import type { OtelApi, OtelAttributes, OtelContext, OtelSpan, OtelTracer } from './otel-api.js';
 import {
   w3cFields,
   type QueueTracer,
   type TraceCarrier,
+  type TraceEnd,
   type TraceMessage,
   type TraceOperation,
   type TraceParent,
@@ -30,9 +31,14 @@ const TRACER_NAME = 'nestjs-request-queue';
  */
 export class OtelQueueTracer implements QueueTracer {
   private readonly tracer: OtelTracer;
+  /** Span names per queue and operation (`send default`), built once. */
+  private readonly names = new Map<string, Record<TraceOperation, string>>();
+  private readonly kinds: Record<TraceOperation, number>;
 
   constructor(private readonly api: OtelApi) {
     this.tracer = api.trace.getTracer(TRACER_NAME);
+    const { SpanKind } = api;
+    this.kinds = { send: SpanKind.PRODUCER, process: SpanKind.CONSUMER, deliver: SpanKind.CLIENT };
   }
 
   start(operation: TraceOperation, message: TraceMessage, parent: TraceParent | undefined): TraceSpan {
@@ -41,37 +47,65 @@ export class OtelQueueTracer implements QueueTracer {
     const base: OtelContext =
       operation === 'send' && api.trace.getSpan(active)
         ? active
-        : api.propagation.extract(api.ROOT_CONTEXT, parent ?? {});
+        : api.propagation.extract(api.ROOT_CONTEXT, parent ?? NO_FIELDS);
     const span = this.tracer.startSpan(
-      `${operation} ${message.queue}`,
-      { kind: this.kindOf(operation), attributes: attributesOf(operation, message) },
+      this.nameOf(operation, message.queue),
+      { kind: this.kinds[operation], attributes: attributesOf(operation, message) },
       base,
     );
     const context = api.trace.setSpan(base, span);
     const injected: TraceCarrier = {};
     api.propagation.inject(context, injected);
-    const carrier = Object.keys(injected).length > 0 ? injected : w3cFields(parent);
-    let ended = false;
-    return {
-      carrier,
-      run: (fn) => api.context.with(context, fn),
-      end: (result = {}) => {
-        if (ended) return;
-        ended = true;
-        if (result.messageId !== undefined) span.setAttribute('messaging.message.id', result.messageId);
-        if (result.statusCode !== undefined) span.setAttribute('http.response.status_code', result.statusCode);
-        if (result.error !== undefined) {
-          span.setAttribute('error.type', 'request_queue_error');
-          span.setStatus({ code: api.SpanStatusCode.ERROR, message: result.error });
-        }
-        span.end();
-      },
-    };
+    return new OtelTraceSpan(api, span, context, hasFields(injected) ? injected : w3cFields(parent));
   }
 
-  private kindOf(operation: TraceOperation): number {
-    const { SpanKind } = this.api;
-    return operation === 'send' ? SpanKind.PRODUCER : operation === 'process' ? SpanKind.CONSUMER : SpanKind.CLIENT;
+  private nameOf(operation: TraceOperation, queue: string): string {
+    let names = this.names.get(queue);
+    if (names === undefined) {
+      names = { send: `send ${queue}`, process: `process ${queue}`, deliver: `deliver ${queue}` };
+      // Queue names come from the app's configuration: a bounded set, but bounded here too.
+      if (this.names.size < 1000) this.names.set(queue, names);
+    }
+    return names[operation];
+  }
+}
+
+const NO_FIELDS: TraceParent = Object.freeze({});
+
+function hasFields(carrier: TraceCarrier): boolean {
+  for (const _ in carrier) return true;
+  return false;
+}
+
+/** One hop's span: methods on a class, not closures made per request. */
+class OtelTraceSpan implements TraceSpan {
+  private ended = false;
+
+  constructor(
+    private readonly api: OtelApi,
+    private readonly span: OtelSpan,
+    private readonly context: OtelContext,
+    readonly carrier: TraceCarrier | undefined,
+  ) {}
+
+  run<T>(fn: () => T): T {
+    return this.api.context.with(this.context, fn);
+  }
+
+  end(result?: TraceEnd): void {
+    if (this.ended) return;
+    this.ended = true;
+    const span = this.span;
+    // A span the SDK does not record (sampled out) takes no attributes: skip building them.
+    if (result && span.isRecording?.() !== false) {
+      if (result.messageId !== undefined) span.setAttribute('messaging.message.id', result.messageId);
+      if (result.statusCode !== undefined) span.setAttribute('http.response.status_code', result.statusCode);
+      if (result.error !== undefined) {
+        span.setAttribute('error.type', 'request_queue_error');
+        span.setStatus({ code: this.api.SpanStatusCode.ERROR, message: result.error });
+      }
+    }
+    span.end();
   }
 }
 

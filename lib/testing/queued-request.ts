@@ -35,7 +35,7 @@ export function openQueuedRequest(job: MemoryJob, box: SealedBox, correlationHea
   const p = job.payload;
   const secret = openJob(box, p, 'replay');
   const headers: Record<string, string> = { ...secret.headers, [correlationHeader.toLowerCase()]: p.correlationId };
-  const rawBody = secret.body === null ? null : Buffer.from(secret.body, 'base64');
+  const rawBody = secret.body;
   const at = p.path.indexOf('?');
   const query: Record<string, string | string[]> = {};
   for (const [name, value] of new URLSearchParams(at < 0 ? '' : p.path.slice(at + 1))) {

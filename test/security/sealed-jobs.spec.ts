@@ -9,6 +9,9 @@ import {
   type RequestQueueModuleOptions,
 } from '../../lib/index.js';
 import type { Worker } from '../../lib/worker/worker.js';
+import type { JobPayload } from '../../lib/core/job.js';
+import { jobBinding } from '../../lib/core/job-binding.js';
+import { openRequest } from '../../lib/core/sealed-request.js';
 import { HttpSink } from './support/http-sink.js';
 import { storeMatrix, type StoreHarness } from '../support/stores.js';
 
@@ -166,6 +169,35 @@ describe.each(stores)('sealed jobs on the $kind.name store', ({ kind, skip }) =>
       const shown = JSON.stringify(failed);
       expect(shown).not.toContain(AUTH);
       expect(shown).not.toContain(TOKEN);
+    });
+
+    it('replays a job sealed before the binary frame (JSON, base64 body), queued before an upgrade', async () => {
+      const queue = `legacy-${randomUUID().slice(0, 8)}`;
+      const correlationId = `legacy-${randomUUID()}`;
+      const r = await runtime(queue, { secret: 'legacy-secret' });
+      await enqueue(r, correlationId);
+      // The job as the previous version sealed it: the request as JSON, its body base64 inside.
+      let resealed = 0;
+      await harness.rewriteJobs((p) => {
+        if (p.correlationId !== correlationId) return p;
+        resealed++;
+        const job = p as unknown as JobPayload;
+        const secret = openRequest(r.box, job.sealed, jobBinding(job));
+        const legacy = { ...secret, body: secret.body === null ? null : secret.body.toString('base64') };
+        return { ...p, sealed: r.box.seal(legacy, jobBinding(job)) };
+      });
+      expect(resealed).toBe(1);
+
+      await work(r);
+      await receiver.waitFor(1, 15_000);
+      expect(target.requests).toHaveLength(1);
+      expect(target.requests[0]).toMatchObject({ method: 'PUT', url: '/items/1?x=1', body: '{"name":"Ada"}' });
+      expect(target.requests[0]!.headers.authorization).toBe(AUTH);
+      const callback = receiver.requests[0]!;
+      expect(verifyCallback(TOKEN, callback.body, callback.headers).payload).toMatchObject({
+        correlationId,
+        status: 'completed',
+      });
     });
 
     it('opens jobs sealed with a previous secret after a rotation (previousSecrets), and refuses them without it', async () => {
