@@ -424,8 +424,10 @@ describe.each(matrix)('flow control on $kind.name, two worker processes', ({ kin
     'retryUntil ends a job that still has tries, with a failure callback that says why',
     async () => {
       const id = randomUUID();
+      // The deadline runs from the 202: the worker is up first, so it measures the retries,
+      // not how long a process takes to start on a loaded machine.
+      await startWorker().waitForLine(/Processing jobs from/, 60_000);
       await put(`/flow/until/${id}`);
-      startWorker();
       const mine = () => receiver.calls.filter((c) => pathOf(c) === `/flow/until/${id}`);
       await waitFor('the retryUntil failure callback', () => mine().length >= 1, 30_000, output);
       const outcome = mine()[0]!.body;
