@@ -18,20 +18,20 @@ export async function insertFlowTicket(tx: SqlExecutor, bucket: string, jobId: s
 }
 
 /**
- * The live tickets of a bucket up to a job's, the job's own first (when it has one), then
- * the older ones oldest first: at most `limit + 1` rows say whether `limit` come before it.
+ * A job's own ticket (when it has one), then up to `limit` live tickets before it, oldest
+ * first: on the primary key's order, so a long line costs no more than `limit` rows.
  */
 const TURN_SQL =
-  'SELECT t.job_id FROM request_queue_flow_tickets t WHERE t.bucket = ? AND t.job_id <= ? ' +
-  'AND (t.job_id = ? OR EXISTS (SELECT 1 FROM jobs j WHERE j.id = t.job_id)) ' +
-  'ORDER BY CASE WHEN t.job_id = ? THEN 0 ELSE 1 END, t.job_id LIMIT ?';
+  'SELECT job_id FROM request_queue_flow_tickets WHERE bucket = ? AND job_id = ? UNION ALL ' +
+  'SELECT job_id FROM (SELECT t.job_id FROM request_queue_flow_tickets t WHERE t.bucket = ? AND t.job_id < ? ' +
+  'AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = t.job_id) ORDER BY t.job_id LIMIT ?) ahead';
 
 export class DatabaseFlowTickets implements FlowTickets {
   constructor(private readonly db: SqlClient) {}
 
   async turn(bucket: string, limit: number, job: TicketHolder): Promise<boolean> {
-    const { rows } = await this.db.run(TURN_SQL, [bucket, job.id, job.id, job.id, limit + 1]);
-    const hasTicket = rows.length > 0 && String(rows[0]!.job_id) === job.id;
+    const { rows } = await this.db.run(TURN_SQL, [bucket, job.id, bucket, job.id, limit]);
+    const hasTicket = rows.some((row) => String(row.job_id) === job.id);
     if (!hasTicket) {
       // Queued without one (before migration 0008, or retried by hand): its id puts it
       // after every job queued before it.
