@@ -126,11 +126,11 @@ describe.each(targets)('funnel line on %s', (_name, makeTarget) => {
     await target?.drop();
   });
 
-  /** Queues `count` jobs of one funnel key (limit 1), in order; resolves to their ids. */
-  async function line(queue: string, bucket: string, count: number): Promise<string[]> {
+  /** Queues `count` jobs of one funnel key (limit 1 unless told), in order; resolves to their ids. */
+  async function line(queue: string, bucket: string, count: number, limit = 1): Promise<string[]> {
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
-      const job = newJob(queue, randomUUID(), 0, { tries: 1, flow: { funnel: { bucket, limit: 1, retryAfter: 50 } } });
+      const job = newJob(queue, randomUUID(), 0, { tries: 1, flow: { funnel: { bucket, limit, retryAfter: 50 } } });
       const id = await store.enqueue(job, job.payload.correlationId, TTL);
       ids.push(id!);
     }
@@ -172,5 +172,22 @@ describe.each(targets)('funnel line on %s', (_name, makeTarget) => {
     const { seen, ends } = await run(queue);
     await waitFor(() => ends.has(next!), 20_000, 'the job after the failed one');
     expect(seen.map((j) => j.id)).toEqual([next]);
+  });
+
+  it('gives a funnel of 2 its slots in order of arrival: the two oldest first, never three at once', async () => {
+    const queue = uniqueName('line');
+    const bucket = `f:${randomUUID().slice(0, 12)}`;
+    const ids = await line(queue, bucket, 5, 2);
+    const { seen, at, ends } = await run(queue);
+    await waitFor(() => ends.size >= 5, 20_000, 'the five jobs');
+    const started = seen.map((j) => j.id);
+    expect(new Set(started.slice(0, 2))).toEqual(new Set(ids.slice(0, 2)));
+    expect(new Set(started.slice(2, 4))).toEqual(new Set(ids.slice(2, 4)));
+    expect(started[4]).toBe(ids[4]);
+    for (let i = 2; i < started.length; i++) {
+      // the (i+1)-th start comes after at least i-1 jobs ended: at most two at once
+      const endedBefore = [...ends.values()].filter((end) => end <= at[i]!).length;
+      expect(endedBefore, `start ${i}`).toBeGreaterThanOrEqual(i - 1);
+    }
   });
 });
