@@ -5,6 +5,7 @@ import { CreateRequestQueueSignalsTable1760000000004 } from './0004-create-reque
 import { CreateRequestQueueRequestsTable1760000000005 } from './0005-create-request-queue-requests-table.js';
 import { AddRequestQueueTimelineAndThroughput1760000000006 } from './0006-add-request-queue-timeline-and-throughput.js';
 import { CreateRequestQueueFlowSlotsTable1760000000007 } from './0007-create-request-queue-flow-slots-table.js';
+import { CreateRequestQueueFlowTicketsTable1760000000008 } from './0008-create-request-queue-flow-tickets-table.js';
 
 /**
  * The database driver's migrations, oldest first. Append-only: a change to the tables is a
@@ -19,4 +20,5 @@ export const requestQueueMigrations = [
   CreateRequestQueueRequestsTable1760000000005,
   AddRequestQueueTimelineAndThroughput1760000000006,
   CreateRequestQueueFlowSlotsTable1760000000007,
+  CreateRequestQueueFlowTicketsTable1760000000008,
 ];

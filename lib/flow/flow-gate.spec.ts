@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ReservedJob } from '../core/job.js';
-import { passFlow } from './flow-gate.js';
-import type { FlowSlots, SlotTake } from './flow-store.js';
+import { passFlow, type FlowPass } from './flow-gate.js';
+import type { FlowSlots, FlowTickets, SlotTake, TicketHolder } from './flow-store.js';
 
 /** Slots as the stores keep them, in memory: the policy under test is passFlow's, not the store's. */
 class MemorySlots implements FlowSlots {
@@ -21,6 +21,32 @@ class MemorySlots implements FlowSlots {
   }
   async give(bucket: string, holder: string): Promise<void> {
     this.held.get(bucket)?.delete(holder);
+  }
+}
+
+/**
+ * Lines as the stores keep them, in memory: tickets in order of arrival, live while the
+ * job is in `pending` (the stores read that from the job itself: its row, its Bull hash).
+ */
+class MemoryTickets implements FlowTickets {
+  readonly lines = new Map<string, string[]>();
+  readonly pending = new Set<string>();
+  enqueue(bucket: string, id: string): void {
+    this.lines.set(bucket, [...(this.lines.get(bucket) ?? []), id]);
+    this.pending.add(id);
+  }
+  async turn(bucket: string, limit: number, job: TicketHolder): Promise<boolean> {
+    const line = this.lines.get(bucket) ?? [];
+    if (!line.includes(job.id)) line.push(job.id);
+    this.lines.set(bucket, line);
+    const ahead = line.slice(0, line.indexOf(job.id)).filter((id) => this.pending.has(id));
+    return ahead.length < limit;
+  }
+  async remove(bucket: string, job: TicketHolder): Promise<void> {
+    this.lines.set(
+      bucket,
+      (this.lines.get(bucket) ?? []).filter((id) => id !== job.id),
+    );
   }
 }
 
@@ -91,5 +117,83 @@ describe('passFlow', () => {
     expect((await passFlow(support, job(flow, { kind: 'callback' }), 0)).type).toBe('run');
     expect((await passFlow(support, job(flow, { retryUntil: 5 }), 10)).type).toBe('run');
     expect(slots.held.size).toBe(0);
+  });
+
+  describe('funnel lines (order of arrival)', () => {
+    const funnel = (limit = 1) => ({ funnel: { bucket: 'f:line', limit, retryAfter: 100 } });
+    const nth = (id: string, limit = 1, extra: Partial<ReservedJob> = {}) => ({ ...job(funnel(limit)), id, ...extra });
+    const setup = (ids: string[]) => {
+      const tickets = new MemoryTickets();
+      for (const id of ids) tickets.enqueue('f:line', id);
+      return { tickets, support: { slots: new MemorySlots(), tickets, leaseMs: 30_000 } };
+    };
+    /** The handler is over and the store applied `type`: what the consume loop does. */
+    const finish = async (pass: FlowPass, type: 'complete' | 'fail' | 'retry', tickets: MemoryTickets, id: string) => {
+      if (pass.type !== 'run') throw new Error('expected a run');
+      pass.done();
+      if (type !== 'retry') tickets.pending.delete(id); // the store deleted or failed the job
+      pass.settled?.(
+        type === 'retry' ? { type, delayMs: 10, error: 'x' } : type === 'fail' ? { type, error: 'x' } : { type },
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+
+    it('runs a later job only once every earlier one of its key is over, even with the funnel slot free', async () => {
+      const { tickets, support } = setup(['1', '2', '3']);
+      // 2 comes first (1 is delayed, say): not its turn, and it took no slot
+      expect(await passFlow(support, nth('2'), 0)).toMatchObject({
+        type: 'release',
+        delayMs: 100,
+        reason: expect.stringMatching(/turn/) as unknown,
+      });
+      expect(support.slots.held.get('f:line')?.size ?? 0).toBe(0);
+      const first = await passFlow(support, nth('1'), 1);
+      expect(first.type).toBe('run');
+      expect((await passFlow(support, nth('3'), 2)).type).toBe('release');
+      await finish(first, 'complete', tickets, '1');
+      expect(tickets.lines.get('f:line')).toEqual(['2', '3']); // its ticket left the line
+      expect((await passFlow(support, nth('3'), 3)).type).toBe('release');
+      const second = await passFlow(support, nth('2'), 4);
+      expect(second.type).toBe('run');
+      await finish(second, 'complete', tickets, '2');
+      expect((await passFlow(support, nth('3'), 5)).type).toBe('run');
+    });
+
+    it('keeps a retried job in its place: the next one waits for its retry', async () => {
+      const { tickets, support } = setup(['1', '2']);
+      const tried = await passFlow(support, nth('1'), 0);
+      await finish(tried, 'retry', tickets, '1');
+      expect(tickets.lines.get('f:line')).toEqual(['1', '2']);
+      expect((await passFlow(support, nth('2'), 1)).type).toBe('release');
+      const again = await passFlow(support, nth('1', 1, { attempt: 2 }), 2);
+      expect(again.type).toBe('run');
+      await finish(again, 'fail', tickets, '1'); // failed for good: no longer blocks the key
+      expect((await passFlow(support, nth('2'), 3)).type).toBe('run');
+    });
+
+    it('gives a funnel of N its slots in order of arrival', async () => {
+      const { support } = setup(['1', '2', '3', '4']);
+      expect((await passFlow(support, nth('3', 2), 0)).type).toBe('release');
+      expect((await passFlow(support, nth('2', 2), 0)).type).toBe('run');
+      expect((await passFlow(support, nth('4', 2), 0)).type).toBe('release');
+      expect((await passFlow(support, nth('1', 2), 0)).type).toBe('run');
+    });
+
+    it('skips a job that is gone without a result (deleted), and drops the ticket of one failed unrun', async () => {
+      const { tickets, support } = setup(['1', '2', '3']);
+      tickets.pending.delete('1'); // deleted by an operator: its ticket is dead
+      expect((await passFlow(support, nth('3'), 0)).type).toBe('release');
+      // 2 lost its leases: handed over to be failed, it runs (to fail) without the funnel
+      const failing = await passFlow(support, nth('2', 1, { leasesExhausted: true }), 1);
+      await finish(failing, 'fail', tickets, '2');
+      expect(tickets.lines.get('f:line')).toEqual(['1', '3']);
+      expect((await passFlow(support, nth('3'), 2)).type).toBe('run');
+    });
+
+    it('gives a job without a ticket one at the back of the line', async () => {
+      const { tickets, support } = setup(['1']);
+      expect((await passFlow(support, nth('9'), 0)).type).toBe('release');
+      expect(tickets.lines.get('f:line')).toEqual(['1', '9']);
+    });
   });
 });

@@ -20,3 +20,27 @@ export interface FlowSlots {
 }
 
 export type SlotTake = { taken: true } | { taken: false; freeAt: number };
+
+/** The job a funnel ticket stands for: its id and queue in the store. */
+export interface TicketHolder {
+  id: string;
+  queue: string;
+}
+
+/**
+ * A funnel's line, in the store: every job queued with a funnel gets a ticket at its 202,
+ * atomically with the job (Redis: in the enqueue script; SQL: in the enqueue transaction),
+ * ordered by arrival. A ticket is live while its job is pending (waiting, delayed for a
+ * retry, held back, running); one whose job completed, failed for good or was deleted is
+ * dead and skipped (and dropped), so such a job never blocks its key.
+ */
+export interface FlowTickets {
+  /**
+   * True when fewer than `limit` live tickets of `bucket` came before `job`'s: its turn.
+   * A job without a ticket (queued before tickets existed, or retried by hand after it
+   * failed) gets one at the back of the line first.
+   */
+  turn(bucket: string, limit: number, job: TicketHolder): Promise<boolean>;
+  /** Drops `job`'s ticket (it completed or failed for good); no-op when it has none. */
+  remove(bucket: string, job: TicketHolder): Promise<void>;
+}

@@ -210,6 +210,7 @@ class ConsumeLoop implements JobConsumer {
       }
       try {
         await lease.settle(result);
+        pass.settled?.(result); // a final result takes it out of its funnel's line (lib/flow)
       } catch (err) {
         // Not settled: the job stays leased and runs again when the lease lapses (at least once).
         this.report(err);

@@ -31,8 +31,11 @@ import type {
  * - **Flow control counts live in the store.** A job source that offers `flow`
  *   (`JobSource.flow`, `FlowSlots` in `lib/flow/flow-store.ts`) takes throttle and funnel
  *   slots atomically, so the limits hold across worker processes; a funnel slot is held for
- *   the job's lease and renewed with it, so a dead worker's slot frees itself. A store
- *   without it runs jobs whatever their `flow` says.
+ *   the job's lease and renewed with it, so a dead worker's slot frees itself. One that
+ *   offers `flow.tickets` (`FlowTickets`) lines up a funnel's jobs in order of arrival: the
+ *   job's ticket is stored in the same atomic step as the job (`enqueue`), and stays live
+ *   until the job completes, fails or is deleted. A store without `flow` runs jobs whatever
+ *   their `flow` says.
  * - **Lost leases are counted, and never fail a job silently.** A job taken back from a
  *   worker that lost its lease (died) is handed out with `leaseLosses` (how many times), in
  *   a reservation of its own, never in a batch with other jobs; the consume loop runs it

@@ -20,7 +20,7 @@ import { createTestApp } from '../support/test-app.js';
 
 const FIX = 'run "npx request-queue --config <your config file> migrate" (or set database.migrationsRun: true)';
 const TABLES =
-  '(jobs, failed_jobs, request_queue_claims, request_queue_signals, request_queue_requests, request_queue_throughput, request_queue_flow_slots)';
+  '(jobs, failed_jobs, request_queue_claims, request_queue_signals, request_queue_requests, request_queue_throughput, request_queue_flow_slots, request_queue_flow_tickets)';
 
 /** docs/database-driver.md "Migrations": a database without the request queue's tables is reported with the fix, never a silent 503 or a loop. */
 const cases = (await storeMatrix()).filter(({ kind }) => kind.name !== 'redis');

@@ -51,6 +51,21 @@ class FlowController {
     return { ok: true };
   }
 
+  /**
+   * Order of arrival: one at a time per user, in the order the 202s were given. The target
+   * answers 500 once to `LINE_FLAKY` (retried: it keeps its place) and always to `LINE_BROKEN`
+   * (fails for good after its 2 tries: the next one must still run).
+   */
+  @Put('line/:user/:n')
+  @QueueableRequest({
+    tries: 2,
+    backoff: { type: 'fixed', delay: 200 },
+    funnel: { limit: 1, key: (req) => String(req.params?.user), retryAfter: 200 },
+  })
+  line() {
+    return { ok: true };
+  }
+
   /** The target hangs on the first replay here; its worker is killed holding the funnel slot. */
   @Put('hang/:user/:n')
   @QueueableRequest({ funnel: { limit: 1, key: (req) => String(req.params?.user), retryAfter: 100 } })
@@ -89,6 +104,12 @@ class StoredFlowController {
 @Module({ controllers: [FlowController, StoredFlowController] })
 class FlowTestModule {}
 
+/** In the line test: one user's requests, and the ones the target fails once, or always. */
+const LINE_LONG = 20;
+const LINE_SHORT = 10;
+const LINE_FLAKY = '/flow/line/ann/5';
+const LINE_BROKEN = '/flow/line/ann/12';
+
 interface Replay {
   path: string;
   start: number;
@@ -99,6 +120,8 @@ interface Replay {
 class Target {
   readonly replays: Replay[] = [];
   hangFirst = true;
+  /** Paths answered once already (`LINE_FLAKY` fails only the first time). */
+  readonly failedOnce = new Set<string>();
   private server!: Server;
   port = 0;
 
@@ -118,6 +141,11 @@ class Target {
         return; // never answers: its worker is killed meanwhile
       }
       if (replay.path.startsWith('/flow/until/')) return void setTimeout(() => answer(500), 10);
+      if (replay.path.startsWith('/flow/line/')) {
+        const fail = replay.path === LINE_BROKEN || (replay.path === LINE_FLAKY && !this.failedOnce.has(LINE_FLAKY));
+        this.failedOnce.add(replay.path);
+        return void setTimeout(() => answer(fail ? 500 : 200), 100);
+      }
       setTimeout(() => answer(200), replay.path.startsWith('/flow/funnel/') ? 150 : 20);
     });
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
@@ -296,6 +324,54 @@ describe.each(matrix)('flow control on $kind.name, two worker processes', ({ kin
   );
 
   it.skipIf(skip)(
+    `funnel: one user's ${LINE_LONG} requests replay strictly in order of arrival, a retried one keeps its place, one failed for good blocks nothing; other users' in parallel`,
+    async () => {
+      const lengths: Record<string, number> = { ann: LINE_LONG, bob: LINE_SHORT, cid: LINE_SHORT };
+      for (let n = 0; n < LINE_LONG; n++) {
+        for (const [user, length] of Object.entries(lengths)) if (n < length) await put(`/flow/line/${user}/${n}`);
+      }
+      startWorker();
+      startWorker();
+      const total = LINE_LONG + 2 * LINE_SHORT;
+      await waitFor('the line callbacks', () => callbacksFor('/flow/line/').length >= total, 80_000, output);
+
+      const outcome = (path: string) => callbacksFor(path).map((c) => [c.body.status, c.body.attempts]);
+      expect(outcome(LINE_FLAKY)).toEqual([['completed', 2]]);
+      expect(outcome(LINE_BROKEN)).toEqual([['failed', 2]]);
+      const others = callbacksFor('/flow/line/').filter((c) => ![LINE_FLAKY, LINE_BROKEN].includes(pathOf(c)));
+      expect(others.map((c) => [c.body.status, c.body.attempts])).toEqual(Array(total - 2).fill(['completed', 1]));
+
+      const replays = target.replays.filter((r) => r.path.startsWith('/flow/line/'));
+      for (const [user, length] of Object.entries(lengths)) {
+        const own = replays.filter((r) => r.path.startsWith(`/flow/line/${user}/`)).sort((a, b) => a.start - b.start);
+        // In order of arrival, each attempt once, the retried one again before the next...
+        const expected = Array.from({ length }, (_, n) => `/flow/line/${user}/${n}`).flatMap((path) =>
+          path === LINE_FLAKY || path === LINE_BROKEN ? [path, path] : [path],
+        );
+        expect(own.map((r) => r.path)).toEqual(expected);
+        // ...and never two at once: each starts after the one before it ended.
+        for (let i = 1; i < own.length; i++) {
+          expect(own[i]!.start, `${user}: replay ${i} overlaps ${i - 1}`).toBeGreaterThanOrEqual(own[i - 1]!.end!);
+        }
+      }
+      const user = (r: Replay) => r.path.split('/')[3];
+      const parallel = replays.some((a) =>
+        replays.some((b) => user(a) !== user(b) && a.start < b.end! && b.start < a.end!),
+      );
+      expect(parallel).toBe(true); // different users ran at the same time
+      // Every job is over: no ticket is left in any line.
+      const deadline = Date.now() + 5_000;
+      let dump = await harness.dump();
+      while (/flow-tickets:|request_queue_flow_tickets /.test(dump) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        dump = await harness.dump();
+      }
+      expect(dump).not.toMatch(/flow-tickets:|request_queue_flow_tickets /);
+    },
+    120_000,
+  );
+
+  it.skipIf(skip)(
     "a killed worker's funnel slot comes back after its lease",
     async () => {
       const user = `u-${randomUUID().slice(0, 8)}`;
@@ -348,8 +424,10 @@ describe.each(matrix)('flow control on $kind.name, two worker processes', ({ kin
     'retryUntil ends a job that still has tries, with a failure callback that says why',
     async () => {
       const id = randomUUID();
+      // The deadline runs from the 202: the worker is up first, so it measures the retries,
+      // not how long a process takes to start on a loaded machine.
+      await startWorker().waitForLine(/Processing jobs from/, 60_000);
       await put(`/flow/until/${id}`);
-      startWorker();
       const mine = () => receiver.calls.filter((c) => pathOf(c) === `/flow/until/${id}`);
       await waitFor('the retryUntil failure callback', () => mine().length >= 1, 30_000, output);
       const outcome = mine()[0]!.body;

@@ -14,6 +14,7 @@ const TABLES = [
   'jobs',
   'request_queue_claims',
   'request_queue_flow_slots', // 0007 (lib/flow)
+  'request_queue_flow_tickets', // 0008 (lib/flow)
   'request_queue_requests',
   'request_queue_signals',
   'request_queue_throughput',
@@ -123,7 +124,7 @@ describe.each(dialects)('migrations on $name', (dialect) => {
       new DatabaseStore(resolveDatabaseOptions({ options, migrationsRun }, 1000, true));
     const refused = open(false);
     await expect(refused.init()).rejects.toThrow(
-      /tables are missing .*\(request_queue_throughput, request_queue_flow_slots\)/,
+      /tables are missing .*\(request_queue_throughput, request_queue_flow_slots, request_queue_flow_tickets\)/,
     );
     await refused.close();
     const store = open(true);

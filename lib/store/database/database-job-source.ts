@@ -16,6 +16,7 @@ import { reserveExpiredJob, reserveJobs, type ReservedRow } from './sql/reserve-
 import { IdleWaiter } from '../idle-waiter.js';
 import type { FlowSupport } from '../../flow/flow-gate.js';
 import { DatabaseFlowSlots, pruneFlowSlots } from './sql/flow-slots.sql.js';
+import { DatabaseFlowTickets, pruneFlowTickets } from './sql/flow-tickets.sql.js';
 
 /** Flow slots free for this long are pruned (their buckets went quiet). */
 const FLOW_SLOT_KEEP_MS = 60 * 60 * 1000;
@@ -88,7 +89,11 @@ export class DatabaseJobSource implements JobSource {
     private readonly deletes: DeleteBatcher,
     private readonly settings: DatabaseJobSourceSettings,
   ) {
-    this.flow = { slots: new DatabaseFlowSlots(db), leaseMs: settings.retryAfter };
+    this.flow = {
+      slots: new DatabaseFlowSlots(db),
+      tickets: new DatabaseFlowTickets(db),
+      leaseMs: settings.retryAfter,
+    };
   }
 
   async take(queues: readonly string[]): Promise<JobLease | null> {
@@ -297,6 +302,7 @@ export class DatabaseJobSource implements JobSource {
         await pruneExpiredClaims(this.db, now, PRUNE_LIMIT).catch(() => {});
         await pruneThroughput(this.db, now - THROUGHPUT_KEEP_MS, PRUNE_LIMIT).catch(() => {});
         await pruneFlowSlots(this.db, now - FLOW_SLOT_KEEP_MS, PRUNE_LIMIT).catch(() => {}); // lib/flow
+        await pruneFlowTickets(this.db, PRUNE_LIMIT).catch(() => {}); // lib/flow
       }
     } finally {
       this.pruning = false;

@@ -14,6 +14,12 @@ import {
 import { DEFAULT_LOCK_DURATION_MS } from '../../core/policies.js';
 import { isJobPayload } from '../job-payload.js';
 import { defineFlowCommands, RedisFlowSlots, type FlowCommands } from './flow-slots.lua.js';
+import {
+  defineFlowTicketCommands,
+  flowTicketsKey,
+  RedisFlowTickets,
+  type FlowTicketCommands,
+} from './flow-tickets.lua.js';
 import { startConsumeLoop } from '../consume-loop.js';
 import {
   StoreUnavailableError,
@@ -51,16 +57,16 @@ interface EnqueueCommand {
  * The API connection with the store's scripts defined on it. Typed as one Redis for the
  * helpers (status records, listing) that take one: a Cluster serves the same commands.
  */
-type ApiClient = Redis & EnqueueCommand & StatusCommand & FlowCommands;
+type ApiClient = Redis & EnqueueCommand & StatusCommand & FlowCommands & FlowTicketCommands;
 
 /** Enqueues waiting for the next flush that share a queue, a delay and a claim TTL. */
 interface PendingBatch {
   queue: string;
   delayMs: number;
   ttlMs: number;
-  /** Per job: its correlation key and its status key (`ENQUEUE_LUA`'s KEYS). */
+  /** Per job: its correlation key, its status key and its funnel's line (`ENQUEUE_LUA`'s KEYS). */
   keys: string[];
-  /** Per job: data JSON, queuedAt (empty for a callback job), fingerprint (`ENQUEUE_LUA`'s ARGV). */
+  /** Per job: data JSON, queuedAt (empty for a callback job), fingerprint, in a funnel (`ENQUEUE_LUA`'s ARGV). */
   data: string[];
   waiters: { resolve(id: string | null): void; reject(err: unknown): void }[];
 }
@@ -132,6 +138,7 @@ export class RedisStore implements RequestQueueStore {
       client.defineCommand('rqStatus', { lua: STATUS_WRITE_LUA });
       client.defineCommand('rqTimeline', { lua: TIMELINE_APPEND_LUA });
       defineFlowCommands(client); // flow control slots (lib/flow)
+      defineFlowTicketCommands(client); // funnel lines (lib/flow)
       this.apiClient = client as ApiClient;
     }
     return this.apiClient;
@@ -209,11 +216,19 @@ export class RedisStore implements RequestQueueStore {
         if (this.pending.size === 1) setImmediate(() => this.flush());
       }
       const replay = job.payload.kind === 'replay';
-      batch.keys.push(this.correlationKey(correlationId), this.records.key(correlationId));
+      // A job in a funnel takes its ticket in its funnel's line (lib/flow); one without passes its status key again.
+      const funnel = replay ? job.payload.flow?.funnel : undefined;
+      const statusKey = this.records.key(correlationId);
+      batch.keys.push(
+        this.correlationKey(correlationId),
+        statusKey,
+        funnel ? flowTicketsKey(this.prefix, funnel.bucket) : statusKey,
+      );
       batch.data.push(
         JSON.stringify(job.payload),
         replay ? String(job.payload.queuedAt) : '',
         (replay && seed?.fingerprint) || '',
+        funnel ? '1' : '',
       );
       batch.waiters.push({ resolve, reject });
     });
@@ -316,6 +331,7 @@ export class RedisStore implements RequestQueueStore {
     const queues = new Map(withLanes(options.queues).map((name) => [name, this.queue(name)] as const));
     const source = new RedisJobSource(queues, this.lockDuration, (job) => this.add(job), this.records, {
       slots: new RedisFlowSlots(() => this.api, this.prefix), // flow control (lib/flow)
+      tickets: new RedisFlowTickets(() => this.api, this.prefix),
       leaseMs: this.lockDuration,
     });
     await source.open();

@@ -1,5 +1,6 @@
 import type { NewJob } from '../../../core/job.js';
 import type { SqlExecutor } from '../sql-client.js';
+import { insertFlowTicket } from './flow-tickets.sql.js';
 
 /** Which reservation of a job a worker holds: `attempts` grows by one at every reservation. */
 export interface JobToken {
@@ -7,8 +8,19 @@ export interface JobToken {
   attempts: number;
 }
 
-/** Stores a job, runnable `delayMs` after `now`; resolves to its id. */
+/**
+ * Stores a job, runnable `delayMs` after `now`; resolves to its id. A replay in a funnel
+ * also takes its ticket in the funnel's line (lib/flow), on the same executor: call it in
+ * a transaction so the job and its ticket land together.
+ */
 export async function insertJob(db: SqlExecutor, job: NewJob, now: number): Promise<string> {
+  const id = await insertJobRow(db, job, now);
+  const funnel = job.payload.kind === 'replay' ? job.payload.flow?.funnel : undefined;
+  if (funnel) await insertFlowTicket(db, funnel.bucket, id);
+  return id;
+}
+
+async function insertJobRow(db: SqlExecutor, job: NewJob, now: number): Promise<string> {
   const sql =
     'INSERT INTO jobs (queue, payload, attempts, reserved_at, available_at, created_at) VALUES (?, ?, 0, NULL, ?, ?)';
   const params = [job.queue, JSON.stringify(job.payload), now + Math.max(0, job.delayMs), now];

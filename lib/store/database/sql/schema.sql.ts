@@ -9,6 +9,7 @@ export const REQUEST_QUEUE_TABLES = [
   'request_queue_requests',
   'request_queue_throughput',
   'request_queue_flow_slots', // 0007: flow control (lib/flow)
+  'request_queue_flow_tickets', // 0008: funnels' order of arrival (lib/flow)
 ] as const;
 
 const LIST = REQUEST_QUEUE_TABLES.map(() => '?').join(', ');
