@@ -29,6 +29,7 @@ const REFUSED: Record<number, (id: string) => string> = {
   [-2]: (id) => `Missing lock for job ${id} finished`,
   [-3]: (id) => `Job ${id} is not in the active state. finished`,
   [-6]: (id) => `Lock mismatch for job ${id}. Cmd finished from active`,
+  [-7]: (id) => `settle of job ${id} refused: a key it writes (status record, callback queue) holds another type`,
 };
 
 /**

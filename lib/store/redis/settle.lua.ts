@@ -45,7 +45,8 @@ end
  * check this worker's lock first (`<job>:lock` holds the queue's token), release it, take
  * the job off the stalled set and publish Bull's `completed`/`failed` message, as Bull's
  * `moveToFinished` script does. Every check comes before the first write: a lost lock
- * changes nothing.
+ * changes nothing, and so does a key the script would write that holds another type (a
+ * Redis script is not undone by an error half-way: none may happen after the first write).
  *
  * All keys are under the store's prefix, so on Redis Cluster they share its hash tag (one
  * slot). A job without `next` or without a status record passes other keys of its queue
@@ -58,15 +59,23 @@ end
  *       6 next job key prefix (`<prefix>:<queue>:`; empty: no next job), 7 its data JSON,
  *       8 its opts JSON, 9 its delay (ms), 10 the next queue's token for `waiting`,
  *       11 `1` to write the status record, 12… `writeStatus`'s arguments (`status.lua.ts`)
- * Returns the next job's id ('' without one), or Bull's error code: -1 no such job,
- * -2 no lock, -6 another worker's lock, -3 not active.
+ * Returns the next job's id ('' without one), or an error code: Bull's -1 no such job,
+ * -2 no lock, -6 another worker's lock, -3 not active; -7 a key holds another type.
  */
 export const SETTLE_LUA = `${ADD_BULL_JOB}${WRITE_STATUS}
+local function holds(key, kind)
+  local t = redis.call('TYPE', key).ok
+  return t == 'none' or t == kind
+end
 if redis.call('EXISTS', KEYS[3]) == 0 then return -1 end
 local lock = redis.call('GET', KEYS[3] .. ':lock')
 if lock ~= ARGV[2] then
   if lock then return -6 end
   return -2
+end
+if ARGV[11] == '1' and not (holds(KEYS[5], 'hash') and holds(KEYS[6], 'hash')) then return -7 end
+if ARGV[6] ~= '' and not (holds(KEYS[10], 'string') and holds(KEYS[7], 'list') and holds(KEYS[11], 'zset')) then
+  return -7
 end
 if redis.call('LREM', KEYS[1], -1, ARGV[1]) < 1 then return -3 end
 redis.call('DEL', KEYS[3] .. ':lock')
