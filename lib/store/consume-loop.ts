@@ -15,7 +15,12 @@ export interface JobLease {
    * next take need not wait for it. Should it reject, the job is abandoned to its lease.
    */
   readonly ready?: Promise<void>;
-  /** Applies the handler's result as the store contract says (complete, retry or fail, storing `next`). */
+  /**
+   * Applies the handler's result as the store contract says (complete, retry or fail, storing
+   * `next`). Complete and fail are one atomic step with their `next` and final status record:
+   * when this rejects, none of it was stored (the job stays leased and runs again once its
+   * lease lapses); when it resolves, all of it was.
+   */
   settle(result: JobResult): Promise<void>;
   /** Gives the job up without a result: the lease is no longer renewed, so the job runs again once it lapses. */
   abandon(): void;

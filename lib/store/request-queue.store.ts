@@ -28,6 +28,15 @@ import type {
  *   undone: its attempt count and lost leases as before it was taken, its status record
  *   `queued` with `nextAttemptAt`; a release is never an attempt. The store never retries
  *   or fails a job on its own account.
+ * - **Ending a job and storing its next one is one atomic step.** A `complete` or `fail`
+ *   result is applied all at once or not at all: the job leaves its worker's lease (removed,
+ *   or in the failed set), its `next` job (a replay's callback delivery) is stored, and a
+ *   replay's final status record is written (with its timeline entry and throughput count).
+ *   A worker that dies before that step leaves the job to its lease and it runs again; once
+ *   the step is done, the callback is stored exactly once. A result whose lease was lost
+ *   meanwhile (another worker holds the job) is refused and stores nothing. The database
+ *   driver does it in one transaction, the Redis driver in one Lua script
+ *   (`lib/store/redis/settle.lua.ts`). A `retry` or `release` stores no `next`.
  * - **Flow control counts live in the store.** A job source that offers `flow`
  *   (`JobSource.flow`, `FlowSlots` in `lib/flow/flow-store.ts`) takes throttle and funnel
  *   slots atomically, so the limits hold across worker processes; a funnel slot is held for
@@ -46,8 +55,7 @@ import type {
  *   failure outcome (`next`: the failure callback, `status`: the final record) and the store
  *   applies it as any `fail`, in its one atomic step. A worker that dies before that result
  *   is stored leaves the job to its lease, and the next worker hands it over again: the
- *   failure is never lost (on Redis, a crash between storing `next` and failing the job
- *   can store the callback twice, with the same `webhook-id`).
+ *   failure is never lost, and its callback is stored once.
  * - **Missing tables are a setup error, not an outage.** A store whose tables do not exist
  *   refuses to start (`RequestQueueConfigError` naming the fix); if they disappear later,
  *   `claim`/`enqueue` reject with `StoreUnavailableError` saying so, and a consumer ends

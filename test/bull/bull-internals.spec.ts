@@ -119,6 +119,9 @@ describe('the Bull internals the redis driver drives (bull-loop.ts)', () => {
     const b = await loop.take();
     expect([String(b!.job.id), b!.stalledCounter]).toEqual([stalled, 2]);
     expect(b!.job.data.path).toBe('/internals/2');
+    // Queue#token: what the lock holds, which the settle script (settle.lua.ts) checks.
+    expect(b!.lockToken).toBe(token());
+    expect(await redis.get(key(stalled, 'lock'))).toBe(b!.lockToken);
   });
 
   it('Job#moveToDelayed (a release by flow control): active to delayed under our lock, attempts and stalled count untouched', async () => {

@@ -2,7 +2,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type Bull from 'bull';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { JobPayload } from '../../lib/core/job.js';
+import { callbackLane } from '../../lib/core/callback-lane.js';
 import { bullLoop } from '../../lib/store/redis/bull-loop.js';
+import { RedisSettler, type SettleCommand } from '../../lib/store/redis/redis-settle.js';
+import { SETTLE_LUA } from '../../lib/store/redis/settle.lua.js';
 import { RedisStore } from '../../lib/store/redis/redis.store.js';
 import { deleteRedisPrefix, Redis } from '../support/redis.js';
 import { ChannelRecorder, queueSnapshot } from './support/redis-snapshot.js';
@@ -178,5 +181,84 @@ describe('Bull parity of the jobs the redis driver writes itself', () => {
     // Bull reads the reset count as a number, and the next take counts attempts from it.
     const again = await bullLoop(ours.queue).take();
     expect(again!.job.attemptsMade).toBe(0);
+  });
+
+  /**
+   * What a worker of ours does when a replay ends (`SETTLE_LUA`, one script), side by side
+   * with what it asked of Bull before: `moveToCompleted` (or `discard` + `moveToFailed`) and
+   * `queue.add` of the callback job on the lane. Both lanes start at the same id.
+   */
+  async function settleBoth(outcome: 'completed' | 'failed'): Promise<{ id: string; laneId: string }> {
+    const { id } = await addBoth(0);
+    const lane = callbackLane(QUEUE);
+    for (const s of [ours, bulls]) await redis.set(`${s.prefix}:${lane}:id`, FIRST_ID);
+    const next = payload();
+    const taken = await Promise.all([ours, bulls].map(async (s) => (await bullLoop(s.queue).take())!));
+    const settler = new RedisSettler(
+      () => redis as Redis & SettleCommand,
+      ours.prefix,
+      (ours.queue as unknown as { token: string }).token,
+    );
+    redis.defineCommand('rqSettle', { lua: SETTLE_LUA });
+    await settler.settle({
+      queue: QUEUE,
+      jobId: id,
+      lockToken: taken[0]!.lockToken,
+      outcome,
+      failedReason: outcome === 'failed' ? 'HTTP 500 at https://api.example/x' : undefined,
+      next: { queue: lane, payload: next, delayMs: 0 },
+    });
+    const theirs = taken[1]!.job;
+    if (outcome === 'completed') await theirs.moveToCompleted(undefined, false, true);
+    else {
+      theirs.discard();
+      await theirs.moveToFailed(new Error('HTTP 500 at https://api.example/x'), false); // as the worker did
+    }
+    const opts = JSON.parse((await redis.hget(`${ours.prefix}:${lane}:${FIRST_ID + 1}`, 'opts'))!) as Bull.JobOptions;
+    const added = await bulls.store.queue(lane).add(next, opts);
+    return { id, laneId: String(added.id) };
+  }
+
+  /** Both sides after a settle: the queue, the lane, and the messages (JSON bodies parsed). */
+  async function bothWithLane() {
+    const lane = callbackLane(QUEUE);
+    const side = async (s: Side) => ({
+      keys: await queueSnapshot(redis, s.prefix, QUEUE),
+      lane: await queueSnapshot(redis, s.prefix, lane),
+      events: (await s.events.settle(redis)).map(([channel, message]) => [
+        channel,
+        message.startsWith('{') ? (JSON.parse(message) as unknown) : message,
+      ]),
+    });
+    return { ours: await side(ours), bull: await side(bulls) };
+  }
+
+  it('a completed replay with its callback job: the same as Bull`s moveToCompleted and queue.add', async () => {
+    const { id, laneId } = await settleBoth('completed');
+    const seen = await bothWithLane();
+    expect(seen.ours).toEqual(seen.bull);
+    expect(seen.ours.keys[id]).toBeUndefined(); // removed on complete
+    expect(seen.ours.lane.wait).toEqual([laneId]);
+    expect(seen.ours.events).toContainEqual([`${QUEUE}:completed`, { jobId: id }]);
+  });
+
+  it('a failed replay with its callback job: the same as Bull`s discard + moveToFailed and queue.add, but the stack', async () => {
+    const { id, laneId } = await settleBoth('failed');
+    const seen = await bothWithLane();
+    const mine = seen.ours.keys[id] as Record<string, string>;
+    const theirs = seen.bull.keys[id] as Record<string, string>;
+    // Bull keeps the stack of the Error object it was handed; the script has only the reason.
+    expect(JSON.parse(mine.stacktrace!)).toEqual(['Error: HTTP 500 at https://api.example/x']);
+    expect((JSON.parse(theirs.stacktrace!) as string[])[0]).toMatch(/^Error: HTTP 500 at https:\/\/api.example\/x\n/);
+    expect({ ...seen.ours, keys: { ...seen.ours.keys, [id]: { ...mine, stacktrace: null } } }).toEqual({
+      ...seen.bull,
+      keys: { ...seen.bull.keys, [id]: { ...theirs, stacktrace: null } },
+    });
+    expect(mine).toMatchObject({ attemptsMade: '1', failedReason: 'HTTP 500 at https://api.example/x' });
+    expect(seen.ours.keys.failed).toEqual([id, '<ms>']);
+    expect(seen.ours.lane.wait).toEqual([laneId]);
+    const job = await ours.queue.getJob(id);
+    expect(await job!.getState()).toBe('failed');
+    expect(job!.failedReason).toBe('HTTP 500 at https://api.example/x');
   });
 });

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import { describeCallbackLane } from '../store/callback-lane-conformance.js';
 import { describeStatusConformance } from '../store/status-conformance.js';
 import { describeStoreConformance } from '../store/store-conformance.js';
-import { clusterTarget } from './support/cluster-target.js';
+import { describeRedisSettle } from '../store/redis-settle-conformance.js';
+import { clusterSettleTarget, clusterTarget } from './support/cluster-target.js';
 import { clusterSkip, RedisClusterFixture } from './support/redis-cluster.js';
 
 // The store contract on a Redis Cluster of six nodes of its own, under a hash-tagged prefix.
@@ -24,4 +25,8 @@ describe.skipIf(skip !== null)('on a Redis Cluster of its own', () => {
   describeStoreConformance('Redis Cluster', target);
   describeStatusConformance('Redis Cluster', target);
   describeCallbackLane('Redis Cluster', target);
+  describeRedisSettle(
+    'Redis Cluster',
+    clusterSettleTarget(() => cluster),
+  );
 });

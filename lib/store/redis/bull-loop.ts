@@ -1,7 +1,7 @@
 import type Bull from 'bull';
 
 /**
- * The four methods of Bull 4's own processing loop (`Queue#run`) that this store drives
+ * The methods of Bull 4's own processing loop (`Queue#run`) that this store drives
  * itself, so that it can take jobs across queues in priority order and stop after exactly
  * N jobs, which `queue.process()` cannot do. They are on `Queue.prototype` in every Bull
  * 3.x/4.x release but left out of its typings; Bull 4 is in maintenance mode. This file is
@@ -18,6 +18,8 @@ interface BullQueueLoop {
   moveToActive(): Promise<Bull.Job | null>;
   /** Builds the job `moveToActive` took from the job hash it read (`jobData`: every field of it). */
   nextJobFromJobData(jobData: Record<string, string> | undefined, jobId: string): unknown;
+  /** What `moveToActive` stores in a taken job's lock (`<job>:lock`); a move out of active checks it. */
+  token: string;
 }
 
 const METHODS = [
@@ -37,6 +39,8 @@ export interface TakenJob<T> {
    * so it is read from the hash `moveToActive` read anyway: no extra round trip.
    */
   stalledCounter: number;
+  /** The value of the job's lock while this queue holds it: `SETTLE_LUA` checks and releases it. */
+  lockToken: string;
 }
 
 export function bullLoop<T>(queue: Bull.Queue<T>): {
@@ -49,6 +53,8 @@ export function bullLoop<T>(queue: Bull.Queue<T>): {
       throw new Error(`the installed bull lacks Queue#${name}; the redis driver needs bull 4.x`);
     }
   }
+  if (typeof loop.token !== 'string')
+    throw new Error('the installed bull has no Queue#token; the redis driver needs bull 4.x');
   const stalled = new WeakMap<object, number>();
   const build = loop.nextJobFromJobData.bind(loop);
   loop.nextJobFromJobData = (jobData, jobId) =>
@@ -64,7 +70,7 @@ export function bullLoop<T>(queue: Bull.Queue<T>): {
     },
     async take() {
       const job = (await loop.moveToActive()) as Bull.Job<T> | null;
-      return job ? { job, stalledCounter: stalled.get(job) ?? 0 } : null;
+      return job ? { job, stalledCounter: stalled.get(job) ?? 0, lockToken: loop.token } : null;
     },
   };
 }

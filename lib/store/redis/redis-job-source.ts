@@ -1,6 +1,6 @@
 import type Bull from 'bull';
 import { isCallbackLane } from '../../core/callback-lane.js';
-import type { JobPayload, JobResult, NewJob, ReservedJob } from '../../core/job.js';
+import type { JobPayload, JobResult, ReservedJob } from '../../core/job.js';
 import { leasesExhausted } from '../../core/policies.js';
 import type { JobLease, JobSource } from '../consume-loop.js';
 import { isJobPayload } from '../job-payload.js';
@@ -9,6 +9,7 @@ import { IdleWaiter } from '../idle-waiter.js';
 import { attemptEntry, type TimelineEntry } from '../../core/request-status.js';
 import type { JobStatus, RedisStatusRecords } from './redis-status.js';
 import type { FlowSupport } from '../../flow/flow-gate.js';
+import type { RedisSettler, Settlement } from './redis-settle.js';
 
 export type RetryError = Error & { delayMs?: number };
 
@@ -38,19 +39,19 @@ export class RedisJobSource implements JobSource {
   /** Lane arrivals signalled so far: a take that overlapped one does not mark its lane empty. */
   private laneArrivals = 0;
   private readonly listeners: [Bull.Queue<JobPayload>, () => void][] = [];
-  private readonly add: (job: NewJob) => Promise<void>;
+  private readonly finish: (settlement: Settlement) => Promise<void>;
 
   constructor(
     private readonly queues: ReadonlyMap<string, Bull.Queue<JobPayload>>,
     private readonly lockDuration: number,
-    add: (job: NewJob) => Promise<void>,
+    settler: RedisSettler,
     private readonly records: RedisStatusRecords,
     /** Flow control slots (lib/flow); the loop settles a held-back job with `release`. */
     readonly flow?: FlowSupport,
   ) {
-    this.add = async (job) => {
-      await add(job);
-      this.arrived(job.queue);
+    this.finish = async (settlement) => {
+      await settler.settle(settlement);
+      if (settlement.next) this.arrived(settlement.next.queue);
     };
   }
 
@@ -95,7 +96,8 @@ export class RedisJobSource implements JobSource {
         }
         const job = taken.job;
         if (!isJobPayload(job.data)) {
-          job.discard();
+          // Synchronous in Bull 4 (it sets a flag: no retry), though typed as a promise.
+          void job.discard();
           await job.moveToFailed({ message: 'not a request-queue job (unknown payload shape)' }, false);
           continue;
         }
@@ -108,7 +110,7 @@ export class RedisJobSource implements JobSource {
         if (leasesExhausted(started + 1, job.data.tries)) {
           // Not run again: handed over to be failed, with its failure outcome (store contract).
           const reserved = { id, queue: name, payload: job.data, attempt: started, leaseLosses, leasesExhausted: true };
-          return new RedisLease(job, reserved, this.lockDuration, this.add, status);
+          return new RedisLease(taken, reserved, this.lockDuration, this.finish, status);
         }
         const reserved = { id, queue: name, payload: job.data, attempt: started + 1, leaseLosses };
         // Landed before the handler sees the job (the loop awaits `ready`), so every later
@@ -118,7 +120,7 @@ export class RedisJobSource implements JobSource {
         const ready = status?.running(reserved.attempt).then(() => {});
         ready?.catch(() => {}); // handled by the loop; not unhandled if the loop gives the job up first
         const timeline = status ? null : this.records;
-        return new RedisLease(job, reserved, this.lockDuration, this.add, status, ready, timeline);
+        return new RedisLease(taken, reserved, this.lockDuration, this.finish, status, ready, timeline);
       }
     }
     return null;
@@ -132,12 +134,13 @@ export class RedisJobSource implements JobSource {
 /** A Bull job in active state under this process's lock, renewed until it is settled or abandoned. */
 class RedisLease implements JobLease {
   private renewal?: NodeJS.Timeout;
+  private readonly bullJob: Bull.Job<JobPayload>;
 
   constructor(
-    private readonly bullJob: Bull.Job<JobPayload>,
+    private readonly taken: TakenJob<JobPayload>,
     readonly job: ReservedJob,
     lockDuration: number,
-    private readonly add: (job: NewJob) => Promise<void>,
+    private readonly finish: (settlement: Settlement) => Promise<void>,
     /** The replay job's status record; null for a callback job. */
     private readonly status: JobStatus | null,
     /** Its `running` write, which the loop awaits before the handler. */
@@ -146,6 +149,7 @@ class RedisLease implements JobLease {
     private readonly timeline: RedisStatusRecords | null = null,
     private readonly startedAt = Date.now(),
   ) {
+    const bullJob = (this.bullJob = taken.job);
     this.renewal = setInterval(() => {
       // A failed renewal is not fatal: settle() fails if the lock was really lost, and the
       // job then runs again elsewhere (at least once).
@@ -157,12 +161,11 @@ class RedisLease implements JobLease {
   }
 
   /**
-   * Applies the result and writes the status record around it. A retry writes `retrying`
-   * first, then Bull delays the job. Complete and fail follow `JobStatus.finishing`: the
-   * final record with its pending mark, then `next` and Bull's move, then the mark removed;
-   * a failed move (the lock was lost: the job runs again elsewhere) leaves the mark, so
-   * readers keep seeing `running`. A failed record write before the move rejects with the
-   * job still active: its lock lapses and it runs again (at least once).
+   * Applies the result and writes the status record with it. A retry writes `retrying`
+   * first, then Bull delays the job (a failed write rejects with the job still active: its
+   * lock lapses and it runs again, at least once). Complete and fail are one script
+   * (`SETTLE_LUA`): Bull's move, `next` (the callback job) and the final record together, or
+   * nothing when the lock was lost (the job runs again elsewhere).
    */
   async settle(result: JobResult): Promise<void> {
     this.abandon();
@@ -185,17 +188,21 @@ class RedisLease implements JobLease {
     );
     if (result.type === 'retry') {
       await this.status?.retrying(this.job.attempt, result.delayMs, entry);
-      await this.move(result);
+      const err: RetryError = new Error(result.error);
+      err.delayMs = result.delayMs;
+      await this.bullJob.moveToFailed(err, false);
       return this.noteDelivery(entry);
     }
-    const state = result.type === 'complete' ? 'completed' : 'failed';
-    await this.status?.finishing(state, this.job.attempt, result.status, entry);
-    if (result.next) await this.add(result.next);
-    await this.move(result);
-    // The job is settled whatever this write does: a mark left behind (Redis went away,
-    // the process died) is resolved by readers from Bull's state, so it is not an error,
-    // and nothing waits for it.
-    this.status?.finished().catch(() => {});
+    const outcome = result.type === 'complete' ? 'completed' : 'failed';
+    await this.finish({
+      queue: this.job.queue,
+      jobId: this.job.id,
+      lockToken: this.taken.lockToken,
+      outcome,
+      failedReason: result.type === 'fail' ? result.error : undefined,
+      next: result.next,
+      status: this.status?.final(outcome, this.job.attempt, result.status, entry),
+    });
     await this.noteDelivery(entry);
   }
 
@@ -203,19 +210,6 @@ class RedisLease implements JobLease {
   private async noteDelivery(entry: TimelineEntry): Promise<void> {
     const p = this.job.payload;
     await this.timeline?.appendCallback(p.correlationId, p.queuedAt, entry).catch(() => false);
-  }
-
-  /** Bull's move: completed (removed), delayed for a retry, or failed. */
-  private async move(result: JobResult): Promise<void> {
-    const job = this.bullJob;
-    if (result.type === 'complete') {
-      await job.moveToCompleted(undefined, false, true);
-      return;
-    }
-    const err: RetryError = new Error(result.error);
-    if (result.type === 'retry') err.delayMs = result.delayMs;
-    else job.discard();
-    await job.moveToFailed(err, false);
   }
 
   abandon(): void {

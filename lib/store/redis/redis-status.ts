@@ -32,18 +32,27 @@ interface Extra {
   waitMs?: number;
 }
 
-/** A record write: expiry, fields, and what else it does. */
-type Write = (expiry: string, fields: Fields, extra?: Extra) => Promise<number>;
+/** A record write, ready to send: `writeStatus`'s keys and arguments (`status.lua.ts`). */
+export interface StatusWrite {
+  keys: [status: string, throughput: string];
+  args: string[];
+}
+
+/** Builds a record write: expiry, fields, and what else it does. */
+type Build = (expiry: string, fields: Fields, extra?: Extra) => StatusWrite;
+/** Sends a built write on its own (`rqStatus`). */
+type Send = (write: StatusWrite) => Promise<number>;
 
 /**
  * The status records of replay jobs (README "Where is my request?") in Redis: one hash per correlation id at
  * `<prefix>:request-queue:status:<id>`. `enqueue` writes the first one inside its own
  * script; this class writes the later ones (through `STATUS_WRITE_LUA`) and reads them.
  *
- * Bull finishes a job with scripts of its own, so a final write cannot share its atomic
- * step. A final record is therefore written first with a `pending` mark, the job is moved,
- * and the mark is removed (see `JobStatus.finishing`). A reader treats a pending record
- * as `running` until the job is really gone from Bull (completed) or in its failed set.
+ * A final record is written in the same script that finishes the job in Bull and stores its
+ * callback job (`SETTLE_LUA`, see `JobStatus.final`). Workers of earlier releases wrote it
+ * first with a `pending` mark, moved the job, then removed the mark: a reader still treats a
+ * pending record as `running` until the job is really gone from Bull (completed) or in its
+ * failed set.
  */
 export class RedisStatusRecords {
   constructor(
@@ -58,22 +67,25 @@ export class RedisStatusRecords {
   /** The writer for one job's record; null for a callback job, which never touches records. */
   forJob(queue: string, jobId: string, payload: JobPayload): JobStatus | null {
     if (payload.kind !== 'replay') return null;
-    return new JobStatus((expiry, fields, extra = {}) => {
+    const key = this.key(payload.correlationId);
+    const build: Build = (expiry, fields, extra = {}) => {
       const now = Date.now();
-      return this.client().rqStatus(
-        2,
-        this.key(payload.correlationId),
-        this.throughputKey(minuteOf(now)),
-        queue,
-        jobId,
-        expiry,
-        extra.entry ? timelineLine(extra.entry) : '',
-        extra.count ?? '',
-        String(Math.max(0, Math.round(extra.waitMs ?? 0))),
-        String(THROUGHPUT_KEEP_MS),
-        ...flatten(fields),
-      );
-    }, payload.queuedAt);
+      return {
+        keys: [key, this.throughputKey(minuteOf(now))],
+        args: [
+          queue,
+          jobId,
+          expiry,
+          extra.entry ? timelineLine(extra.entry) : '',
+          extra.count ?? '',
+          String(Math.max(0, Math.round(extra.waitMs ?? 0))),
+          String(THROUGHPUT_KEEP_MS),
+          ...flatten(fields),
+        ],
+      };
+    };
+    const send: Send = (w) => this.client().rqStatus(2, ...w.keys, ...w.args);
+    return new JobStatus(build, send, payload.queuedAt);
   }
 
   /**
@@ -117,9 +129,14 @@ export class RedisStatusRecords {
  */
 export class JobStatus {
   constructor(
-    private readonly write: Write,
+    private readonly build: Build,
+    private readonly send: Send,
     private readonly queuedAt: number,
   ) {}
+
+  private write(expiry: string, fields: Fields, extra?: Extra): Promise<number> {
+    return this.send(this.build(expiry, fields, extra));
+  }
 
   /**
    * Taken by a worker, before the handler sees it. No TTL: a record left pending by a worker
@@ -148,28 +165,16 @@ export class JobStatus {
   }
 
   /**
-   * Step (a) of finishing: the final state and outcome with the `pending` mark, expiring
-   * after `keepMs`. Then the caller moves the job (b) and calls `finished` (c). A worker
-   * that dies between (a) and (b) leaves the job active: it stalls, runs again, and its
-   * next `running` replaces this record (readers meanwhile see `running`). One that dies
-   * between (b) and (c) leaves a pending mark that readers resolve from Bull's state.
+   * The final state and outcome, expiring after `keepMs`, with the attempt's timeline entry
+   * and the throughput count: not sent here, but handed to `SETTLE_LUA`, which writes it in
+   * the step that finishes the job in Bull and stores its callback job.
    */
-  finishing(
-    state: 'completed' | 'failed',
-    attempt: number,
-    status?: FinalStatus,
-    entry?: TimelineEntry,
-  ): Promise<number> {
-    return this.write(
+  final(state: 'completed' | 'failed', attempt: number, status?: FinalStatus, entry?: TimelineEntry): StatusWrite {
+    return this.build(
       String(status?.keepMs ?? DEFAULT_KEEP_MS),
-      { ...this.base(state, attempt), nextAttemptAt: '', result: status?.result ?? '', pending: 1 },
+      { ...this.base(state, attempt), nextAttemptAt: '', result: status?.result ?? '', pending: '' },
       { entry, count: state },
     );
-  }
-
-  /** Step (c): Bull has moved the job, so the final state holds; the TTL stays. */
-  finished(): Promise<number> {
-    return this.write('keep', { pending: '' });
   }
 
   /** Put back by an operator (`retryFailed`): queued again (a `queued` entry), its old outcome gone, no TTL. */

@@ -37,11 +37,10 @@ import { STATUS_WRITE_LUA, TIMELINE_APPEND_LUA } from './status.lua.js';
 import { resolveRedisOptions, type RedisStoreOptions } from './redis-store.options.js';
 import { bullClientFactory, connect, scanKeys, type RedisConnection } from './redis-connection.js';
 import { deadline } from './deadline.js';
+import { BACKOFF_STRATEGY, BULL_ATTEMPTS, bullJobOptions } from './bull-job-options.js';
+import { RedisSettler, type SettleCommand } from './redis-settle.js';
+import { SETTLE_LUA } from './settle.lua.js';
 import { waitForReplicas } from './replica-wait.js';
-
-/** Bull's own retry and failure bookkeeping is not used: the worker decides (see the store contract). */
-const BULL_ATTEMPTS = 1_000_000;
-const BACKOFF_STRATEGY = 'request-queue';
 
 /** The API connection's pause between retries of a command during a cluster failover. */
 const CLUSTER_RETRY_MS = 200;
@@ -57,7 +56,7 @@ interface EnqueueCommand {
  * The API connection with the store's scripts defined on it. Typed as one Redis for the
  * helpers (status records, listing) that take one: a Cluster serves the same commands.
  */
-type ApiClient = Redis & EnqueueCommand & StatusCommand & FlowCommands & FlowTicketCommands;
+type ApiClient = Redis & EnqueueCommand & StatusCommand & SettleCommand & FlowCommands & FlowTicketCommands;
 
 /** Enqueues waiting for the next flush that share a queue, a delay and a claim TTL. */
 interface PendingBatch {
@@ -137,6 +136,7 @@ export class RedisStore implements RequestQueueStore {
       client.defineCommand('rqEnqueue', { lua: ENQUEUE_LUA });
       client.defineCommand('rqStatus', { lua: STATUS_WRITE_LUA });
       client.defineCommand('rqTimeline', { lua: TIMELINE_APPEND_LUA });
+      client.defineCommand('rqSettle', { lua: SETTLE_LUA });
       defineFlowCommands(client); // flow control slots (lib/flow)
       defineFlowTicketCommands(client); // funnel lines (lib/flow)
       this.apiClient = client as ApiClient;
@@ -319,17 +319,14 @@ export class RedisStore implements RequestQueueStore {
     return queue;
   }
 
-  private async add(job: NewJob): Promise<void> {
-    await this.queue(job.queue).add(job.payload, bullJobOptions(job.delayMs, Date.now()));
-  }
-
   async consume(options: ConsumeOptions, handler: JobHandler): Promise<JobConsumer> {
     // Status records are written on the API connection, which does not queue commands
     // while it connects: have it ready before the first take.
     await this.init();
     // Each queue's callback lane is a Bull queue of its own, taken from first (consume-loop.ts).
     const queues = new Map(withLanes(options.queues).map((name) => [name, this.queue(name)] as const));
-    const source = new RedisJobSource(queues, this.lockDuration, (job) => this.add(job), this.records, {
+    const settler = new RedisSettler(() => this.api, this.prefix, this.token);
+    const source = new RedisJobSource(queues, this.lockDuration, settler, this.records, {
       slots: new RedisFlowSlots(() => this.api, this.prefix), // flow control (lib/flow)
       tickets: new RedisFlowTickets(() => this.api, this.prefix),
       leaseMs: this.lockDuration,
@@ -471,17 +468,6 @@ export class RedisStore implements RequestQueueStore {
       this.apiClient = undefined;
     }
   }
-}
-
-function bullJobOptions(delayMs: number, timestamp: number) {
-  return {
-    attempts: BULL_ATTEMPTS,
-    backoff: { type: BACKOFF_STRATEGY },
-    removeOnComplete: true,
-    removeOnFail: false,
-    delay: delayMs,
-    timestamp,
-  };
 }
 
 function unavailable(err: unknown): StoreUnavailableError {

@@ -17,10 +17,12 @@ end
 `;
 
 /**
- * Writes a status record of one replay job after `enqueue` (which writes the first one
- * itself): `running` on take, `retrying`, the final state, `queued` again on an operator's
- * retry. Guarded: a record that names another job (another queue or job id) belongs to a
- * newer request that reused the correlation id after the claim expired, and is left as it is.
+ * Lua: `writeStatus(key, throughputKey, a, o)` writes a status record of one replay job
+ * after `enqueue` (which writes the first one itself): `running` on take, `retrying`, the
+ * final state (inside `SETTLE_LUA`, with the job's move), `queued` again on an operator's
+ * retry. Its arguments are `a[o + 1]…` (so a script can put them after its own ARGV).
+ * Guarded: a record that names another job (another queue or job id) belongs to a newer
+ * request that reused the correlation id after the claim expired, and is left as it is.
  * A missing record is created (the job's queue and id are always written), except with
  * expiry `keep`, which only updates a record that exists.
  *
@@ -29,43 +31,56 @@ end
  * `<metric>:<queue>`, kept `THROUGHPUT_KEEP_MS`): `completed` or `failed` once, or `wait`
  * (adds the wait to `waitMs` and one to `waited`).
  *
- * KEYS: 1 the status key, 2 the throughput hash of the current minute
- * ARGV: 1 queue, 2 job id, 3 expiry: `persist` (no TTL), `keep` (as it is), or a TTL in ms,
- *       4 timeline line or empty, 5 metric to count or empty, 6 wait (ms, for `wait`),
- *       7 throughput TTL (ms), 8… field, value pairs; an empty value removes the field
+ * Arguments (from `o + 1`): 1 queue, 2 job id, 3 expiry: `persist` (no TTL), `keep` (as it
+ * is), or a TTL in ms, 4 timeline line or empty, 5 metric to count or empty, 6 wait (ms,
+ * for `wait`), 7 throughput TTL (ms), 8… field, value pairs; an empty value removes the field
  * Returns 1 when written, 0 when left alone.
  */
-export const STATUS_WRITE_LUA = `${APPEND_TIMELINE}
-local owner = redis.call('HMGET', KEYS[1], 'queue', 'jobId')
-if owner[1] then
-  if owner[1] ~= ARGV[1] or owner[2] ~= ARGV[2] then return 0 end
-elseif ARGV[3] == 'keep' then
-  return 0
-end
-redis.call('HSET', KEYS[1], 'queue', ARGV[1], 'jobId', ARGV[2])
-for i = 8, #ARGV, 2 do
-  if ARGV[i + 1] == '' then
-    redis.call('HDEL', KEYS[1], ARGV[i])
-  else
-    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+export const WRITE_STATUS = `${APPEND_TIMELINE}
+local function writeStatus(key, throughputKey, a, o)
+  local owner = redis.call('HMGET', key, 'queue', 'jobId')
+  if owner[1] then
+    if owner[1] ~= a[o + 1] or owner[2] ~= a[o + 2] then return 0 end
+  elseif a[o + 3] == 'keep' then
+    return 0
   end
-end
-if ARGV[4] ~= '' then append(KEYS[1], ARGV[4]) end
-if ARGV[3] == 'persist' then
-  redis.call('PERSIST', KEYS[1])
-elseif ARGV[3] ~= 'keep' then
-  redis.call('PEXPIRE', KEYS[1], ARGV[3])
-end
-if ARGV[5] ~= '' then
-  if ARGV[5] == 'wait' then
-    redis.call('HINCRBY', KEYS[2], 'waitMs:' .. ARGV[1], ARGV[6])
-    redis.call('HINCRBY', KEYS[2], 'waited:' .. ARGV[1], 1)
-  else
-    redis.call('HINCRBY', KEYS[2], ARGV[5] .. ':' .. ARGV[1], 1)
+  redis.call('HSET', key, 'queue', a[o + 1], 'jobId', a[o + 2])
+  for i = o + 8, #a, 2 do
+    if a[i + 1] == '' then
+      redis.call('HDEL', key, a[i])
+    else
+      redis.call('HSET', key, a[i], a[i + 1])
+    end
   end
-  redis.call('PEXPIRE', KEYS[2], ARGV[7])
+  if a[o + 4] ~= '' then append(key, a[o + 4]) end
+  if a[o + 3] == 'persist' then
+    redis.call('PERSIST', key)
+  elseif a[o + 3] ~= 'keep' then
+    redis.call('PEXPIRE', key, a[o + 3])
+  end
+  local metric = a[o + 5]
+  if metric ~= '' then
+    if metric == 'wait' then
+      redis.call('HINCRBY', throughputKey, 'waitMs:' .. a[o + 1], a[o + 6])
+      redis.call('HINCRBY', throughputKey, 'waited:' .. a[o + 1], 1)
+    else
+      redis.call('HINCRBY', throughputKey, metric .. ':' .. a[o + 1], 1)
+    end
+    redis.call('PEXPIRE', throughputKey, a[o + 7])
+  end
+  return 1
 end
-return 1
+`;
+
+/**
+ * `writeStatus` as a command of its own (`rqStatus`).
+ *
+ * KEYS: 1 the status key, 2 the throughput hash of the current minute
+ * ARGV: `writeStatus`'s arguments from 1
+ * Returns 1 when written, 0 when left alone.
+ */
+export const STATUS_WRITE_LUA = `${WRITE_STATUS}
+return writeStatus(KEYS[1], KEYS[2], ARGV, 0)
 `;
 
 /**
