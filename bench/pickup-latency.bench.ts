@@ -13,17 +13,16 @@
  * password) and PostgreSQL (postgres, trust); it uses a key prefix, databases and a
  * temporary folder of its own and removes them.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import type { RequestQueueModuleOptions } from '../lib/request-queue.options.js';
+import { AppProcess, type Stall } from './app-process.js';
 import { freePort } from '../test/support/free-port.js';
 import { deleteRedisPrefix } from '../test/support/redis.js';
 
@@ -33,65 +32,7 @@ const DRIVERS = (process.env.BENCH_DRIVERS ?? 'redis,mariadb,postgres,sqlite').s
 const MARIADB = { host: '127.0.0.1', port: 3306, user: 'root' };
 const POSTGRES = { host: '127.0.0.1', port: 5432, user: 'postgres' };
 const REDIS_URL = 'redis://127.0.0.1:6379';
-const APP = join(dirname(fileURLToPath(import.meta.url)), 'pickup-app.js');
 const wallClock = () => performance.timeOrigin + performance.now();
-
-interface Stall {
-  maxMs: number;
-  p99Ms: number;
-}
-
-/** A child process of pickup-app.js, and the messages it sends. */
-class AppProcess {
-  readonly child: ChildProcess;
-  private readonly waiting = new Map<string, (at: number) => void>();
-  private readonly seen = new Map<string, number>();
-  private stats?: (s: Stall) => void;
-  readonly ready: Promise<void>;
-
-  constructor(args: string[]) {
-    this.child = fork(APP, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.ready = new Promise((resolve, reject) => {
-      this.child.once('exit', (code) => reject(new Error(`${args[0]} exited with ${code} before it was ready`)));
-      this.child.on('message', (m: unknown) => {
-        if (m === 'ready') return resolve();
-        const message = m as { replayed?: string; at?: number; stats?: Stall };
-        if (message.stats) return this.stats?.(message.stats);
-        if (message.replayed !== undefined) {
-          const wake = this.waiting.get(message.replayed);
-          if (wake) wake(message.at!);
-          else this.seen.set(message.replayed, message.at!);
-        }
-      });
-    });
-  }
-
-  /** When the replay of request `id` reached the handler. */
-  replayed(id: string): Promise<number> {
-    const at = this.seen.get(id);
-    if (at !== undefined) return Promise.resolve(at);
-    return new Promise((resolve) => this.waiting.set(id, resolve));
-  }
-
-  stall(): Promise<Stall> {
-    return new Promise((resolve) => {
-      this.stats = resolve;
-      this.child.send('stats');
-    });
-  }
-
-  reset(): void {
-    this.child.send('reset');
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-    if (this.child.exitCode === null) this.child.kill('SIGKILL');
-  }
-}
 
 /** The callback receiver: 204, and who is waiting for which correlation id's outcome. */
 async function receiver(): Promise<{ url: string; server: Server; arrived: (id: string) => Promise<void> }> {
