@@ -8,7 +8,8 @@ import type { RequestQueueModuleOptions } from '../lib/request-queue.options.js'
 /**
  * One side of the pickup-latency benchmark (pickup-latency.bench.ts), as a child process:
  * `api <port> <options JSON>` serves a queued route (no worker); `worker <options JSON>`
- * runs the worker alone, replaying against the API. The API tells its parent, over IPC,
+ * runs the worker alone, replaying against the API; `probe` does nothing (its event-loop
+ * stalls are the machine's, the baseline for the others'). The API tells its parent, over IPC,
  * when each replay reached the handler (wall clock, ms with fractions, comparable across
  * processes). Both report their longest event-loop stall when asked (`stats`).
  */
@@ -40,7 +41,10 @@ class PickupModule {
 async function main(): Promise<void> {
   const [role, ...rest] = process.argv.slice(2);
   const delay = monitorEventLoopDelay({ resolution: 2 });
-  if (role === 'api') {
+  if (role === 'probe') {
+    // An idle process: its stalls are what the machine's load alone causes (the baseline).
+    setInterval(() => {}, 60_000);
+  } else if (role === 'api') {
     const [port, json] = rest as [string, string];
     const app = await NestFactory.create(PickupModule.register(JSON.parse(json) as RequestQueueModuleOptions, true), {
       logger: ['error'],

@@ -4,7 +4,8 @@
  * p99 over BENCH_REQUESTS requests sent one at a time, each after the previous one's
  * callback arrived and a random pause of up to 20 ms. The API and the worker run in two
  * processes of their own (bench/pickup-app.ts), as deployed; both report their longest
- * event-loop stall (perf_hooks.monitorEventLoopDelay) over the run.
+ * event-loop stall (perf_hooks.monitorEventLoopDelay) over the run, next to an idle
+ * process's over the same run (the stalls the machine's load alone causes).
  *
  *   npm run bench:latency                                  # 1000 requests per driver, sleep 100 ms
  *   BENCH_REQUESTS=200 BENCH_DRIVERS=redis,sqlite BENCH_SLEEP=200 npm run bench:latency
@@ -63,6 +64,8 @@ interface Result {
   max: number;
   api: Stall;
   worker: Stall;
+  /** An idle process's, over the same run: what the machine's load alone causes. */
+  probe: Stall;
 }
 
 async function measure(storeOptions: Partial<RequestQueueModuleOptions>): Promise<Result> {
@@ -75,6 +78,8 @@ async function measure(storeOptions: Partial<RequestQueueModuleOptions>): Promis
     callback: { allowedHosts: ['127.0.0.1'], httpsOnly: false },
     tracing: false,
   };
+  const probe = new AppProcess(['probe']);
+  await probe.ready;
   const api = new AppProcess(['api', String(port), JSON.stringify(options)]);
   await api.ready;
   const worker = new AppProcess(['worker', JSON.stringify({ ...options, worker: { enabled: true, concurrency: 5 } })]);
@@ -102,6 +107,7 @@ async function measure(storeOptions: Partial<RequestQueueModuleOptions>): Promis
     for (let i = 0; i < 5; i++) await send(); // warm-up, not counted
     api.reset();
     worker.reset();
+    probe.reset();
     for (let i = 0; i < REQUESTS; i++) {
       await new Promise((r) => setTimeout(r, Math.random() * 20));
       latencies.push(await send());
@@ -114,10 +120,12 @@ async function measure(storeOptions: Partial<RequestQueueModuleOptions>): Promis
       max: latencies.at(-1)!,
       api: await api.stall(),
       worker: await worker.stall(),
+      probe: await probe.stall(),
     };
   } finally {
     await worker.stop();
     await api.stop();
+    await probe.stop();
     callbacks.server.close();
   }
 }
@@ -193,7 +201,7 @@ async function main(): Promise<void> {
     const r = await run();
     console.log(
       `  ${driver.padEnd(9)} p50 ${ms(r.p50)}  p99 ${ms(r.p99)}  max ${ms(r.max)}   ` +
-        `longest event-loop stall: API ${ms(r.api.maxMs)}, worker ${ms(r.worker.maxMs)}`,
+        `longest event-loop stall: API ${ms(r.api.maxMs)}, worker ${ms(r.worker.maxMs)}, idle process ${ms(r.probe.maxMs)}`,
     );
   }
 }
