@@ -106,11 +106,11 @@ const naiveJob = (callbackUrl: string): NaiveJob => ({
   callbackUrl,
 });
 
-/** Accepts JOBS requests through the API (32 at a time), each answered 202. */
+/** Accepts JOBS requests through the API (8 at a time, within the database pool), each answered 202. */
 async function acceptThroughApi(api: string, callbackUrl: string): Promise<void> {
   let next = 0;
   await Promise.all(
-    Array.from({ length: 32 }, async () => {
+    Array.from({ length: 8 }, async () => {
       while (next < JOBS) {
         next++;
         const id = randomUUID();
