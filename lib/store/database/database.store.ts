@@ -27,6 +27,7 @@ import { dialectOf } from './dialect.js';
 import { initializeDataSource, ownDataSourceOptions, runMigrations } from './open-data-source.js';
 import type { SqlClient } from './sql-client.js';
 import { missingTablesMessage } from './missing-tables.js';
+import { announceJob, PgJobListener } from './pg-job-listener.js';
 import { describeSqlError, isMissingTable } from './sql-errors.js';
 import { SqliteSqlClient } from './sqlite-sql-client.js';
 import { TypeormSqlClient } from './typeorm-sql-client.js';
@@ -60,6 +61,8 @@ export class DatabaseStore implements RequestQueueStore {
   private dataSource?: DataSource;
   private sql?: SqlClient;
   private deletes?: DeleteBatcher;
+  /** PostgreSQL: hears jobs stored by other processes, for this process's consumers. */
+  private listener?: PgJobListener;
   private readonly consumers = new Map<DatabaseJobSource, JobConsumer>();
   private readonly stored = new EventEmitter();
   /** `<type> database '<name>'`, for messages about its tables. */
@@ -159,6 +162,7 @@ export class DatabaseStore implements RequestQueueStore {
         const now = Date.now();
         if (!(await claimCorrelationId(tx, correlationId, now, now + ttlMs))) return null;
         const jobId = await insertJob(tx, job, now);
+        if (job.delayMs <= 0) await announceJob(tx, job.queue);
         if (job.payload.kind === 'replay') {
           await insertQueuedStatus(
             tx,
@@ -236,6 +240,10 @@ export class DatabaseStore implements RequestQueueStore {
       if (consumed.includes(queue)) source.notify();
     };
     this.stored.on('job', notify);
+    if (this.db.dialect === 'postgres' && this.dataSource) {
+      this.listener ??= new PgJobListener(this.dataSource, this.db, (queue) => this.stored.emit('job', queue));
+      await this.listener.start();
+    }
     const loop = startConsumeLoop(source, { ...options, idleMs: options.idleMs ?? this.options.sleep }, handler);
     this.consumers.set(source, loop);
     const finished = loop.finished.then(async (end) => {
@@ -318,6 +326,8 @@ export class DatabaseStore implements RequestQueueStore {
     }
     this.consumers.clear();
     this.stored.removeAllListeners();
+    await this.listener?.close();
+    this.listener = undefined;
     await this.deletes?.counts.flush(); // what this process counted, before the connection goes
     this.deletes?.counts.close();
     const dataSource = this.dataSource;
