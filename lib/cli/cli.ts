@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { withTimeout } from '../core/async.js';
 import { RequestQueueConfigError } from '../request-queue.options.js';
 import { StoreUnavailableError } from '../store/request-queue.store.js';
 import { CliError, ExitCode } from './cli-errors.js';
@@ -157,10 +158,9 @@ function report(ctx: CliContext, err: unknown): number {
 }
 
 async function closeWithin(connection: CliConnection): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
+  await withTimeout(
     connection.close().catch(() => {}),
-    new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS))),
-  ]);
-  clearTimeout(timer);
+    CLOSE_TIMEOUT_MS,
+    () => {},
+  );
 }

@@ -1,3 +1,5 @@
+import { sleep } from '../core/async.js';
+
 /**
  * How a job source waits while it has nothing to do: until a timeout, an abort, or a
  * `wakeAll()` (a job was stored in this process, or the backend announced one).
@@ -7,16 +9,13 @@ export class IdleWaiter {
 
   wait(ms: number, signal: AbortSignal): Promise<void> {
     if (signal.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wakers.delete(done);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wakers.add(done);
-      signal.addEventListener('abort', done, { once: true });
+    const woken = new AbortController();
+    const wake = () => woken.abort();
+    this.wakers.add(wake);
+    signal.addEventListener('abort', wake, { once: true });
+    return sleep(ms, woken.signal).finally(() => {
+      this.wakers.delete(wake);
+      signal.removeEventListener('abort', wake);
     });
   }
 

@@ -1,8 +1,9 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
+import { sleep } from '../../core/async.js';
 import { requestQueueMigrations } from '../../../migrations/index.js';
 import { RequestQueueConfigError } from '../../request-queue.options.js';
 import { dataSourceOptionsFromUrl } from './database-url.js';
-import { dialectOf } from './dialect.js';
+import { dialectOf, unsupportedType } from './dialect.js';
 
 /** Where TypeORM records which of the request queue's migrations ran (apart from the app's own). */
 export const MIGRATIONS_TABLE = 'request_queue_migrations';
@@ -39,9 +40,7 @@ export function ownDataSourceOptions(
     case 'better-sqlite3':
       return { enableWAL: true, timeout: 5000, ...given, ...common };
     default:
-      throw new RequestQueueConfigError(
-        `the database driver works on TypeORM types mysql, mariadb, postgres and better-sqlite3 (got '${given.type}')`,
-      );
+      throw unsupportedType(given.type);
   }
 }
 
@@ -79,7 +78,7 @@ export async function runMigrations(dataSource: DataSource): Promise<void> {
       } catch (err) {
         if (!(await dataSource.showMigrations())) return; // another process ran them
         if (attempt === 5) throw err;
-        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+        await sleep(200 * attempt);
       }
     }
   }

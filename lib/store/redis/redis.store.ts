@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Bull from 'bull';
 import type { Redis } from 'ioredis';
+import { deferred, withTimeout } from '../../core/async.js';
 import { baseQueue, withLanes } from '../../core/callback-lane.js';
 import type { FailedJob, JobPayload, NewJob } from '../../core/job.js';
 import {
@@ -143,17 +144,13 @@ export class RedisStore implements RequestQueueStore {
   async init(): Promise<void> {
     const client = this.api;
     if (client.status === 'ready') return;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        client.off('ready', done);
-        client.off('error', done);
-        resolve();
-      };
-      const timer = setTimeout(done, this.commandTimeout);
-      client.once('ready', done);
-      client.once('error', done);
-    });
+    const settled = deferred<void>();
+    const done = () => settled.resolve();
+    client.once('ready', done);
+    client.once('error', done);
+    await withTimeout(settled.promise, this.commandTimeout, () => {});
+    client.off('ready', done);
+    client.off('error', done);
   }
 
   /**
