@@ -88,7 +88,7 @@ export async function runRequestQueueCli(
   const open =
     options.connect ??
     (async (request: ConnectRequest) => {
-      const config = (program.opts() as { config?: string }).config;
+      const config = program.opts<{ config?: string }>().config;
       return connectWithOptions(await cliModuleOptions(config, env, options.cwd), env, request);
     });
   let connection: Promise<CliConnection> | undefined;

@@ -64,7 +64,7 @@ export class QueueMetrics {
   static register(client: PromClient, options: ResolvedMetricsOptions): QueueMetrics {
     const registry = options.registry ?? client.register;
     let byPrefix = made.get(registry);
-    if (!byPrefix) made.set(registry, (byPrefix = new Map()));
+    if (!byPrefix) made.set(registry, (byPrefix = new Map<string, QueueMetrics>()));
     let metrics = byPrefix.get(options.prefix);
     if (!metrics) byPrefix.set(options.prefix, (metrics = new QueueMetrics(client, registry, options)));
     return metrics;

@@ -212,7 +212,7 @@ export class DatabaseStore implements RequestQueueStore {
     }
   }
 
-  async consume(options: ConsumeOptions, handler: JobHandler): Promise<JobConsumer> {
+  consume(options: ConsumeOptions, handler: JobHandler): Promise<JobConsumer> {
     const source = new DatabaseJobSource(this.db, this.deletes!, {
       retryAfter: this.options.retryAfter,
       expiredCheckEvery: options.idleMs ?? this.options.sleep,
@@ -238,7 +238,7 @@ export class DatabaseStore implements RequestQueueStore {
       this.consumers.delete(source);
       return end;
     });
-    return {
+    return Promise.resolve<JobConsumer>({
       finished,
       get failure() {
         return loop.failure;
@@ -248,7 +248,7 @@ export class DatabaseStore implements RequestQueueStore {
           .stop(graceMs)
           .then(() => finished)
           .then(() => {}),
-    };
+    });
   }
 
   async listFailed(): Promise<FailedJob[]> {

@@ -33,10 +33,15 @@ export function ownDataSourceOptions(
         connectTimeout: connectTimeout,
         ...given,
         ...common,
-        extra: { connectionLimit: 10, enableKeepAlive: true, ...given.extra },
+        extra: { connectionLimit: 10, enableKeepAlive: true, ...(given.extra as object | undefined) },
       };
     case 'postgres':
-      return { connectTimeoutMS: connectTimeout, ...given, ...common, extra: { max: 10, ...given.extra } };
+      return {
+        connectTimeoutMS: connectTimeout,
+        ...given,
+        ...common,
+        extra: { max: 10, ...(given.extra as object | undefined) },
+      };
     case 'better-sqlite3':
       return { enableWAL: true, timeout: 5000, ...given, ...common };
     default:

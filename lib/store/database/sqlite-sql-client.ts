@@ -44,14 +44,17 @@ export class SqliteSqlClient implements SqlClient {
   }
 
   run(sql: string, params: readonly unknown[] = []): Promise<SqlResult> {
-    return this.exclusive(async () => this.exec(sql, params));
+    return this.exclusive(() => this.exec(sql, params));
   }
 
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     return this.exclusive(async () => {
       this.exec('BEGIN IMMEDIATE', []);
       try {
-        const result = await work({ dialect: this.dialect, run: async (sql, params = []) => this.exec(sql, params) });
+        const result = await work({
+          dialect: this.dialect,
+          run: (sql, params = []) => promised(() => this.exec(sql, params)),
+        });
         this.exec('COMMIT', []);
         return result;
       } catch (err) {
@@ -61,7 +64,7 @@ export class SqliteSqlClient implements SqlClient {
     });
   }
 
-  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+  private exclusive<T>(task: () => T | Promise<T>): Promise<T> {
     const result = this.turn.tail.then(task, task);
     this.turn.tail = result.catch(() => {});
     return result;
@@ -80,4 +83,9 @@ export class SqliteSqlClient implements SqlClient {
     const info = statement.run(...params);
     return { rows: [], affected: info.changes, insertId: String(info.lastInsertRowid) };
   }
+}
+
+/** Runs `work` at once, as a promise: a throw becomes a rejection, as a SqlExecutor's callers expect. */
+function promised<T>(work: () => T): Promise<T> {
+  return new Promise((resolve) => resolve(work()));
 }

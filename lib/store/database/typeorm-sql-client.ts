@@ -67,7 +67,7 @@ export class TypeormSqlClient implements SqlClient {
   private async query(runner: QueryRunner, sql: string, params: readonly unknown[]): Promise<SqlResult> {
     const text = this.dialect === 'postgres' ? numberedPlaceholders(sql) : sql;
     const result = await runner.query(text, [...params], true);
-    const raw = result.raw as { insertId?: unknown } | undefined;
+    const raw = result.raw as { insertId?: number | string } | undefined;
     return {
       rows: (result.records ?? []) as Record<string, unknown>[],
       affected: result.affected ?? 0,

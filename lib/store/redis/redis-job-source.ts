@@ -94,7 +94,7 @@ export class RedisJobSource implements JobSource {
         }
         const job = taken.job;
         if (!isJobPayload(job.data)) {
-          job.discard();
+          void job.discard(); // sets a flag (typed as a promise by Bull, settles at once)
           await job.moveToFailed({ message: 'not a request-queue job (unknown payload shape)' }, false);
           continue;
         }
@@ -213,7 +213,7 @@ class RedisLease implements JobLease {
     }
     const err: RetryError = new Error(result.error);
     if (result.type === 'retry') err.delayMs = result.delayMs;
-    else job.discard();
+    else void job.discard(); // sets a flag (typed as a promise by Bull, settles at once)
     await job.moveToFailed(err, false);
   }
 

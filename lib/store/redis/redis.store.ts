@@ -283,7 +283,7 @@ export class RedisStore implements RequestQueueStore {
         redis: this.options.options,
         settings: {
           backoffStrategies: {
-            [BACKOFF_STRATEGY]: (_attempts: number, err?: Error) => (err as RetryError | undefined)?.delayMs ?? 0,
+            [BACKOFF_STRATEGY]: (_attempts: number, err?: RetryError) => err?.delayMs ?? 0,
           },
           // Bull never fails a stalled job itself: the store counts lost locks and hands a job
           // that lost too many to the worker, to be failed with its failure outcome.
