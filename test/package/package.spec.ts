@@ -277,7 +277,7 @@ describe('the installed package to TypeScript', () => {
     const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
     return run(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json')], { cwd: dir }).then(
       () => '',
-      (err: { stdout?: string }) => err.stdout || String(err),
+      (err: Error & { stdout?: string }) => err.stdout || String(err),
     );
   }
 
