@@ -259,7 +259,7 @@ async function main(): Promise<void> {
   const results: Record<string, number> = {};
   const run = async (name: string, bench: () => Promise<number>) => {
     results[name] = await bench();
-    console.log(`  ${name.padEnd(44)} ${rate(results[name]!)}`);
+    console.log(`  ${name.padEnd(44)} ${rate(results[name])}`);
   };
   await withDatabase('mariadb', async (database) => {
     await run('database driver, MariaDB', () => mariadbDriver(database));

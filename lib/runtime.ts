@@ -106,9 +106,10 @@ export class RequestQueueRuntime {
       stats: () => this.store.stats(),
       queues: [...new Set([o.queue, ...o.worker.queues])],
     });
-    this.closers.push(async () => {
+    this.closers.push(() => {
       removeListener();
       removeSource();
+      return Promise.resolve();
     });
   }
 

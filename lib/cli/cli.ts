@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { RequestQueueConfigError } from '../core/errors.js';
-import { StoreUnavailableError } from '../core/errors.js';
+import { withTimeout } from '../core/async.js';
+import { RequestQueueConfigError, StoreUnavailableError } from '../core/errors.js';
 import { CliError, ExitCode } from './cli-errors.js';
 import { REQUEST_QUEUE_ENV } from '../config/options-from-env.js';
 import {
@@ -87,7 +87,7 @@ export async function runRequestQueueCli(
   const open =
     options.connect ??
     (async (request: ConnectRequest) => {
-      const config = (program.opts() as { config?: string }).config;
+      const config = program.opts<{ config?: string }>().config;
       return connectWithOptions(await cliModuleOptions(config, env, options.cwd), env, request);
     });
   let connection: Promise<CliConnection> | undefined;
@@ -157,10 +157,9 @@ function report(ctx: CliContext, err: unknown): number {
 }
 
 async function closeWithin(connection: CliConnection): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
+  await withTimeout(
     connection.close().catch(() => {}),
-    new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS))),
-  ]);
-  clearTimeout(timer);
+    CLOSE_TIMEOUT_MS,
+    () => {},
+  );
 }

@@ -75,7 +75,7 @@ export async function loadConfigFile(file: string, cwd: string = process.cwd()):
       `${path} must export the request queue options (an object) or a function returning them, as its default export (got ${describe(value)})`,
     );
   }
-  return value as RequestQueueModuleOptions;
+  return value;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

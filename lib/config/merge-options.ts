@@ -28,5 +28,5 @@ export function mergeRequestQueueOptions(
 ): RequestQueueModuleOptions {
   let merged: Record<string, unknown> = {};
   for (const layer of layers) if (layer) merged = mergeTwo(merged, layer as Record<string, unknown>);
-  return merged as RequestQueueModuleOptions;
+  return merged;
 }

@@ -100,6 +100,6 @@ function connectInTurn(
       return;
     }
     if (err) callback(err, null);
-    else callback(null, socket!);
+    else callback(null, socket);
   });
 }

@@ -19,7 +19,7 @@ function checkedUrl(url: string, policy: CallbackUrlPolicy): { href: string } | 
   if (href !== undefined) return { href };
   const checked = checkCallbackUrl(url, policy);
   if (!checked.ok) return { reason: checked.reason };
-  if (!known) checkedUrls.set(policy, (known = new Map()));
+  if (!known) checkedUrls.set(policy, (known = new Map<string, string>()));
   if (known.size >= MAX_CHECKED_URLS) known.clear();
   known.set(url, checked.url.href);
   return { href: checked.url.href };

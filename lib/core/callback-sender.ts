@@ -29,6 +29,15 @@ export interface CallbackSenderOptions {
 
 const NO_EXCEPTIONS: CallbackUrlPolicy = { allowedHosts: [], httpsOnly: false };
 
+/** A callback ready for the wire: its checked URL, signed headers and the exact body they cover. */
+export interface SignedCallback {
+  readonly url: URL;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+  readonly webhookId: string;
+  readonly outcome: Outcome;
+}
+
 /**
  * POSTs an outcome to a callback URL, signed per Standard Webhooks. Success is a 2xx only;
  * redirects are not followed; 410 Gone means the receiver wants no more.
@@ -62,8 +71,13 @@ export class CallbackSender {
     const checked = checkCallbackUrl(url, this.policy);
     if (!checked.ok) return { type: 'refused', error: `callback refused: the URL ${checked.reason}` };
     const { headers, body } = signedCallback(token, webhookId, outcome, trace);
+    return this.post({ url: checked.url, headers, body, webhookId, outcome }, timeoutMs);
+  }
+
+  /** Puts a checked, signed callback on the wire (the testing module's recorder overrides it). */
+  protected async post({ url, headers, body }: SignedCallback, timeoutMs: number): Promise<DeliveryResult> {
     try {
-      const res = await request(checked.url, {
+      const res = await request(url, {
         method: 'POST',
         headers,
         body,

@@ -84,9 +84,10 @@ function withoutCallbackFields(body: Record<string, unknown>): Record<string, un
 /** Encodes a parsed form body (as `qs` nests it) back into `application/x-www-form-urlencoded`. */
 export function encodeForm(value: unknown, prefix = ''): string[] {
   if (value === null || value === undefined) return prefix ? [`${encodeURIComponent(prefix)}=`] : [];
-  if (typeof value !== 'object') return [`${encodeURIComponent(prefix)}=${encodeURIComponent(String(value))}`];
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return [`${encodeURIComponent(prefix)}=${encodeURIComponent(String(value))}`];
   const parts: string[] = [];
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+  for (const [k, v] of Object.entries(value)) {
     parts.push(...encodeForm(v, prefix ? `${prefix}[${Array.isArray(value) ? '' : k}]` : k));
   }
   return parts;

@@ -103,7 +103,7 @@ export function serveDashboard(adapter: AbstractHttpAdapter, o: DashboardServeOp
   }
 
   function read(route: string, run: (query: Query) => Promise<ApiAnswer>): void {
-    const handler = async (req: DashboardRequest, res: unknown) => {
+    const handler = async (req: DashboardRequest, res: unknown): Promise<unknown> => {
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) adapter.setHeader(res, name, value);
       if ((await admit(req, res, handler)) === null) return;
       await answer(res, () => run(req.query ?? {}));
@@ -112,7 +112,7 @@ export function serveDashboard(adapter: AbstractHttpAdapter, o: DashboardServeOp
   }
 
   function act(route: string, run: (query: Query) => Promise<ApiAnswer>): void {
-    const handler = async (req: DashboardRequest, res: unknown) => {
+    const handler = async (req: DashboardRequest, res: unknown): Promise<unknown> => {
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) adapter.setHeader(res, name, value);
       const identity = await admit(req, res, handler);
       if (identity === null) return;

@@ -28,8 +28,9 @@ export class QueueableRoutesExplorer {
       if (!type?.prototype) continue;
       const onClass = this.reflector.get<RouteQueueOptions | undefined>(QUEUEABLE_REQUEST, type);
       const prefixes = paths(this.reflector.get<string | string[] | undefined>(PATH, type));
-      for (const name of this.scanner.getAllMethodNames(type.prototype)) {
-        const handler = (type.prototype as Record<string, unknown>)[name];
+      const prototype = type.prototype as Record<string, unknown>;
+      for (const name of this.scanner.getAllMethodNames(prototype)) {
+        const handler = prototype[name];
         if (typeof handler !== 'function') continue;
         const onHandler = this.reflector.get<RouteQueueOptions | undefined>(QUEUEABLE_REQUEST, handler);
         const method = this.reflector.get<RequestMethod | undefined>(METHOD, handler);

@@ -1,5 +1,6 @@
 import type { DynamicModule, INestApplicationContext, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { deferred } from '../core/async.js';
 import { RequestQueueConfigError } from '../core/errors.js';
 import type { WorkerOptions, WorkerStopReason } from '../worker/worker.js';
 import { RequestQueueLifecycle } from './request-queue.lifecycle.js';
@@ -78,22 +79,21 @@ export async function runRequestQueueWorker(
     throw err;
   }
   let signalled = false;
-  let stop!: () => void;
-  const stopRequested = new Promise<WorkerStopReason>((resolve) => (stop = () => resolve('stopped')));
+  const stopRequested = deferred<WorkerStopReason>();
   const onSignal = () => {
     if (signalled) {
       if (exit) process.exit(1);
       return;
     }
     signalled = true;
-    stop();
+    stopRequested.resolve('stopped');
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   const finished = (async (): Promise<WorkerStopReason> => {
     try {
       // Rejects when the worker stopped on an error no retry can help (missing tables).
-      return await Promise.race([lifecycle.untilWorkerStops(), stopRequested]);
+      return await Promise.race([lifecycle.untilWorkerStops(), stopRequested.promise]);
     } finally {
       try {
         await app.close(); // stops the worker (finishing the jobs in hand) and closes the store

@@ -18,7 +18,7 @@ const NOT_FOUND = { statusCode: 404, error: 'Not Found', message: 'no such reque
  * URL (`?sig=`) is what protects it. Answers are never cached (`Cache-Control: no-store`).
  */
 export function serveStatusRoute(adapter: AbstractHttpAdapter, path: string, reader: RequestStatusReader): void {
-  adapter.get(`${path}/:id`, async (req: StatusRequest, res: unknown) => {
+  adapter.get(`${path}/:id`, async (req: StatusRequest, res: unknown): Promise<unknown> => {
     adapter.setHeader(res, 'Cache-Control', 'no-store');
     const id = req.params?.id;
     const capability = req.query?.[CAPABILITY_PARAM];

@@ -8,7 +8,7 @@ import type { MetricsRegistry } from './prom-client-api.js';
  * registry from a guarded controller of your own).
  */
 export function serveMetricsRoute(adapter: AbstractHttpAdapter, path: string, registry: MetricsRegistry): void {
-  adapter.get(path, async (_req: unknown, res: unknown) => {
+  adapter.get(path, async (_req: unknown, res: unknown): Promise<unknown> => {
     adapter.setHeader(res, 'Cache-Control', 'no-store');
     try {
       const text = await registry.metrics();

@@ -1,4 +1,5 @@
 import type { QueueStats } from '../core/request-status.js';
+import { withTimeout } from '../core/async.js';
 import type {
   MetricLabels,
   MetricsRegistry,
@@ -63,7 +64,7 @@ export class QueueMetrics {
   static register(client: PromClient, options: ResolvedMetricsOptions): QueueMetrics {
     const registry = options.registry ?? client.register;
     let byPrefix = made.get(registry);
-    if (!byPrefix) made.set(registry, (byPrefix = new Map()));
+    if (!byPrefix) made.set(registry, (byPrefix = new Map<string, QueueMetrics>()));
     let metrics = byPrefix.get(options.prefix);
     if (!metrics) byPrefix.set(options.prefix, (metrics = new QueueMetrics(client, registry, options)));
     return metrics;
@@ -209,7 +210,7 @@ class CachedDepth {
   async read(): Promise<{ stats: QueueStats[] | undefined; queues: readonly string[] }> {
     const now = Date.now();
     if (!this.last || now - this.last.at >= DEPTH_CACHE_MS) {
-      this.last = { at: now, stats: withTimeout(this.source.stats(), DEPTH_READ_TIMEOUT_MS) };
+      this.last = { at: now, stats: readWithin(this.source.stats(), DEPTH_READ_TIMEOUT_MS) };
     }
     const stats = await this.last.stats;
     if (stats === undefined) this.last = undefined; // a failed read is not cached
@@ -217,11 +218,12 @@ class CachedDepth {
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-    timer.unref();
-  });
-  return Promise.race([promise.catch(() => undefined), timeout]).finally(() => clearTimeout(timer));
+/** The stats, or undefined when the read fails or takes longer than `ms`. */
+function readWithin<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  return withTimeout(
+    promise.catch(() => undefined),
+    ms,
+    () => undefined,
+    { unref: true },
+  );
 }

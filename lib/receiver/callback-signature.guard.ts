@@ -7,7 +7,7 @@ import {
   type ExecutionContext,
   type Type,
 } from '@nestjs/common';
-import { CallbackVerificationError, verifyCallback, type CallbackHeaders } from './verify-callback.js';
+import { CallbackVerificationError, verifyCallback } from './verify-callback.js';
 
 /** What the guard reads of a request (Express and Fastify requests both have it). */
 export interface CallbackRequest {
@@ -51,7 +51,7 @@ async function check(options: CallbackSignatureOptions, context: ExecutionContex
   if (!tokens || tokens.length === 0) throw new UnauthorizedException('callback signature: no token for this callback');
   if (body === undefined) throw new UnauthorizedException('callback signature: no body to verify');
   try {
-    verifyCallback(tokens, body, req.headers as CallbackHeaders, { toleranceSec: options.toleranceSec });
+    verifyCallback(tokens, body, req.headers, { toleranceSec: options.toleranceSec });
   } catch (err) {
     if (err instanceof CallbackVerificationError) throw new UnauthorizedException(`callback signature: ${err.message}`);
     throw err;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { JobResult, ReservedJob } from '../core/job.js';
 import { RequestQueueConfigError } from '../request-queue.options.js';
-import { LANE_BURST, pause, startConsumeLoop, type JobLease, type JobSource } from './consume-loop.js';
+import { sleep } from '../core/async.js';
+import { LANE_BURST, startConsumeLoop, type JobLease, type JobSource } from './consume-loop.js';
 
 /**
  * The loop's own rules, on an in-memory source (what each store does with a lease is
@@ -70,7 +71,7 @@ class MemorySource implements JobSource {
   }
 
   idle(ms: number, signal: AbortSignal): Promise<void> {
-    return pause(ms, signal);
+    return sleep(ms, signal);
   }
 }
 

@@ -1,3 +1,4 @@
+import { deferred, sleep, withTimeout } from '../core/async.js';
 import { isCallbackLane, withLanes } from '../core/callback-lane.js';
 import type { JobResult, ReservedJob } from '../core/job.js';
 import { workerDiedError } from '../core/outcome.js';
@@ -95,14 +96,16 @@ class ConsumeLoop implements JobConsumer {
   /** Set once a stop no longer waits for the loop: whatever a late take returns is left to its lease. */
   private gaveUp = false;
   private stopCall?: Promise<void>;
-  private end!: (end: ConsumerEnd) => void;
+  private readonly end: (end: ConsumerEnd) => void;
 
   constructor(
     private readonly source: JobSource,
     private readonly options: ConsumeOptions & { idleMs: number },
     private readonly handler: JobHandler,
   ) {
-    this.finished = new Promise((resolve) => (this.end = resolve));
+    const ended = deferred<ConsumerEnd>();
+    this.finished = ended.promise;
+    this.end = ended.resolve;
     this.stopped = new Promise((resolve) =>
       this.stopping.signal.addEventListener('abort', () => resolve(), { once: true }),
     );
@@ -137,7 +140,7 @@ class ConsumeLoop implements JobConsumer {
           return 'failed';
         }
         this.report(err);
-        await pause(idleMs, signal);
+        await sleep(idleMs, signal);
         continue;
       }
       if (lease) {
@@ -299,27 +302,11 @@ function mustRunAlone(job: ReservedJob): boolean {
   return (job.leaseLosses ?? 0) > 0 && !job.leasesExhausted;
 }
 
-/** Resolves after `ms`, or at once when `signal` aborts. */
-export function pause(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
 /** True when `work` settled within `ms`. */
-async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([work.then(() => true as const), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  return withTimeout(
+    work.then(() => true),
+    ms,
+    () => false,
+  );
 }

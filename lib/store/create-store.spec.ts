@@ -30,7 +30,7 @@ async function errorOf(load: () => unknown): Promise<Error> {
 
 describe('importDriver', () => {
   it('names the install command when require() misses one of the driver packages (CommonJS)', async () => {
-    const err = await errorOf(() => importDriver(async () => requireHere(ABSENT), ['typeorm', ABSENT]));
+    const err = await errorOf(() => importDriver(async () => requireHere(ABSENT) as unknown, ['typeorm', ABSENT]));
     expect(err).toBeInstanceOf(RequestQueueConfigError);
     expect(err.message).toBe(`this driver needs the packages 'typeorm ${ABSENT}': npm install typeorm ${ABSENT}`);
   });
@@ -44,12 +44,12 @@ describe('importDriver', () => {
   });
 
   it('counts a missing subpath of a driver package as that package missing', async () => {
-    const err = await errorOf(() => importDriver(async () => requireHere(`${ABSENT}/lib/x.js`), [ABSENT]));
+    const err = await errorOf(() => importDriver(async () => requireHere(`${ABSENT}/lib/x.js`) as unknown, [ABSENT]));
     expect(err).toBeInstanceOf(RequestQueueConfigError);
   });
 
   it('rethrows a missing module that is not one of the driver packages', async () => {
-    const cjs = await errorOf(() => importDriver(async () => requireHere('./no-such-store.js'), [ABSENT]));
+    const cjs = await errorOf(() => importDriver(async () => requireHere('./no-such-store.js') as unknown, [ABSENT]));
     expect(cjs).not.toBeInstanceOf(RequestQueueConfigError);
     expect((cjs as { code?: string }).code).toBe('MODULE_NOT_FOUND');
 

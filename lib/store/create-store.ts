@@ -25,7 +25,8 @@ export async function createStore(options: ResolvedOptions): Promise<RequestQueu
     await store.init();
     return store;
   }
-  throw new RequestQueueConfigError(`driver '${options.driver}' is not available yet`);
+  const driver: string = options.driver; // a plain-JS config is not type-checked
+  throw new RequestQueueConfigError(`driver '${driver}' is not available yet`);
 }
 
 /**

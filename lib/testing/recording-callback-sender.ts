@@ -1,7 +1,6 @@
-import { CallbackSender, signedCallback, type DeliveryResult } from '../core/callback-sender.js';
-import { checkCallbackUrl, type CallbackUrlPolicy } from '../core/callback-url.js';
+import { CallbackSender, type DeliveryResult, type SignedCallback } from '../core/callback-sender.js';
+import type { CallbackUrlPolicy } from '../core/callback-url.js';
 import type { Outcome } from '../core/job.js';
-import type { TraceCarrier } from '../observability/queue-tracer.js';
 
 /** A callback the worker sent (or would have sent), as `RequestQueueTester.callbacks()` lists it. */
 export interface SentCallback {
@@ -29,35 +28,25 @@ export class RecordingCallbackSender extends CallbackSender {
   readonly sent: SentCallback[] = [];
 
   constructor(
-    private readonly urlPolicy: CallbackUrlPolicy,
+    urlPolicy: CallbackUrlPolicy,
     private readonly deliver: boolean,
   ) {
     super({ policy: urlPolicy });
   }
 
-  override async send(
-    url: string,
-    token: string,
-    webhookId: string,
-    outcome: Outcome,
-    timeoutMs: number,
-    trace?: TraceCarrier,
-  ): Promise<DeliveryResult> {
-    const checked = checkCallbackUrl(url, this.urlPolicy);
-    if (!checked.ok) return { type: 'refused', error: `callback refused: the URL ${checked.reason}` };
-    // The same body and headers as CallbackSender.send puts on the wire.
-    const { headers, body: rawBody } = signedCallback(token, webhookId, outcome, trace);
+  /** Called by `send` once the URL passed the policy, with the body and headers it signed. */
+  protected override async post(signed: SignedCallback, timeoutMs: number): Promise<DeliveryResult> {
     const callback: SentCallback = {
-      url: checked.url.href,
-      headers,
-      body: JSON.parse(rawBody) as Outcome,
-      rawBody,
-      webhookId,
-      correlationId: outcome.correlationId,
+      url: signed.url.href,
+      headers: signed.headers,
+      body: JSON.parse(signed.body) as Outcome,
+      rawBody: signed.body,
+      webhookId: signed.webhookId,
+      correlationId: signed.outcome.correlationId,
     };
     this.sent.push(callback);
     if (!this.deliver) return { type: 'delivered', status: 200 };
-    callback.delivery = await super.send(url, token, webhookId, outcome, timeoutMs, trace);
+    callback.delivery = await super.post(signed, timeoutMs);
     return callback.delivery;
   }
 }

@@ -54,7 +54,7 @@ describe('the Bull internals the redis driver drives (bull-loop.ts)', () => {
   };
   /** The private method itself, as bull-loop.ts calls it. */
   const internal = <K extends string>(name: K) =>
-    (queue as unknown as Record<K, () => Promise<unknown>>)[name]!.bind(queue);
+    (queue as unknown as Record<K, () => Promise<unknown>>)[name].bind(queue);
   const token = () => (queue as unknown as { token: string }).token;
 
   beforeEach(async () => {

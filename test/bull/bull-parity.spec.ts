@@ -156,7 +156,7 @@ describe('Bull parity of the jobs the redis driver writes itself', () => {
     for (const s of [ours, bulls]) {
       const job = (await bullLoop(s.queue).take())?.job;
       expect(String(job!.id)).toBe(id);
-      job!.discard();
+      void job!.discard(); // sets a flag (typed as a promise by Bull)
       await job!.moveToFailed({ message: 'boom' }, false);
     }
     const failed = await both();
@@ -211,7 +211,7 @@ describe('Bull parity of the jobs the redis driver writes itself', () => {
     const theirs = taken[1]!.job;
     if (outcome === 'completed') await theirs.moveToCompleted(undefined, false, true);
     else {
-      theirs.discard();
+      void theirs.discard(); // sets a flag (typed as a promise by Bull, settles at once)
       await theirs.moveToFailed(new Error('HTTP 500 at https://api.example/x'), false); // as the worker did
     }
     const opts = JSON.parse((await redis.hget(`${ours.prefix}:${lane}:${FIRST_ID + 1}`, 'opts'))!) as Bull.JobOptions;

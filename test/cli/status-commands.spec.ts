@@ -191,9 +191,9 @@ describe.each([...STORE_FACTORIES, postgresStore, sqliteStore])(
 
         const one = JSON.parse(
           (await cli('list', '--queue', queue, '--state', 'waiting', '--limit', '1', '--json')).stdout,
-        );
+        ) as { correlationId: string }[];
         expect(one).toHaveLength(1);
-        expect(waiting).toContain(one[0].correlationId);
+        expect(waiting).toContain(one[0]?.correlationId);
 
         const anyQueue = JSON.parse((await cli('list', '--state', 'delayed', '--limit', '1000', '--json')).stdout) as {
           correlationId: string;
@@ -284,7 +284,13 @@ describe.each([...STORE_FACTORIES, postgresStore, sqliteStore])(
       expect(JSON.parse(run.stdout)).toMatchObject({ correlationId: id, status: 'queued', attempts: 0, queue });
       const stats = await runToEnd(world.build.cli, ['stats', '--json'], world.env);
       expect(stats.code, stats.stderr).toBe(0);
-      expect(JSON.parse(stats.stdout).queues).toContainEqual({ queue, waiting: 1, delayed: 0, running: 0, failed: 0 });
+      expect((JSON.parse(stats.stdout) as { queues: unknown[] }).queues).toContainEqual({
+        queue,
+        waiting: 1,
+        delayed: 0,
+        running: 0,
+        failed: 0,
+      });
       const unknown = await runToEnd(world.build.cli, ['status', 'no-such-id'], world.env);
       expect(unknown.code).toBe(1);
       expect(unknown.stderr).toContain("no status for correlation id 'no-such-id'");

@@ -499,7 +499,7 @@ describe.skipIf(offline !== null)('consumer: the packed library in freshly gener
         // Callback parameters in the query this time: the README's byte-for-byte JSON case.
         const sentAsIs = '{"name": "Query",  "price": 1.50}';
         const query = new URLSearchParams({ keep: 'yes', _callback_url: r.url, _callback_token: TOKEN });
-        const queued = await fetch(`${url('3')}?${query}`, {
+        const queued = await fetch(`${url('3')}?${query.toString()}`, {
           method: 'PUT',
           headers: { 'content-type': 'application/json' },
           body: sentAsIs,

@@ -7,6 +7,9 @@ import type { AdapterName } from '../support/nest-app.js';
 import { storeMatrix, type StoreHarness } from '../support/stores.js';
 import { createDashboardApp, PASSWORD, queue, until, USER, type DashboardApp } from './support/dashboard-app.js';
 
+/** What these checks read of an element in the page (the DOM's types are not in this project's lib). */
+type Attributed = { getAttribute(name: string): string | null };
+
 /**
  * The dashboard in a real browser: Debian's chromium driven by playwright-core (its own
  * browser download does not work here). One browser for the file; the Redis driver on
@@ -156,7 +159,7 @@ describe.each(cases)('dashboard in chromium on $kind.name ($adapter)', (c) => {
     await page.waitForSelector(`[data-request="${failing[0]}"]`);
     expect(await page.textContent(`[data-request="${failing[0]}"] .badge`)).toBe('failed');
     const steps = page.locator(`#timeline li[data-kind]`);
-    expect(await steps.evaluateAll((li) => li.map((e) => e.getAttribute('data-kind')))).toEqual([
+    expect(await steps.evaluateAll((li: Attributed[]) => li.map((e) => e.getAttribute('data-kind')))).toEqual([
       'queued',
       'attempt',
       'attempt',
@@ -168,7 +171,7 @@ describe.each(cases)('dashboard in chromium on $kind.name ($adapter)', (c) => {
     await page.click('form.search button');
     await page.waitForSelector(`[data-request="${callbackFails}"]`);
     expect(await page.textContent(`[data-request="${callbackFails}"] .badge`)).toBe('completed');
-    expect(await steps.evaluateAll((li) => li.map((e) => e.getAttribute('data-kind')))).toEqual([
+    expect(await steps.evaluateAll((li: Attributed[]) => li.map((e) => e.getAttribute('data-kind')))).toEqual([
       'queued',
       'attempt',
       'callback',
@@ -177,15 +180,17 @@ describe.each(cases)('dashboard in chromium on $kind.name ($adapter)', (c) => {
 
     // The chart draws what the store counted over the last hour.
     const counted = await t.store.throughput(Date.now() - 60 * 60 * 1000);
-    const drawn = await page.locator('svg[data-chart="throughput"] g[data-minute]').evaluateAll((groups) =>
-      groups.reduce(
-        (n, g) => ({
-          completed: n.completed + Number(g.getAttribute('data-completed')),
-          failed: n.failed + Number(g.getAttribute('data-failed')),
-        }),
-        { completed: 0, failed: 0 },
-      ),
-    );
+    const drawn = await page
+      .locator('svg[data-chart="throughput"] g[data-minute]')
+      .evaluateAll((groups: Attributed[]) =>
+        groups.reduce(
+          (n, g) => ({
+            completed: n.completed + Number(g.getAttribute('data-completed')),
+            failed: n.failed + Number(g.getAttribute('data-failed')),
+          }),
+          { completed: 0, failed: 0 },
+        ),
+      );
     expect(drawn).toEqual({
       completed: counted.reduce((n, p) => n + p.completed, 0),
       failed: counted.reduce((n, p) => n + p.failed, 0),

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { REQUEST_QUEUE_STORE, type RequestQueueModuleOptions, type RequestQueueStore } from '../../lib/index.js';
 import { CallbackReceiver } from '../support/callback-receiver.js';
 import { storeMatrix, type StoreHarness } from '../support/stores.js';
-import { ADAPTERS, createTestApp, type TestApp } from '../support/test-app.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
 
 const TOKEN = 'lane-callback-token-0123456789abc';
 /** Replays of `PUT /routed/paced/:id` take 100 ms each: this backlog keeps one worker busy 3 s. */
@@ -37,7 +37,7 @@ describe.each(cases)('callback lane on $kind.name', ({ kind, skip }) => {
       callback: { allowedHosts: [`127.0.0.1:${good.port}`, `127.0.0.1:${bad.port}`], retryDelays: [2500, 300] },
     };
     // Accepts requests; no worker of its own, so they wait.
-    api = await createTestApp(ADAPTERS[0], { ...options, worker: { enabled: false } });
+    api = await createTestApp('express', { ...options, worker: { enabled: false } });
     apps.push(api);
   });
 
@@ -62,7 +62,7 @@ describe.each(cases)('callback lane on $kind.name', ({ kind, skip }) => {
   }
 
   async function worker(): Promise<TestApp> {
-    const app = await createTestApp(ADAPTERS[0], { ...options, worker: { concurrency: 1 } });
+    const app = await createTestApp('express', { ...options, worker: { concurrency: 1 } });
     apps.push(app);
     return app;
   }

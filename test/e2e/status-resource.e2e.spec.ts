@@ -180,7 +180,7 @@ describe.each(cases)('status resource on $kind.name ($adapter)', ({ kind, skip, 
     expect(res.status).toBe(202);
     expect(res.headers.get('preference-applied')).toBe('respond-async');
     const location = res.headers.get('location')!;
-    expect((await res.json()) as unknown).toEqual({ correlationId: id, status: 'queued', statusUrl: location });
+    expect(await res.json()).toEqual({ correlationId: id, status: 'queued', statusUrl: location });
     const done = (await pollToEnd(location)).at(-1)!.view;
     expect(done.result).toMatchObject({
       correlationId: id,

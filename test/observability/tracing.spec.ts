@@ -83,10 +83,10 @@ async function until<T>(check: () => T | undefined, timeoutMs = 20_000, what = '
 
 const stores = await storeMatrix();
 const cases = [
-  ...stores.map(({ kind, skip }) => ({ kind, skip, adapter: 'express' as AdapterName })),
+  ...stores.map(({ kind, skip }) => ({ kind, skip, adapter: 'express' as const })),
   ...stores
     .filter(({ kind }) => kind.name === 'redis')
-    .map(({ kind, skip }) => ({ kind, skip, adapter: 'fastify' as AdapterName })),
+    .map(({ kind, skip }) => ({ kind, skip, adapter: 'fastify' as const })),
 ];
 
 describe.each(cases)('traces through the queue on $kind.name ($adapter)', ({ kind, skip, adapter }) => {

@@ -67,7 +67,7 @@ describe('npm pack', () => {
       types: string;
       bin: Record<string, string>;
       exports: Record<string, unknown>;
-      typesVersions: Record<string, Record<string, string[]>>;
+      typesVersions: { '*': Record<string, string[]> };
     };
     const targets = [
       manifest.main,
@@ -136,7 +136,10 @@ describe('the installed package at run time', () => {
       })();
     `;
     const out = (await node('load.cjs', script)) as Record<
-      string,
+      | 'nestjs-request-queue'
+      | 'nestjs-request-queue/migrations'
+      | 'nestjs-request-queue/bull'
+      | 'nestjs-request-queue/testing',
       { require: string[]; import: string[]; resolved: string }
     >;
     for (const [id, names] of Object.entries(out)) {
@@ -274,7 +277,7 @@ describe('the installed package to TypeScript', () => {
     const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
     return run(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json')], { cwd: dir }).then(
       () => '',
-      (err: { stdout?: string }) => err.stdout || String(err),
+      (err: Error & { stdout?: string }) => err.stdout || String(err),
     );
   }
 

@@ -127,7 +127,7 @@ describe('the public types for an app on the Redis driver', () => {
     const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
     const errors = await run(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json')], { cwd: dir }).then(
       () => '',
-      (err: { stdout?: string }) => err.stdout || String(err),
+      (err: { stdout?: string; message?: string }) => err.stdout || err.message || 'tsc failed without output',
     );
     expect(errors).toBe('');
   }, 300_000); // skipLibCheck off: tsc checks every declaration file of Nest, ioredis and Node too

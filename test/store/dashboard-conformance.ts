@@ -219,9 +219,9 @@ export function describeDashboardConformance(name: string, makeTarget: () => Sto
       const queue = uniqueName('q');
       const other = uniqueName('q');
       const ids = [randomUUID(), randomUUID(), randomUUID()];
-      await store.enqueue(newJob(queue, ids[0]!), ids[0]!, TTL);
-      await store.enqueue(newJob(queue, ids[1]!), ids[1]!, TTL);
-      await store.enqueue(newJob(other, ids[2]!), ids[2]!, TTL);
+      await store.enqueue(newJob(queue, ids[0]), ids[0]!, TTL);
+      await store.enqueue(newJob(queue, ids[1]), ids[1]!, TTL);
+      await store.enqueue(newJob(other, ids[2]), ids[2]!, TTL);
       const { seen, consumer } = await record(store, { queues: [queue, other], maxJobs: 4 }, (j) => {
         if (j.payload.kind === 'callback') return { type: 'fail', error: 'callback receiver answered 410 Gone' };
         // the first replay completes (its delivery fails), the others fail

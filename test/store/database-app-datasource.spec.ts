@@ -36,8 +36,8 @@ describe('database driver on a DataSource the app owns', () => {
       expect(await store.enqueue(newJob(uniqueName('q'), id), id, 60_000)).not.toBeNull();
       await store.close();
       expect(dataSource.isInitialized).toBe(true);
-      const [{ n }] = (await dataSource.query('SELECT COUNT(*) AS n FROM jobs')) as { n: string }[];
-      expect(Number(n)).toBe(1);
+      const rows = await dataSource.query<{ n: string }[]>('SELECT COUNT(*) AS n FROM jobs');
+      expect(rows.map((row) => Number(row.n))).toEqual([1]);
     } finally {
       if (dataSource.isInitialized) await dataSource.destroy();
       await target.drop();

@@ -23,7 +23,7 @@ const TABLES = [
 interface Dialect {
   name: string;
   /** Creates an empty database; resolves to connection options for it and a way to drop it. */
-  create(): Promise<{ options: DataSourceOptions; drop(): Promise<void> }>;
+  create(): Promise<{ options: DataSourceOptions; drop: () => Promise<void> }>;
 }
 
 const dialects: Dialect[] = [

@@ -46,7 +46,11 @@ describe.each([
     let reserved!: () => void;
     const done = new Promise<void>((resolve) => (reserved = resolve));
     const result = db.transaction(async (tx) => {
-      const inOneTransaction: SqlClient = { dialect: tx.dialect, run: tx.run, transaction: (work) => work(tx) };
+      const inOneTransaction: SqlClient = {
+        dialect: tx.dialect,
+        run: (sql, params) => tx.run(sql, params),
+        transaction: (work) => work(tx),
+      };
       const rows = await reserveJobs(
         inOneTransaction,
         candidates,

@@ -201,7 +201,7 @@ export function describeStatusConformance(name: string, makeTarget: () => StoreT
       const queue = uniqueName('q');
       const ids = Array.from({ length: 6 }, () => randomUUID());
       // two waiting, one delayed, one running (held), one failed
-      await store.enqueue(newJob(queue, ids[0]!), ids[0]!, TTL);
+      await store.enqueue(newJob(queue, ids[0]), ids[0]!, TTL);
       let release!: () => void;
       const held = new Promise<void>((r) => (release = r));
       const { seen, consumer } = await record(store, { queues: [queue], maxJobs: 2 }, async (job) => {
@@ -211,11 +211,11 @@ export function describeStatusConformance(name: string, makeTarget: () => StoreT
       });
       consumers.push(consumer);
       await waitFor(async () => (await reader.readStatus(ids[0]!))?.state === 'failed', 5000, 'the failure');
-      await store.enqueue(newJob(queue, ids[1]!), ids[1]!, TTL);
+      await store.enqueue(newJob(queue, ids[1]), ids[1]!, TTL);
       await waitFor(() => seen.length >= 2, 5000, 'the held job');
-      await store.enqueue(newJob(queue, ids[2]!, 0, { method: 'DELETE', path: '/user/2' }), ids[2]!, TTL);
-      await store.enqueue(newJob(queue, ids[3]!), ids[3]!, TTL);
-      await store.enqueue(newJob(queue, ids[4]!, 60_000), ids[4]!, TTL);
+      await store.enqueue(newJob(queue, ids[2], 0, { method: 'DELETE', path: '/user/2' }), ids[2]!, TTL);
+      await store.enqueue(newJob(queue, ids[3]), ids[3]!, TTL);
+      await store.enqueue(newJob(queue, ids[4], 60_000), ids[4]!, TTL);
 
       const all = await reader.listJobs({ queue, limit: 100 });
       const byState = (s: string) => all.filter((j) => j.state === s).map((j) => j.correlationId);

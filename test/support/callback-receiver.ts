@@ -49,7 +49,13 @@ export class CallbackReceiver {
           verified = false;
         }
         const answered = this.answers.shift() ?? 200;
-        this.calls.push({ headers: req.headers, raw, body: JSON.parse(raw), verified, answered });
+        this.calls.push({
+          headers: req.headers,
+          raw,
+          body: JSON.parse(raw) as ReceivedCallback['body'],
+          verified,
+          answered,
+        });
         res.statusCode = answered;
         res.end();
         this.waiters.splice(0).forEach((wake) => wake());

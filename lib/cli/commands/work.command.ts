@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { deferred } from '../../core/async.js';
 import { gracePeriod } from '../../core/policies.js';
 import { DEVELOPMENT_SECRET } from '../../core/secret-keys.js';
 import type { ResolvedOptions } from '../../request-queue.options.js';
@@ -76,8 +77,7 @@ export async function work(ctx: CliContext, flags: WorkFlags): Promise<void> {
     onRecovered: (job) => ctx.err(`${localTimestamp(new Date())} Warning: ${describeRecovery(job)}`),
   });
 
-  let forced!: () => void;
-  const force = new Promise<'forced'>((resolve) => (forced = () => resolve('forced')));
+  const force = deferred<'forced'>();
   let signalled = false;
   const onSignal = () => {
     if (!signalled) {
@@ -85,7 +85,7 @@ export async function work(ctx: CliContext, flags: WorkFlags): Promise<void> {
       void worker.stop('stopped');
     } else {
       ctx.err('Stopping now: the jobs in hand are left to their lease and will run again.');
-      forced();
+      force.resolve('forced');
     }
   };
   ctx.signals.on('SIGTERM', onSignal);
@@ -96,7 +96,7 @@ export async function work(ctx: CliContext, flags: WorkFlags): Promise<void> {
     ctx.out(
       `${localTimestamp(new Date())} Processing jobs from [${queues}] (concurrency ${worker.options.concurrency}).`,
     );
-    const end = await Promise.race([worker.stopped, force]);
+    const end = await Promise.race([worker.stopped, force.promise]);
     if (end === 'forced') {
       ctx.exitCode = ExitCode.Failure;
       return;

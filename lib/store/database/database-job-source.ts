@@ -1,7 +1,8 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { JobResult, ReservedJob } from '../../core/job.js';
+import { sleep } from '../../core/async.js';
 import { leasesExhausted } from '../../core/policies.js';
-import { pause, type JobLease, type JobSource } from '../consume-loop.js';
+import type { JobLease, JobSource } from '../consume-loop.js';
 import { isJobPayload } from '../job-payload.js';
 import type { DeleteBatcher } from './delete-batcher.js';
 import { applyJobResult, failUnreadableJob, type HeldJob } from './job-outcome.js';
@@ -278,7 +279,7 @@ export class DatabaseJobSource implements JobSource {
       } catch (err) {
         const wait = Math.min(200 * 2 ** failures, MAX_BACKOFF_MS);
         if (this.closing.signal.aborted || Date.now() + wait - reservedAt >= this.settings.retryAfter) throw err;
-        await pause(wait, this.closing.signal);
+        await sleep(wait, this.closing.signal);
       }
     }
   }

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { DataSource } from 'typeorm';
+import { withTimeout } from '../../core/async.js';
 import { baseQueue, withLanes } from '../../core/callback-lane.js';
 import type { FailedJob, NewJob } from '../../core/job.js';
 import type {
@@ -205,21 +206,15 @@ export class DatabaseStore implements RequestQueueStore {
    * takes longer than `commandTimeout` (it may still finish; then its id answers 409).
    */
   private async fast<T>(call: () => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new StoreUnavailableError(`the database did not answer within ${this.options.commandTimeout} ms`)),
-        this.options.commandTimeout,
-      );
-    });
+    const ms = this.options.commandTimeout;
     try {
-      return await Promise.race([call(), timeout]);
+      return await withTimeout(call(), ms, () => {
+        throw new StoreUnavailableError(`the database did not answer within ${ms} ms`);
+      });
     } catch (err) {
       if (err instanceof StoreUnavailableError) throw err;
       if (isMissingTable(err)) throw new StoreUnavailableError(this.missingTables(err), { cause: err });
       throw new StoreUnavailableError(`the database is unreachable: ${describeSqlError(err)}`, { cause: err });
-    } finally {
-      clearTimeout(timer);
     }
   }
 

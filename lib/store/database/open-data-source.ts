@@ -1,9 +1,10 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
+import { sleep } from '../../core/async.js';
 import { requestQueueMigrations } from '../../../migrations/index.js';
 import { RequestQueueConfigError } from '../../core/errors.js';
 import type { DatabaseConnectionOptions } from './database-store.options.js';
 import { dataSourceOptionsFromUrl } from './database-url.js';
-import { dialectOf } from './dialect.js';
+import { dialectOf, unsupportedType } from './dialect.js';
 
 /** Where TypeORM records which of the request queue's migrations ran (apart from the app's own). */
 export const MIGRATIONS_TABLE = 'request_queue_migrations';
@@ -35,16 +36,19 @@ export function ownDataSourceOptions(
         connectTimeout: connectTimeout,
         ...given,
         ...common,
-        extra: { connectionLimit: 10, enableKeepAlive: true, ...given.extra },
+        extra: { connectionLimit: 10, enableKeepAlive: true, ...(given.extra as object | undefined) },
       };
     case 'postgres':
-      return { connectTimeoutMS: connectTimeout, ...given, ...common, extra: { max: 10, ...given.extra } };
+      return {
+        connectTimeoutMS: connectTimeout,
+        ...given,
+        ...common,
+        extra: { max: 10, ...(given.extra as object | undefined) },
+      };
     case 'better-sqlite3':
       return { enableWAL: true, timeout: 5000, ...given, ...common };
     default:
-      throw new RequestQueueConfigError(
-        `the database driver works on TypeORM types mysql, mariadb, postgres and better-sqlite3 (got '${given.type}')`,
-      );
+      throw unsupportedType(given.type);
   }
 }
 
@@ -82,7 +86,7 @@ export async function runMigrations(dataSource: DataSource): Promise<void> {
       } catch (err) {
         if (!(await dataSource.showMigrations())) return; // another process ran them
         if (attempt === 5) throw err;
-        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+        await sleep(200 * attempt);
       }
     }
   }

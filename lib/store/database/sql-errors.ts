@@ -1,7 +1,13 @@
 /** The driver's own error behind TypeORM's `QueryFailedError` (or the error itself). */
 function driverError(err: unknown): { code?: unknown; errno?: unknown } {
   const e = err as { driverError?: unknown } | null;
-  return ((e && typeof e === 'object' && e.driverError) || err || {}) as { code?: unknown; errno?: unknown };
+  return (e && typeof e === 'object' && e.driverError) || err || {};
+}
+
+/** The driver error's message, or '' when it has none. */
+function driverMessage(err: unknown): string {
+  const { message } = driverError(err) as { message?: unknown };
+  return typeof message === 'string' ? message : '';
 }
 
 /** A unique key was already taken (MySQL 1062, PostgreSQL 23505, SQLite UNIQUE/PRIMARY KEY). */
@@ -38,7 +44,7 @@ export function describeSqlError(err: unknown): string {
  */
 export function isConnectionLost(err: unknown): boolean {
   const { code, errno } = driverError(err);
-  const message = String((driverError(err) as { message?: unknown }).message ?? '');
+  const message = driverMessage(err);
   return (
     code === 'PROTOCOL_CONNECTION_LOST' ||
     code === 'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR' ||
@@ -55,7 +61,7 @@ export function isConnectionLost(err: unknown): boolean {
 /** A table the statement names does not exist (MySQL 1146, PostgreSQL 42P01, SQLite "no such table"). */
 export function isMissingTable(err: unknown): boolean {
   const { code, errno } = driverError(err);
-  const message = String((driverError(err) as { message?: unknown }).message ?? '');
+  const message = driverMessage(err);
   return (
     code === 'ER_NO_SUCH_TABLE' ||
     errno === 1146 ||

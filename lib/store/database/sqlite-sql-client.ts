@@ -86,7 +86,10 @@ export class SqliteSqlClient implements SqlClient {
     return this.exclusive(async () => {
       await this.whenFree(() => this.exec('BEGIN IMMEDIATE', []));
       try {
-        const result = await work({ dialect: this.dialect, run: async (sql, params = []) => this.exec(sql, params) });
+        const result = await work({
+          dialect: this.dialect,
+          run: (sql, params = []) => promised(() => this.exec(sql, params)),
+        });
         this.exec('COMMIT', []);
         return result;
       } catch (err) {
@@ -164,4 +167,9 @@ export class SqliteSqlClient implements SqlClient {
 function isBusy(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}
+
+/** Runs `work` at once, as a promise: a throw becomes a rejection, as a SqlExecutor's callers expect. */
+function promised<T>(work: () => T): Promise<T> {
+  return new Promise((resolve) => resolve(work()));
 }

@@ -1,4 +1,5 @@
 import type { DataSource, QueryRunner } from 'typeorm';
+import { sleep } from '../../core/async.js';
 import type { SqlClient, SqlExecutor, SqlResult } from './sql-client.js';
 import { isConnectionLost, isRetryableConflict } from './sql-errors.js';
 
@@ -53,7 +54,7 @@ export class TypeormSqlClient implements SqlClient {
         if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => {});
         // Only a lost lock conflict is run again: the work is SQL only, and nothing was committed.
         if (attempt < CONFLICT_RETRIES && isRetryableConflict(err)) {
-          await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+          await sleep(Math.random() * 10 * attempt);
           continue;
         }
         throw err;
@@ -66,7 +67,7 @@ export class TypeormSqlClient implements SqlClient {
   private async query(runner: QueryRunner, sql: string, params: readonly unknown[]): Promise<SqlResult> {
     const text = this.dialect === 'postgres' ? numberedPlaceholders(sql) : sql;
     const result = await runner.query(text, [...params], true);
-    const raw = result.raw as { insertId?: unknown } | undefined;
+    const raw = result.raw as { insertId?: number | string } | undefined;
     return {
       rows: (result.records ?? []) as Record<string, unknown>[],
       affected: result.affected ?? 0,

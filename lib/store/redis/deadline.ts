@@ -1,3 +1,5 @@
+import { withTimeout } from '../../core/async.js';
+
 /**
  * Rejects when `work` has not settled within `ms`. A cluster client may redirect and retry a
  * command during a failover, each attempt with its own command timeout: this bounds the
@@ -6,17 +8,7 @@
  * Redis), which the claim makes safe (a retry of the same id gets 409, not a second job).
  */
 export function deadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer from the Redis Cluster within ${ms} ms`)), ms);
-    work.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
+  return withTimeout(work, ms, () => {
+    throw new Error(`no answer from the Redis Cluster within ${ms} ms`);
   });
 }

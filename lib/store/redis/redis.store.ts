@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Bull from 'bull';
 import type { Redis } from 'ioredis';
+import { deferred, withTimeout } from '../../core/async.js';
 import { baseQueue, withLanes } from '../../core/callback-lane.js';
 import type { FailedJob, JobPayload, NewJob } from '../../core/job.js';
 import {
@@ -151,17 +152,13 @@ export class RedisStore implements RequestQueueStore {
   async init(): Promise<void> {
     const client = this.api;
     if (client.status === 'ready') return;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        client.off('ready', done);
-        client.off('error', done);
-        resolve();
-      };
-      const timer = setTimeout(done, this.commandTimeout);
-      client.once('ready', done);
-      client.once('error', done);
-    });
+    const settled = deferred<void>();
+    const done = () => settled.resolve();
+    client.once('ready', done);
+    client.once('error', done);
+    await withTimeout(settled.promise, this.commandTimeout, () => {});
+    client.off('ready', done);
+    client.off('error', done);
   }
 
   /**
@@ -302,7 +299,7 @@ export class RedisStore implements RequestQueueStore {
         redis: this.options.options,
         settings: {
           backoffStrategies: {
-            [BACKOFF_STRATEGY]: (_attempts: number, err?: Error) => (err as RetryError | undefined)?.delayMs ?? 0,
+            [BACKOFF_STRATEGY]: (_attempts: number, err?: RetryError) => err?.delayMs ?? 0,
           },
           // Bull never fails a stalled job itself: the store counts lost locks and hands a job
           // that lost too many to the worker, to be failed with its failure outcome.

@@ -21,9 +21,9 @@ export interface CliWorld {
   /** Queues a request for `path`, calling back to the receiver; resolves to its correlation id. */
   queue(path: string, extra?: Partial<EnqueueInput>): Promise<string>;
   /** Runs every ready job of `queues` in this process until they are empty. */
-  drain(queues: string[]): Promise<void>;
+  drain: (queues: string[]) => Promise<void>;
   /** Runs one command line in this process, as the bin would, against the fixture's store. */
-  cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  cli: (...args: string[]) => Promise<{ code: number; stdout: string; stderr: string }>;
 }
 
 /**
@@ -40,12 +40,12 @@ export function useCliWorld(factory: StoreFactory): CliWorld {
         callbackToken: CALLBACK_TOKEN,
         ...extra,
       }),
-    async drain(queues: string[]) {
+    drain: async (queues: string[]) => {
       const worker = world.runtime.createWorker({ queues, stopWhenEmpty: true, restartCheckInterval: 0 });
       await worker.start();
       expect(await worker.stopped).toBe('empty');
     },
-    async cli(...args: string[]) {
+    cli: async (...args: string[]) => {
       let stdout = '';
       let stderr = '';
       const code = await runRequestQueueCli(args, {

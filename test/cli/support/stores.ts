@@ -30,7 +30,7 @@ export interface StoreFixture {
 export interface StoreFactory {
   name: string;
   /** Why this store cannot be tested here, or null. */
-  unavailable(): string | null;
+  unavailable: () => string | null;
   create(): Promise<StoreFixture>;
 }
 

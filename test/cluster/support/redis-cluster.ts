@@ -203,7 +203,7 @@ export class RedisClusterFixture {
               const [from, to] = s.split('-').map(Number);
               return [from!, to ?? from!] as [number, number];
             }),
-        } as ClusterNodeInfo;
+        };
       });
   }
 

@@ -38,6 +38,7 @@ export async function packAndInstall(): Promise<PackedPackage> {
   });
   // The report is the JSON array on stdout (skip anything a lifecycle script printed before it).
   const [report] = JSON.parse(stdout.slice(stdout.search(/^\[/m))) as { filename: string; files: PackedFile[] }[];
+  if (!report) throw new Error(`npm pack reported no package: ${stdout}`);
   await run('tar', ['-xzf', join(dir, report.filename), '-C', installed, '--strip-components=1']);
   // A package of its own: inside the repository's package scope, require('nestjs-request-queue')
   // would find the repository itself (a package may import itself by name), not the install.

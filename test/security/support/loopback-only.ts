@@ -32,20 +32,21 @@ function destination(args: unknown[]): { host: string; port: unknown } | { path:
 export function loopbackOnly(): LoopbackGuard {
   const attempts: string[] = [];
   const blocked: string[] = [];
-  const original = net.Socket.prototype.connect;
+  // Unbound on purpose: called below with each socket as `this`.
+  const original = Reflect.get(net.Socket.prototype, 'connect') as (this: net.Socket, ...a: unknown[]) => net.Socket;
   const spy: MockInstance = vi.spyOn(net.Socket.prototype, 'connect').mockImplementation(function (
     this: net.Socket,
     ...args: unknown[]
   ) {
     const to = destination(args);
-    if ('path' in to) return (original as (...a: unknown[]) => net.Socket).apply(this, args);
+    if ('path' in to) return original.apply(this, args);
     const where = `${to.host}:${String(to.port)}`;
     attempts.push(where);
     if (!LOOPBACK.has(to.host)) {
       blocked.push(where);
       throw new Error(`test guard: refused to open a socket to ${where}`);
     }
-    return (original as (...a: unknown[]) => net.Socket).apply(this, args);
-  } as typeof original);
+    return original.apply(this, args);
+  });
   return { attempts, blocked, restore: () => spy.mockRestore() };
 }

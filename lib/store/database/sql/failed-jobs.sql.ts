@@ -1,3 +1,4 @@
+import { columnText } from './column-text.js';
 import { randomUUID } from 'node:crypto';
 import type { JobPayload } from '../../../core/job.js';
 import type { SqlExecutor } from '../sql-client.js';
@@ -81,7 +82,7 @@ function toFailedRow(row: Record<string, unknown>): FailedRow {
     id: String(row.id),
     queue: String(row.queue),
     payload: String(row.payload),
-    exception: String(row.exception ?? ''),
+    exception: columnText(row.exception ?? ''),
     failedAt: Number(row.failed_at),
   };
 }

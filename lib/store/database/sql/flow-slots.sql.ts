@@ -1,3 +1,4 @@
+import { deleteBounded } from './prune-expired.sql.js';
 import type { FlowSlots, SlotTake } from '../../../flow/flow-store.js';
 import type { RunningJob } from './request-status.sql.js';
 import type { JobToken } from './jobs.sql.js';
@@ -67,16 +68,8 @@ export class DatabaseFlowSlots implements FlowSlots {
 }
 
 /** Deletes up to `limit` slot rows that freed before `olderThan` (their buckets went quiet). */
-export async function pruneFlowSlots(db: SqlExecutor, olderThan: number, limit: number): Promise<number> {
-  const { affected } =
-    db.dialect === 'mysql'
-      ? await db.run('DELETE FROM request_queue_flow_slots WHERE expires_at <= ? LIMIT ?', [olderThan, limit])
-      : await db.run(
-          'DELETE FROM request_queue_flow_slots WHERE (bucket, slot_no) IN ' +
-            '(SELECT bucket, slot_no FROM request_queue_flow_slots WHERE expires_at <= ? LIMIT ?)',
-          [olderThan, limit],
-        );
-  return affected;
+export function pruneFlowSlots(db: SqlExecutor, olderThan: number, limit: number): Promise<number> {
+  return deleteBounded(db, 'request_queue_flow_slots', ['bucket', 'slot_no'], 'expires_at <= ?', [olderThan], limit);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { columnText } from './column-text.js';
 import { baseQueue, withLanes } from '../../../core/callback-lane.js';
 import type { JobFilter, JobState, JobSummary, QueueStats } from '../../../core/request-status.js';
 import type { SqlExecutor } from '../sql-client.js';
@@ -70,7 +71,7 @@ async function listFailed(db: SqlExecutor, queue: string | undefined, limit: num
   );
   return rows.map((row) => {
     const summary = summarize(row, 'failed', undefined, Number(row.failed_at));
-    summary.error = String(row.exception ?? '');
+    summary.error = columnText(row.exception ?? '');
     return summary;
   });
 }

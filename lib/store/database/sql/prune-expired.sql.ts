@@ -12,19 +12,37 @@ const EXPIRING = {
  * rest. Rows with a null `expires_at` never expire. MySQL/MariaDB has `DELETE … LIMIT`; the
  * others delete by key from a limited subquery.
  */
-export async function pruneExpired(
+export function pruneExpired(
   db: SqlExecutor,
   table: keyof typeof EXPIRING,
   now: number,
   limit: number,
 ): Promise<number> {
-  const key = EXPIRING[table];
+  return deleteBounded(db, table, [EXPIRING[table]], 'expires_at <= ?', [now], limit);
+}
+
+/**
+ * Deletes up to `limit` rows of `table` that match `where` (a constant condition whose `?`
+ * take `params`); resolves to how many. MySQL/MariaDB has `DELETE … LIMIT`; the others delete
+ * by `key` (the primary key's columns) from a limited subquery. Table, key and condition are
+ * the caller's constants, never input.
+ */
+export async function deleteBounded(
+  db: SqlExecutor,
+  table: string,
+  key: readonly string[],
+  where: string,
+  params: readonly unknown[],
+  limit: number,
+): Promise<number> {
+  const columns = key.join(', ');
   const { affected } =
     db.dialect === 'mysql'
-      ? await db.run(`DELETE FROM ${table} WHERE expires_at <= ? LIMIT ?`, [now, limit])
+      ? await db.run(`DELETE FROM ${table} WHERE ${where} LIMIT ?`, [...params, limit])
       : await db.run(
-          `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE expires_at <= ? LIMIT ?)`,
-          [now, limit],
+          `DELETE FROM ${table} WHERE ${key.length > 1 ? `(${columns})` : columns} IN ` +
+            `(SELECT ${columns} FROM ${table} WHERE ${where} LIMIT ?)`,
+          [...params, limit],
         );
   return affected;
 }
@@ -33,14 +51,6 @@ export async function pruneExpired(
  * Deletes up to `limit` rows of `request_queue_throughput` whose minute started before
  * `before` (the counts are kept `THROUGHPUT_KEEP_MS`); resolves to how many. Bounded as above.
  */
-export async function pruneThroughput(db: SqlExecutor, before: number, limit: number): Promise<number> {
-  const { affected } =
-    db.dialect === 'mysql'
-      ? await db.run('DELETE FROM request_queue_throughput WHERE minute < ? LIMIT ?', [before, limit])
-      : await db.run(
-          'DELETE FROM request_queue_throughput WHERE (minute, queue) IN ' +
-            '(SELECT minute, queue FROM request_queue_throughput WHERE minute < ? LIMIT ?)',
-          [before, limit],
-        );
-  return affected;
+export function pruneThroughput(db: SqlExecutor, before: number, limit: number): Promise<number> {
+  return deleteBounded(db, 'request_queue_throughput', ['minute', 'queue'], 'minute < ?', [before], limit);
 }

@@ -1,3 +1,4 @@
+import { columnText } from './column-text.js';
 import {
   parseTimeline,
   type RequestState,
@@ -252,9 +253,9 @@ export async function readStatusRecord(
   };
   if (row.next_attempt_at !== null && row.next_attempt_at !== undefined)
     record.nextAttemptAt = Number(row.next_attempt_at);
-  if (row.result !== null && row.result !== undefined) record.result = String(row.result);
-  if (row.fingerprint !== null && row.fingerprint !== undefined) record.fingerprint = String(row.fingerprint);
-  const timeline = parseTimeline(row.timeline === null || row.timeline === undefined ? null : String(row.timeline));
+  if (row.result !== null && row.result !== undefined) record.result = columnText(row.result);
+  if (row.fingerprint !== null && row.fingerprint !== undefined) record.fingerprint = columnText(row.fingerprint);
+  const timeline = parseTimeline(row.timeline === null || row.timeline === undefined ? null : columnText(row.timeline));
   if (timeline.length > 0) record.timeline = timeline;
   return record;
 }
