@@ -10,6 +10,7 @@ import { CallbackReceiver, type ReceivedCallback } from '../support/callback-rec
 import { freePort } from '../support/free-port.js';
 import { listenOn } from '../support/nest-app.js';
 import { storeMatrix, type StoreHarness } from '../support/stores.js';
+import { waitFor } from '../support/wait-for.js';
 
 /**
  * Flow control (SPEC §10) on every store, with the replays run by TWO `request-queue work`
@@ -139,14 +140,6 @@ function storeEnv(options: RequestQueueModuleOptions): Record<string, string> {
   return env;
 }
 
-async function waitFor(what: string, done: () => boolean, timeoutMs: number, output: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 const matrix = await storeMatrix();
 
 describe.each(matrix)('flow control on $kind.name, two worker processes', ({ kind, skip }) => {
@@ -241,7 +234,11 @@ describe.each(matrix)('flow control on $kind.name, two worker processes', ({ kin
       startWorker();
       startWorker();
       const done = () => receiver.calls.filter((c) => pathOf(c).startsWith('/flow/throttle/')).length;
-      await waitFor('the throttled callbacks', () => done() >= THROTTLED, 60_000, output);
+      await waitFor('the throttled callbacks', () => done() >= THROTTLED, {
+        timeoutMs: 60_000,
+        intervalMs: 100,
+        detail: output,
+      });
 
       const calls = receiver.calls.filter((c) => pathOf(c).startsWith('/flow/throttle/'));
       expect(calls.map((c) => c.body.status)).toEqual(Array(THROTTLED).fill('completed'));
@@ -272,7 +269,11 @@ describe.each(matrix)('flow control on $kind.name, two worker processes', ({ kin
       startWorker();
       startWorker();
       const total = users.length * perUser;
-      await waitFor('the funnel callbacks', () => callbacksFor('/flow/funnel/').length >= total, 60_000, output);
+      await waitFor('the funnel callbacks', () => callbacksFor('/flow/funnel/').length >= total, {
+        timeoutMs: 60_000,
+        intervalMs: 100,
+        detail: output,
+      });
 
       const calls = callbacksFor('/flow/funnel/');
       expect(calls.map((c) => c.body.status)).toEqual(Array(total).fill('completed'));
@@ -301,17 +302,20 @@ describe.each(matrix)('flow control on $kind.name, two worker processes', ({ kin
       const user = `u-${randomUUID().slice(0, 8)}`;
       const first = startWorker();
       await put(`/flow/hang/${user}/1`);
-      await waitFor(
-        'the hanging replay',
-        () => target.replays.some((r) => r.path === `/flow/hang/${user}/1`),
-        30_000,
-        output,
-      );
+      await waitFor('the hanging replay', () => target.replays.some((r) => r.path === `/flow/hang/${user}/1`), {
+        timeoutMs: 30_000,
+        intervalMs: 100,
+        detail: output,
+      });
       first.kill('SIGKILL'); // dies holding the slot (and the job)
       await first.exited;
       await put(`/flow/hang/${user}/2`); // same key: waits for the slot
       startWorker();
-      await waitFor('both hang callbacks', () => callbacksFor(`/flow/hang/${user}/`).length >= 2, 60_000, output);
+      await waitFor('both hang callbacks', () => callbacksFor(`/flow/hang/${user}/`).length >= 2, {
+        timeoutMs: 60_000,
+        intervalMs: 100,
+        detail: output,
+      });
       const calls = callbacksFor(`/flow/hang/${user}/`);
       expect(calls.map((c) => c.body.status)).toEqual(['completed', 'completed']);
       // the first ran again after its lease; the two never overlapped after the kill
@@ -351,7 +355,11 @@ describe.each(matrix)('flow control on $kind.name, two worker processes', ({ kin
       await put(`/flow/until/${id}`);
       startWorker();
       const mine = () => receiver.calls.filter((c) => pathOf(c) === `/flow/until/${id}`);
-      await waitFor('the retryUntil failure callback', () => mine().length >= 1, 30_000, output);
+      await waitFor('the retryUntil failure callback', () => mine().length >= 1, {
+        timeoutMs: 30_000,
+        intervalMs: 100,
+        detail: output,
+      });
       const outcome = mine()[0]!.body;
       expect(outcome.status).toBe('failed');
       expect(outcome.error).toMatch(/retryUntil deadline passed/);

@@ -6,6 +6,7 @@ import { HttpSink } from './support/http-sink.js';
 import { createSecurityApp, type SecurityApp } from './support/security-app.js';
 import { Client } from './support/send.js';
 import { storeMatrix, type StoreHarness } from '../support/stores.js';
+import { waitFor } from '../support/wait-for.js';
 
 /**
  * SPEC §6: stored requests hold no secret in clear text. Queue a request carrying an
@@ -41,14 +42,6 @@ function leaks(dump: string, secrets: Record<string, string>): string[] {
     if (decoded.some((d) => d.includes(value))) found.push(`${name} (inside a base64 run)`);
   }
   return found;
-}
-
-async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('the leak scan itself', () => {
@@ -143,12 +136,12 @@ describe.each(stores)('secrets at rest on the $kind.name store', ({ kind, skip }
         correlationId,
         status: 'completed',
       });
-      await until(
+      await waitFor(
+        'the callback job',
         async () =>
           (await store.dump()).includes('"kind":"callback"') ||
           (await store.dump()).includes('\\"kind\\":\\"callback\\"'),
-        10_000,
-        'the callback job',
+        { timeoutMs: 10_000 },
       );
       await worker.stop();
       worker = undefined;
