@@ -11,8 +11,10 @@ import {
   type RequestQueueModuleOptions,
 } from '../../lib/index.js';
 import { enqueue } from './support/enqueue.js';
-import { waitUntil } from './support/processes.js';
-import { CALLBACK_TOKEN, SECRET, STORE_FACTORIES, type StoreFixture } from './support/stores.js';
+import { waitFor } from '../support/wait-for.js';
+import { type StoreHarness } from '../support/stores.js';
+import { CALLBACK_TOKEN, SECRET } from './support/api-runtime.js';
+import { CLI_STORES, onOneStore } from './support/cli-world.js';
 import { TargetApp } from './support/target-app.js';
 
 /** Records what an app hears, the Nest way (`@OnEvent`). */
@@ -63,15 +65,14 @@ class Lines implements LoggerService {
   }
 }
 
-describe.each(STORE_FACTORIES)('lifecycle events and logs in a Nest app on $name', (factory) => {
-  const skip = factory.unavailable();
-  let fixture: StoreFixture;
+describe.each(CLI_STORES)('lifecycle events and logs in a Nest app on $kind.name', ({ kind, skip }) => {
+  let harness: StoreHarness;
   let api: TargetApp;
   let receiver: TargetApp;
 
   beforeAll(async () => {
     if (skip) return;
-    fixture = await factory.create();
+    harness = await kind.create();
     api = await new TargetApp().start();
     receiver = await new TargetApp().start();
   });
@@ -79,12 +80,12 @@ describe.each(STORE_FACTORIES)('lifecycle events and logs in a Nest app on $name
   afterAll(async () => {
     await api?.close();
     await receiver?.close();
-    await fixture?.remove();
+    await harness?.cleanup();
   });
 
   function options(): RequestQueueModuleOptions {
     return {
-      ...fixture.options,
+      ...harness.options,
       baseUrl: api.url,
       secret: SECRET,
       callback: { allowedHosts: [`127.0.0.1:${receiver.port}`] },
@@ -128,12 +129,12 @@ describe.each(STORE_FACTORIES)('lifecycle events and logs in a Nest app on $name
           callbackUrl: `${receiver.url}/status/410/3`,
           callbackToken: CALLBACK_TOKEN,
         });
-        await waitUntil(
+        await waitFor(
+          'every outcome',
           () =>
             [ok, bad].every((id) => heard.names(id).includes(RequestQueueEvent.CallbackDelivered)) &&
             heard.names(gone).includes(RequestQueueEvent.CallbackFailed),
-          10_000,
-          'every outcome',
+          { timeoutMs: 10_000 },
         );
         const { Queued, Processing, Completed, Failed, CallbackDelivered, CallbackFailed } = RequestQueueEvent;
         // `queued` is emitted once the store confirmed; a quick worker may already be processing by then.
@@ -178,7 +179,7 @@ describe.each(STORE_FACTORIES)('lifecycle events and logs in a Nest app on $name
     },
   );
 
-  it.skipIf(skip)('works the same without EventEmitterModule (the peer is optional)', async () => {
+  onOneStore(kind, skip)('works the same without EventEmitterModule (the peer is optional)', async () => {
     const lines = new Lines();
     const moduleRef = await app(false, lines);
     try {
@@ -187,7 +188,7 @@ describe.each(STORE_FACTORIES)('lifecycle events and logs in a Nest app on $name
         callbackUrl: `${receiver.url}/callback`,
         callbackToken: CALLBACK_TOKEN,
       });
-      await waitUntil(() => receiver.for(id).length === 1, 10_000, 'the callback');
+      await waitFor('the callback', () => receiver.for(id).length === 1, { timeoutMs: 10_000 });
       expect(lines.lines.filter((l) => l.startsWith('ERROR'))).toEqual([]);
     } finally {
       await moduleRef.close();

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallbackReceiver } from '../support/callback-receiver.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { clusterPrefix } from './support/cluster-target.js';
-import { clusterSkip, RedisClusterFixture, type ClusterNodeInfo } from './support/redis-cluster.js';
+import { clusterSkip, RedisClusterFixture, WAIT_MS, type ClusterNodeInfo } from './support/redis-cluster.js';
+import { waitFor } from '../support/wait-for.js';
 
 const TOKEN = 'failover-callback-token-0123456789';
 /** The API's bound on a claim or enqueue; every answer must come within it (plus the HTTP turn). */
@@ -52,10 +53,14 @@ afterAll(async () => {
 
 /** Polls `CLUSTER NODES` until another node serves `slot` as master; when that was seen. */
 async function promotion(slot: number, killed: ClusterNodeInfo): Promise<number> {
-  await cluster.waitUntil(async () => {
-    const now = await cluster.masterOf(slot);
-    return now !== undefined && now.id !== killed.id;
-  }, `the promotion of a replica of :${killed.port}`);
+  await waitFor(
+    `the promotion of a replica of :${killed.port}`,
+    async () => {
+      const now = await cluster.masterOf(slot);
+      return now !== undefined && now.id !== killed.id;
+    },
+    { timeoutMs: WAIT_MS, intervalMs: 100 },
+  );
   return Date.now();
 }
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildForTests, type TestBuild } from '../cli/support/build.js';
-import { waitUntil } from '../cli/support/processes.js';
-import { mariadbStore, postgresStore, redisStore } from '../cli/support/stores.js';
+import { waitFor } from '../support/wait-for.js';
+import { mariadbStore, postgresStore, redisStore } from '../support/stores.js';
 import type { TargetHit } from '../cli/support/target-app.js';
 import { HostWorker } from './support/host-worker.js';
 import { createHosts, namespacesUnavailable, type NetHosts } from './support/netns.js';
@@ -49,7 +49,7 @@ describe.skipIf(skip)('workers on many hosts (network namespaces)', () => {
     await net?.remove();
   });
 
-  describe.each([redisStore, mariadbStore, postgresStore])('sharing one queue on $name', (factory) => {
+  describe.each([redisStore, mariadbStore, postgresStore])('sharing one queue on $name', (kind) => {
     let world: ScaleWorld | undefined;
     const workers: HostWorker[] = [];
 
@@ -59,14 +59,14 @@ describe.skipIf(skip)('workers on many hosts (network namespaces)', () => {
     }, 60_000);
 
     it('runs every job once under one lease at a time, one worker per host, all called back', async () => {
-      world = await new ScaleWorld(factory, net!.hosts).open();
+      world = await new ScaleWorld(kind, net!.hosts).open();
       for (const [i, host] of net!.hosts.entries()) {
         workers.push(new HostWorker(host, build.cli, ['--concurrency', '3', '--sleep', '0.2'], world.workerEnv(i)));
       }
       await Promise.all(workers.map((w) => w.ready()));
 
       const ids = await world.queue(JOBS, (i) => `/slow/${JOB_MS}/job/${i}`);
-      await waitUntil(() => world!.calledBack(ids).length === ids.length, 90_000, 'every callback');
+      await waitFor('every callback', () => world!.calledBack(ids).length === ids.length, { timeoutMs: 90_000 });
 
       const outputs = workers.map((w) => w.output).join('\n----\n');
       // Every job ran, at least once, and none ran twice at once (the leases outlast every job).
