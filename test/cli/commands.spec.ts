@@ -23,7 +23,7 @@ describe.each(CLI_STORES)('request-queue failed/retry/forget/flush/restart on $k
     ids = {
       replay: await world.queue('/status/500/a', { route: { tries: 1 } }),
       other: await world.queue('/status/500/b', { route: { tries: 1, queue: 'other' } }),
-      callback: await world.queue('/fine/c', { callbackUrl: `${world.receiver.url}/status/410/c` }),
+      callback: await world.queue('/fine/c', { callbackUrl: `${world.receiver.origin}/status/410/c` }),
     };
     await drain();
     expect(await failedJobs()).toHaveLength(3);

@@ -141,7 +141,7 @@ describe.each(CLI_STORES)('request-queue --config work on $kind.name', ({ kind, 
     async () => {
       const options = {
         ...world.harness.options,
-        baseUrl: world.api.url,
+        baseUrl: world.api.origin,
         secret: SECRET,
         callback: { allowedHosts: [`127.0.0.1:${world.receiver.port}`] },
       };

@@ -15,7 +15,7 @@ import { waitFor } from '../support/wait-for.js';
 import { type StoreHarness } from '../support/stores.js';
 import { CALLBACK_TOKEN, SECRET } from './support/api-runtime.js';
 import { CLI_STORES, onOneStore } from './support/cli-world.js';
-import { TargetApp } from './support/target-app.js';
+import { answerByPath, HttpRecorder } from '../support/http-recorder.js';
 
 /** Records what an app hears, the Nest way (`@OnEvent`). */
 @Injectable()
@@ -67,14 +67,14 @@ class Lines implements LoggerService {
 
 describe.each(CLI_STORES)('lifecycle events and logs in a Nest app on $kind.name', ({ kind, skip }) => {
   let harness: StoreHarness;
-  let api: TargetApp;
-  let receiver: TargetApp;
+  let api: HttpRecorder;
+  let receiver: HttpRecorder;
 
   beforeAll(async () => {
     if (skip) return;
     harness = await kind.create();
-    api = await new TargetApp().start();
-    receiver = await new TargetApp().start();
+    api = await new HttpRecorder(answerByPath).start();
+    receiver = await new HttpRecorder(answerByPath).start();
   });
 
   afterAll(async () => {
@@ -86,7 +86,7 @@ describe.each(CLI_STORES)('lifecycle events and logs in a Nest app on $kind.name
   function options(): RequestQueueModuleOptions {
     return {
       ...harness.options,
-      baseUrl: api.url,
+      baseUrl: api.origin,
       secret: SECRET,
       callback: { allowedHosts: [`127.0.0.1:${receiver.port}`] },
       worker: { enabled: true, concurrency: 2, gracePeriod: 2000 },
@@ -116,7 +116,7 @@ describe.each(CLI_STORES)('lifecycle events and logs in a Nest app on $kind.name
         moduleRef.get(EventEmitter2).on(RequestQueueEvent.Queued, () => {
           throw new Error('listener bug');
         });
-        const cb = `${receiver.url}/callback`;
+        const cb = `${receiver.origin}/callback`;
         const ok = await enqueue(runtime, { path: '/fine/1', callbackUrl: cb, callbackToken: CALLBACK_TOKEN });
         const bad = await enqueue(runtime, {
           path: '/status/500/2',
@@ -126,7 +126,7 @@ describe.each(CLI_STORES)('lifecycle events and logs in a Nest app on $kind.name
         });
         const gone = await enqueue(runtime, {
           path: '/fine/3',
-          callbackUrl: `${receiver.url}/status/410/3`,
+          callbackUrl: `${receiver.origin}/status/410/3`,
           callbackToken: CALLBACK_TOKEN,
         });
         await waitFor(
@@ -185,7 +185,7 @@ describe.each(CLI_STORES)('lifecycle events and logs in a Nest app on $kind.name
     try {
       const id = await enqueue(moduleRef.get(RequestQueueRuntime), {
         path: '/fine/4',
-        callbackUrl: `${receiver.url}/callback`,
+        callbackUrl: `${receiver.origin}/callback`,
         callbackToken: CALLBACK_TOKEN,
       });
       await waitFor('the callback', () => receiver.for(id).length === 1, { timeoutMs: 10_000 });

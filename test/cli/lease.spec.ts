@@ -6,7 +6,7 @@ import { withLease } from '../support/open-store.js';
 import type { StoreHarness } from '../support/stores.js';
 import { apiRuntime, CALLBACK_TOKEN } from './support/api-runtime.js';
 import { CLI_STORES } from './support/cli-world.js';
-import { TargetApp } from './support/target-app.js';
+import { answerByPath, HttpRecorder } from '../support/http-recorder.js';
 
 /**
  * A job still running when the grace period ends is not lost: the stopping worker stops
@@ -15,15 +15,15 @@ import { TargetApp } from './support/target-app.js';
  */
 describe.each(CLI_STORES)('a job outliving the grace period on $kind.name', ({ kind, skip }) => {
   let harness: StoreHarness;
-  let api: TargetApp;
-  let receiver: TargetApp;
+  let api: HttpRecorder;
+  let receiver: HttpRecorder;
   const runtimes: RequestQueueRuntime[] = [];
 
   beforeAll(async () => {
     if (skip) return;
     harness = await kind.create();
-    api = await new TargetApp().start();
-    receiver = await new TargetApp().start();
+    api = await new HttpRecorder(answerByPath).start();
+    receiver = await new HttpRecorder(answerByPath).start();
   });
 
   afterAll(async () => {
@@ -37,7 +37,7 @@ describe.each(CLI_STORES)('a job outliving the grace period on $kind.name', ({ k
     // Short leases; the database driver wants one longer than any attempt (replay 2.5 s, callback 1 s).
     const lease = harness.options.driver === 'redis' ? 1000 : 3000;
     const options = { ...withLease(harness.options, lease), timeout: 2500, callback: { timeout: 1000 } };
-    const r = await apiRuntime(harness, api.url, receiver.port, options);
+    const r = await apiRuntime(harness, api.origin, receiver.port, options);
     runtimes.push(r);
     return r;
   }
@@ -48,7 +48,7 @@ describe.each(CLI_STORES)('a job outliving the grace period on $kind.name', ({ k
       const first = await runtime();
       const id = await enqueue(first, {
         path: '/slow/2000/lease',
-        callbackUrl: `${receiver.url}/callback`,
+        callbackUrl: `${receiver.origin}/callback`,
         callbackToken: CALLBACK_TOKEN,
       });
       const leaving = first.createWorker({ gracePeriod: 300, restartCheckInterval: 0 });

@@ -12,7 +12,7 @@ import { runToEnd } from './support/processes.js';
 import { waitFor } from '../support/wait-for.js';
 import { redisStore, type StoreHarness } from '../support/stores.js';
 import { apiRuntime, CALLBACK_TOKEN, processEnv } from './support/api-runtime.js';
-import { TargetApp } from './support/target-app.js';
+import { answerByPath, HttpRecorder } from '../support/http-recorder.js';
 
 const SUPERVISORD = ['/usr/bin/supervisord', '/usr/local/bin/supervisord'].find((p) => existsSync(p));
 const SUPERVISORCTL = ['/usr/bin/supervisorctl', '/usr/local/bin/supervisorctl'].find((p) => existsSync(p));
@@ -26,8 +26,8 @@ const installed = SUPERVISORD !== undefined && SUPERVISORCTL !== undefined;
 describe.skipIf(!installed)('deploy/supervisord recipe (supervisord installed)', () => {
   let build: TestBuild;
   let harness: StoreHarness;
-  let api: TargetApp;
-  let receiver: TargetApp;
+  let api: HttpRecorder;
+  let receiver: HttpRecorder;
   let runtime: RequestQueueRuntime;
   let env: Record<string, string>;
   let dir: string;
@@ -51,10 +51,10 @@ describe.skipIf(!installed)('deploy/supervisord recipe (supervisord installed)',
   beforeAll(async () => {
     build = await buildForTests();
     harness = await redisStore.create();
-    api = await new TargetApp().start();
-    receiver = await new TargetApp().start();
-    runtime = await apiRuntime(harness, api.url, receiver.port);
-    env = processEnv(harness, api.url, receiver.port);
+    api = await new HttpRecorder(answerByPath).start();
+    receiver = await new HttpRecorder(answerByPath).start();
+    runtime = await apiRuntime(harness, api.origin, receiver.port);
+    env = processEnv(harness, api.origin, receiver.port);
     dir = await mkdtemp(join(tmpdir(), 'rq-supervisord-'));
     conf = join(dir, 'supervisord.conf');
 
@@ -119,7 +119,7 @@ describe.skipIf(!installed)('deploy/supervisord recipe (supervisord installed)',
 
     const id = await enqueue(runtime, {
       path: '/slow/1500/supervised',
-      callbackUrl: `${receiver.url}/callback`,
+      callbackUrl: `${receiver.origin}/callback`,
       callbackToken: CALLBACK_TOKEN,
     });
     await waitFor('the replay in flight', () => api.for(id).length === 1, { timeoutMs: 10_000 });

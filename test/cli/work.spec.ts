@@ -66,7 +66,7 @@ describe.each(CLI_STORES)('request-queue work on $kind.name', ({ kind, skip }) =
     const run = await work('--queue', 'high,low', '--concurrency', '1', '--stop-when-empty');
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('Processing jobs from [high, low]');
-    const order = world.api.hits.filter((h) => /^\/(high|low)\//.test(h.url)).map((h) => h.url.split('/')[1]);
+    const order = world.api.requests.filter((h) => /^\/(high|low)\//.test(h.url)).map((h) => h.url.split('/')[1]);
     expect(order).toEqual(['high', 'high', 'high', 'low', 'low', 'low']);
     // each callback went to its request's queue, and was delivered before the next queue was touched
     const lines = jobLines(run.stdout);

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
 import { Controller, Module, Put } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { QueueableRequest, RequestQueueModule, type RequestQueueModuleOptions } from '../../lib/index.js';
+import { QueueableRequest, RequestQueueModule } from '../../lib/index.js';
 import { buildForTests } from '../cli/support/build.js';
 import { Spawned } from '../cli/support/processes.js';
 import { CallbackReceiver, type ReceivedCallback } from '../support/callback-receiver.js';
+import { HttpRecorder } from '../support/http-recorder.js';
 import { freePort } from '../support/free-port.js';
 import { listenOn } from '../support/nest-app.js';
 import { storeMatrix, type StoreHarness } from '../support/stores.js';
@@ -90,54 +90,22 @@ class StoredFlowController {
 @Module({ controllers: [FlowController, StoredFlowController] })
 class FlowTestModule {}
 
-interface Replay {
-  path: string;
-  start: number;
-  end?: number;
-}
-
 /** Where the workers replay to: records each replay, answers by path. */
-class Target {
-  readonly replays: Replay[] = [];
-  hangFirst = true;
-  private server!: Server;
-  port = 0;
-
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => {
-      const replay: Replay = { path: req.url ?? '', start: Date.now() };
-      this.replays.push(replay);
-      req.resume();
-      const answer = (status: number) => {
-        replay.end = Date.now();
-        res.statusCode = status;
-        res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ path: replay.path }));
-      };
-      if (replay.path.startsWith('/flow/hang/') && this.hangFirst) {
-        this.hangFirst = false;
-        return; // never answers: its worker is killed meanwhile
-      }
-      if (replay.path.startsWith('/flow/until/')) return void setTimeout(() => answer(500), 10);
-      setTimeout(() => answer(200), replay.path.startsWith('/flow/funnel/') ? 150 : 20);
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as { port: number }).port;
-    return this;
-  }
-
-  close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-function storeEnv(options: RequestQueueModuleOptions): Record<string, string> {
-  const env: Record<string, string> = { REQUEST_QUEUE_DRIVER: options.driver ?? 'redis' };
-  if (options.redis?.url) env.REDIS_URL = options.redis.url;
-  if (options.redis?.prefix) env.REQUEST_QUEUE_REDIS_PREFIX = options.redis.prefix;
-  if (options.database?.url) env.DATABASE_URL = options.database.url;
-  return env;
+function flowTarget(): HttpRecorder {
+  let hangFirst = true;
+  return new HttpRecorder((req, res) => {
+    const answer = (status: number) => {
+      res.statusCode = status;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ path: req.url }));
+    };
+    if (req.url.startsWith('/flow/hang/') && hangFirst) {
+      hangFirst = false;
+      return; // never answers: its worker is killed meanwhile
+    }
+    if (req.url.startsWith('/flow/until/')) return void setTimeout(() => answer(500), 10);
+    setTimeout(() => answer(200), req.url.startsWith('/flow/funnel/') ? 150 : 20);
+  });
 }
 
 const matrix = await storeMatrix();
@@ -145,7 +113,7 @@ const matrix = await storeMatrix();
 describe.each(matrix)('flow control on $kind.name, two worker processes', ({ kind, skip }) => {
   let harness: StoreHarness;
   let receiver: CallbackReceiver;
-  let target: Target;
+  let target: HttpRecorder;
   let api: { url: string; close(): Promise<void> };
   /** The same API on Fastify: flow keys read its request object the same way. */
   let fastify: { url: string; close(): Promise<void> };
@@ -153,7 +121,7 @@ describe.each(matrix)('flow control on $kind.name, two worker processes', ({ kin
   let workers: Spawned[] = [];
 
   const env = () => ({
-    ...storeEnv(harness.options),
+    ...harness.env,
     REQUEST_QUEUE_BASE_URL: `http://127.0.0.1:${target.port}`,
     REQUEST_QUEUE_SECRET: SECRET,
     REQUEST_QUEUE_CALLBACK_ALLOWED_HOSTS: `127.0.0.1:${receiver.port}`,
@@ -189,7 +157,7 @@ describe.each(matrix)('flow control on $kind.name, two worker processes', ({ kin
     cli = (await buildForTests()).cli;
     harness = await kind.create();
     receiver = await new CallbackReceiver(TOKEN).start();
-    target = await new Target().start();
+    target = await flowTarget().start();
     const start = async (adapter: 'express' | 'fastify') => {
       const port = await freePort();
       const moduleRef = await Test.createTestingModule({
@@ -243,9 +211,9 @@ describe.each(matrix)('flow control on $kind.name, two worker processes', ({ kin
       const calls = receiver.calls.filter((c) => pathOf(c).startsWith('/flow/throttle/'));
       expect(calls.map((c) => c.body.status)).toEqual(Array(THROTTLED).fill('completed'));
       expect(calls.map((c) => c.body.attempts)).toEqual(Array(THROTTLED).fill(1)); // tries 1: a release is no attempt
-      const starts = target.replays
-        .filter((r) => r.path.startsWith('/flow/throttle/'))
-        .map((r) => r.start)
+      const starts = target.requests
+        .filter((r) => r.url.startsWith('/flow/throttle/'))
+        .map((r) => r.startedAt)
         .sort((a, b) => a - b);
       expect(starts).toHaveLength(THROTTLED); // each ran once
       // No window of the period (less the replay latency) holds more than ALLOW starts...
@@ -278,18 +246,25 @@ describe.each(matrix)('flow control on $kind.name, two worker processes', ({ kin
       const calls = callbacksFor('/flow/funnel/');
       expect(calls.map((c) => c.body.status)).toEqual(Array(total).fill('completed'));
       expect(calls.map((c) => c.body.attempts)).toEqual(Array(total).fill(1));
-      const replays = target.replays.filter((r) => r.path.startsWith('/flow/funnel/'));
+      const replays = target.requests.filter((r) => r.url.startsWith('/flow/funnel/'));
       expect(replays).toHaveLength(total);
       for (const user of users) {
-        const own = replays.filter((r) => r.path.startsWith(`/flow/funnel/${user}/`)).sort((a, b) => a.start - b.start);
+        const own = replays
+          .filter((r) => r.url.startsWith(`/flow/funnel/${user}/`))
+          .sort((a, b) => a.startedAt - b.startedAt);
         expect(own).toHaveLength(perUser);
         for (let i = 1; i < own.length; i++) {
           // the next one starts only after the one before it ended
-          expect(own[i]!.start, `${user}: replay ${i} overlaps ${i - 1}`).toBeGreaterThanOrEqual(own[i - 1]!.end!);
+          expect(own[i]!.startedAt, `${user}: replay ${i} overlaps ${i - 1}`).toBeGreaterThanOrEqual(
+            own[i - 1]!.finishedAt!,
+          );
         }
       }
       const overlapping = replays.some((a) =>
-        replays.some((b) => a.path.split('/')[3] !== b.path.split('/')[3] && a.start < b.end! && b.start < a.end!),
+        replays.some(
+          (b) =>
+            a.url.split('/')[3] !== b.url.split('/')[3] && a.startedAt < b.finishedAt! && b.startedAt < a.finishedAt!,
+        ),
       );
       expect(overlapping).toBe(true); // different users ran at the same time
     },
@@ -302,7 +277,7 @@ describe.each(matrix)('flow control on $kind.name, two worker processes', ({ kin
       const user = `u-${randomUUID().slice(0, 8)}`;
       const first = startWorker();
       await put(`/flow/hang/${user}/1`);
-      await waitFor('the hanging replay', () => target.replays.some((r) => r.path === `/flow/hang/${user}/1`), {
+      await waitFor('the hanging replay', () => target.requests.some((r) => r.url === `/flow/hang/${user}/1`), {
         timeoutMs: 30_000,
         intervalMs: 100,
         detail: output,
@@ -319,10 +294,12 @@ describe.each(matrix)('flow control on $kind.name, two worker processes', ({ kin
       const calls = callbacksFor(`/flow/hang/${user}/`);
       expect(calls.map((c) => c.body.status)).toEqual(['completed', 'completed']);
       // the first ran again after its lease; the two never overlapped after the kill
-      const after = target.replays.filter((r) => r.path.startsWith(`/flow/hang/${user}/`) && r.end !== undefined);
+      const after = target.requests.filter(
+        (r) => r.url.startsWith(`/flow/hang/${user}/`) && r.finishedAt !== undefined,
+      );
       expect(after).toHaveLength(2);
-      const [a, b] = after.sort((x, y) => x.start - y.start);
-      expect(b!.start).toBeGreaterThanOrEqual(a!.end!);
+      const [a, b] = after.sort((x, y) => x.startedAt - y.startedAt);
+      expect(b!.startedAt).toBeGreaterThanOrEqual(a!.finishedAt!);
     },
     90_000,
   );

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildForTests, type TestBuild } from '../cli/support/build.js';
 import { waitFor } from '../support/wait-for.js';
 import { mariadbStore, postgresStore, redisStore } from '../support/stores.js';
-import type { TargetHit } from '../cli/support/target-app.js';
+import type { RecordedRequest } from '../support/http-recorder.js';
 import { HostWorker } from './support/host-worker.js';
 import { createHosts, namespacesUnavailable, type NetHosts } from './support/netns.js';
 import { ScaleWorld } from './support/scale-world.js';
@@ -22,8 +22,8 @@ const JOB_MS = 150;
 const skip = await namespacesUnavailable();
 
 /** Pairs of executions of one correlation id that overlapped in time. */
-function overlaps(hits: readonly TargetHit[]): string[] {
-  const byId = new Map<string, TargetHit[]>();
+function overlaps(hits: readonly RecordedRequest[]): string[] {
+  const byId = new Map<string, RecordedRequest[]>();
   for (const h of hits) byId.set(h.correlationId, [...(byId.get(h.correlationId) ?? []), h]);
   const found: string[] = [];
   for (const [id, runs] of byId) {
@@ -70,14 +70,14 @@ describe.skipIf(skip)('workers on many hosts (network namespaces)', () => {
 
       const outputs = workers.map((w) => w.output).join('\n----\n');
       // Every job ran, at least once, and none ran twice at once (the leases outlast every job).
-      const replayed = new Set(world.api.hits.map((h) => h.correlationId));
+      const replayed = new Set(world.api.requests.map((h) => h.correlationId));
       expect(
         ids.filter((id) => !replayed.has(id)),
         outputs,
       ).toEqual([]);
-      expect(overlaps(world.api.hits), outputs).toEqual([]);
+      expect(overlaps(world.api.requests), outputs).toEqual([]);
       // Leases held throughout (30 s against jobs of 150 ms): nothing ran twice at all.
-      expect(world.api.hits).toHaveLength(ids.length);
+      expect(world.api.requests).toHaveLength(ids.length);
       // Each host took part, and the replays each reported add up to the jobs.
       const perHost = workers.map((w) => w.replays().length);
       expect(

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestQueueRuntime, verifyCallback } from '../../lib/index.js';
 import type { Worker } from '../../lib/worker/worker.js';
-import { HttpSink } from './support/http-sink.js';
+import { HttpRecorder } from '../support/http-recorder.js';
 import { createSecurityApp, type SecurityApp } from './support/security-app.js';
 import { Client } from './support/send.js';
 import { storeMatrix, type StoreHarness } from '../support/stores.js';
@@ -64,7 +64,7 @@ describe.each(stores)('secrets at rest on the $kind.name store', ({ kind, skip }
     let store: StoreHarness;
     let app: SecurityApp;
     let client: Client;
-    let receiver: HttpSink;
+    let receiver: HttpRecorder;
     let worker: Worker | undefined;
 
     const secrets = {
@@ -77,7 +77,7 @@ describe.each(stores)('secrets at rest on the $kind.name store', ({ kind, skip }
 
     beforeAll(async () => {
       // The receiver answers 500, so the outcome stays stored, waiting for its next delivery attempt.
-      receiver = await new HttpSink((_req, res) => {
+      receiver = await new HttpRecorder((_req, res) => {
         res.statusCode = 500;
         res.end();
       }).start();

@@ -9,7 +9,7 @@ import {
   type RequestQueueModuleOptions,
 } from '../../lib/index.js';
 import type { Worker } from '../../lib/worker/worker.js';
-import { HttpSink } from './support/http-sink.js';
+import { HttpRecorder } from '../support/http-recorder.js';
 import { storeMatrix, type StoreHarness } from '../support/stores.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -27,17 +27,17 @@ const stores = await storeMatrix();
 describe.each(stores)('sealed jobs on the $kind.name store', ({ kind, skip }) => {
   describe.skipIf(skip !== null)('tampering and key rotation', () => {
     let harness: StoreHarness;
-    let target: HttpSink;
-    let receiver: HttpSink;
+    let target: HttpRecorder;
+    let receiver: HttpRecorder;
     const runtimes: RequestQueueRuntime[] = [];
     const workers: Worker[] = [];
 
     beforeAll(async () => {
       harness = await kind.create();
-      target = await new HttpSink((_req, res) =>
+      target = await new HttpRecorder((_req, res) =>
         res.setHeader('content-type', 'application/json').end('{"ok":true}'),
       ).start();
-      receiver = await new HttpSink().start();
+      receiver = await new HttpRecorder().start();
     });
     afterEach(async () => {
       await Promise.all(workers.splice(0).map((w) => w.stop()));

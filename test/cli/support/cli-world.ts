@@ -4,7 +4,7 @@ import { buildForTests, type TestBuild } from './build.js';
 import { enqueue, type EnqueueInput } from './enqueue.js';
 import { redisStore, storeMatrix, type StoreHarness, type StoreKind } from '../../support/stores.js';
 import { apiRuntime, CALLBACK_TOKEN, processEnv } from './api-runtime.js';
-import { TargetApp } from './target-app.js';
+import { answerByPath, HttpRecorder } from '../../support/http-recorder.js';
 
 /** What a CLI spec works with on one store; filled in by the `beforeAll` that `useCliWorld` registers. */
 export interface CliWorld {
@@ -12,9 +12,9 @@ export interface CliWorld {
   build: TestBuild;
   harness: StoreHarness;
   /** The app workers replay requests to (it records what it received). */
-  api: TargetApp;
+  api: HttpRecorder;
   /** Where callbacks go. */
-  receiver: TargetApp;
+  receiver: HttpRecorder;
   /** An API-side runtime over the harness's store, to queue requests. */
   runtime: RequestQueueRuntime;
   /** The environment a spawned worker or command needs to reach the same store and apps. */
@@ -57,7 +57,7 @@ export function useCliWorld(kind: StoreKind, skip: string | null): CliWorld {
     queue: (path: string, extra: Partial<EnqueueInput> = {}) =>
       enqueue(world.runtime, {
         path,
-        callbackUrl: `${world.receiver.url}/callback`,
+        callbackUrl: `${world.receiver.origin}/callback`,
         callbackToken: CALLBACK_TOKEN,
         ...extra,
       }),
@@ -82,10 +82,10 @@ export function useCliWorld(kind: StoreKind, skip: string | null): CliWorld {
     if (skip) return;
     world.build = await buildForTests();
     world.harness = await kind.create();
-    world.api = await new TargetApp().start();
-    world.receiver = await new TargetApp().start();
-    world.runtime = await apiRuntime(world.harness, world.api.url, world.receiver.port);
-    world.env = processEnv(world.harness, world.api.url, world.receiver.port);
+    world.api = await new HttpRecorder(answerByPath).start();
+    world.receiver = await new HttpRecorder(answerByPath).start();
+    world.runtime = await apiRuntime(world.harness, world.api.origin, world.receiver.port);
+    world.env = processEnv(world.harness, world.api.origin, world.receiver.port);
   });
 
   afterAll(async () => {

@@ -2,7 +2,7 @@ import type { RequestQueueRuntime } from '../../../lib/index.js';
 import { enqueue } from '../../cli/support/enqueue.js';
 import { apiRuntime, CALLBACK_TOKEN, processEnv } from '../../cli/support/api-runtime.js';
 import type { StoreHarness, StoreKind } from '../../support/stores.js';
-import { TargetApp } from '../../cli/support/target-app.js';
+import { answerByPath, HttpRecorder } from '../../support/http-recorder.js';
 import { forwardOnEvery, type Forwarder } from './forwarder.js';
 import { GATEWAY_NAME, type NetHost } from './netns.js';
 
@@ -23,8 +23,8 @@ function storePort(url: URL): number {
  */
 export class ScaleWorld {
   harness!: StoreHarness;
-  api!: TargetApp;
-  receiver!: TargetApp;
+  api!: HttpRecorder;
+  receiver!: HttpRecorder;
   runtime!: RequestQueueRuntime;
   private forwarders: Forwarder[] = [];
   private storeFwd?: Forwarder[];
@@ -44,8 +44,8 @@ export class ScaleWorld {
 
   async open(): Promise<this> {
     this.harness = await this.kind.create();
-    this.api = await new TargetApp().start();
-    this.receiver = await new TargetApp().start();
+    this.api = await new HttpRecorder(answerByPath).start();
+    this.receiver = await new HttpRecorder(answerByPath).start();
     let allowed = `127.0.0.1:${this.receiver.port}`;
     if (this.hosts) {
       const gateways = this.hosts.map((h) => h.gateway);
@@ -62,7 +62,7 @@ export class ScaleWorld {
       o.driver === 'redis'
         ? { ...o, redis: { ...o.redis, commandTimeout: API_COMMAND_TIMEOUT } }
         : { ...o, database: { ...o.database, commandTimeout: API_COMMAND_TIMEOUT } };
-    this.runtime = await apiRuntime(this.harness, this.api.url, this.receiver.port, {
+    this.runtime = await apiRuntime(this.harness, this.api.origin, this.receiver.port, {
       ...patient,
       callback: { allowedHosts: [allowed], retryDelays: [200, 500, 1000] },
     });
@@ -82,12 +82,12 @@ export class ScaleWorld {
   get callbackUrl(): string {
     return this.receiverFwd
       ? `http://${GATEWAY_NAME}:${this.receiverFwd[0]!.port}/callback`
-      : `${this.receiver.url}/callback`;
+      : `${this.receiver.origin}/callback`;
   }
 
   /** The environment of a worker on host `index` (or, without namespaces, on this host). */
   workerEnv(index: number): Record<string, string> {
-    const env = processEnv(this.harness, this.api.url, this.receiver.port);
+    const env = processEnv(this.harness, this.api.origin, this.receiver.port);
     const host = this.hosts?.[index];
     if (!host) return env;
     const url = new URL(env[this.urlKey]!);
@@ -120,7 +120,7 @@ export class ScaleWorld {
 
   /** Correlation ids among `ids` with a callback received. */
   calledBack(ids: readonly string[]): string[] {
-    const seen = new Set(this.receiver.hits.map((h) => h.correlationId));
+    const seen = new Set(this.receiver.requests.map((h) => h.correlationId));
     return ids.filter((id) => seen.has(id));
   }
 
