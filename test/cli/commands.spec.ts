@@ -168,13 +168,14 @@ describe.each(CLI_STORES)('request-queue failed/retry/forget/flush/restart on $k
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('No failed job with id no-such-job:1.');
 
-    // The same server kind on a port where nothing listens (SQLite: a folder that does not exist).
+    // The same server kind on a port where nothing listens (SQLite has no server to be away:
+    // the database driver's MariaDB URL, as for MariaDB).
     const away: Record<string, string> =
       kind.name === 'redis'
         ? { REDIS_URL: 'redis://127.0.0.1:1' }
-        : kind.name === 'sqlite'
-          ? { DATABASE_URL: 'sqlite:/nonexistent/request-queue/queue.sqlite' }
-          : { DATABASE_URL: world.env.DATABASE_URL!.replace(/:\d+\//, ':1/') };
+        : kind.name === 'postgres'
+          ? { DATABASE_URL: world.env.DATABASE_URL!.replace(/:\d+\//, ':1/') }
+          : { DATABASE_URL: 'mysql://root@127.0.0.1:1/request_queue' };
     const down = await runToEnd(world.build.cli, ['failed'], { ...world.env, ...away });
     // Exit 3 by itself: a command that kept retrying would be killed by runToEnd (code null).
     expect(down.code, down.stderr).toBe(3);
