@@ -49,6 +49,7 @@ describe.each(CLI_STORES)('restart and shutdown of workers on $kind.name', ({ ki
         await Promise.all(workers.map((w) => w.exit()));
       }
     },
+    60_000, // three workers started one after the other, on a shared machine
   );
 
   onOneStore(kind, skip)(

@@ -165,7 +165,11 @@ describe.each(CLI_STORES)('request-queue work on $kind.name', ({ kind, skip }) =
     // What the worker reports: each replay in flight ended DONE (its answer read), none cut off.
     const out = worker.stdout.join('\n');
     expect(ids.map((id) => replayLine(out, id))).toEqual(ids.map(() => expect.stringMatching(/ DONE$/)));
-    expect(jobLines(out).filter((l) => / DONE$/.test(l))).toHaveLength(4);
+    // Four replay lines, one per request: none run twice. (A callback may have been taken as a
+    // replay ended, when the signal came late on a loaded machine; it ran once, DONE.)
+    const replays = jobLines(out).filter((l) => !l.includes('(callback)'));
+    expect(replays).toHaveLength(4);
+    expect(jobLines(out).filter((l) => !/ DONE$/.test(l))).toEqual([]);
 
     // The callbacks they queued are delivered by the next worker; nothing is replayed again.
     const next = await work('--stop-when-empty');
