@@ -17,7 +17,7 @@
  * and PostgreSQL (postgres, trust); it creates and drops prefixes and databases of its own.
  */
 import { join } from 'node:path';
-import { mariadbStore, postgresStore, redisStore, type StoreFactory } from '../test/cli/support/stores.js';
+import { mariadbStore, postgresStore, redisStore, type StoreKind } from '../test/support/stores.js';
 import { HostWorker } from '../test/scale/support/host-worker.js';
 import { createHosts, namespacesUnavailable, type NetHosts } from '../test/scale/support/netns.js';
 import { ScaleWorld } from '../test/scale/support/scale-world.js';
@@ -27,7 +27,7 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 5);
 const DELAY_MS = Number(process.env.BENCH_DELAY_MS ?? 50);
 const WORKER_COUNTS = [1, 2, 4];
 const CLI = join(process.cwd(), 'dist/lib/cli/main.js');
-const DRIVERS: Record<string, StoreFactory> = { redis: redisStore, mariadb: mariadbStore, postgres: postgresStore };
+const DRIVERS: Record<string, StoreKind> = { redis: redisStore, mariadb: mariadbStore, postgres: postgresStore };
 const chosen = (process.env.BENCH_DRIVERS ?? 'redis,mariadb,postgres').split(',').map((d) => d.trim());
 
 async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {

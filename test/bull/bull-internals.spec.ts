@@ -5,6 +5,7 @@ import type { JobPayload } from '../../lib/core/job.js';
 import { bullLoop } from '../../lib/store/redis/bull-loop.js';
 import { RedisStore } from '../../lib/store/redis/redis.store.js';
 import { deleteRedisPrefix, Redis } from '../support/redis.js';
+import { waitFor } from '../support/wait-for.js';
 
 /**
  * `lib/store/redis/bull-loop.ts` drives five `Queue` methods (and `Job#moveToDelayed`, for a release) that Bull 4 leaves out of its
@@ -31,15 +32,6 @@ function payload(n: number): JobPayload {
     timeout: 1000,
     sealed: randomBytes(16).toString('base64url'),
   };
-}
-
-/** Polls `check` every 50 ms, up to `tries` times; false if it never held. */
-async function eventually(check: () => Promise<boolean>, tries = 200): Promise<boolean> {
-  for (let i = 0; i < tries; i++) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
 }
 
 describe('the Bull internals the redis driver drives (bull-loop.ts)', () => {
@@ -154,9 +146,11 @@ describe('the Bull internals the redis driver drives (bull-loop.ts)', () => {
     await internal('_initProcess')();
     const id = await add(1, 200);
     expect(await redis.lrange(key('wait'), 0, -1)).toEqual([]);
-    expect(await eventually(async () => (await redis.lrange(key('wait'), 0, -1)).includes(id))).toBe(true);
+    await waitFor('the delayed job in wait', async () => (await redis.lrange(key('wait'), 0, -1)).includes(id));
+    expect(await redis.lrange(key('wait'), 0, -1)).toContain(id);
     expect(await redis.zscore(key('delayed'), id)).toBeNull();
-    expect(await eventually(async () => announced.includes(id))).toBe(true);
+    await waitFor('the global:waiting event', () => announced.includes(id));
+    expect(announced).toContain(id);
   });
 
   it('moveUnlockedJobsToWait: puts back a job whose worker lost its lock, and leaves a locked one alone', async () => {
@@ -168,12 +162,16 @@ describe('the Bull internals the redis driver drives (bull-loop.ts)', () => {
     await redis.del(key(lost, 'lock')); // as if its worker died and the lock lapsed
     const moveUnlocked = internal('moveUnlockedJobsToWait');
     // Bull's check takes two rounds (a job is suspected, then moved), at most one per stalledInterval.
-    const back = await eventually(async () => {
-      // The live worker keeps renewing (Job#extendLock is typed only from bull 4.12.0 on).
-      await (holding as Bull.Job<JobPayload> & { extendLock(ms: number): Promise<unknown> }).extendLock(LOCK_MS * 10);
-      await moveUnlocked();
-      return (await redis.lrange(key('wait'), 0, -1)).includes(lost);
-    }, 100);
+    const back = await waitFor(
+      'the lost job back in wait',
+      async () => {
+        // The live worker keeps renewing (Job#extendLock is typed only from bull 4.12.0 on).
+        await (holding as Bull.Job<JobPayload> & { extendLock(ms: number): Promise<unknown> }).extendLock(LOCK_MS * 10);
+        await moveUnlocked();
+        return (await redis.lrange(key('wait'), 0, -1)).includes(lost);
+      },
+      { timeoutMs: 5_000 },
+    );
     expect(back).toBe(true);
     expect(await redis.lrange(key('active'), 0, -1)).toEqual([held]);
     expect(String((await take())!.id)).toBe(lost); // and runs again (at least once)
@@ -184,6 +182,7 @@ describe('the Bull internals the redis driver drives (bull-loop.ts)', () => {
     await (internal('moveToActive') as () => Promise<Bull.Job<JobPayload> | null>)();
     await redis.del(key(lost, 'lock'));
     (queue as unknown as { startMoveUnlockedJobsToWait(): void }).startMoveUnlockedJobsToWait();
-    expect(await eventually(async () => (await redis.lrange(key('wait'), 0, -1)).includes(lost))).toBe(true);
+    await waitFor('the lost job back in wait', async () => (await redis.lrange(key('wait'), 0, -1)).includes(lost));
+    expect(await redis.lrange(key('wait'), 0, -1)).toContain(lost);
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildForTests, type TestBuild } from '../cli/support/build.js';
-import { waitUntil } from '../cli/support/processes.js';
+import { waitFor } from '../support/wait-for.js';
 import { CallbackReceiver } from '../support/callback-receiver.js';
 import { storeMatrix, type StoreHarness } from '../support/stores.js';
 import { CHAOS_TOKEN, chaosOptions, jobsLeft, startChaosApi, type ChaosApi } from './support/chaos-api.js';
@@ -78,7 +78,9 @@ describe.each(cases)('chaos: workers killed under load on $kind.name', ({ kind, 
       const kills: { progress: number; slot: number }[] = [];
       const killer = (async () => {
         for (const threshold of killAt) {
-          await waitUntil(() => !running || progress() >= threshold, TEST_TIMEOUT_MS, `${threshold} outcomes`);
+          await waitFor(`${threshold} outcomes`, () => !running || progress() >= threshold, {
+            timeoutMs: TEST_TIMEOUT_MS,
+          });
           if (!running) return;
           await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 300)));
           kills.push({ progress: progress(), slot: await pool.killRandom(random) });
@@ -107,17 +109,15 @@ describe.each(cases)('chaos: workers killed under load on $kind.name', ({ kind, 
       const sentIn = Date.now() - started;
 
       // Bounded waits: every outcome, then nothing left to run (late duplicates included).
-      const settled = await waitUntil(
-        () => allHaveOutcomes(accepted, receiver.calls),
-        Math.max(1000, started + OUTCOMES_WITHIN_MS - Date.now()),
-        'every outcome',
-      ).then(
+      const settled = await waitFor('every outcome', () => allHaveOutcomes(accepted, receiver.calls), {
+        timeoutMs: Math.max(1000, started + OUTCOMES_WITHIN_MS - Date.now()),
+      }).then(
         () => true,
         () => false,
       );
       const settledIn = Date.now() - started;
       const left = settled
-        ? await waitUntil(async () => (await jobsLeft(api.runtime)) === 0, 30_000, 'an empty queue').then(
+        ? await waitFor('an empty queue', async () => (await jobsLeft(api.runtime)) === 0, { timeoutMs: 30_000 }).then(
             () => 0,
             () => jobsLeft(api.runtime),
           )

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildForTests, type TestBuild } from '../cli/support/build.js';
-import { waitUntil } from '../cli/support/processes.js';
+import { waitFor } from '../support/wait-for.js';
 import { CallbackReceiver } from '../support/callback-receiver.js';
 import { CHAOS_TOKEN, chaosOptions, jobsLeft, startChaosApi, type ChaosApi } from './support/chaos-api.js';
 import { sendQueued, sendUntil, type Answer } from './support/load.js';
@@ -91,12 +91,14 @@ describe.each(cases)('chaos: the $server.name store stopped and started under lo
 
       const accepted = answers.filter((a) => a.status === 202).map((a) => a.correlationId);
       const unavailable = answers.filter((a) => a.status === 503);
-      const settled = await waitUntil(() => allHaveOutcomes(accepted, receiver.calls), 120_000, 'every outcome').then(
+      const settled = await waitFor('every outcome', () => allHaveOutcomes(accepted, receiver.calls), {
+        timeoutMs: 120_000,
+      }).then(
         () => true,
         () => false,
       );
       const left = settled
-        ? await waitUntil(async () => (await jobsLeft(api.runtime)) === 0, 60_000, 'an empty queue').then(
+        ? await waitFor('an empty queue', async () => (await jobsLeft(api.runtime)) === 0, { timeoutMs: 60_000 }).then(
             () => 0,
             () => jobsLeft(api.runtime),
           )

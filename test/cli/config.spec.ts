@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REQUEST_QUEUE_ENV, runRequestQueueCli } from '../../lib/index.js';
 import { buildForTests, type TestBuild } from './support/build.js';
-import { useCliWorld } from './support/cli-world.js';
+import { CLI_STORES, useCliWorld } from './support/cli-world.js';
 import { runToEnd } from './support/processes.js';
-import { SECRET, STORE_FACTORIES } from './support/stores.js';
+import { SECRET } from './support/api-runtime.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rq-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -133,23 +133,19 @@ function requestQueueConfig() { return { driver: 'database', database: { url: 's
  * command read only environment variables, and every job failed with `sealed with an
  * unknown key`. With --config the command runs on the API's own options.
  */
-describe.each(STORE_FACTORIES)('request-queue --config work on $name', (factory) => {
-  const skip = factory.unavailable();
-  const world = useCliWorld(factory);
+describe.each(CLI_STORES)('request-queue --config work on $kind.name', ({ kind, skip }) => {
+  const world = useCliWorld(kind, skip);
 
   it.skipIf(skip)(
     'replays with the options the API queued with (secret, allowed hosts) and nothing from env',
     async () => {
       const options = {
-        ...world.fixture.options,
-        baseUrl: world.api.url,
+        ...world.harness.options,
+        baseUrl: world.api.origin,
         secret: SECRET,
         callback: { allowedHosts: [`127.0.0.1:${world.receiver.port}`] },
       };
-      const file = configFile(
-        `app-${factory.name.replace(/\W/g, '')}.mjs`,
-        `export default ${JSON.stringify(options)};`,
-      );
+      const file = configFile(`app-${kind.name}.mjs`, `export default ${JSON.stringify(options)};`);
       const id = await world.queue('/config/1');
       const run = await runToEnd(world.build.cli, ['--config', file, 'work', '--stop-when-empty'], {});
       expect(run.code, run.stderr).toBe(0);

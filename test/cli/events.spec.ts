@@ -11,9 +11,11 @@ import {
   type RequestQueueModuleOptions,
 } from '../../lib/index.js';
 import { enqueue } from './support/enqueue.js';
-import { waitUntil } from './support/processes.js';
-import { CALLBACK_TOKEN, SECRET, STORE_FACTORIES, type StoreFixture } from './support/stores.js';
-import { TargetApp } from './support/target-app.js';
+import { waitFor } from '../support/wait-for.js';
+import { type StoreHarness } from '../support/stores.js';
+import { CALLBACK_TOKEN, SECRET } from './support/api-runtime.js';
+import { CLI_STORES, onOneStore } from './support/cli-world.js';
+import { answerByPath, HttpRecorder } from '../support/http-recorder.js';
 
 /** Records what an app hears, the Nest way (`@OnEvent`). */
 @Injectable()
@@ -63,29 +65,28 @@ class Lines implements LoggerService {
   }
 }
 
-describe.each(STORE_FACTORIES)('lifecycle events and logs in a Nest app on $name', (factory) => {
-  const skip = factory.unavailable();
-  let fixture: StoreFixture;
-  let api: TargetApp;
-  let receiver: TargetApp;
+describe.each(CLI_STORES)('lifecycle events and logs in a Nest app on $kind.name', ({ kind, skip }) => {
+  let harness: StoreHarness;
+  let api: HttpRecorder;
+  let receiver: HttpRecorder;
 
   beforeAll(async () => {
     if (skip) return;
-    fixture = await factory.create();
-    api = await new TargetApp().start();
-    receiver = await new TargetApp().start();
+    harness = await kind.create();
+    api = await new HttpRecorder(answerByPath).start();
+    receiver = await new HttpRecorder(answerByPath).start();
   });
 
   afterAll(async () => {
     await api?.close();
     await receiver?.close();
-    await fixture?.remove();
+    await harness?.cleanup();
   });
 
   function options(): RequestQueueModuleOptions {
     return {
-      ...fixture.options,
-      baseUrl: api.url,
+      ...harness.options,
+      baseUrl: api.origin,
       secret: SECRET,
       callback: { allowedHosts: [`127.0.0.1:${receiver.port}`] },
       worker: { enabled: true, concurrency: 2, gracePeriod: 2000 },
@@ -115,7 +116,7 @@ describe.each(STORE_FACTORIES)('lifecycle events and logs in a Nest app on $name
         moduleRef.get(EventEmitter2).on(RequestQueueEvent.Queued, () => {
           throw new Error('listener bug');
         });
-        const cb = `${receiver.url}/callback`;
+        const cb = `${receiver.origin}/callback`;
         const ok = await enqueue(runtime, { path: '/fine/1', callbackUrl: cb, callbackToken: CALLBACK_TOKEN });
         const bad = await enqueue(runtime, {
           path: '/status/500/2',
@@ -125,15 +126,15 @@ describe.each(STORE_FACTORIES)('lifecycle events and logs in a Nest app on $name
         });
         const gone = await enqueue(runtime, {
           path: '/fine/3',
-          callbackUrl: `${receiver.url}/status/410/3`,
+          callbackUrl: `${receiver.origin}/status/410/3`,
           callbackToken: CALLBACK_TOKEN,
         });
-        await waitUntil(
+        await waitFor(
+          'every outcome',
           () =>
             [ok, bad].every((id) => heard.names(id).includes(RequestQueueEvent.CallbackDelivered)) &&
             heard.names(gone).includes(RequestQueueEvent.CallbackFailed),
-          10_000,
-          'every outcome',
+          { timeoutMs: 10_000 },
         );
         const { Queued, Processing, Completed, Failed, CallbackDelivered, CallbackFailed } = RequestQueueEvent;
         // `queued` is emitted once the store confirmed; a quick worker may already be processing by then.
@@ -178,16 +179,16 @@ describe.each(STORE_FACTORIES)('lifecycle events and logs in a Nest app on $name
     },
   );
 
-  it.skipIf(skip)('works the same without EventEmitterModule (the peer is optional)', async () => {
+  onOneStore(kind, skip)('works the same without EventEmitterModule (the peer is optional)', async () => {
     const lines = new Lines();
     const moduleRef = await app(false, lines);
     try {
       const id = await enqueue(moduleRef.get(RequestQueueRuntime), {
         path: '/fine/4',
-        callbackUrl: `${receiver.url}/callback`,
+        callbackUrl: `${receiver.origin}/callback`,
         callbackToken: CALLBACK_TOKEN,
       });
-      await waitUntil(() => receiver.for(id).length === 1, 10_000, 'the callback');
+      await waitFor('the callback', () => receiver.for(id).length === 1, { timeoutMs: 10_000 });
       expect(lines.lines.filter((l) => l.startsWith('ERROR'))).toEqual([]);
     } finally {
       await moduleRef.close();

@@ -1,41 +1,43 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestQueueRuntime } from '../../lib/index.js';
 import { enqueue } from './support/enqueue.js';
-import { waitUntil } from './support/processes.js';
-import { apiRuntime, CALLBACK_TOKEN, STORE_FACTORIES, withLease, type StoreFixture } from './support/stores.js';
-import { TargetApp } from './support/target-app.js';
+import { waitFor } from '../support/wait-for.js';
+import { withLease } from '../support/open-store.js';
+import type { StoreHarness } from '../support/stores.js';
+import { apiRuntime, CALLBACK_TOKEN } from './support/api-runtime.js';
+import { CLI_STORES } from './support/cli-world.js';
+import { answerByPath, HttpRecorder } from '../support/http-recorder.js';
 
 /**
  * A job still running when the grace period ends is not lost: the stopping worker stops
  * renewing its lease, and once the lease lapses another worker runs it again (delivery is
  * at least once, README "Worker and outcome").
  */
-describe.each(STORE_FACTORIES)('a job outliving the grace period on $name', (factory) => {
-  const skip = factory.unavailable();
-  let fixture: StoreFixture;
-  let api: TargetApp;
-  let receiver: TargetApp;
+describe.each(CLI_STORES)('a job outliving the grace period on $kind.name', ({ kind, skip }) => {
+  let harness: StoreHarness;
+  let api: HttpRecorder;
+  let receiver: HttpRecorder;
   const runtimes: RequestQueueRuntime[] = [];
 
   beforeAll(async () => {
     if (skip) return;
-    fixture = await factory.create();
-    api = await new TargetApp().start();
-    receiver = await new TargetApp().start();
+    harness = await kind.create();
+    api = await new HttpRecorder(answerByPath).start();
+    receiver = await new HttpRecorder(answerByPath).start();
   });
 
   afterAll(async () => {
     for (const r of runtimes) await r.close();
     await api?.close();
     await receiver?.close();
-    await fixture?.remove();
+    await harness?.cleanup();
   });
 
   async function runtime(): Promise<RequestQueueRuntime> {
     // Short leases; the database driver wants one longer than any attempt (replay 2.5 s, callback 1 s).
-    const lease = fixture.driver === 'redis' ? 1000 : 3000;
-    const options = { ...withLease(fixture, lease), timeout: 2500, callback: { timeout: 1000 } };
-    const r = await apiRuntime(fixture, api.url, receiver.port, options);
+    const lease = harness.options.driver === 'redis' ? 1000 : 3000;
+    const options = { ...withLease(harness.options, lease), timeout: 2500, callback: { timeout: 1000 } };
+    const r = await apiRuntime(harness, api.origin, receiver.port, options);
     runtimes.push(r);
     return r;
   }
@@ -46,12 +48,12 @@ describe.each(STORE_FACTORIES)('a job outliving the grace period on $name', (fac
       const first = await runtime();
       const id = await enqueue(first, {
         path: '/slow/2000/lease',
-        callbackUrl: `${receiver.url}/callback`,
+        callbackUrl: `${receiver.origin}/callback`,
         callbackToken: CALLBACK_TOKEN,
       });
       const leaving = first.createWorker({ gracePeriod: 300, restartCheckInterval: 0 });
       await leaving.start();
-      await waitUntil(() => api.for(id).length === 1, 10_000, 'the replay in flight');
+      await waitFor('the replay in flight', () => api.for(id).length === 1, { timeoutMs: 10_000 });
 
       const stopAt = Date.now();
       await leaving.stop();

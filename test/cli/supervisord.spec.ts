@@ -8,9 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestQueueRuntime } from '../../lib/index.js';
 import { buildForTests, ROOT, type TestBuild } from './support/build.js';
 import { enqueue } from './support/enqueue.js';
-import { runToEnd, waitUntil } from './support/processes.js';
-import { apiRuntime, CALLBACK_TOKEN, processEnv, redisStore, type StoreFixture } from './support/stores.js';
-import { TargetApp } from './support/target-app.js';
+import { runToEnd } from './support/processes.js';
+import { waitFor } from '../support/wait-for.js';
+import { redisStore, type StoreHarness } from '../support/stores.js';
+import { apiRuntime, CALLBACK_TOKEN, processEnv } from './support/api-runtime.js';
+import { answerByPath, HttpRecorder } from '../support/http-recorder.js';
 
 const SUPERVISORD = ['/usr/bin/supervisord', '/usr/local/bin/supervisord'].find((p) => existsSync(p));
 const SUPERVISORCTL = ['/usr/bin/supervisorctl', '/usr/local/bin/supervisorctl'].find((p) => existsSync(p));
@@ -23,9 +25,9 @@ const installed = SUPERVISORD !== undefined && SUPERVISORCTL !== undefined;
  */
 describe.skipIf(!installed)('deploy/supervisord recipe (supervisord installed)', () => {
   let build: TestBuild;
-  let fixture: StoreFixture;
-  let api: TargetApp;
-  let receiver: TargetApp;
+  let harness: StoreHarness;
+  let api: HttpRecorder;
+  let receiver: HttpRecorder;
   let runtime: RequestQueueRuntime;
   let env: Record<string, string>;
   let dir: string;
@@ -48,11 +50,11 @@ describe.skipIf(!installed)('deploy/supervisord recipe (supervisord installed)',
 
   beforeAll(async () => {
     build = await buildForTests();
-    fixture = await redisStore.create();
-    api = await new TargetApp().start();
-    receiver = await new TargetApp().start();
-    runtime = await apiRuntime(fixture, api.url, receiver.port);
-    env = processEnv(fixture, api.url, receiver.port);
+    harness = await redisStore.create();
+    api = await new HttpRecorder(answerByPath).start();
+    receiver = await new HttpRecorder(answerByPath).start();
+    runtime = await apiRuntime(harness, api.origin, receiver.port);
+    env = processEnv(harness, api.origin, receiver.port);
     dir = await mkdtemp(join(tmpdir(), 'rq-supervisord-'));
     conf = join(dir, 'supervisord.conf');
 
@@ -102,14 +104,14 @@ describe.skipIf(!installed)('deploy/supervisord recipe (supervisord installed)',
     await runtime?.close();
     await api?.close();
     await receiver?.close();
-    await fixture?.remove();
+    await harness?.cleanup();
     if (dir) await rm(dir, { recursive: true, force: true });
     await build?.remove();
   });
 
   it('starts the workers, and request-queue restart makes them finish their jobs and come back', async () => {
     let before = new Map<string, number>();
-    await waitUntil(async () => (before = await running()).size === 2, 15_000, 'two RUNNING workers');
+    await waitFor('two RUNNING workers', async () => (before = await running()).size === 2, { timeoutMs: 15_000 });
     expect([...before.keys()].sort()).toEqual([
       'request-queue-worker:request-queue-worker_00',
       'request-queue-worker:request-queue-worker_01',
@@ -117,24 +119,24 @@ describe.skipIf(!installed)('deploy/supervisord recipe (supervisord installed)',
 
     const id = await enqueue(runtime, {
       path: '/slow/1500/supervised',
-      callbackUrl: `${receiver.url}/callback`,
+      callbackUrl: `${receiver.origin}/callback`,
       callbackToken: CALLBACK_TOKEN,
     });
-    await waitUntil(() => api.for(id).length === 1, 10_000, 'the replay in flight');
+    await waitFor('the replay in flight', () => api.for(id).length === 1, { timeoutMs: 10_000 });
 
     const restart = await runToEnd(build.cli, ['restart'], env);
     expect(restart.code, restart.stderr).toBe(0);
     let after = new Map<string, number>();
-    await waitUntil(
+    await waitFor(
+      'both workers restarted',
       async () => {
         after = await running();
         return after.size === 2 && [...after].every(([name, pid]) => before.get(name) !== pid);
       },
-      20_000,
-      'both workers restarted',
+      { timeoutMs: 20_000 },
     );
     expect(api.for(id)[0]!.finishedAt).toBeDefined(); // the job in hand was finished, not cut
-    await waitUntil(() => receiver.for(id).length === 1, 10_000, 'the callback, from a new worker');
+    await waitFor('the callback, from a new worker', () => receiver.for(id).length === 1, { timeoutMs: 10_000 });
     expect(api.for(id)).toHaveLength(1);
 
     const logs = await Promise.all(

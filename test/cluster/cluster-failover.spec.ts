@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallbackReceiver } from '../support/callback-receiver.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { clusterPrefix } from './support/cluster-target.js';
-import { clusterSkip, RedisClusterFixture, type ClusterNodeInfo } from './support/redis-cluster.js';
+import { clusterSkip, RedisClusterFixture, WAIT_MS, type ClusterNodeInfo } from './support/redis-cluster.js';
+import { waitFor } from '../support/wait-for.js';
 
 const TOKEN = 'failover-callback-token-0123456789';
 /** The API's bound on a claim or enqueue; every answer must come within it (plus the HTTP turn). */
@@ -52,10 +53,14 @@ afterAll(async () => {
 
 /** Polls `CLUSTER NODES` until another node serves `slot` as master; when that was seen. */
 async function promotion(slot: number, killed: ClusterNodeInfo): Promise<number> {
-  await cluster.waitUntil(async () => {
-    const now = await cluster.masterOf(slot);
-    return now !== undefined && now.id !== killed.id;
-  }, `the promotion of a replica of :${killed.port}`);
+  await waitFor(
+    `the promotion of a replica of :${killed.port}`,
+    async () => {
+      const now = await cluster.masterOf(slot);
+      return now !== undefined && now.id !== killed.id;
+    },
+    { timeoutMs: WAIT_MS, intervalMs: 100 },
+  );
   return Date.now();
 }
 
@@ -116,10 +121,15 @@ describe.skipIf(skip !== null)('Redis Cluster failover under load', () => {
 
     // Every 202 is replayed and called back, without restarting the API or the worker.
     const acceptedIds = new Set(accepted.map((s) => s.id));
-    const deadline = Date.now() + 90_000;
-    while ([...acceptedIds].some((id) => receiver.for(id).length === 0) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    // Up to 90 s; what is still missing then is reported below.
+    await waitFor(
+      'every accepted request called back',
+      () => [...acceptedIds].every((id) => receiver.for(id).length > 0),
+      {
+        timeoutMs: 90_000,
+        intervalMs: 200,
+      },
+    ).catch(() => undefined);
     const missing = [...acceptedIds].filter((id) => receiver.for(id).length === 0);
     const duplicateCallbacks = [...acceptedIds].filter((id) => receiver.for(id).length > 1).length;
     const replays = new Map<string, number>();

@@ -3,7 +3,7 @@ import { describeCallbackLane } from '../store/callback-lane-conformance.js';
 import { describeStatusConformance } from '../store/status-conformance.js';
 import { describeStoreConformance } from '../store/store-conformance.js';
 import { describeRedisSettle } from '../store/redis-settle-conformance.js';
-import { clusterSettleTarget, clusterTarget } from './support/cluster-target.js';
+import { clusterSettleTarget, clusterStore } from './support/cluster-target.js';
 import { clusterSkip, RedisClusterFixture } from './support/redis-cluster.js';
 
 // The store contract on a Redis Cluster of six nodes of its own, under a hash-tagged prefix.
@@ -20,11 +20,11 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-const target = clusterTarget(() => cluster);
+const source = clusterStore(() => cluster);
 describe.skipIf(skip !== null)('on a Redis Cluster of its own', () => {
-  describeStoreConformance('Redis Cluster', target);
-  describeStatusConformance('Redis Cluster', target);
-  describeCallbackLane('Redis Cluster', target);
+  describeStoreConformance('Redis Cluster', source);
+  describeStatusConformance('Redis Cluster', source);
+  describeCallbackLane('Redis Cluster', source);
   describeRedisSettle(
     'Redis Cluster',
     clusterSettleTarget(() => cluster),

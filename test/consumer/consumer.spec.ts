@@ -44,7 +44,8 @@ import {
   type PackedLibrary,
   type PreparedApp,
 } from './support/apps.js';
-import { Started, stopAll, tail, waitFor } from './support/processes.js';
+import { Started, stopAll, tail } from './support/processes.js';
+import { waitFor } from '../support/wait-for.js';
 import { postgresDatabase, redisPrefix, type AppStore } from './support/stores.js';
 
 const MINUTE = 60_000;
@@ -395,8 +396,7 @@ describe.skipIf(offline !== null)('consumer: the packed library in freshly gener
             const res = await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined);
             return res?.status === 200 ? true : undefined;
           },
-          30_000,
-          200,
+          { timeoutMs: 30_000, intervalMs: 200 },
         ).catch((err: Error) => {
           throw new Error(`${err.message}\n${tail(api!.output)}`);
         });

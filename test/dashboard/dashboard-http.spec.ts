@@ -10,10 +10,10 @@ import {
   OperatorKeys,
   PASSWORD,
   queue,
-  until,
   USER,
   type DashboardApp,
 } from './support/dashboard-app.js';
+import { waitFor } from '../support/wait-for.js';
 
 /** Basic auth, the app's guard as a class (resolved from its providers), or a guard instance. */
 type Protection = 'basic' | 'guard' | 'guard instance';
@@ -106,22 +106,31 @@ describe.each(cases)('dashboard over HTTP on $kind.name ($adapter, $protection)'
   it('counts and lists failed jobs as the store does, and never shows a sealed part', async () => {
     const failing = [await queue(t.url, '/status/500', { n: 1 }), await queue(t.url, '/status/500', { n: 2 })];
     await queue(t.url, '/echo/done');
-    await until(async () => {
-      const failed = await t.store.listFailed();
-      return failing.every((id) => failed.some((j) => j.correlationId === id)) ? true : undefined;
-    }, 'the two failing requests to fail');
-    await until(
-      async () => ((await t.store.stats()).every((s) => s.waiting + s.running + s.delayed === 0) ? true : undefined),
+    await waitFor(
+      'the two failing requests to fail',
+      async () => {
+        const failed = await t.store.listFailed();
+        return failing.every((id) => failed.some((j) => j.correlationId === id)) ? true : undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
+    await waitFor(
       'the queue to drain',
+      async () => ((await t.store.stats()).every((s) => s.waiting + s.running + s.delayed === 0) ? true : undefined),
+      { timeoutMs: 20_000 },
     );
     const overview = (await (await get('/api/overview')).json()) as { queues: unknown[] };
     expect(overview.queues).toEqual(await t.store.stats());
     // The chart's points are the store's, for the last hour: two completed, two failed so far.
-    const chart = await until(async () => {
-      const body = (await (await get('/api/overview')).json()) as { now: number; throughput: ThroughputPoint[] };
-      const sum = (k: 'completed' | 'failed') => body.throughput.reduce((n, p) => n + p[k], 0);
-      return sum('completed') === 2 && sum('failed') === 2 ? body : undefined;
-    }, 'the throughput to count the work');
+    const chart = await waitFor(
+      'the throughput to count the work',
+      async () => {
+        const body = (await (await get('/api/overview')).json()) as { now: number; throughput: ThroughputPoint[] };
+        const sum = (k: 'completed' | 'failed') => body.throughput.reduce((n, p) => n + p[k], 0);
+        return sum('completed') === 2 && sum('failed') === 2 ? body : undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
     expect(chart.throughput).toEqual(await t.store.throughput(chart.now - 60 * 60 * 1000));
     const res = await get('/api/failed');
     const text = await res.text();
@@ -223,9 +232,9 @@ describe.each(cases)('dashboard over HTTP on $kind.name ($adapter, $protection)'
       const queued = record?.timeline?.filter((e) => e.kind === 'queued').length ?? 0;
       return queued === times && record?.state === 'failed' ? true : undefined;
     };
-    await until(requeued(2), 'the retried job to run and fail again');
+    await waitFor('the retried job to run and fail again', requeued(2), { timeoutMs: 20_000 });
     expect(await post('/api/queues/retry-all?queue=api:request', ok)).toEqual({ status: 200, body: { retried: 1 } });
-    await until(requeued(3), 'the job retried by retry-all to run and fail again');
+    await waitFor('the job retried by retry-all to run and fail again', requeued(3), { timeoutMs: 20_000 });
     expect(await post('/api/queues/retry-all?queue=no-such-queue', ok)).toEqual({ status: 200, body: { retried: 0 } });
     expect(await post('/api/failed/retry?id=' + encodeURIComponent('bad id'), ok)).toMatchObject({ status: 400 });
   });

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CallbackReceiver } from '../support/callback-receiver.js';
 import type { AdapterName } from '../support/nest-app.js';
 import { storeMatrix, type StoreHarness } from '../support/stores.js';
-import { createDashboardApp, PASSWORD, queue, until, USER, type DashboardApp } from './support/dashboard-app.js';
+import { createDashboardApp, PASSWORD, queue, USER, type DashboardApp } from './support/dashboard-app.js';
+import { waitFor } from '../support/wait-for.js';
 
 /** What these checks read of an element in the page (the DOM's types are not in this project's lib). */
 type Attributed = { getAttribute(name: string): string | null };
@@ -122,18 +123,30 @@ describe.each(cases)('dashboard in chromium on $kind.name ($adapter)', (c) => {
       _callback_token: TOKEN,
     });
     for (let i = 1; i <= 3; i++) await queue(t.url, `/reports/monthly-${i}`);
-    await until(async () => ((await t.store.listFailed()).length === 4 ? true : undefined), 'four failed jobs', 30_000);
-    await until(async () => {
-      const busy = (await t.store.stats()).some((s) => s.queue !== 'reports' && s.waiting + s.delayed + s.running > 0);
-      return busy ? undefined : true;
-    }, 'the consumed queues to drain');
+    await waitFor('four failed jobs', async () => ((await t.store.listFailed()).length === 4 ? true : undefined), {
+      timeoutMs: 30_000,
+    });
+    await waitFor(
+      'the consumed queues to drain',
+      async () => {
+        const busy = (await t.store.stats()).some(
+          (s) => s.queue !== 'reports' && s.waiting + s.delayed + s.running > 0,
+        );
+        return busy ? undefined : true;
+      },
+      { timeoutMs: 20_000 },
+    );
 
-    await until(async () => {
-      const counted = await t.store.throughput(Date.now() - 60 * 60 * 1000);
-      const completed = counted.reduce((n, p) => n + p.completed, 0);
-      const failed = counted.reduce((n, p) => n + p.failed, 0);
-      return completed === 4 && failed === 3 ? true : undefined;
-    }, 'the store to count four completed and three failed replays');
+    await waitFor(
+      'the store to count four completed and three failed replays',
+      async () => {
+        const counted = await t.store.throughput(Date.now() - 60 * 60 * 1000);
+        const completed = counted.reduce((n, p) => n + p.completed, 0);
+        const failed = counted.reduce((n, p) => n + p.failed, 0);
+        return completed === 4 && failed === 3 ? true : undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
 
     await open();
     const stats = await t.store.stats();
@@ -213,31 +226,35 @@ describe.each(cases)('dashboard in chromium on $kind.name ($adapter)', (c) => {
     const [forgotten, retried, ...rest] = failed.filter((j) => j.kind === 'replay');
     // Retry the failed callback: the receiver answers 200 now, so it is delivered and gone.
     await page.click(`tr[data-job-id="${callbackJob.id}"] button[data-action="retry"]`);
-    await until(
-      async () => ((await t.store.listFailed()).some((j) => j.id === callbackJob.id) ? undefined : true),
+    await waitFor(
       'the callback to leave the failed set',
+      async () => ((await t.store.listFailed()).some((j) => j.id === callbackJob.id) ? undefined : true),
+      { timeoutMs: 20_000 },
     );
     await receiver.waitFor(3);
     await page.waitForSelector(`tr[data-job-id="${callbackJob.id}"]`, { state: 'detached' });
     // Forget one failed replay.
     await page.click(`tr[data-job-id="${forgotten!.id}"] button[data-action="forget"]`);
-    await until(
-      async () => ((await t.store.listFailed()).some((j) => j.id === forgotten!.id) ? undefined : true),
+    await waitFor(
       'the forgotten job to go',
+      async () => ((await t.store.listFailed()).some((j) => j.id === forgotten!.id) ? undefined : true),
+      { timeoutMs: 20_000 },
     );
     // Retry one: its route answers 200 from its fourth call on, so it completes.
     await page.click(`tr[data-job-id="${retried!.id}"] button[data-action="retry"]`);
-    await until(
-      async () => ((await t.store.readStatus(retried!.correlationId))?.state === 'completed' ? true : undefined),
+    await waitFor(
       'the retried request to complete',
+      async () => ((await t.store.readStatus(retried!.correlationId))?.state === 'completed' ? true : undefined),
+      { timeoutMs: 20_000 },
     );
     // Retry all of the queue: the last one completes too.
     await refreshed();
     await page.click('button[data-action="retry-all"][data-queue="api:request"]');
     for (const job of rest) {
-      await until(
-        async () => ((await t.store.readStatus(job.correlationId))?.state === 'completed' ? true : undefined),
+      await waitFor(
         'the queue to be retried',
+        async () => ((await t.store.readStatus(job.correlationId))?.state === 'completed' ? true : undefined),
+        { timeoutMs: 20_000 },
       );
     }
     expect(await t.store.listFailed()).toEqual([]);
@@ -270,10 +287,10 @@ describe.each(cases)('dashboard in chromium on $kind.name ($adapter)', (c) => {
 
     // A failed job to aim at, then a page on another origin that POSTs a forget to it.
     const id = await queue(t.url, `/flaky/${c.kind.name}-forged/3`);
-    const job = await until(
-      async () => (await t.store.listFailed()).find((j) => j.correlationId === id),
+    const job = await waitFor(
       'the job to fail',
-      30_000,
+      async () => (await t.store.listFailed()).find((j) => j.correlationId === id),
+      { timeoutMs: 30_000 },
     );
     const site = await forgerySite(`${t.url}${PATH}/api/failed/forget?id=${encodeURIComponent(job.id)}`);
     try {

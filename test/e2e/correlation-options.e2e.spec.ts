@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RequestQueueModuleOptions } from '../../lib/index.js';
-import { waitUntil } from '../cli/support/processes.js';
+import { waitFor } from '../support/wait-for.js';
 import { CallbackReceiver } from '../support/callback-receiver.js';
 import { storeMatrix, type StoreHarness } from '../support/stores.js';
 import { ADAPTERS, createTestApp, type TestApp } from '../support/test-app.js';
@@ -62,7 +62,7 @@ describe.each(cases)('correlation id options on $kind.name ($adapter)', ({ kind,
       expect(res.headers.get('x-correlation-id')).toBeNull();
       expect(await res.json()).toEqual({ correlationId: id, status: 'queued', statusUrl: res.headers.get('location') });
 
-      await waitUntil(() => receiver.for(id).length > 0);
+      await waitFor('the callback', () => receiver.for(id).length > 0);
       const [cb] = receiver.for(id);
       expect(cb!.verified).toBe(true);
       // The callback keeps X-Correlation-ID, whatever the request header is.
@@ -121,7 +121,7 @@ describe.each(cases)('correlation id options on $kind.name ($adapter)', ({ kind,
       expect(reuse.status).toBe(409);
       expect(reuse.headers.get('x-correlation-id')).toBe(id);
       expect(await harness.dump()).toContain(id); // the queued request claimed it
-      await waitUntil(() => receiver.for(id).length > 0);
+      await waitFor('the callback', () => receiver.for(id).length > 0);
       expect(receiver.for(id)[0]!.body).toMatchObject({ correlationId: id, status: 'completed' });
     });
   });

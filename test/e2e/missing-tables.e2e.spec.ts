@@ -12,7 +12,7 @@ import {
   runRequestQueueCli,
   type RequestQueueModuleOptions,
 } from '../../lib/index.js';
-import { waitUntil } from '../cli/support/processes.js';
+import { waitFor } from '../support/wait-for.js';
 import { CapturedLogger } from '../support/captured-logger.js';
 import { runSql } from '../support/run-sql.js';
 import { storeMatrix, type StoreHarness } from '../support/stores.js';
@@ -91,7 +91,7 @@ describe.each(cases)('missing tables on $kind.name', ({ kind, skip }) => {
       stderr: (text) => stderr.push(text),
       signals: new EventEmitter(),
     });
-    await waitUntil(() => stdout.join('').includes('Processing jobs'), 10_000, 'the worker to start');
+    await waitFor('the worker to start', () => stdout.join('').includes('Processing jobs'), { timeoutMs: 10_000 });
     await runSql(url(), ['ALTER TABLE jobs RENAME TO jobs_gone']);
     expect(await running).toBe(ExitCode.Config);
     const errors = stderr.join('');

@@ -4,6 +4,7 @@ import { REQUEST_QUEUE_STORE, type RequestQueueStore } from '../../lib/index.js'
 import { CallbackReceiver } from '../support/callback-receiver.js';
 import { storeMatrix, type StoreHarness } from '../support/stores.js';
 import { ADAPTERS, createTestApp, type TestApp } from '../support/test-app.js';
+import { waitFor } from '../support/wait-for.js';
 
 const TOKEN = 'e2e-callback-token-0123456789';
 
@@ -67,7 +68,7 @@ describe.each(cases)('request queue end to end on $kind.name ($adapter)', ({ kin
     expect(res.headers.get('x-correlation-id')).toBe(id);
     expect(await res.json()).toEqual({ correlationId: id, status: 'queued', statusUrl: res.headers.get('location') });
 
-    await waitUntil(() => receiver.for(id).length === 1);
+    await waitFor('receiver.for(id).length === 1', () => receiver.for(id).length === 1, { intervalMs: 25 });
     const [cb] = receiver.for(id);
     expect(cb!.verified).toBe(true);
     expect(cb!.headers['x-correlation-id']).toBe(id);
@@ -117,7 +118,7 @@ describe.each(cases)('request queue end to end on $kind.name ($adapter)', ({ kin
       },
     );
     expect(res.status).toBe(202);
-    await waitUntil(() => receiver.for(id).length === 1);
+    await waitFor('receiver.for(id).length === 1', () => receiver.for(id).length === 1, { intervalMs: 25 });
     const replay = t.seen.list.find((s) => s.headers['x-correlation-id'] === id)!;
     expect(replay.url).toBe('/echo/9?a=1&b=%20two+x');
     expect(replay.headers.authorization).toBe('Bearer s3cr3t');
@@ -135,7 +136,7 @@ describe.each(cases)('request queue end to end on $kind.name ($adapter)', ({ kin
       body: form,
     });
     expect(res.status).toBe(202);
-    await waitUntil(() => receiver.for(id).length === 1);
+    await waitFor('receiver.for(id).length === 1', () => receiver.for(id).length === 1, { intervalMs: 25 });
     const replay = t.seen.list.find((s) => s.headers['x-correlation-id'] === id)!;
     expect(replay.headers['content-type']).toBe('application/x-www-form-urlencoded');
     expect(replay.raw).toBe('name=Ada+Lovelace&email=ada%40example.com&tags=a&tags=b');
@@ -154,7 +155,7 @@ describe.each(cases)('request queue end to end on $kind.name ($adapter)', ({ kin
     };
     const res = await send('PUT', '/echo/5', { headers: { 'x-correlation-id': id }, json: withCallback(data) });
     expect(res.status).toBe(202);
-    const [cb] = await waitFor(id);
+    const [cb] = await callbackFor(id);
     expect(cb.body.response!.body).toEqual({ id: '5', method: 'PUT', body: data });
     const replay = t.seen.list.find((s) => s.headers['x-correlation-id'] === id)!;
     expect(replay.method).toBe('PUT');
@@ -178,7 +179,7 @@ describe.each(cases)('request queue end to end on $kind.name ($adapter)', ({ kin
     expect(
       (await send('DELETE', '/echo/1', { headers: { 'x-correlation-id': syncId }, json: withCallback() })).status,
     ).toBe(409);
-    await waitFor(id);
+    await callbackFor(id);
   });
 
   it('lets exactly one of 20 concurrent requests with one new id win', async () => {
@@ -191,7 +192,7 @@ describe.each(cases)('request queue end to end on $kind.name ($adapter)', ({ kin
     const statuses = answers.map((r) => r.status).sort();
     expect(statuses.filter((s) => s === 202)).toHaveLength(1);
     expect(statuses.filter((s) => s === 409)).toHaveLength(19);
-    await waitFor(id);
+    await callbackFor(id);
     await new Promise((r) => setTimeout(r, 200));
     expect(receiver.for(id)).toHaveLength(1);
   });
@@ -220,7 +221,7 @@ describe.each(cases)('request queue end to end on $kind.name ($adapter)', ({ kin
     expect((await send('PUT', '/echo/1', { headers: { 'x-correlation-id': id }, json: withCallback() })).status).toBe(
       202,
     );
-    await waitFor(id);
+    await callbackFor(id);
   });
 
   it('passes methods that are not queued through untouched, callback parameters or not', async () => {
@@ -237,7 +238,7 @@ describe.each(cases)('request queue end to end on $kind.name ($adapter)', ({ kin
     expect(
       (await send('PUT', '/status/404', { headers: { 'x-correlation-id': id }, json: withCallback() })).status,
     ).toBe(202);
-    const [cb] = await waitFor(id);
+    const [cb] = await callbackFor(id);
     expect(cb.body).toMatchObject({ status: 'completed', attempts: 1, response: { status: 404 } });
     await new Promise((r) => setTimeout(r, 300));
     expect(t.seen.list.length - before).toBe(1);
@@ -248,7 +249,7 @@ describe.each(cases)('request queue end to end on $kind.name ($adapter)', ({ kin
     expect(
       (await send('PUT', '/status/500', { headers: { 'x-correlation-id': id }, json: withCallback() })).status,
     ).toBe(202);
-    const [cb] = await waitFor(id);
+    const [cb] = await callbackFor(id);
     expect(cb.verified).toBe(true);
     expect(cb.body).toMatchObject({ correlationId: id, status: 'failed', attempts: 3, response: { status: 500 } });
     expect(cb.body.error).toContain('500');
@@ -268,7 +269,7 @@ describe.each(cases)('request queue end to end on $kind.name ($adapter)', ({ kin
     expect((await send('PUT', '/echo/11', { headers: { 'x-correlation-id': id }, json: withCallback() })).status).toBe(
       202,
     );
-    await waitUntil(() => receiver.for(id).length === 2);
+    await waitFor('receiver.for(id).length === 2', () => receiver.for(id).length === 2, { intervalMs: 25 });
     const [first, second] = receiver.for(id);
     expect(first!.answered).toBe(500);
     expect(second!.answered).toBe(200);
@@ -283,7 +284,11 @@ describe.each(cases)('request queue end to end on $kind.name ($adapter)', ({ kin
     expect((await send('PUT', '/echo/12', { headers: { 'x-correlation-id': id }, json: withCallback() })).status).toBe(
       202,
     );
-    await waitUntil(async () => (await store.listFailed()).some((f) => f.correlationId === id));
+    await waitFor(
+      '(await store.listFailed()).some((f) => f.correlationId === id)',
+      async () => (await store.listFailed()).some((f) => f.correlationId === id),
+      { intervalMs: 25 },
+    );
     expect(receiver.for(id)).toHaveLength(3);
     const failed = (await store.listFailed()).find((f) => f.correlationId === id)!;
     expect(failed).toMatchObject({ kind: 'callback', error: expect.stringContaining('500') });
@@ -293,7 +298,11 @@ describe.each(cases)('request queue end to end on $kind.name ($adapter)', ({ kin
     expect(
       (await send('PUT', '/echo/13', { headers: { 'x-correlation-id': gone }, json: withCallback() })).status,
     ).toBe(202);
-    await waitUntil(async () => (await store.listFailed()).some((f) => f.correlationId === gone));
+    await waitFor(
+      '(await store.listFailed()).some((f) => f.correlationId === gone)',
+      async () => (await store.listFailed()).some((f) => f.correlationId === gone),
+      { intervalMs: 25 },
+    );
     expect(receiver.for(gone)).toHaveLength(1);
     expect((await store.listFailed()).find((f) => f.correlationId === gone)!.error).toContain('410');
   });
@@ -304,7 +313,7 @@ describe.each(cases)('request queue end to end on $kind.name ($adapter)', ({ kin
     expect(
       (await send('PUT', '/routed/delayed/1', { headers: { 'x-correlation-id': id }, json: withCallback() })).status,
     ).toBe(202);
-    const [cb] = await waitFor(id);
+    const [cb] = await callbackFor(id);
     const replayedAt = (cb.body.response!.body as { at: number }).at;
     expect(replayedAt - sent).toBeGreaterThanOrEqual(380);
     expect(cb.body).toMatchObject({ status: 'completed', attempts: 1 });
@@ -315,7 +324,7 @@ describe.each(cases)('request queue end to end on $kind.name ($adapter)', ({ kin
     expect(
       (await send('PUT', '/routed/slow/1', { headers: { 'x-correlation-id': id }, json: withCallback() })).status,
     ).toBe(202);
-    const [cb] = await waitFor(id);
+    const [cb] = await callbackFor(id);
     expect(cb.body).toMatchObject({ status: 'failed', attempts: 2, response: null });
     expect(cb.body.error).toMatch(/timed out|abort/i);
   });
@@ -331,13 +340,13 @@ describe.each(cases)('request queue end to end on $kind.name ($adapter)', ({ kin
     expect(res.status).toBe(202);
     expect(t.seen.list.length).toBe(before);
     expect((await send('PUT', '/echo/14', { headers: forged, json: {} })).status).toBe(409);
-    await waitFor(id);
+    await callbackFor(id);
     const replay = t.seen.list.find((s) => s.headers['x-correlation-id'] === id)!;
     expect(replay.headers['x-request-queue-replay']).not.toBe(forged['x-request-queue-replay']);
   });
 
-  async function waitFor(id: string) {
-    await waitUntil(() => receiver.for(id).length >= 1);
+  async function callbackFor(id: string) {
+    await waitFor(`the callback for ${id}`, () => receiver.for(id).length >= 1, { intervalMs: 25 });
     return receiver.for(id) as [ReturnType<CallbackReceiver['for']>[number], ...ReturnType<CallbackReceiver['for']>];
   }
 });
@@ -372,11 +381,3 @@ describe.each(ADAPTERS)('when Redis is unreachable (%s)', (adapter) => {
     expect(t.seen.list).toHaveLength(0);
   });
 });
-
-async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { REQUEST_QUEUE_STORE, type RequestQueueStore, type StatusView } from '../../lib/index.js';
 import { CallbackReceiver } from '../support/callback-receiver.js';
 import { storeMatrix, type StoreHarness } from '../support/stores.js';
+import { waitFor } from '../support/wait-for.js';
 import { ADAPTERS, createTestApp, type TestApp } from '../support/test-app.js';
 
 const TOKEN = 'status-callback-token-0123456789';
@@ -10,17 +11,6 @@ const TOKEN = 'status-callback-token-0123456789';
 const STATUS_TTL = 4000;
 
 const cases = (await storeMatrix()).flatMap(({ kind, skip }) => ADAPTERS.map((adapter) => ({ kind, skip, adapter })));
-
-/** Polls `check` every 30 ms until it returns something, at most `timeoutMs`. */
-async function until<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 30));
-  }
-}
 
 /** Consecutive duplicates removed: the states a poller saw, in order. */
 function transitions(states: string[]): string[] {
@@ -82,15 +72,15 @@ describe.each(cases)('status resource on $kind.name ($adapter)', ({ kind, skip, 
   /** Polls a status resource until it is final; every answer seen, in order. */
   async function pollToEnd(location: string) {
     const seen: Awaited<ReturnType<typeof poll>>[] = [];
-    return until(
+    return waitFor(
+      'a final status',
       async () => {
         const answer = await poll(location);
         expect(answer.status).toBe(200);
         seen.push(answer);
         return answer.view.status === 'completed' || answer.view.status === 'failed' ? seen : undefined;
       },
-      20_000,
-      'a final status',
+      { timeoutMs: 20_000, intervalMs: 30 },
     );
   }
 
@@ -117,7 +107,10 @@ describe.each(cases)('status resource on $kind.name ($adapter)', ({ kind, skip, 
     const done = seen.at(-1)!.view;
     expect(done).toMatchObject({ correlationId: id, status: 'completed', attempts: 2 });
     expect(Date.parse(done.queuedAt)).toBeLessThanOrEqual(Date.parse(done.updatedAt));
-    await until(async () => (receiver.for(id).length === 1 ? true : undefined), 10_000, 'the callback');
+    await waitFor('the callback', async () => (receiver.for(id).length === 1 ? true : undefined), {
+      timeoutMs: 10_000,
+      intervalMs: 30,
+    });
     expect(done.result).toEqual(receiver.for(id)[0]!.body);
     expect(done.result).toMatchObject({
       status: 'completed',
@@ -135,7 +128,10 @@ describe.each(cases)('status resource on $kind.name ($adapter)', ({ kind, skip, 
     const failed = seen.at(-1)!.view;
     expect(failed).toMatchObject({ status: 'failed', attempts: 3 });
     expect(failed.result).toMatchObject({ status: 'failed', attempts: 3, error: expect.stringMatching(/503/) });
-    await until(async () => (receiver.for(id).length === 1 ? true : undefined), 10_000, 'the failure callback');
+    await waitFor('the failure callback', async () => (receiver.for(id).length === 1 ? true : undefined), {
+      timeoutMs: 10_000,
+      intervalMs: 30,
+    });
     expect(failed.result).toEqual(receiver.for(id)[0]!.body);
 
     const job = (await store.listFailed()).find((f) => f.correlationId === id && f.kind === 'replay')!;
@@ -209,10 +205,10 @@ describe.each(cases)('status resource on $kind.name ($adapter)', ({ kind, skip, 
     expect(dump).not.toContain(marker); // …but neither the body…
     expect(dump).not.toContain(`answer-${id}`); // …nor the response header in clear
 
-    await until(
-      async () => ((await fetch(t.url + location)).status === 404 ? true : undefined),
-      STATUS_TTL + 5000,
+    await waitFor(
       'the status to expire',
+      async () => ((await fetch(t.url + location)).status === 404 ? true : undefined),
+      { timeoutMs: STATUS_TTL + 5000, intervalMs: 30 },
     );
     expect(await store.readStatus(id)).toBeNull();
     // Gone from the store itself, not only hidden: no key or row but the id's claim (which
@@ -221,11 +217,10 @@ describe.each(cases)('status resource on $kind.name ($adapter)', ({ kind, skip, 
       (await harness.dump())
         .split('\n')
         .filter((line) => line.includes(id) && !/^request_queue_claims |:request-queue:cid:/.test(line));
-    await until(
-      async () => ((await leftovers()).length === 0 ? true : undefined),
-      10_000,
-      'the store to remove the record',
-    );
+    await waitFor('the store to remove the record', async () => ((await leftovers()).length === 0 ? true : undefined), {
+      timeoutMs: 10_000,
+      intervalMs: 30,
+    });
   });
 
   describe('Idempotency-Key mode', () => {
@@ -238,7 +233,10 @@ describe.each(cases)('status resource on $kind.name ($adapter)', ({ kind, skip, 
       expect(again.status).toBe(202);
       expect(again.headers.get('location')).toBe(first.headers.get('location'));
       expect(await again.json()).toEqual(body);
-      await until(async () => (receiver.for(key).length === 1 ? true : undefined), 10_000, 'the callback');
+      await waitFor('the callback', async () => (receiver.for(key).length === 1 ? true : undefined), {
+        timeoutMs: 10_000,
+        intervalMs: 30,
+      });
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(t.seen.list.filter((s) => s.url === `/echo/${key}`)).toHaveLength(1);
     });

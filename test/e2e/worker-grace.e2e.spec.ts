@@ -9,8 +9,8 @@ import {
 } from '../../lib/index.js';
 import { GRACE_MARGIN_MS } from '../../lib/core/policies.js';
 import { enqueue } from '../cli/support/enqueue.js';
-import { waitUntil } from '../cli/support/processes.js';
-import { TargetApp } from '../cli/support/target-app.js';
+import { answerByPath, HttpRecorder } from '../support/http-recorder.js';
+import { waitFor } from '../support/wait-for.js';
 import { CapturedLogger } from '../support/captured-logger.js';
 
 const SECRET = 'worker-grace-secret-0123456789abcdef';
@@ -34,13 +34,13 @@ function appModule(options: RequestQueueModuleOptions): DynamicModule {
 }
 
 describe('the grace period of a Nest worker (runRequestQueueWorker)', () => {
-  const servers: TargetApp[] = [];
+  const servers: HttpRecorder[] = [];
   afterEach(async () => {
     await Promise.all(servers.splice(0).map((s) => s.close()));
   });
 
-  async function server(): Promise<TargetApp> {
-    const s = await new TargetApp().start();
+  async function server(): Promise<HttpRecorder> {
+    const s = await new HttpRecorder(answerByPath).start();
     servers.push(s);
     return s;
   }
@@ -49,7 +49,7 @@ describe('the grace period of a Nest worker (runRequestQueueWorker)', () => {
     const api = await server();
     const logger = new CapturedLogger();
     const running = await runRequestQueueWorker(
-      appModule({ baseUrl: api.url, timeout: 5_000, callback: { timeout: 15_000 } }),
+      appModule({ baseUrl: api.origin, timeout: 5_000, callback: { timeout: 15_000 } }),
       { exit: false, context: { logger } },
     );
     const worker = await running.app.get(RequestQueueLifecycle).startWorker(); // the running worker
@@ -67,7 +67,7 @@ describe('the grace period of a Nest worker (runRequestQueueWorker)', () => {
     // the 6 s (timeout + 5 s) the grace period used to be.
     const running = await runRequestQueueWorker(
       appModule({
-        baseUrl: api.url,
+        baseUrl: api.origin,
         timeout: 1_000,
         callback: { timeout: 9_000, allowedHosts: [`127.0.0.1:${receiver.port}`] },
       }),
@@ -76,10 +76,10 @@ describe('the grace period of a Nest worker (runRequestQueueWorker)', () => {
     const runtime = running.app.get(RequestQueueRuntime);
     const id = await enqueue(runtime, {
       path: '/fine/1',
-      callbackUrl: `${receiver.url}/slow/7000/callback`,
+      callbackUrl: `${receiver.origin}/slow/7000/callback`,
       callbackToken: CALLBACK_TOKEN,
     });
-    await waitUntil(() => receiver.hits.length === 1, 10_000, 'the callback delivery');
+    await waitFor('the callback delivery', () => receiver.requests.length === 1, { timeoutMs: 10_000 });
     await runtime.store.signalRestart(); // the worker stops while the delivery is in flight
     expect(await running.finished).toBe('restart');
     const logged = logger.of('log');

@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
 import { Controller, Module, Put } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { QueueableRequest, RequestQueueModule, type RequestQueueModuleOptions } from '../../lib/index.js';
+import { QueueableRequest, RequestQueueModule } from '../../lib/index.js';
 import { buildForTests } from '../cli/support/build.js';
 import { Spawned } from '../cli/support/processes.js';
 import { CallbackReceiver, type ReceivedCallback } from '../support/callback-receiver.js';
+import { HttpRecorder, type RecordedRequest } from '../support/http-recorder.js';
 import { freePort } from '../support/free-port.js';
 import { listenOn } from '../support/nest-app.js';
 import { storeMatrix, type StoreHarness } from '../support/stores.js';
+import { waitFor } from '../support/wait-for.js';
 
 /**
  * Flow control (README) on every store, with the replays run by TWO `request-queue work`
@@ -110,69 +111,29 @@ const LINE_SHORT = 10;
 const LINE_FLAKY = '/flow/line/ann/5';
 const LINE_BROKEN = '/flow/line/ann/12';
 
-interface Replay {
-  path: string;
-  start: number;
-  end?: number;
-}
-
 /** Where the workers replay to: records each replay, answers by path. */
-class Target {
-  readonly replays: Replay[] = [];
-  hangFirst = true;
+function flowTarget(): HttpRecorder {
+  let hangFirst = true;
   /** Paths answered once already (`LINE_FLAKY` fails only the first time). */
-  readonly failedOnce = new Set<string>();
-  private server!: Server;
-  port = 0;
-
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => {
-      const replay: Replay = { path: req.url ?? '', start: Date.now() };
-      this.replays.push(replay);
-      req.resume();
-      const answer = (status: number) => {
-        replay.end = Date.now();
-        res.statusCode = status;
-        res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ path: replay.path }));
-      };
-      if (replay.path.startsWith('/flow/hang/') && this.hangFirst) {
-        this.hangFirst = false;
-        return; // never answers: its worker is killed meanwhile
-      }
-      if (replay.path.startsWith('/flow/until/')) return void setTimeout(() => answer(500), 10);
-      if (replay.path.startsWith('/flow/line/')) {
-        const fail = replay.path === LINE_BROKEN || (replay.path === LINE_FLAKY && !this.failedOnce.has(LINE_FLAKY));
-        this.failedOnce.add(replay.path);
-        return void setTimeout(() => answer(fail ? 500 : 200), 100);
-      }
-      setTimeout(() => answer(200), replay.path.startsWith('/flow/funnel/') ? 150 : 20);
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as { port: number }).port;
-    return this;
-  }
-
-  close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-function storeEnv(options: RequestQueueModuleOptions): Record<string, string> {
-  const env: Record<string, string> = { REQUEST_QUEUE_DRIVER: options.driver ?? 'redis' };
-  if (options.redis?.url) env.REDIS_URL = options.redis.url;
-  if (options.redis?.prefix) env.REQUEST_QUEUE_REDIS_PREFIX = options.redis.prefix;
-  if (options.database?.url) env.DATABASE_URL = options.database.url;
-  return env;
-}
-
-async function waitFor(what: string, done: () => boolean, timeoutMs: number, output: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const failedOnce = new Set<string>();
+  return new HttpRecorder((req, res) => {
+    const answer = (status: number) => {
+      res.statusCode = status;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ path: req.url }));
+    };
+    if (req.url.startsWith('/flow/hang/') && hangFirst) {
+      hangFirst = false;
+      return; // never answers: its worker is killed meanwhile
+    }
+    if (req.url.startsWith('/flow/until/')) return void setTimeout(() => answer(500), 10);
+    if (req.url.startsWith('/flow/line/')) {
+      const fail = req.url === LINE_BROKEN || (req.url === LINE_FLAKY && !failedOnce.has(LINE_FLAKY));
+      failedOnce.add(req.url);
+      return void setTimeout(() => answer(fail ? 500 : 200), 100);
+    }
+    setTimeout(() => answer(200), req.url.startsWith('/flow/funnel/') ? 150 : 20);
+  });
 }
 
 const matrix = await storeMatrix();
@@ -180,7 +141,7 @@ const matrix = await storeMatrix();
 describe.each(matrix)('flow control on $kind.name, two worker processes', ({ kind, skip }) => {
   let harness: StoreHarness;
   let receiver: CallbackReceiver;
-  let target: Target;
+  let target: HttpRecorder;
   let api: { url: string; close(): Promise<void> };
   /** The same API on Fastify: flow keys read its request object the same way. */
   let fastify: { url: string; close(): Promise<void> };
@@ -188,7 +149,7 @@ describe.each(matrix)('flow control on $kind.name, two worker processes', ({ kin
   let workers: Spawned[] = [];
 
   const env = () => ({
-    ...storeEnv(harness.options),
+    ...harness.env,
     REQUEST_QUEUE_BASE_URL: `http://127.0.0.1:${target.port}`,
     REQUEST_QUEUE_SECRET: SECRET,
     REQUEST_QUEUE_CALLBACK_ALLOWED_HOSTS: `127.0.0.1:${receiver.port}`,
@@ -224,7 +185,7 @@ describe.each(matrix)('flow control on $kind.name, two worker processes', ({ kin
     cli = (await buildForTests()).cli;
     harness = await kind.create();
     receiver = await new CallbackReceiver(TOKEN).start();
-    target = await new Target().start();
+    target = await flowTarget().start();
     const start = async (adapter: 'express' | 'fastify') => {
       const port = await freePort();
       const moduleRef = await Test.createTestingModule({
@@ -269,14 +230,18 @@ describe.each(matrix)('flow control on $kind.name, two worker processes', ({ kin
       startWorker();
       startWorker();
       const done = () => receiver.calls.filter((c) => pathOf(c).startsWith('/flow/throttle/')).length;
-      await waitFor('the throttled callbacks', () => done() >= THROTTLED, 60_000, output);
+      await waitFor('the throttled callbacks', () => done() >= THROTTLED, {
+        timeoutMs: 60_000,
+        intervalMs: 100,
+        detail: output,
+      });
 
       const calls = receiver.calls.filter((c) => pathOf(c).startsWith('/flow/throttle/'));
       expect(calls.map((c) => c.body.status)).toEqual(Array(THROTTLED).fill('completed'));
       expect(calls.map((c) => c.body.attempts)).toEqual(Array(THROTTLED).fill(1)); // tries 1: a release is no attempt
-      const starts = target.replays
-        .filter((r) => r.path.startsWith('/flow/throttle/'))
-        .map((r) => r.start)
+      const starts = target.requests
+        .filter((r) => r.url.startsWith('/flow/throttle/'))
+        .map((r) => r.startedAt)
         .sort((a, b) => a - b);
       expect(starts).toHaveLength(THROTTLED); // each ran once
       // No window of the period (less the replay latency) holds more than ALLOW starts...
@@ -300,23 +265,34 @@ describe.each(matrix)('flow control on $kind.name, two worker processes', ({ kin
       startWorker();
       startWorker();
       const total = users.length * perUser;
-      await waitFor('the funnel callbacks', () => callbacksFor('/flow/funnel/').length >= total, 60_000, output);
+      await waitFor('the funnel callbacks', () => callbacksFor('/flow/funnel/').length >= total, {
+        timeoutMs: 60_000,
+        intervalMs: 100,
+        detail: output,
+      });
 
       const calls = callbacksFor('/flow/funnel/');
       expect(calls.map((c) => c.body.status)).toEqual(Array(total).fill('completed'));
       expect(calls.map((c) => c.body.attempts)).toEqual(Array(total).fill(1));
-      const replays = target.replays.filter((r) => r.path.startsWith('/flow/funnel/'));
+      const replays = target.requests.filter((r) => r.url.startsWith('/flow/funnel/'));
       expect(replays).toHaveLength(total);
       for (const user of users) {
-        const own = replays.filter((r) => r.path.startsWith(`/flow/funnel/${user}/`)).sort((a, b) => a.start - b.start);
+        const own = replays
+          .filter((r) => r.url.startsWith(`/flow/funnel/${user}/`))
+          .sort((a, b) => a.startedAt - b.startedAt);
         expect(own).toHaveLength(perUser);
         for (let i = 1; i < own.length; i++) {
           // the next one starts only after the one before it ended
-          expect(own[i]!.start, `${user}: replay ${i} overlaps ${i - 1}`).toBeGreaterThanOrEqual(own[i - 1]!.end!);
+          expect(own[i]!.startedAt, `${user}: replay ${i} overlaps ${i - 1}`).toBeGreaterThanOrEqual(
+            own[i - 1]!.finishedAt!,
+          );
         }
       }
       const overlapping = replays.some((a) =>
-        replays.some((b) => a.path.split('/')[3] !== b.path.split('/')[3] && a.start < b.end! && b.start < a.end!),
+        replays.some(
+          (b) =>
+            a.url.split('/')[3] !== b.url.split('/')[3] && a.startedAt < b.finishedAt! && b.startedAt < a.finishedAt!,
+        ),
       );
       expect(overlapping).toBe(true); // different users ran at the same time
     },
@@ -333,7 +309,11 @@ describe.each(matrix)('flow control on $kind.name, two worker processes', ({ kin
       startWorker();
       startWorker();
       const total = LINE_LONG + 2 * LINE_SHORT;
-      await waitFor('the line callbacks', () => callbacksFor('/flow/line/').length >= total, 80_000, output);
+      await waitFor('the line callbacks', () => callbacksFor('/flow/line/').length >= total, {
+        timeoutMs: 80_000,
+        intervalMs: 100,
+        detail: output,
+      });
 
       const outcome = (path: string) => callbacksFor(path).map((c) => [c.body.status, c.body.attempts]);
       expect(outcome(LINE_FLAKY)).toEqual([['completed', 2]]);
@@ -341,22 +321,26 @@ describe.each(matrix)('flow control on $kind.name, two worker processes', ({ kin
       const others = callbacksFor('/flow/line/').filter((c) => ![LINE_FLAKY, LINE_BROKEN].includes(pathOf(c)));
       expect(others.map((c) => [c.body.status, c.body.attempts])).toEqual(Array(total - 2).fill(['completed', 1]));
 
-      const replays = target.replays.filter((r) => r.path.startsWith('/flow/line/'));
+      const replays = target.requests.filter((r) => r.url.startsWith('/flow/line/'));
       for (const [user, length] of Object.entries(lengths)) {
-        const own = replays.filter((r) => r.path.startsWith(`/flow/line/${user}/`)).sort((a, b) => a.start - b.start);
+        const own = replays
+          .filter((r) => r.url.startsWith(`/flow/line/${user}/`))
+          .sort((a, b) => a.startedAt - b.startedAt);
         // In order of arrival, each attempt once, the retried one again before the next...
         const expected = Array.from({ length }, (_, n) => `/flow/line/${user}/${n}`).flatMap((path) =>
           path === LINE_FLAKY || path === LINE_BROKEN ? [path, path] : [path],
         );
-        expect(own.map((r) => r.path)).toEqual(expected);
+        expect(own.map((r) => r.url)).toEqual(expected);
         // ...and never two at once: each starts after the one before it ended.
         for (let i = 1; i < own.length; i++) {
-          expect(own[i]!.start, `${user}: replay ${i} overlaps ${i - 1}`).toBeGreaterThanOrEqual(own[i - 1]!.end!);
+          expect(own[i]!.startedAt, `${user}: replay ${i} overlaps ${i - 1}`).toBeGreaterThanOrEqual(
+            own[i - 1]!.finishedAt!,
+          );
         }
       }
-      const user = (r: Replay) => r.path.split('/')[3];
+      const user = (r: RecordedRequest) => r.url.split('/')[3];
       const parallel = replays.some((a) =>
-        replays.some((b) => user(a) !== user(b) && a.start < b.end! && b.start < a.end!),
+        replays.some((b) => user(a) !== user(b) && a.startedAt < b.finishedAt! && b.startedAt < a.finishedAt!),
       );
       expect(parallel).toBe(true); // different users ran at the same time
       // Every job is over: no ticket is left in any line.
@@ -377,24 +361,29 @@ describe.each(matrix)('flow control on $kind.name, two worker processes', ({ kin
       const user = `u-${randomUUID().slice(0, 8)}`;
       const first = startWorker();
       await put(`/flow/hang/${user}/1`);
-      await waitFor(
-        'the hanging replay',
-        () => target.replays.some((r) => r.path === `/flow/hang/${user}/1`),
-        30_000,
-        output,
-      );
+      await waitFor('the hanging replay', () => target.requests.some((r) => r.url === `/flow/hang/${user}/1`), {
+        timeoutMs: 30_000,
+        intervalMs: 100,
+        detail: output,
+      });
       first.kill('SIGKILL'); // dies holding the slot (and the job)
       await first.exited;
       await put(`/flow/hang/${user}/2`); // same key: waits for the slot
       startWorker();
-      await waitFor('both hang callbacks', () => callbacksFor(`/flow/hang/${user}/`).length >= 2, 60_000, output);
+      await waitFor('both hang callbacks', () => callbacksFor(`/flow/hang/${user}/`).length >= 2, {
+        timeoutMs: 60_000,
+        intervalMs: 100,
+        detail: output,
+      });
       const calls = callbacksFor(`/flow/hang/${user}/`);
       expect(calls.map((c) => c.body.status)).toEqual(['completed', 'completed']);
       // the first ran again after its lease; the two never overlapped after the kill
-      const after = target.replays.filter((r) => r.path.startsWith(`/flow/hang/${user}/`) && r.end !== undefined);
+      const after = target.requests.filter(
+        (r) => r.url.startsWith(`/flow/hang/${user}/`) && r.finishedAt !== undefined,
+      );
       expect(after).toHaveLength(2);
-      const [a, b] = after.sort((x, y) => x.start - y.start);
-      expect(b!.start).toBeGreaterThanOrEqual(a!.end!);
+      const [a, b] = after.sort((x, y) => x.startedAt - y.startedAt);
+      expect(b!.startedAt).toBeGreaterThanOrEqual(a!.finishedAt!);
     },
     90_000,
   );
@@ -429,7 +418,11 @@ describe.each(matrix)('flow control on $kind.name, two worker processes', ({ kin
       await startWorker().waitForLine(/Processing jobs from/, 60_000);
       await put(`/flow/until/${id}`);
       const mine = () => receiver.calls.filter((c) => pathOf(c) === `/flow/until/${id}`);
-      await waitFor('the retryUntil failure callback', () => mine().length >= 1, 30_000, output);
+      await waitFor('the retryUntil failure callback', () => mine().length >= 1, {
+        timeoutMs: 30_000,
+        intervalMs: 100,
+        detail: output,
+      });
       const outcome = mine()[0]!.body;
       expect(outcome.status).toBe('failed');
       expect(outcome.error).toMatch(/retryUntil deadline passed/);

@@ -1,21 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobResult } from '../../lib/core/job.js';
 import { flowTicketsKey } from '../../lib/store/redis/flow-tickets.lua.js';
 import { RedisStore } from '../../lib/store/redis/redis.store.js';
 import type { JobConsumer, RequestQueueStore } from '../../lib/store/request-queue.store.js';
-import { newJob, record, sleep, waitFor } from '../store/store-conformance.js';
-import {
-  mariadbTarget,
-  postgresTarget,
-  POSTGRES,
-  REDIS_URL,
-  sqliteTarget,
-  uniqueName,
-  type StoreTarget,
-} from '../store/store-targets.js';
+import { newJob, record, sleep } from '../store/store-conformance.js';
 import { deleteRedisPrefix, Redis } from '../support/redis.js';
+import { REDIS_URL, uniqueName } from '../support/store-servers.js';
+import { mariadbStore, postgresStore, sqliteStore, type StoreSpace } from '../support/stores.js';
+import { waitFor } from '../support/wait-for.js';
 
 /**
  * A funnel's line (lib/flow, `FlowTickets`) on each store, through the store's own consumer:
@@ -59,55 +52,25 @@ function redisLine(): LineTarget {
   };
 }
 
-function sqlLine(target: StoreTarget, exec: (sql: string, params: unknown[]) => Promise<void>): LineTarget {
+function sqlLine(space: StoreSpace): LineTarget {
+  const exec = (sql: string, params: unknown[]) => {
+    if (!space.exec) throw new Error('an SQL store runs statements');
+    return space.exec(sql, params);
+  };
   return {
-    open: () => target.open({ leaseMs: LEASE_MS }),
+    open: () => space.open({ leaseMs: LEASE_MS }),
     deleteJob: (_queue, id) => exec('DELETE FROM jobs WHERE id = ?', [id]),
     putTicketBack: (bucket, _queue, id) =>
       exec('INSERT INTO request_queue_flow_tickets (bucket, job_id) VALUES (?, ?)', [bucket, id]),
-    drop: () => target.drop(),
+    drop: () => space.cleanup(),
   };
 }
 
-function postgresExec(target: StoreTarget) {
-  return async (sql: string, params: unknown[]) => {
-    let n = 0;
-    const client = new pg.Client({ ...POSTGRES, database: target.database });
-    await client.connect();
-    try {
-      await client.query(
-        sql.replace(/\?/g, () => `$${++n}`),
-        params,
-      );
-    } finally {
-      await client.end();
-    }
-  };
-}
-
-const targets: [string, () => LineTarget][] = [
-  ['Redis', redisLine],
-  [
-    'MariaDB',
-    () => {
-      const t = mariadbTarget();
-      return sqlLine(t, (sql, params) => t.exec!(sql, params));
-    },
-  ],
-  [
-    'PostgreSQL',
-    () => {
-      const t = postgresTarget();
-      return sqlLine(t, postgresExec(t));
-    },
-  ],
-  [
-    'SQLite',
-    () => {
-      const t = sqliteTarget();
-      return sqlLine(t, (sql, params) => t.exec!(sql, params));
-    },
-  ],
+const targets: [string, () => Promise<LineTarget>][] = [
+  ['Redis', () => Promise.resolve(redisLine())],
+  ['MariaDB', async () => sqlLine(await mariadbStore.create())],
+  ['PostgreSQL', async () => sqlLine(await postgresStore.create())],
+  ['SQLite', async () => sqlLine(await sqliteStore.create())],
 ];
 
 describe.each(targets)('funnel line on %s', (_name, makeTarget) => {
@@ -116,7 +79,7 @@ describe.each(targets)('funnel line on %s', (_name, makeTarget) => {
   const consumers: JobConsumer[] = [];
 
   beforeAll(async () => {
-    target = makeTarget();
+    target = await makeTarget();
     store = await target.open();
   });
 
@@ -155,7 +118,7 @@ describe.each(targets)('funnel line on %s', (_name, makeTarget) => {
     const [deleted, second, third] = await line(queue, bucket, 3);
     await target.deleteJob(queue, deleted!);
     const { seen, at, ends } = await run(queue);
-    await waitFor(() => ends.size >= 2, 20_000, 'the two jobs after the deleted one');
+    await waitFor('the two jobs after the deleted one', () => ends.size >= 2, { timeoutMs: 20_000 });
     expect(seen.map((j) => j.id)).toEqual([second, third]);
     expect(at[1]!).toBeGreaterThanOrEqual(ends.get(second!)!);
   });
@@ -165,12 +128,14 @@ describe.each(targets)('funnel line on %s', (_name, makeTarget) => {
     const bucket = `f:${randomUUID().slice(0, 12)}`;
     const [failing] = await line(queue, bucket, 1);
     const first = await run(queue, () => ({ type: 'fail', error: 'failed for good' }));
-    await waitFor(async () => (await store.listFailed()).some((f) => f.queue === queue), 20_000, 'the failed job');
+    await waitFor('the failed job', async () => (await store.listFailed()).some((f) => f.queue === queue), {
+      timeoutMs: 20_000,
+    });
     await first.consumer.stop(1000);
     await target.putTicketBack(bucket, queue, failing!);
     const [next] = await line(queue, bucket, 1);
     const { seen, ends } = await run(queue);
-    await waitFor(() => ends.has(next!), 20_000, 'the job after the failed one');
+    await waitFor('the job after the failed one', () => ends.has(next!), { timeoutMs: 20_000 });
     expect(seen.map((j) => j.id)).toEqual([next]);
   });
 
@@ -179,7 +144,7 @@ describe.each(targets)('funnel line on %s', (_name, makeTarget) => {
     const bucket = `f:${randomUUID().slice(0, 12)}`;
     const ids = await line(queue, bucket, 5, 2);
     const { seen, at, ends } = await run(queue);
-    await waitFor(() => ends.size >= 5, 20_000, 'the five jobs');
+    await waitFor('the five jobs', () => ends.size >= 5, { timeoutMs: 20_000 });
     const started = seen.map((j) => j.id);
     expect(new Set(started.slice(0, 2))).toEqual(new Set(ids.slice(0, 2)));
     expect(new Set(started.slice(2, 4))).toEqual(new Set(ids.slice(2, 4)));

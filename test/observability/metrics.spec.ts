@@ -9,6 +9,7 @@ import {
   type RequestQueueModuleOptions,
 } from '../../lib/index.js';
 import { CallbackReceiver } from '../support/callback-receiver.js';
+import { waitFor } from '../support/wait-for.js';
 import { storeMatrix, type StoreHarness } from '../support/stores.js';
 import { createTestApp, type AdapterName, type TestApp } from '../support/test-app.js';
 
@@ -49,20 +50,6 @@ async function value(
     Object.entries(labels).every(([k, v]) => s.labels[k] === v),
   );
   return found.reduce((sum, s) => sum + s.value, 0);
-}
-
-/** Polls until `check` holds, at most `timeoutMs`; the last failure's message if it never does. */
-async function eventually(check: () => Promise<void>, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (err) {
-      if (Date.now() > end) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 }
 
 const stores = await storeMatrix();
@@ -132,9 +119,15 @@ describe.each(cases)('metrics on $kind.name ($adapter)', ({ kind, skip, adapter 
       await put(app, '/status/500'); // three attempts (fixed 50 ms apart), then failed for good
       await receiver.waitFor(4, 30_000); // 3 outcomes, one of them delivered twice
 
-      await eventually(async () => {
-        expect(await value(registry, 'request_queue_callbacks_total', { ...q, outcome: 'delivered' })).toBe(3);
-      });
+      await waitFor(
+        'request_queue_callbacks_total at 3',
+        async () => (await value(registry, 'request_queue_callbacks_total', { ...q, outcome: 'delivered' })) === 3,
+        {
+          timeoutMs: 20_000,
+          intervalMs: 100,
+        },
+      );
+      expect(await value(registry, 'request_queue_callbacks_total', { ...q, outcome: 'delivered' })).toBe(3);
       expect(await value(registry, 'request_queue_queued_total', q)).toBe(3);
       expect(await value(registry, 'request_queue_completed_total', q)).toBe(2);
       expect(await value(registry, 'request_queue_failed_total', q)).toBe(1);
@@ -174,14 +167,26 @@ describe.each(cases)('metrics on $kind.name ($adapter)', ({ kind, skip, adapter 
       await put(backlog, '/echo/11');
       await put(backlog, '/echo/12');
       // The gauge is cached for a few seconds: poll until a scrape sees the store's counts.
-      await eventually(async () => {
-        expect(await value(registry, 'request_queue_jobs', { queue: BACKLOG_QUEUE, state: 'waiting' })).toBe(3);
-      });
+      await waitFor(
+        'request_queue_jobs at 3',
+        async () => (await value(registry, 'request_queue_jobs', { queue: BACKLOG_QUEUE, state: 'waiting' })) === 3,
+        {
+          timeoutMs: 20_000,
+          intervalMs: 100,
+        },
+      );
+      expect(await value(registry, 'request_queue_jobs', { queue: BACKLOG_QUEUE, state: 'waiting' })).toBe(3);
       expect(await value(registry, 'request_queue_jobs', { queue: BACKLOG_QUEUE, state: 'running' })).toBe(0);
       // The failed replay of the first test is in the failed jobs of the worker's queue.
-      await eventually(async () => {
-        expect(await value(registry, 'request_queue_jobs', { queue: 'api:request', state: 'failed' })).toBe(1);
-      });
+      await waitFor(
+        'request_queue_jobs at 1',
+        async () => (await value(registry, 'request_queue_jobs', { queue: 'api:request', state: 'failed' })) === 1,
+        {
+          timeoutMs: 20_000,
+          intervalMs: 100,
+        },
+      );
+      expect(await value(registry, 'request_queue_jobs', { queue: 'api:request', state: 'failed' })).toBe(1);
       // The second app counted its own 202s into the shared registry.
       expect(await value(registry, 'request_queue_queued_total', { queue: BACKLOG_QUEUE })).toBe(3);
     },

@@ -13,6 +13,7 @@ import {
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { QueueableRequest, RequestQueueModule, type RequestQueueModuleOptions } from '../../lib/index.js';
 import { CallbackReceiver } from '../support/callback-receiver.js';
+import { waitFor } from '../support/wait-for.js';
 import { freePort } from '../support/free-port.js';
 import { listenOn, type AdapterName } from '../support/nest-app.js';
 import { storeMatrix, type StoreHarness } from '../support/stores.js';
@@ -71,16 +72,6 @@ function spansOf(traceId: string): ReadableSpan[] {
   return exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
 }
 
-async function until<T>(check: () => T | undefined, timeoutMs = 20_000, what = 'condition'): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 const stores = await storeMatrix();
 const cases = [
   ...stores.map(({ kind, skip }) => ({ kind, skip, adapter: 'express' as const })),
@@ -128,7 +119,8 @@ describe.each(cases)('traces through the queue on $kind.name ($adapter)', ({ kin
 
   /** The four spans of one request once all have ended: enqueue, replay, handler, callback. */
   async function hops(traceId: string) {
-    return until(
+    return waitFor(
+      `the spans of trace ${traceId}`,
       () => {
         const spans = spansOf(traceId);
         const send = spans.find((s) => s.name === 'send api:request');
@@ -137,8 +129,7 @@ describe.each(cases)('traces through the queue on $kind.name ($adapter)', ({ kin
         const deliver = spans.find((s) => s.name === 'deliver api:request');
         return send && process && handler && deliver ? { send, process, handler, deliver } : undefined;
       },
-      20_000,
-      `the spans of trace ${traceId}`,
+      { timeoutMs: 20_000 },
     );
   }
 
@@ -203,15 +194,15 @@ describe.each(cases)('traces through the queue on $kind.name ($adapter)', ({ kin
       const correlationId = randomUUID();
       const res = await put(app, correlationId);
       expect(res.status).toBe(202);
-      const send = await until(
+      const send = await waitFor(
+        'the send span',
         () =>
           exporter
             .getFinishedSpans()
             .find(
               (s) => s.attributes['messaging.message.conversation_id'] === correlationId && s.name.startsWith('send'),
             ),
-        20_000,
-        'the send span',
+        { timeoutMs: 20_000 },
       );
       expect(send.parentSpanContext).toBeUndefined();
       const { process, handler, deliver } = await hops(send.spanContext().traceId);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildForTests, type TestBuild } from '../cli/support/build.js';
-import { waitUntil } from '../cli/support/processes.js';
-import { mariadbStore, postgresStore, redisStore } from '../cli/support/stores.js';
-import type { TargetHit } from '../cli/support/target-app.js';
+import { waitFor } from '../support/wait-for.js';
+import { mariadbStore, postgresStore, redisStore } from '../support/stores.js';
+import type { RecordedRequest } from '../support/http-recorder.js';
 import { HostWorker } from './support/host-worker.js';
 import { createHosts, namespacesUnavailable, type NetHosts } from './support/netns.js';
 import { ScaleWorld } from './support/scale-world.js';
@@ -22,8 +22,8 @@ const JOB_MS = 150;
 const skip = await namespacesUnavailable();
 
 /** Pairs of executions of one correlation id that overlapped in time. */
-function overlaps(hits: readonly TargetHit[]): string[] {
-  const byId = new Map<string, TargetHit[]>();
+function overlaps(hits: readonly RecordedRequest[]): string[] {
+  const byId = new Map<string, RecordedRequest[]>();
   for (const h of hits) byId.set(h.correlationId, [...(byId.get(h.correlationId) ?? []), h]);
   const found: string[] = [];
   for (const [id, runs] of byId) {
@@ -49,7 +49,7 @@ describe.skipIf(skip)('workers on many hosts (network namespaces)', () => {
     await net?.remove();
   });
 
-  describe.each([redisStore, mariadbStore, postgresStore])('sharing one queue on $name', (factory) => {
+  describe.each([redisStore, mariadbStore, postgresStore])('sharing one queue on $name', (kind) => {
     let world: ScaleWorld | undefined;
     const workers: HostWorker[] = [];
 
@@ -59,25 +59,25 @@ describe.skipIf(skip)('workers on many hosts (network namespaces)', () => {
     }, 60_000);
 
     it('runs every job once under one lease at a time, one worker per host, all called back', async () => {
-      world = await new ScaleWorld(factory, net!.hosts).open();
+      world = await new ScaleWorld(kind, net!.hosts).open();
       for (const [i, host] of net!.hosts.entries()) {
         workers.push(new HostWorker(host, build.cli, ['--concurrency', '3', '--sleep', '0.2'], world.workerEnv(i)));
       }
       await Promise.all(workers.map((w) => w.ready()));
 
       const ids = await world.queue(JOBS, (i) => `/slow/${JOB_MS}/job/${i}`);
-      await waitUntil(() => world!.calledBack(ids).length === ids.length, 90_000, 'every callback');
+      await waitFor('every callback', () => world!.calledBack(ids).length === ids.length, { timeoutMs: 90_000 });
 
       const outputs = workers.map((w) => w.output).join('\n----\n');
       // Every job ran, at least once, and none ran twice at once (the leases outlast every job).
-      const replayed = new Set(world.api.hits.map((h) => h.correlationId));
+      const replayed = new Set(world.api.requests.map((h) => h.correlationId));
       expect(
         ids.filter((id) => !replayed.has(id)),
         outputs,
       ).toEqual([]);
-      expect(overlaps(world.api.hits), outputs).toEqual([]);
+      expect(overlaps(world.api.requests), outputs).toEqual([]);
       // Leases held throughout (30 s against jobs of 150 ms): nothing ran twice at all.
-      expect(world.api.hits).toHaveLength(ids.length);
+      expect(world.api.requests).toHaveLength(ids.length);
       // Each host took part, and the replays each reported add up to the jobs.
       const perHost = workers.map((w) => w.replays().length);
       expect(

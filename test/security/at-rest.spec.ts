@@ -2,10 +2,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestQueueRuntime, verifyCallback } from '../../lib/index.js';
 import type { Worker } from '../../lib/worker/worker.js';
-import { HttpSink } from './support/http-sink.js';
+import { HttpRecorder } from '../support/http-recorder.js';
 import { createSecurityApp, type SecurityApp } from './support/security-app.js';
 import { Client } from './support/send.js';
 import { storeMatrix, type StoreHarness } from '../support/stores.js';
+import { waitFor } from '../support/wait-for.js';
 
 /**
  * docs/security.md: stored requests hold no secret in clear text. Queue a request carrying an
@@ -43,14 +44,6 @@ function leaks(dump: string, secrets: Record<string, string>): string[] {
   return found;
 }
 
-async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('the leak scan itself', () => {
   it('finds a secret in clear, base64, base64url, hex, URL-encoded, or inside a larger base64 blob', () => {
     const s = { k: 'Bearer sk_live_0123456789abcdef' };
@@ -71,7 +64,7 @@ describe.each(stores)('secrets at rest on the $kind.name store', ({ kind, skip }
     let store: StoreHarness;
     let app: SecurityApp;
     let client: Client;
-    let receiver: HttpSink;
+    let receiver: HttpRecorder;
     let worker: Worker | undefined;
 
     const secrets = {
@@ -84,7 +77,7 @@ describe.each(stores)('secrets at rest on the $kind.name store', ({ kind, skip }
 
     beforeAll(async () => {
       // The receiver answers 500, so the outcome stays stored, waiting for its next delivery attempt.
-      receiver = await new HttpSink((_req, res) => {
+      receiver = await new HttpRecorder((_req, res) => {
         res.statusCode = 500;
         res.end();
       }).start();
@@ -143,12 +136,12 @@ describe.each(stores)('secrets at rest on the $kind.name store', ({ kind, skip }
         correlationId,
         status: 'completed',
       });
-      await until(
+      await waitFor(
+        'the callback job',
         async () =>
           (await store.dump()).includes('"kind":"callback"') ||
           (await store.dump()).includes('\\"kind\\":\\"callback\\"'),
-        10_000,
-        'the callback job',
+        { timeoutMs: 10_000 },
       );
       await worker.stop();
       worker = undefined;

@@ -10,7 +10,7 @@ import { CallbackSender } from '../../lib/core/callback-sender.js';
 import { checkCallbackUrl, type CallbackUrlPolicy } from '../../lib/core/callback-url.js';
 import type { Outcome } from '../../lib/core/job.js';
 import { verifyCallback } from '../../lib/receiver/verify-callback.js';
-import { HttpSink } from './support/http-sink.js';
+import { HttpRecorder } from '../support/http-recorder.js';
 import { loopbackOnly, type LoopbackGuard } from './support/loopback-only.js';
 
 const TOKEN = 'ssrf-test-callback-token-0123456789';
@@ -39,7 +39,7 @@ function fakeResolver(table: Record<string, string[] | (() => string[])>): Addre
  * A connector spy: records the address the guard decided to connect to, and connects to the
  * local sink instead (so "public" addresses in these tests never leave the machine).
  */
-function redirectingSpy(sink: HttpSink): SocketConnector & { seen: string[] } {
+function redirectingSpy(sink: HttpRecorder): SocketConnector & { seen: string[] } {
   const real = buildConnector({ timeout: 2_000 });
   const seen: string[] = [];
   const spy: SocketConnector = (opts, callback) => {
@@ -51,7 +51,7 @@ function redirectingSpy(sink: HttpSink): SocketConnector & { seen: string[] } {
 
 describe('callback SSRF guard (connection time)', () => {
   let guard: LoopbackGuard;
-  let sink: HttpSink;
+  let sink: HttpRecorder;
   const senders: CallbackSender[] = [];
   const sender = (options: ConstructorParameters<typeof CallbackSender>[0]) => {
     const s = new CallbackSender(options);
@@ -61,7 +61,7 @@ describe('callback SSRF guard (connection time)', () => {
 
   beforeAll(async () => {
     guard = loopbackOnly();
-    sink = await new HttpSink().start();
+    sink = await new HttpRecorder().start();
   });
   afterEach(async () => {
     await Promise.all(senders.splice(0).map((s) => s.close()));
@@ -231,7 +231,7 @@ describe('callback SSRF guard (connection time)', () => {
   });
 
   it('never follows a redirect: a 302 to another address is a failed delivery', async () => {
-    const target = await new HttpSink().start();
+    const target = await new HttpRecorder().start();
     try {
       sink.respond((_req, res) => res.writeHead(302, { location: `${target.origin}/stolen` }).end());
       const s = sender({

@@ -5,7 +5,7 @@ import type { JobPayload } from '../../lib/core/job.js';
 import { ReplayClient } from '../../lib/core/replay-client.js';
 import { captureRequest } from '../../lib/core/request-capture.js';
 import { verifyCallback } from '../../lib/index.js';
-import { HttpSink } from './support/http-sink.js';
+import { HttpRecorder } from '../support/http-recorder.js';
 import { loopbackOnly, type LoopbackGuard } from './support/loopback-only.js';
 import { createSecurityApp, type AdapterName } from './support/security-app.js';
 import { redisStore } from '../support/stores.js';
@@ -50,11 +50,11 @@ function raw(port: number, text: string): Promise<string> {
 
 describe('request targets never steer the replay off baseUrl', () => {
   let guard: LoopbackGuard;
-  let sink: HttpSink;
+  let sink: HttpRecorder;
 
   beforeAll(async () => {
     guard = loopbackOnly();
-    sink = await new HttpSink().start();
+    sink = await new HttpRecorder().start();
   });
   afterAll(async () => {
     await sink.close();
@@ -94,7 +94,7 @@ describe('request targets never steer the replay off baseUrl', () => {
   describe.each(['express', 'fastify'] as AdapterName[])('end to end over %s', (adapter) => {
     it('replays an absolute-form request against the app itself, never the named host', async () => {
       const store = await redisStore.create();
-      const receiver = await new HttpSink().start();
+      const receiver = await new HttpRecorder().start();
       const app = await createSecurityApp(adapter, {
         ...store.options,
         queue: `target-${randomUUID().slice(0, 8)}`,

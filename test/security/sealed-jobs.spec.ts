@@ -12,8 +12,9 @@ import type { Worker } from '../../lib/worker/worker.js';
 import type { JobPayload } from '../../lib/core/job.js';
 import { jobBinding } from '../../lib/core/job-binding.js';
 import { openRequest } from '../../lib/core/sealed-request.js';
-import { HttpSink } from './support/http-sink.js';
+import { HttpRecorder } from '../support/http-recorder.js';
 import { storeMatrix, type StoreHarness } from '../support/stores.js';
+import { waitFor } from '../support/wait-for.js';
 
 /**
  * Encryption at rest, end to end on real stores: a payload that was tampered with or
@@ -24,32 +25,22 @@ import { storeMatrix, type StoreHarness } from '../support/stores.js';
 const TOKEN = 'sealed-jobs-token-0123456789';
 const AUTH = `Bearer sealed-${randomUUID()}`;
 
-async function until<T>(get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await get();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 const stores = await storeMatrix();
 
 describe.each(stores)('sealed jobs on the $kind.name store', ({ kind, skip }) => {
   describe.skipIf(skip !== null)('tampering and key rotation', () => {
     let harness: StoreHarness;
-    let target: HttpSink;
-    let receiver: HttpSink;
+    let target: HttpRecorder;
+    let receiver: HttpRecorder;
     const runtimes: RequestQueueRuntime[] = [];
     const workers: Worker[] = [];
 
     beforeAll(async () => {
       harness = await kind.create();
-      target = await new HttpSink((_req, res) =>
+      target = await new HttpRecorder((_req, res) =>
         res.setHeader('content-type', 'application/json').end('{"ok":true}'),
       ).start();
-      receiver = await new HttpSink().start();
+      receiver = await new HttpRecorder().start();
     });
     afterEach(async () => {
       await Promise.all(workers.splice(0).map((w) => w.stop()));
@@ -143,11 +134,13 @@ describe.each(stores)('sealed jobs on the $kind.name store', ({ kind, skip }) =>
 
       await work(r);
       const n = Object.keys(cases).length;
-      const failed = await until(
-        () => r.store.listFailed(),
-        (l) => failedFor(l, queue).length === n,
-        15_000,
+      const failed = await waitFor(
         `${n} failed jobs`,
+        async () => {
+          const v = await (() => r.store.listFailed())();
+          return ((l) => failedFor(l, queue).length === n)(v) ? v : undefined;
+        },
+        { timeoutMs: 15_000 },
       );
       for (const [correlationId, { error, plain }] of Object.entries(cases)) {
         const job = failedFor(failed, queue).find((f) => f.correlationId === correlationId);
@@ -224,11 +217,13 @@ describe.each(stores)('sealed jobs on the $kind.name store', ({ kind, skip }) =>
       // A worker that no longer knows the old secret fails the job with a clear reason.
       const strict = await runtime(dropped, { secret: 'new-secret' });
       await work(strict);
-      const failed = await until(
-        () => strict.store.listFailed(),
-        (l) => failedFor(l, dropped).length === 1,
-        15_000,
+      const failed = await waitFor(
         'the failed job',
+        async () => {
+          const v = await (() => strict.store.listFailed())();
+          return ((l) => failedFor(l, dropped).length === 1)(v) ? v : undefined;
+        },
+        { timeoutMs: 15_000 },
       );
       expect(failedFor(failed, dropped)[0]).toMatchObject({
         correlationId: droppedId,

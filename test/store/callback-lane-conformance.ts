@@ -3,8 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callbackLane } from '../../lib/core/callback-lane.js';
 import type { JobResult, ReservedJob } from '../../lib/core/job.js';
 import type { JobConsumer, RequestQueueStore } from '../../lib/store/request-queue.store.js';
-import { newJob, record, sleep, waitFor } from './store-conformance.js';
-import { uniqueName, type StoreTarget } from './store-targets.js';
+import { newJob, record, sleep } from './store-conformance.js';
+import { waitFor } from '../support/wait-for.js';
+import { uniqueName } from '../support/store-servers.js';
+import type { StoreSource, StoreSpace } from '../support/stores.js';
 
 const TTL = 60_000;
 
@@ -27,21 +29,21 @@ function replayed(job: ReservedJob): JobResult {
  * delivery being retried waits for its time without holding anything up; operators see
  * the lane as part of its queue.
  */
-export function describeCallbackLane(name: string, makeTarget: () => StoreTarget): void {
+export function describeCallbackLane(name: string, source: StoreSource): void {
   describe(`callback lane: ${name}`, () => {
-    let target: StoreTarget;
+    let target: StoreSpace;
     let store: RequestQueueStore;
     const consumers: JobConsumer[] = [];
 
     beforeAll(async () => {
-      target = makeTarget();
+      target = await source.create();
       store = await target.open({ leaseMs: 1500 });
     });
 
     afterAll(async () => {
       await Promise.all(consumers.map((c) => c.stop(0)));
       await store?.close();
-      await target?.drop();
+      await target?.cleanup();
     });
 
     async function backlog(queue: string, n: number): Promise<string[]> {
@@ -58,7 +60,7 @@ export function describeCallbackLane(name: string, makeTarget: () => StoreTarget
         return job.payload.kind === 'replay' ? replayed(job) : { type: 'complete' };
       });
       consumers.push(r.consumer);
-      await waitFor(() => r.seen.length >= 16, 15_000, 'every replay and its callback');
+      await waitFor('every replay and its callback', () => r.seen.length >= 16, { timeoutMs: 15_000, intervalMs: 20 });
       expect(names(r.seen)).toEqual(ids.flatMap((id) => [`r:${id}`, `c:${id}`]));
       expect(r.seen.filter((j) => j.payload.kind === 'callback').map((j) => j.queue)).toEqual(
         ids.map(() => callbackLane(queue)),
@@ -74,7 +76,7 @@ export function describeCallbackLane(name: string, makeTarget: () => StoreTarget
         return job.payload.kind === 'replay' ? replayed(job) : { type: 'complete' };
       });
       consumers.push(r.consumer);
-      await waitFor(() => r.seen.length >= 6, 15_000, 'every job');
+      await waitFor('every job', () => r.seen.length >= 6, { timeoutMs: 15_000, intervalMs: 20 });
       const order = names(r.seen);
       expect(order[0]).toBe(`r:${lowId}`);
       expect(order.at(-1)).toBe(`c:${lowId}`); // behind the high queue's replays and their callbacks
@@ -95,7 +97,10 @@ export function describeCallbackLane(name: string, makeTarget: () => StoreTarget
           : { type: 'fail', error: 'receiver 500' };
       });
       consumers.push(r.consumer);
-      await waitFor(() => r.seen.length >= 14, 20_000, 'every job and the three attempts');
+      await waitFor('every job and the three attempts', () => r.seen.length >= 14, {
+        timeoutMs: 20_000,
+        intervalMs: 20,
+      });
       const order = names(r.seen);
       const attempts = order.flatMap((n, i) => (n === `c:${bad}` ? [i] : []));
       expect(attempts).toHaveLength(3);
@@ -107,9 +112,9 @@ export function describeCallbackLane(name: string, makeTarget: () => StoreTarget
       expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(550);
 
       const failed = await waitFor(
-        async () => (await store.listFailed()).find((f) => f.correlationId === bad),
-        5000,
         'the failed delivery',
+        async () => (await store.listFailed()).find((f) => f.correlationId === bad),
+        { timeoutMs: 5000, intervalMs: 20 },
       );
       expect(failed).toMatchObject({ queue, kind: 'callback' });
       const stats = await store.stats();
@@ -120,7 +125,7 @@ export function describeCallbackLane(name: string, makeTarget: () => StoreTarget
 
       // The operator's retry (by the listed id) sends it again, from the lane.
       expect(await store.retryFailed([failed.id])).toBe(1);
-      await waitFor(() => r.seen.length >= 15, 10_000, 'the delivery sent again');
+      await waitFor('the delivery sent again', () => r.seen.length >= 15, { timeoutMs: 10_000, intervalMs: 20 });
       expect(r.seen.at(-1)).toMatchObject({ queue: callbackLane(queue), payload: { correlationId: bad } });
       await sleep(100);
       expect((await store.listFailed()).filter((f) => f.correlationId === bad)).toEqual([]);

@@ -4,8 +4,10 @@ import { callbackLane } from '../../lib/core/callback-lane.js';
 import type { JobResult, ReservedJob } from '../../lib/core/job.js';
 import { minuteOf, TIMELINE_LIMIT, type ThroughputPoint, type TimelineEntry } from '../../lib/core/request-status.js';
 import type { JobConsumer, RequestQueueStore } from '../../lib/store/request-queue.store.js';
-import { newJob, record, sleep, waitFor } from './store-conformance.js';
-import { uniqueName, type StoreTarget } from './store-targets.js';
+import { newJob, record, sleep } from './store-conformance.js';
+import { waitFor } from '../support/wait-for.js';
+import { uniqueName } from '../support/store-servers.js';
+import type { StoreSource, StoreSpace } from '../support/stores.js';
 
 const TTL = 60_000;
 const KEEP = 60_000;
@@ -41,15 +43,15 @@ function totals(points: readonly ThroughputPoint[], queue: string) {
  * status record, throughput per minute and queue, and retrying a queue's failed jobs.
  * Every test uses queues and correlation ids of its own.
  */
-export function describeDashboardConformance(name: string, makeTarget: () => StoreTarget): void {
+export function describeDashboardConformance(name: string, source: StoreSource): void {
   describe(`store contract, dashboard data: ${name}`, () => {
-    let target: StoreTarget;
+    let target: StoreSpace;
     let store: RequestQueueStore;
     let reader: RequestQueueStore;
     const consumers: JobConsumer[] = [];
 
     beforeAll(async () => {
-      target = makeTarget();
+      target = await source.create();
       store = await target.open({ leaseMs: 1500 });
       reader = await target.open({ leaseMs: 1500 });
     });
@@ -58,7 +60,7 @@ export function describeDashboardConformance(name: string, makeTarget: () => Sto
       await Promise.all(consumers.map((c) => c.stop(0)));
       await store?.close();
       await reader?.close();
-      await target?.drop();
+      await target?.cleanup();
     });
 
     async function consume(
@@ -102,14 +104,17 @@ export function describeDashboardConformance(name: string, makeTarget: () => Sto
             }
           : { type: 'complete', note: { status: 204, durationMs: 7 } };
       });
-      await waitFor(() => seen.length >= 4, 10_000, 'two replay attempts and two deliveries');
+      await waitFor('two replay attempts and two deliveries', () => seen.length >= 4, {
+        timeoutMs: 10_000,
+        intervalMs: 20,
+      });
       const timeline = await waitFor(
+        'five timeline entries',
         async () => {
           const t = (await reader.readStatus(id))?.timeline ?? [];
           return t.length >= 5 ? t : null;
         },
-        5000,
-        'five timeline entries',
+        { timeoutMs: 5000, intervalMs: 20 },
       );
       expect(timeline.map((e) => [e.kind, e.attempt, e.status, e.durationMs, e.error])).toEqual([
         ['queued', undefined, undefined, undefined, undefined],
@@ -144,11 +149,11 @@ export function describeDashboardConformance(name: string, makeTarget: () => Sto
         type: 'complete',
         note: { status: 200, durationMs: 3 },
       }));
-      await waitFor(() => seen.length >= 1, 5000, 'the old delivery');
+      await waitFor('the old delivery', () => seen.length >= 1, { timeoutMs: 5000, intervalMs: 20 });
       await waitFor(
-        async () => (await reader.listJobs({ queue, limit: 10 })).every((j) => j.kind !== 'callback'),
-        5000,
         'its end',
+        async () => (await reader.listJobs({ queue, limit: 10 })).every((j) => j.kind !== 'callback'),
+        { timeoutMs: 5000, intervalMs: 20 },
       );
       await sleep(200); // the delivery's settle has written all it would
       expect((await reader.readStatus(id))!.timeline).toEqual([{ at: job.payload.queuedAt, kind: 'queued' }]);
@@ -164,14 +169,14 @@ export function describeDashboardConformance(name: string, makeTarget: () => Sto
           ? { type: 'retry', error: `try ${j.attempt}`, delayMs: 0 }
           : { type: 'complete', status: { result: 'sealed', keepMs: KEEP } },
       );
-      await waitFor(() => seen.length >= attempts, 20_000, `${attempts} attempts`);
+      await waitFor(`${attempts} attempts`, () => seen.length >= attempts, { timeoutMs: 20_000, intervalMs: 20 });
       const timeline = await waitFor(
+        'the completed record',
         async () => {
           const r = await reader.readStatus(id);
           return r?.state === 'completed' ? r.timeline : null;
         },
-        5000,
-        'the completed record',
+        { timeoutMs: 5000, intervalMs: 20 },
       );
       expect(timeline).toHaveLength(TIMELINE_LIMIT);
       expect(timeline[0]).toMatchObject({ kind: 'attempt', attempt: attempts - TIMELINE_LIMIT + 1, error: 'try 3' });
@@ -194,14 +199,14 @@ export function describeDashboardConformance(name: string, makeTarget: () => Sto
         return finished(j, j.payload.correlationId === ids[3] ? 'fail' : 'complete', {});
       });
       // 4 + 1 replays, 1 retry, 5 deliveries
-      await waitFor(() => seen.length >= 11, 10_000, 'every replay and delivery');
+      await waitFor('every replay and delivery', () => seen.length >= 11, { timeoutMs: 10_000, intervalMs: 20 });
       const sums = await waitFor(
+        'the counts',
         async () => {
           const s = totals(await reader.throughput(since), queue);
           return s.completed + s.failed >= 4 ? s : null;
         },
-        5000,
-        'the counts',
+        { timeoutMs: 5000, intervalMs: 20 },
       );
       expect(sums).toMatchObject({ completed: 3, failed: 1, waited: 4 });
       expect(sums.waitMs).toBeGreaterThanOrEqual(0);
@@ -232,7 +237,10 @@ export function describeDashboardConformance(name: string, makeTarget: () => Sto
       await consumer.finished;
       expect(seen).toHaveLength(4);
       const failedOf = async (q: string) => (await reader.listFailed()).filter((f) => f.queue === q);
-      await waitFor(async () => (await failedOf(queue)).length === 2, 5000, 'two failed jobs');
+      await waitFor('two failed jobs', async () => (await failedOf(queue)).length === 2, {
+        timeoutMs: 5000,
+        intervalMs: 20,
+      });
       expect(await store.retryAllFailed(queue)).toBe(2);
       expect(await failedOf(queue)).toEqual([]);
       expect(await failedOf(other)).toHaveLength(1);

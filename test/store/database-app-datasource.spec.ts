@@ -13,14 +13,15 @@ import { DatabaseStore } from '../../lib/store/database/database.store.js';
 import { resolveDatabaseOptions } from '../../lib/store/database/database-store.options.js';
 import { REQUEST_QUEUE_STORE, type RequestQueueStore } from '../../lib/store/request-queue.store.js';
 import { newJob } from './store-conformance.js';
-import { mariadbTarget, MARIADB, uniqueName } from './store-targets.js';
+import { MARIADB, uniqueName } from '../support/store-servers.js';
+import { mariadbStore } from '../support/stores.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rq-app-ds-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('database driver on a DataSource the app owns', () => {
   it('uses it, and leaves it open when the store closes', async () => {
-    const target = mariadbTarget();
+    const target = await mariadbStore.create();
     await (await target.open({ leaseMs: 5000 })).close(); // creates the database and its tables
     const dataSource = new DataSource({
       type: 'mariadb',
@@ -40,7 +41,7 @@ describe('database driver on a DataSource the app owns', () => {
       expect(rows.map((row) => Number(row.n))).toEqual([1]);
     } finally {
       if (dataSource.isInitialized) await dataSource.destroy();
-      await target.drop();
+      await target.cleanup();
     }
   });
 

@@ -2,18 +2,21 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobResult } from '../../lib/core/job.js';
 import type { JobConsumer, RequestQueueStore } from '../../lib/store/request-queue.store.js';
-import { newJob, record, sleep, waitFor } from './store-conformance.js';
-import { mariadbTarget, sqliteTarget, uniqueName, type StoreTarget } from './store-targets.js';
+import { newJob, record, sleep } from './store-conformance.js';
+import { waitFor } from '../support/wait-for.js';
+import { uniqueName } from '../support/store-servers.js';
+import { mariadbStore, postgresStore, sqliteStore, type StoreHarness } from '../support/stores.js';
 
 const LEASE_MS = 600;
 const TTL = 60_000;
 
 /** What the database driver does with reservations beyond the contract's common ground. */
 describe.each([
-  { name: 'SQLite', makeTarget: sqliteTarget },
-  { name: 'MariaDB', makeTarget: mariadbTarget },
-])('database driver leases on $name', ({ makeTarget }) => {
-  let target: StoreTarget;
+  { name: 'SQLite', kind: sqliteStore },
+  { name: 'MariaDB', kind: mariadbStore },
+  { name: 'PostgreSQL', kind: postgresStore },
+])('database driver leases on $name', ({ kind }) => {
+  let target: StoreHarness;
   let stores: RequestQueueStore[] = [];
   const consumers: JobConsumer[] = [];
 
@@ -23,15 +26,15 @@ describe.each([
     return store;
   };
 
-  beforeAll(() => {
-    target = makeTarget();
+  beforeAll(async () => {
+    target = await kind.create();
   });
 
   afterAll(async () => {
     await Promise.all(consumers.map((c) => c.stop(0)));
     for (const s of stores) await s.close();
     stores = [];
-    await target.drop();
+    await target.cleanup();
   });
 
   it('ignores the result of a worker that lost its job to an expired lease', async () => {
@@ -47,7 +50,10 @@ describe.each([
       () => new Promise<JobResult>((resolve) => (finishFirst = resolve)),
     );
     consumers.push(first.consumer);
-    await waitFor(() => first.seen.length === 1, 5000, 'the first worker to take the job');
+    await waitFor('the first worker to take the job', () => first.seen.length === 1, {
+      timeoutMs: 5000,
+      intervalMs: 20,
+    });
     await first.consumer.stop(0); // gives up: the lease is no longer renewed
 
     let finishSecond!: (r: JobResult) => void;
@@ -57,7 +63,7 @@ describe.each([
         : { type: 'complete' },
     );
     consumers.push(second.consumer);
-    await waitFor(() => second.seen.length === 1, LEASE_MS * 5, 'the job to come back');
+    await waitFor('the job to come back', () => second.seen.length === 1, { timeoutMs: LEASE_MS * 5, intervalMs: 20 });
     expect(second.seen[0]).toMatchObject({ id: first.seen[0]!.id, attempt: 2 });
 
     // The first worker's late answer changes nothing: no callback stored, the job still held.
@@ -70,7 +76,7 @@ describe.each([
     expect(second.seen).toHaveLength(1);
 
     finishSecond(callback('holder'));
-    await waitFor(() => second.seen.length === 2, 5000, "the holder's callback job");
+    await waitFor("the holder's callback job", () => second.seen.length === 2, { timeoutMs: 5000, intervalMs: 20 });
     await sleep(LEASE_MS * 2);
     expect(second.seen.map((j) => j.payload.webhookId ?? j.payload.kind)).toEqual(['replay', 'holder']);
   });
@@ -83,7 +89,7 @@ describe.each([
     // tries 1 + 2 tolerated losses: the 4th reservation hands it over to be failed, not run.
     for (let run = 1; run <= 3; run++) {
       const dead = await record(store, { queues: [queue] }, () => new Promise<JobResult>(() => {}));
-      await waitFor(() => dead.seen.length === 1, LEASE_MS * 5, `run ${run}`);
+      await waitFor(`run ${run}`, () => dead.seen.length === 1, { timeoutMs: LEASE_MS * 5, intervalMs: 20 });
       expect(dead.seen[0]).toMatchObject({ attempt: run, leaseLosses: run - 1 });
       expect(dead.seen[0]!.leasesExhausted).toBeUndefined();
       await dead.consumer.stop(0);
@@ -92,9 +98,9 @@ describe.each([
     const last = await record(store, { queues: [queue] });
     consumers.push(last.consumer);
     const failed = await waitFor(
-      async () => (await store.listFailed()).find((f) => f.queue === queue),
-      LEASE_MS * 5,
       'the job in failed jobs',
+      async () => (await store.listFailed()).find((f) => f.queue === queue),
+      { timeoutMs: LEASE_MS * 5, intervalMs: 20 },
     );
     expect(failed).toMatchObject({ correlationId: id, attempts: 4 });
     expect(failed.error).toMatch(/worker died 3 times while running it/);
@@ -112,9 +118,9 @@ describe.each([
     const { seen, consumer } = await record(store, { queues: [queue] });
     consumers.push(consumer);
     const failed = await waitFor(
-      async () => (await store.listFailed()).find((f) => f.queue === queue),
-      5000,
       'the row in failed jobs',
+      async () => (await store.listFailed()).find((f) => f.queue === queue),
+      { timeoutMs: 5000, intervalMs: 20 },
     );
     expect(failed.error).toMatch(/unknown payload shape/);
     expect(seen).toHaveLength(0);

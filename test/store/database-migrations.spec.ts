@@ -7,7 +7,7 @@ import { requestQueueMigrations } from '../../migrations/index.js';
 import { DatabaseStore } from '../../lib/store/database/database.store.js';
 import { resolveDatabaseOptions } from '../../lib/store/database/database-store.options.js';
 import { MIGRATIONS_TABLE, ownDataSourceOptions } from '../../lib/store/database/open-data-source.js';
-import { MARIADB, mysqlAdmin, pgAdmin, POSTGRES, uniqueName } from './store-targets.js';
+import { MARIADB, mysqlAdmin, pgAdmin, POSTGRES, uniqueName } from '../support/store-servers.js';
 
 const TABLES = [
   'failed_jobs',

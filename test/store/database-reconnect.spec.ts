@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobConsumer, RequestQueueStore } from '../../lib/store/request-queue.store.js';
-import { newJob, record, waitFor } from './store-conformance.js';
-import { mariadbTarget, mysqlAdmin, pgAdmin, postgresTarget, uniqueName, type StoreTarget } from './store-targets.js';
+import { newJob, record } from './store-conformance.js';
+import { waitFor } from '../support/wait-for.js';
+import { mysqlAdmin, pgAdmin, uniqueName } from '../support/store-servers.js';
+import { mariadbStore, postgresStore, type StoreHarness, type StoreKind } from '../support/stores.js';
 
 const TTL = 60_000;
 
@@ -11,19 +13,15 @@ const TTL = 60_000;
  * `pg_terminate_backend` on PostgreSQL): the API side and the worker both carry on, on
  * fresh connections, without a restart.
  */
-function describeKilledConnections(
-  name: string,
-  makeTarget: () => StoreTarget,
-  killAll: (database: string) => Promise<number>,
-) {
+function describeKilledConnections(name: string, kind: StoreKind, killAll: (database: string) => Promise<number>) {
   describe(`${name}: connections killed from another session`, () => {
-    let target: StoreTarget;
+    let target: StoreHarness;
     let api: RequestQueueStore;
     let worker: RequestQueueStore;
     let consumer: JobConsumer | undefined;
 
     beforeAll(async () => {
-      target = makeTarget();
+      target = await kind.create();
       api = await target.open({ leaseMs: 5000 });
       worker = await target.open({ leaseMs: 5000 });
     });
@@ -32,7 +30,7 @@ function describeKilledConnections(
       await consumer?.stop(0);
       await api?.close();
       await worker?.close();
-      await target?.drop();
+      await target?.cleanup();
     });
 
     it('keeps enqueueing and running jobs after every connection of both is killed', async () => {
@@ -44,20 +42,23 @@ function describeKilledConnections(
         return api.enqueue(newJob(queue, id), id, TTL);
       };
       expect(await enqueue()).not.toBeNull();
-      await waitFor(() => seen.length === 1, 5000, 'the first job');
+      await waitFor('the first job', () => seen.length === 1, { timeoutMs: 5000, intervalMs: 20 });
 
       for (let round = 0; round < 3; round++) {
         expect(await killAll(target.database!)).toBeGreaterThan(0);
         // A pooled connection that died while idle is stepped over: no 503 for the next call.
         expect(await enqueue()).not.toBeNull();
         expect(await api.claim(randomUUID(), TTL)).toBe(true);
-        await waitFor(() => seen.length === round + 2, 8000, `job ${round + 2} after the kill`);
+        await waitFor(`job ${round + 2} after the kill`, () => seen.length === round + 2, {
+          timeoutMs: 8000,
+          intervalMs: 20,
+        });
       }
     });
   });
 }
 
-describeKilledConnections('MariaDB', mariadbTarget, (database) =>
+describeKilledConnections('MariaDB', mariadbStore, (database) =>
   mysqlAdmin(async (db) => {
     const [rows] = await db.query(
       'SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()',
@@ -69,7 +70,7 @@ describeKilledConnections('MariaDB', mariadbTarget, (database) =>
   }),
 );
 
-describeKilledConnections('PostgreSQL', postgresTarget, (database) =>
+describeKilledConnections('PostgreSQL', postgresStore, (database) =>
   pgAdmin(async (db) => {
     const { rows } = await db.query(
       'SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',

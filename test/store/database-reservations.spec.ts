@@ -6,7 +6,8 @@ import { reserveJobs } from '../../lib/store/database/sql/reserve-jobs.sql.js';
 import { TypeormSqlClient } from '../../lib/store/database/typeorm-sql-client.js';
 import type { RequestQueueStore } from '../../lib/store/request-queue.store.js';
 import { newJob } from './store-conformance.js';
-import { MARIADB, mariadbTarget, POSTGRES, postgresTarget, uniqueName, type StoreTarget } from './store-targets.js';
+import { MARIADB, POSTGRES, uniqueName } from '../support/store-servers.js';
+import { mariadbStore, postgresStore, type StoreHarness } from '../support/stores.js';
 
 /**
  * What one worker's reservation may hold while it is under way (its transaction not yet
@@ -16,16 +17,16 @@ import { MARIADB, mariadbTarget, POSTGRES, postgresTarget, uniqueName, type Stor
  * still there, any other one leaves it for an idle wait.
  */
 describe.each([
-  { name: 'MariaDB', makeTarget: mariadbTarget, server: { type: 'mariadb' as const, ...MARIADB } },
-  { name: 'PostgreSQL', makeTarget: postgresTarget, server: { type: 'postgres' as const, ...POSTGRES } },
-])('database reservations on $name', ({ makeTarget, server }) => {
-  let target: StoreTarget;
+  { name: 'MariaDB', kind: mariadbStore, server: { type: 'mariadb' as const, ...MARIADB } },
+  { name: 'PostgreSQL', kind: postgresStore, server: { type: 'postgres' as const, ...POSTGRES } },
+])('database reservations on $name', ({ kind, server }) => {
+  let target: StoreHarness;
   let store: RequestQueueStore;
   let dataSource: DataSource;
   let db: SqlClient;
 
   beforeAll(async () => {
-    target = makeTarget();
+    target = await kind.create();
     store = await target.open({ leaseMs: 1500 }); // creates the database and its tables
     const { type, host, port, user } = server;
     dataSource = new DataSource({ type, host, port, username: user, database: target.database, logging: false });
@@ -36,7 +37,7 @@ describe.each([
   afterAll(async () => {
     await dataSource?.destroy();
     await store?.close();
-    await target?.drop();
+    await target?.cleanup();
   });
 
   /** Runs a reservation of `queue` inside a transaction that stays open until `commit()`. */

@@ -7,8 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatabaseStore } from '../../lib/store/database/database.store.js';
 import { resolveDatabaseOptions } from '../../lib/store/database/database-store.options.js';
 import type { JobConsumer, RequestQueueStore } from '../../lib/store/request-queue.store.js';
-import { newJob, record, sleep, waitFor } from './store-conformance.js';
-import { mariadbTarget, postgresTarget, sqliteTarget, uniqueName, type StoreTarget } from './store-targets.js';
+import { newJob, record, sleep } from './store-conformance.js';
+import { waitFor } from '../support/wait-for.js';
+import { uniqueName } from '../support/store-servers.js';
+import { mariadbStore, postgresStore, sqliteStore, type StoreHarness } from '../support/stores.js';
 
 const TTL = 60_000;
 
@@ -58,8 +60,8 @@ describe('database driver status records', () => {
       return { type: 'complete' };
     });
     consumers.push(consumer);
-    await waitFor(() => row(id)?.state === 'completed', 5000, 'the final record');
-    await waitFor(() => row(id) === undefined, 2500, 'the expired record to be deleted');
+    await waitFor('the final record', () => row(id)?.state === 'completed', { timeoutMs: 5000, intervalMs: 20 });
+    await waitFor('the expired record to be deleted', () => row(id) === undefined, { timeoutMs: 2500, intervalMs: 20 });
     expect(seen.length).toBeLessThan(151); // deleted while jobs were still being taken
     expect(await store.readStatus(id)).toBeNull();
     await consumer.stop(0);
@@ -68,23 +70,23 @@ describe('database driver status records', () => {
 
 /** The same on every database: the SQL that replaces a record differs per dialect. */
 describe.each([
-  { name: 'SQLite', makeTarget: sqliteTarget },
-  { name: 'MariaDB', makeTarget: mariadbTarget },
-  { name: 'PostgreSQL', makeTarget: postgresTarget },
-])('database driver status records on $name', ({ makeTarget }) => {
-  let target: StoreTarget;
+  { name: 'SQLite', kind: sqliteStore },
+  { name: 'MariaDB', kind: mariadbStore },
+  { name: 'PostgreSQL', kind: postgresStore },
+])('database driver status records on $name', ({ kind }) => {
+  let target: StoreHarness;
   let store: RequestQueueStore;
   const consumers: JobConsumer[] = [];
 
   beforeAll(async () => {
-    target = makeTarget();
+    target = await kind.create();
     store = await target.open({ leaseMs: 1500 });
   });
 
   afterAll(async () => {
     await Promise.all(consumers.map((c) => c.stop(0)));
     await store.close();
-    await target.drop();
+    await target.cleanup();
   });
 
   it('replaces the record of an id taken over, and the older job then leaves it alone', async () => {
@@ -99,7 +101,7 @@ describe.each([
       status: { result: 'sealed-old', keepMs: TTL },
     }));
     consumers.push(consumer);
-    await waitFor(() => seen.length === 1, 5000, 'the older job');
+    await waitFor('the older job', () => seen.length === 1, { timeoutMs: 5000, intervalMs: 20 });
     await sleep(100);
     expect(await store.readStatus(id)).toMatchObject({ state: 'queued', queue: newer, jobId: newerJob, attempts: 0 });
     await consumer.stop(0);
@@ -116,7 +118,7 @@ describe.each([
       stopped ??= consumer.stop(5000);
       return { type: 'complete', status: { result: `sealed-${job.payload.correlationId}`, keepMs: TTL } };
     });
-    await waitFor(() => stopped !== undefined, 5000, 'the first job');
+    await waitFor('the first job', () => stopped !== undefined, { timeoutMs: 5000, intervalMs: 20 });
     await stopped;
     const records = await Promise.all(ids.map((id) => store.readStatus(id)));
     const completed = records.filter((r) => r?.state === 'completed');
@@ -127,13 +129,13 @@ describe.each([
     const started = Date.now();
     const { seen, consumer: second } = await record(store, { queues: [queue], idleMs: 50 });
     consumers.push(second);
-    await waitFor(() => seen.length === 4, 1000, 'the four jobs handed back'); // not after their lease
+    await waitFor('the four jobs handed back', () => seen.length === 4, { timeoutMs: 1000, intervalMs: 20 }); // not after their lease
     expect(Date.now() - started).toBeLessThan(1500);
     expect(seen.every((job) => job.attempt === 1)).toBe(true);
     await waitFor(
-      async () => (await Promise.all(ids.map((id) => store.readStatus(id)))).every((r) => r?.state === 'completed'),
-      5000,
       'every record final',
+      async () => (await Promise.all(ids.map((id) => store.readStatus(id)))).every((r) => r?.state === 'completed'),
+      { timeoutMs: 5000, intervalMs: 20 },
     );
     await second.stop(0);
   });
@@ -154,11 +156,11 @@ describe.each([
       return { type: 'complete', next, status: { result: `sealed-${id}`, keepMs: keep(id) } };
     });
     consumers.push(consumer);
-    await waitFor(() => seen.length === 8, 5000, 'the eight jobs');
+    await waitFor('the eight jobs', () => seen.length === 8, { timeoutMs: 5000, intervalMs: 20 });
     await waitFor(
-      async () => (await Promise.all(ids.map((id) => store.readStatus(id)))).every((r) => r?.state === 'completed'),
-      5000,
       'every record final',
+      async () => (await Promise.all(ids.map((id) => store.readStatus(id)))).every((r) => r?.state === 'completed'),
+      { timeoutMs: 5000, intervalMs: 20 },
     );
     for (const id of ids) {
       const rec = await store.readStatus(id);
@@ -167,7 +169,7 @@ describe.each([
     }
     const delivered = await record(store, { queues: [callbacks] });
     consumers.push(delivered.consumer);
-    await waitFor(() => delivered.seen.length === 4, 5000, 'the four next jobs');
+    await waitFor('the four next jobs', () => delivered.seen.length === 4, { timeoutMs: 5000, intervalMs: 20 });
     expect(delivered.seen.map((job) => job.payload.correlationId).sort()).toEqual(
       ids.filter((_, i) => i % 2 === 0).sort(),
     );
@@ -188,7 +190,10 @@ describe.each([
       status: { result: 'sealed-old', keepMs: TTL },
     }));
     consumers.push(consumer);
-    await waitFor(async () => (await store.readStatus(id))?.state === 'completed', 5000, 'the final record');
+    await waitFor('the final record', async () => (await store.readStatus(id))?.state === 'completed', {
+      timeoutMs: 5000,
+      intervalMs: 20,
+    });
     await consumer.stop(0);
     await sleep(60);
     const later = uniqueName('q');

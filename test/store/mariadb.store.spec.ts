@@ -2,9 +2,9 @@ import { describeStoreConformance } from './store-conformance.js';
 import { describeStatusConformance } from './status-conformance.js';
 import { describeCallbackLane } from './callback-lane-conformance.js';
 import { describeDashboardConformance } from './dashboard-conformance.js';
-import { mariadbTarget } from './store-targets.js';
+import { mariadbStore } from '../support/stores.js';
 
-describeStoreConformance('MariaDB', mariadbTarget);
-describeStatusConformance('MariaDB', mariadbTarget);
-describeCallbackLane('MariaDB', mariadbTarget);
-describeDashboardConformance('MariaDB', mariadbTarget);
+describeStoreConformance('MariaDB', mariadbStore);
+describeStatusConformance('MariaDB', mariadbStore);
+describeCallbackLane('MariaDB', mariadbStore);
+describeDashboardConformance('MariaDB', mariadbStore);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RequestQueueRuntime, type RequestQueueModuleOptions } from '../../lib/index.js';
+import { RequestQueueRuntime } from '../../lib/index.js';
 import { buildForTests } from '../cli/support/build.js';
 import { Spawned } from '../cli/support/processes.js';
 import { CallbackReceiver } from '../support/callback-receiver.js';
@@ -53,15 +53,6 @@ server.listen(0, '127.0.0.1', async () => {
   process.exit(code);
 });
 `;
-
-/** The harness's module options as the environment the `request-queue` command reads. */
-function storeEnv(options: RequestQueueModuleOptions): Record<string, string> {
-  const env: Record<string, string> = { REQUEST_QUEUE_DRIVER: options.driver ?? 'redis' };
-  if (options.redis?.url) env.REDIS_URL = options.redis.url;
-  if (options.redis?.prefix) env.REQUEST_QUEUE_REDIS_PREFIX = options.redis.prefix;
-  if (options.database?.url) env.DATABASE_URL = options.database.url;
-  return env;
-}
 
 const matrix = await storeMatrix();
 
@@ -114,7 +105,7 @@ describe.each(matrix)('a poison request among $kind.name jobs', ({ kind, skip })
 
       // The supervisor: starts the worker again each time it dies, a bounded number of times.
       const env = {
-        ...storeEnv(harness.options),
+        ...harness.env,
         REQUEST_QUEUE_SECRET: SECRET,
         REQUEST_QUEUE_CALLBACK_ALLOWED_HOSTS: `127.0.0.1:${receiver.port}`,
         REQUEST_QUEUE_TIMEOUT: '1000',

@@ -5,7 +5,7 @@ import { DatabaseStore } from '../../lib/store/database/database.store.js';
 import { resolveDatabaseOptions } from '../../lib/store/database/database-store.options.js';
 import { LISTENER_APPLICATION_NAME } from '../../lib/store/database/pg-job-listener.js';
 import type { JobConsumer } from '../../lib/store/request-queue.store.js';
-import { pgAdmin, POSTGRES, uniqueName } from './store-targets.js';
+import { pgAdmin, POSTGRES, uniqueName } from '../support/store-servers.js';
 
 const QUEUE = 'api:request';
 

@@ -2,9 +2,9 @@ import { describeStoreConformance } from './store-conformance.js';
 import { describeStatusConformance } from './status-conformance.js';
 import { describeCallbackLane } from './callback-lane-conformance.js';
 import { describeDashboardConformance } from './dashboard-conformance.js';
-import { postgresTarget } from './store-targets.js';
+import { postgresStore } from '../support/stores.js';
 
-describeStoreConformance('PostgreSQL', postgresTarget);
-describeStatusConformance('PostgreSQL', postgresTarget);
-describeCallbackLane('PostgreSQL', postgresTarget);
-describeDashboardConformance('PostgreSQL', postgresTarget);
+describeStoreConformance('PostgreSQL', postgresStore);
+describeStatusConformance('PostgreSQL', postgresStore);
+describeCallbackLane('PostgreSQL', postgresStore);
+describeDashboardConformance('PostgreSQL', postgresStore);

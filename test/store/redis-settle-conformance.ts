@@ -9,8 +9,9 @@ import { RedisStore } from '../../lib/store/redis/redis.store.js';
 import { SETTLE_LUA } from '../../lib/store/redis/settle.lua.js';
 import type { JobConsumer } from '../../lib/store/request-queue.store.js';
 import { deleteRedisPrefix, Redis } from '../support/redis.js';
-import { newJob, record, sleep, waitFor } from './store-conformance.js';
-import { REDIS_URL, uniqueName } from './store-targets.js';
+import { newJob, record, sleep } from './store-conformance.js';
+import { REDIS_URL, uniqueName } from '../support/store-servers.js';
+import { waitFor } from '../support/wait-for.js';
 
 /** Short, so that a job left to its lease runs again soon (Bull's stalled check runs this often). */
 const LEASE_MS = 600;
@@ -79,7 +80,7 @@ export function describeRedisSettle(label: string, makeTarget: () => SettleTarge
       const warm = randomUUID();
       await store.enqueue(newJob(queue, warm), warm, TTL);
       const first = await consume({ queues: [queue] }, replayThenCallback(queue, warm));
-      await waitFor(() => first.seen.length >= 2, 10_000, 'the warm-up request and its callback');
+      await waitFor('the warm-up request and its callback', () => first.seen.length >= 2, { timeoutMs: 10_000 });
       await first.consumer.stop(1000);
 
       const node = await t.node();
@@ -93,11 +94,11 @@ export function describeRedisSettle(label: string, makeTarget: () => SettleTarge
         const id = randomUUID();
         const jobId = (await store.enqueue(newJob(queue, id), id, TTL))!;
         const { seen, consumer } = await consume({ queues: [queue] }, replayThenCallback(queue, id));
-        await waitFor(() => seen.length >= 2, 10_000, 'the request and its callback');
+        await waitFor('the request and its callback', () => seen.length >= 2, { timeoutMs: 10_000 });
         await consumer.stop(1000);
         const marker = key('marker', randomUUID());
         await raw.get(marker);
-        await waitFor(() => commands.some((c) => c.includes(marker)), 5000, 'the marker command');
+        await waitFor('the marker command', () => commands.some((c) => c.includes(marker)), { timeoutMs: 5000 });
 
         const jobKey = key(queue, jobId);
         const laneId = key(lane, 'id');
@@ -145,7 +146,7 @@ export function describeRedisSettle(label: string, makeTarget: () => SettleTarge
         }
         return answer(j);
       });
-      await waitFor(() => errors.length >= 1, 10_000, 'the refused settle');
+      await waitFor('the refused settle', () => errors.length >= 1, { timeoutMs: 10_000 });
       expect(errors[0]!.message).toMatch(`Lock mismatch for job ${jobId}`);
       expect(await raw.exists(key(lane, 'id'), key(lane, 'wait'))).toBe(0);
       expect(await raw.lrange(key(queue, 'active'), 0, -1)).toEqual([jobId]);
@@ -156,7 +157,9 @@ export function describeRedisSettle(label: string, makeTarget: () => SettleTarge
       // The other worker is gone too: the lock lapses, the job runs again, and this time it
       // completes with its callback stored, once.
       await raw.del(lockKey);
-      await waitFor(() => seen.some((j) => j.payload.kind === 'callback'), 15_000, 'the callback after the rerun');
+      await waitFor('the callback after the rerun', () => seen.some((j) => j.payload.kind === 'callback'), {
+        timeoutMs: 15_000,
+      });
       await sleep(300);
       expect(seen.map((j) => `${j.payload.kind} ${j.attempt}`)).toEqual(['replay 1', 'replay 2', 'callback 1']);
       expect(await store.readStatus(id)).toMatchObject({ state: 'completed', result: SEALED.result });
@@ -179,7 +182,7 @@ export function describeRedisSettle(label: string, makeTarget: () => SettleTarge
         }
         return answer(j);
       });
-      await waitFor(() => errors.length >= 1, 10_000, 'the refused settle');
+      await waitFor('the refused settle', () => errors.length >= 1, { timeoutMs: 10_000 });
       expect(errors[0]!.message).toMatch(/holds another type/);
       expect(await raw.exists(key(lane, 'id'), key(lane, 'wait'), key(queue, 'failed'))).toBe(0);
       expect(await raw.lrange(key(queue, 'active'), 0, -1)).toEqual([jobId]);
@@ -188,7 +191,9 @@ export function describeRedisSettle(label: string, makeTarget: () => SettleTarge
 
       // Mended: the job, left to its lease, runs again and fails with its callback, once.
       await raw.del(...throughput);
-      await waitFor(() => seen.some((j) => j.payload.kind === 'callback'), 15_000, 'the callback after the rerun');
+      await waitFor('the callback after the rerun', () => seen.some((j) => j.payload.kind === 'callback'), {
+        timeoutMs: 15_000,
+      });
       await sleep(300);
       expect(seen.map((j) => j.payload.kind)).toEqual(['replay', 'replay', 'callback']);
       expect(await raw.zrange(key(queue, 'failed'), 0, -1)).toEqual([jobId]);

@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobConsumer } from '../../lib/store/request-queue.store.js';
 import { RedisStore } from '../../lib/store/redis/redis.store.js';
 import { deleteRedisPrefix, Redis } from '../support/redis.js';
-import { newJob, record, sleep, waitFor } from './store-conformance.js';
-import { REDIS_URL, uniqueName } from './store-targets.js';
+import { newJob, record, sleep } from './store-conformance.js';
+import { waitFor } from '../support/wait-for.js';
+import { REDIS_URL, uniqueName } from '../support/store-servers.js';
 
 const LEASE_MS = 1500;
 const TTL = 60_000;
@@ -67,8 +68,11 @@ describe('Redis store: status records', () => {
       await redis.pexpire(statusKey(id), 60_000);
       return new Promise(() => {});
     });
-    await waitFor(() => first.seen.length >= 1, 5000, 'the first attempt');
-    await waitFor(async () => (await redis.hget(statusKey(id), 'pending')) === '1', 3000, 'the pending mark');
+    await waitFor('the first attempt', () => first.seen.length >= 1, { timeoutMs: 5000, intervalMs: 20 });
+    await waitFor('the pending mark', async () => (await redis.hget(statusKey(id), 'pending')) === '1', {
+      timeoutMs: 3000,
+      intervalMs: 20,
+    });
     await first.consumer.stop(0);
     expect((await store.readStatus(id))!.state).toBe('running');
 
@@ -77,14 +81,17 @@ describe('Redis store: status records', () => {
       status: { result: 'sealed-2', keepMs: 60_000 },
     }));
     consumers.push(second.consumer);
-    await waitFor(() => second.seen.length >= 1, 4 * LEASE_MS + 3000, 'the job to run again');
+    await waitFor('the job to run again', () => second.seen.length >= 1, {
+      timeoutMs: 4 * LEASE_MS + 3000,
+      intervalMs: 20,
+    });
     const done = await waitFor(
+      'the completed record',
       async () => {
         const r = await store.readStatus(id);
         return r?.state === 'completed' && r.result === 'sealed-2' ? r : null;
       },
-      5000,
-      'the completed record',
+      { timeoutMs: 5000, intervalMs: 20 },
     );
     // Bull does not count a stalled run as an attempt: the record counts what the worker was told
     expect(done.attempts).toBe(second.seen[0]!.attempt);
@@ -127,7 +134,7 @@ describe('Redis store: status records', () => {
       status: { result: 'old-outcome', keepMs: 60_000 },
     }));
     consumers.push(consumer);
-    await waitFor(() => seen.length >= 1, 5000, 'the old job');
+    await waitFor('the old job', () => seen.length >= 1, { timeoutMs: 5000, intervalMs: 20 });
     await sleep(200);
     const rec = await store.readStatus(id);
     expect(rec).toMatchObject({ state: 'queued', queue: newQueue, jobId });
@@ -145,7 +152,7 @@ describe('Redis store: status records', () => {
       status: { result: 'sealed-f', keepMs: 60_000 },
     }));
     consumers.push(consumer);
-    await waitFor(() => seen.length >= 1, 5000, 'the failure');
+    await waitFor('the failure', () => seen.length >= 1, { timeoutMs: 5000, intervalMs: 20 });
     await consumer.finished;
     await redis.del(statusKey(id));
     expect(await store.retryFailed([`${queue}:${jobId}`])).toBe(1);
@@ -183,7 +190,7 @@ describe('Redis store: status records', () => {
       delayMs: 30_000,
     }));
     consumers.push(consumer);
-    await waitFor(() => seen.length >= 1, 5000, 'the attempt');
+    await waitFor('the attempt', () => seen.length >= 1, { timeoutMs: 5000, intervalMs: 20 });
     await consumer.finished;
     const [delayed] = await store.listJobs({ queue, state: 'delayed', limit: 10 });
     expect(delayed).toMatchObject({ correlationId: id, attempts: 1 });

@@ -2,11 +2,11 @@ import { describeStoreConformance } from './store-conformance.js';
 import { describeStatusConformance } from './status-conformance.js';
 import { describeCallbackLane } from './callback-lane-conformance.js';
 import { describeDashboardConformance } from './dashboard-conformance.js';
-import { redisTarget } from './store-targets.js';
+import { redisStore } from '../support/stores.js';
 import { describeRedisSettle, redisSettleTarget } from './redis-settle-conformance.js';
 
-describeStoreConformance('Redis', redisTarget);
-describeStatusConformance('Redis', redisTarget);
-describeCallbackLane('Redis', redisTarget);
-describeDashboardConformance('Redis', redisTarget);
+describeStoreConformance('Redis', redisStore);
+describeStatusConformance('Redis', redisStore);
+describeCallbackLane('Redis', redisStore);
+describeDashboardConformance('Redis', redisStore);
 describeRedisSettle('Redis', redisSettleTarget);

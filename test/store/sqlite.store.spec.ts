@@ -2,9 +2,9 @@ import { describeStoreConformance } from './store-conformance.js';
 import { describeStatusConformance } from './status-conformance.js';
 import { describeCallbackLane } from './callback-lane-conformance.js';
 import { describeDashboardConformance } from './dashboard-conformance.js';
-import { sqliteTarget } from './store-targets.js';
+import { sqliteStore } from '../support/stores.js';
 
-describeStoreConformance('SQLite', sqliteTarget);
-describeStatusConformance('SQLite', sqliteTarget);
-describeCallbackLane('SQLite', sqliteTarget);
-describeDashboardConformance('SQLite', sqliteTarget);
+describeStoreConformance('SQLite', sqliteStore);
+describeStatusConformance('SQLite', sqliteStore);
+describeCallbackLane('SQLite', sqliteStore);
+describeDashboardConformance('SQLite', sqliteStore);

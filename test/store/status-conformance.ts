@@ -3,27 +3,29 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobResult, ReservedJob } from '../../lib/core/job.js';
 import type { StatusRecord } from '../../lib/core/request-status.js';
 import type { JobConsumer, RequestQueueStore } from '../../lib/store/request-queue.store.js';
-import { newJob, record, sleep, waitFor } from './store-conformance.js';
-import { uniqueName, type StoreTarget } from './store-targets.js';
+import { newJob, record, sleep } from './store-conformance.js';
+import { waitFor } from '../support/wait-for.js';
+import { uniqueName } from '../support/store-servers.js';
+import type { StoreSource, StoreSpace } from '../support/stores.js';
 
 const LEASE_MS = 1500;
 const TTL = 60_000;
 const KEEP = 60_000;
 
 /**
- * The status-record half of the store contract (lib/store/request-queue.store.ts, README "Where is my request?"
+ * The status-record half of the store contract (lib/store/request-queue.store.ts, SPEC §8
  * and §9): what `enqueue` and each job result write, what `readStatus`, `listJobs` and
  * `stats` read back. Every test uses queues and correlation ids of its own.
  */
-export function describeStatusConformance(name: string, makeTarget: () => StoreTarget): void {
+export function describeStatusConformance(name: string, source: StoreSource): void {
   describe(`store contract, status records: ${name}`, () => {
-    let target: StoreTarget;
+    let target: StoreSpace;
     let store: RequestQueueStore;
     let reader: RequestQueueStore;
     const consumers: JobConsumer[] = [];
 
     beforeAll(async () => {
-      target = makeTarget();
+      target = await source.create();
       store = await target.open({ leaseMs: LEASE_MS });
       reader = await target.open({ leaseMs: LEASE_MS });
     });
@@ -32,7 +34,7 @@ export function describeStatusConformance(name: string, makeTarget: () => StoreT
       await Promise.all(consumers.map((c) => c.stop(0)));
       await store?.close();
       await reader?.close();
-      await target?.drop();
+      await target?.cleanup();
     });
 
     async function consume(
@@ -105,14 +107,14 @@ export function describeStatusConformance(name: string, makeTarget: () => StoreT
         }
         return { type: 'complete', status: { result: 'sealed-outcome-1', keepMs: KEEP } };
       });
-      await waitFor(() => seen.length >= 2, 8000, 'two attempts');
+      await waitFor('two attempts', () => seen.length >= 2, { timeoutMs: 8000, intervalMs: 20 });
       const done = await waitFor(
+        'the completed record',
         async () => {
           const r = await reader.readStatus(id);
           return r?.state === 'completed' ? r : null;
         },
-        5000,
-        'the completed record',
+        { timeoutMs: 5000, intervalMs: 20 },
       );
 
       expect(during.map((r) => [r?.state, r?.attempts])).toEqual([
@@ -140,7 +142,7 @@ export function describeStatusConformance(name: string, makeTarget: () => StoreT
             }
           : { type: 'retry', error: 'receiver down', delayMs: 60_000 },
       );
-      await waitFor(() => seen.length >= 2, 8000, 'the replay and its callback');
+      await waitFor('the replay and its callback', () => seen.length >= 2, { timeoutMs: 8000, intervalMs: 20 });
       await sleep(200);
       expect(await reader.readStatus(id)).toMatchObject({ state: 'failed', attempts: 1, result: 'sealed-failure' });
     });
@@ -157,8 +159,11 @@ export function describeStatusConformance(name: string, makeTarget: () => StoreT
           ? { type: 'fail', error: 'gave up', status: { result: 'sealed-f', keepMs: KEEP } }
           : { type: 'complete', status: { result: 'sealed-ok', keepMs: KEEP } },
       );
-      await waitFor(() => seen.length >= 2, 8000, 'both failures');
-      await waitFor(async () => (await reader.readStatus(other))?.state === 'failed', 5000, 'failed record');
+      await waitFor('both failures', () => seen.length >= 2, { timeoutMs: 8000, intervalMs: 20 });
+      await waitFor('failed record', async () => (await reader.readStatus(other))?.state === 'failed', {
+        timeoutMs: 5000,
+        intervalMs: 20,
+      });
       const failed = (await store.listFailed()).filter((f) => f.queue === queue);
       expect(failed).toHaveLength(2);
 
@@ -173,12 +178,12 @@ export function describeStatusConformance(name: string, makeTarget: () => StoreT
       expect(['queued', 'running', 'completed']).toContain(requeued!.state);
       if (requeued!.state === 'queued') expect(requeued!.result).toBeUndefined();
       const done = await waitFor(
+        'the retried request to complete',
         async () => {
           const r = await reader.readStatus(id);
           return r?.state === 'completed' ? r : null;
         },
-        8000,
-        'the retried request to complete',
+        { timeoutMs: 8000, intervalMs: 20 },
       );
       expect(done).toMatchObject({ result: 'sealed-ok', attempts: 1 });
     });
@@ -191,8 +196,11 @@ export function describeStatusConformance(name: string, makeTarget: () => StoreT
         type: 'complete',
         status: { result: 'sealed-short', keepMs: 700 },
       }));
-      await waitFor(() => seen.length >= 1, 5000, 'the job');
-      await waitFor(async () => (await reader.readStatus(id))?.state === 'completed', 3000, 'completed');
+      await waitFor('the job', () => seen.length >= 1, { timeoutMs: 5000, intervalMs: 20 });
+      await waitFor('completed', async () => (await reader.readStatus(id))?.state === 'completed', {
+        timeoutMs: 3000,
+        intervalMs: 20,
+      });
       await sleep(900);
       expect(await reader.readStatus(id)).toBeNull();
     });
@@ -210,9 +218,12 @@ export function describeStatusConformance(name: string, makeTarget: () => StoreT
         return { type: 'complete' };
       });
       consumers.push(consumer);
-      await waitFor(async () => (await reader.readStatus(ids[0]!))?.state === 'failed', 5000, 'the failure');
+      await waitFor('the failure', async () => (await reader.readStatus(ids[0]!))?.state === 'failed', {
+        timeoutMs: 5000,
+        intervalMs: 20,
+      });
       await store.enqueue(newJob(queue, ids[1]), ids[1]!, TTL);
-      await waitFor(() => seen.length >= 2, 5000, 'the held job');
+      await waitFor('the held job', () => seen.length >= 2, { timeoutMs: 5000, intervalMs: 20 });
       await store.enqueue(newJob(queue, ids[2], 0, { method: 'DELETE', path: '/user/2' }), ids[2]!, TTL);
       await store.enqueue(newJob(queue, ids[3]), ids[3]!, TTL);
       await store.enqueue(newJob(queue, ids[4], 60_000), ids[4]!, TTL);
@@ -242,7 +253,10 @@ export function describeStatusConformance(name: string, makeTarget: () => StoreT
       const stats = (await reader.stats()).find((s) => s.queue === queue);
       expect(stats).toEqual({ queue, waiting: 2, delayed: 1, running: 1, failed: 1 });
       release();
-      await waitFor(async () => (await reader.readStatus(ids[1]!))?.state !== 'running', 5000, 'the held job to end');
+      await waitFor('the held job to end', async () => (await reader.readStatus(ids[1]!))?.state !== 'running', {
+        timeoutMs: 5000,
+        intervalMs: 20,
+      });
     });
   });
 }

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobPayload, JobResult, NewJob, ReservedJob } from '../../lib/core/job.js';
 import type { ConsumeOptions, JobConsumer, RequestQueueStore } from '../../lib/store/request-queue.store.js';
-import { uniqueName, type StoreTarget } from './store-targets.js';
+import { uniqueName } from '../support/store-servers.js';
+import type { StoreSource, StoreSpace } from '../support/stores.js';
+import { waitFor } from '../support/wait-for.js';
 
 /** The lease the suite's stores run with: short, so a dead worker's job comes back quickly. */
 const LEASE_MS = 1500;
@@ -34,20 +36,6 @@ export function newJob(
   return { queue, payload: payload(correlationId, overrides), delayMs };
 }
 
-export async function waitFor<T>(
-  check: () => T | Promise<T>,
-  timeoutMs = 10_000,
-  what = 'condition',
-): Promise<NonNullable<T>> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -72,9 +60,9 @@ export async function record(
  * The store contract (lib/store/request-queue.store.ts), run against one store. Every test
  * uses queue names and correlation ids of its own, so tests only see their own jobs.
  */
-export function describeStoreConformance(name: string, makeTarget: () => StoreTarget): void {
+export function describeStoreConformance(name: string, source: StoreSource): void {
   describe(`store contract: ${name}`, () => {
-    let target: StoreTarget;
+    let target: StoreSpace;
     let store: RequestQueueStore;
     const extra: RequestQueueStore[] = [];
     const consumers: JobConsumer[] = [];
@@ -93,14 +81,14 @@ export function describeStoreConformance(name: string, makeTarget: () => StoreTa
     }
 
     beforeAll(async () => {
-      target = makeTarget();
+      target = await source.create();
       store = await target.open({ leaseMs: LEASE_MS });
     });
 
     afterAll(async () => {
       await Promise.all(consumers.map((c) => c.stop(0)));
       for (const s of [store, ...extra]) await s?.close();
-      await target?.drop();
+      await target?.cleanup();
     });
 
     it('answers a ping', async () => {
@@ -137,7 +125,7 @@ export function describeStoreConformance(name: string, makeTarget: () => StoreTa
       expect(await store.enqueue(newJob(queue, claimed), claimed, TTL)).toBeNull();
 
       const { seen } = await consume({ queues: [queue] });
-      await waitFor(() => seen.length >= 1, 5000, 'the stored job');
+      await waitFor('the stored job', () => seen.length >= 1, { timeoutMs: 5000, intervalMs: 20 });
       await sleep(300);
       expect(seen.map((j) => j.payload.correlationId)).toEqual([id]);
       expect(seen[0]!.id).toBe(jobId);
@@ -154,7 +142,7 @@ export function describeStoreConformance(name: string, makeTarget: () => StoreTa
       );
       expect(results.filter((r) => r !== null)).toHaveLength(1);
       const { seen } = await consume({ queues: [queue], concurrency: 4 });
-      await waitFor(() => seen.length >= 1, 5000, 'the one job');
+      await waitFor('the one job', () => seen.length >= 1, { timeoutMs: 5000, intervalMs: 20 });
       await sleep(300);
       expect(seen).toHaveLength(1);
     });
@@ -169,7 +157,7 @@ export function describeStoreConformance(name: string, makeTarget: () => StoreTa
           ? { type: 'complete', next: newJob(queue, id, 0, { kind: 'callback', webhookId: 'msg_1', tries: 2 }) }
           : { type: 'complete' },
       );
-      await waitFor(() => seen.length >= 2, 5000, 'the job and its next job');
+      await waitFor('the job and its next job', () => seen.length >= 2, { timeoutMs: 5000, intervalMs: 20 });
       await sleep(300);
       expect(seen).toHaveLength(2);
       expect(seen[0]).toMatchObject({ queue, attempt: 1, payload: job.payload });
@@ -187,7 +175,7 @@ export function describeStoreConformance(name: string, makeTarget: () => StoreTa
       const { seen, at } = await consume({ queues: [queue] }, (j) =>
         j.attempt < 3 ? { type: 'retry', error: 'boom', delayMs: 400 } : { type: 'complete' },
       );
-      await waitFor(() => seen.length >= 3, 8000, 'three attempts');
+      await waitFor('three attempts', () => seen.length >= 3, { timeoutMs: 8000, intervalMs: 20 });
       await sleep(200);
       expect(seen.map((j) => j.attempt)).toEqual([1, 2, 3]);
       expect(new Set(seen.map((j) => j.id)).size).toBe(1);
@@ -201,7 +189,7 @@ export function describeStoreConformance(name: string, makeTarget: () => StoreTa
       const queuedAt = Date.now();
       await store.enqueue(newJob(queue, id, 500), id, TTL);
       const { seen, at } = await consume({ queues: [queue] });
-      await waitFor(() => seen.length >= 1, 5000, 'the delayed job');
+      await waitFor('the delayed job', () => seen.length >= 1, { timeoutMs: 5000, intervalMs: 20 });
       expect(at[0]! - queuedAt).toBeGreaterThanOrEqual(480);
     });
 
@@ -218,7 +206,7 @@ export function describeStoreConformance(name: string, makeTarget: () => StoreTa
             }
           : { type: 'complete' },
       );
-      await waitFor(() => seen.length >= 2, 5000, 'the job and its callback');
+      await waitFor('the job and its callback', () => seen.length >= 2, { timeoutMs: 5000, intervalMs: 20 });
       const failed = (await store.listFailed()).filter((f) => f.queue === queue);
       expect(failed).toHaveLength(1);
       expect(failed[0]).toMatchObject({
@@ -240,13 +228,16 @@ export function describeStoreConformance(name: string, makeTarget: () => StoreTa
       const id = randomUUID();
       await store.enqueue(newJob(queue, id), id, TTL);
       const dead = await record(store, { queues: [queue] }, () => new Promise<JobResult>(() => {}));
-      await waitFor(() => dead.seen.length === 1, 5000, 'the first worker to take the job');
+      await waitFor('the first worker to take the job', () => dead.seen.length === 1, {
+        timeoutMs: 5000,
+        intervalMs: 20,
+      });
       await dead.consumer.stop(0); // it never finishes: its job is left to the lease
       const takenAt = Date.now();
       const other = await another();
       const { seen, at, consumer } = await record(other, { queues: [queue] });
       consumers.push(consumer);
-      await waitFor(() => seen.length >= 1, LEASE_MS * 4 + 5000, 'the job to come back');
+      await waitFor('the job to come back', () => seen.length >= 1, { timeoutMs: LEASE_MS * 4 + 5000, intervalMs: 20 });
       // Same job, the lost run counted as an attempt and as a lost lease.
       expect(seen[0]!.id).toBe(dead.seen[0]!.id);
       expect(seen[0]).toMatchObject({ attempt: 2, leaseLosses: 1 });
@@ -259,7 +250,10 @@ export function describeStoreConformance(name: string, makeTarget: () => StoreTa
       const ids = Array.from({ length: 4 }, () => randomUUID());
       for (const id of ids) await store.enqueue(newJob(queue, id), id, TTL);
       const dead = await record(store, { queues: [queue], concurrency: 4 }, () => new Promise<JobResult>(() => {}));
-      await waitFor(() => dead.seen.length === 4, 5000, 'the first worker to take all four');
+      await waitFor('the first worker to take all four', () => dead.seen.length === 4, {
+        timeoutMs: 5000,
+        intervalMs: 20,
+      });
       await dead.consumer.stop(0); // it "dies" with four jobs in hand
       const fresh = randomUUID();
       await store.enqueue(newJob(queue, fresh), fresh, TTL);
@@ -280,7 +274,7 @@ export function describeStoreConformance(name: string, makeTarget: () => StoreTa
         return { type: 'complete' };
       });
       consumers.push(consumer);
-      await waitFor(() => seen.length >= 5, LEASE_MS * 4 + 10_000, 'the five jobs');
+      await waitFor('the five jobs', () => seen.length >= 5, { timeoutMs: LEASE_MS * 4 + 10_000, intervalMs: 20 });
       expect(overlaps).toEqual([]);
       const byId = new Map(seen.map((job) => [job.payload.correlationId, job]));
       for (const id of ids) expect(byId.get(id)).toMatchObject({ attempt: 2, leaseLosses: 1 });
@@ -294,7 +288,7 @@ export function describeStoreConformance(name: string, makeTarget: () => StoreTa
       // tries 1 + 2 tolerated losses: three workers die on it, the fourth is told to fail it.
       for (let run = 1; run <= 3; run++) {
         const dead = await record(await another(), { queues: [queue] }, () => new Promise<JobResult>(() => {}));
-        await waitFor(() => dead.seen.length === 1, LEASE_MS * 4 + 5000, `run ${run}`);
+        await waitFor(`run ${run}`, () => dead.seen.length === 1, { timeoutMs: LEASE_MS * 4 + 5000, intervalMs: 20 });
         expect(dead.seen[0]).toMatchObject({ attempt: run, leaseLosses: run - 1 });
         await dead.consumer.stop(0);
       }
@@ -308,7 +302,10 @@ export function describeStoreConformance(name: string, makeTarget: () => StoreTa
             }
           : { type: 'complete' },
       );
-      await waitFor(() => seen.length >= 2, LEASE_MS * 4 + 5000, 'the hand-over and the failure callback');
+      await waitFor('the hand-over and the failure callback', () => seen.length >= 2, {
+        timeoutMs: LEASE_MS * 4 + 5000,
+        intervalMs: 20,
+      });
       expect(seen[0]).toMatchObject({ attempt: 3, leaseLosses: 3, leasesExhausted: true });
       expect(seen[1]!.payload).toMatchObject({ kind: 'callback', webhookId: 'failure' });
       const failed = (await store.listFailed()).filter((f) => f.correlationId === id);
@@ -318,7 +315,7 @@ export function describeStoreConformance(name: string, makeTarget: () => StoreTa
 
       // Retried from failed jobs, it is replayed afresh: no attempts, no lost leases.
       expect(await store.retryFailed([failed[0]!.id])).toBe(1);
-      await waitFor(() => seen.length >= 3, 10_000, 'the retried job');
+      await waitFor('the retried job', () => seen.length >= 3, { timeoutMs: 10_000, intervalMs: 20 });
       expect(seen[2]).toMatchObject({ attempt: 1 });
       expect(seen[2]!.leaseLosses ?? 0).toBe(0);
       expect(seen[2]!.leasesExhausted).toBeUndefined();
@@ -332,7 +329,7 @@ export function describeStoreConformance(name: string, makeTarget: () => StoreTa
         await sleep(LEASE_MS * 2.5);
         return { type: 'complete' };
       });
-      await waitFor(() => long.seen.length === 1, 5000, 'the long job to start');
+      await waitFor('the long job to start', () => long.seen.length === 1, { timeoutMs: 5000, intervalMs: 20 });
       const other = await another();
       const watcher = await record(other, { queues: [queue] });
       consumers.push(watcher.consumer);
@@ -364,7 +361,7 @@ export function describeStoreConformance(name: string, makeTarget: () => StoreTa
         ),
       );
       consumers.push(...workers.map((w) => w.consumer));
-      await waitFor(() => handled.length >= total, 20_000, 'every job');
+      await waitFor('every job', () => handled.length >= total, { timeoutMs: 20_000, intervalMs: 20 });
       await sleep(300);
       expect(handled).toHaveLength(total);
       expect(new Set(handled).size).toBe(total);
@@ -383,7 +380,7 @@ export function describeStoreConformance(name: string, makeTarget: () => StoreTa
         await store.enqueue(newJob(high, highId), highId, TTL);
       }
       const { seen } = await consume({ queues: [high, low] });
-      await waitFor(() => seen.length >= 6, 5000, 'six jobs');
+      await waitFor('six jobs', () => seen.length >= 6, { timeoutMs: 5000, intervalMs: 20 });
       expect(seen.map((j) => j.queue)).toEqual([high, high, high, low, low, low]);
     });
 
@@ -401,7 +398,7 @@ export function describeStoreConformance(name: string, makeTarget: () => StoreTa
         running--;
         return { type: 'complete' };
       });
-      await waitFor(() => seen.length >= 8 && running === 0, 8000, 'eight jobs');
+      await waitFor('eight jobs', () => seen.length >= 8 && running === 0, { timeoutMs: 8000, intervalMs: 20 });
       expect(peak).toBe(3);
     });
 
@@ -415,7 +412,7 @@ export function describeStoreConformance(name: string, makeTarget: () => StoreTa
         finished = true;
         return { type: 'complete' };
       });
-      await waitFor(() => seen.length === 1, 5000, 'the job to start');
+      await waitFor('the job to start', () => seen.length === 1, { timeoutMs: 5000, intervalMs: 20 });
       await consumer.stop(5000);
       expect(finished).toBe(true);
       await expect(consumer.finished).resolves.toBe('stopped');

@@ -3,9 +3,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RequestQueueModuleOptions } from '../../lib/index.js';
-import { waitUntil } from '../cli/support/processes.js';
 import { freePort } from './free-port.js';
 import { Redis } from './redis.js';
+import { waitFor } from './wait-for.js';
 
 /**
  * A store server of a test's own (temporary data folder, free loopback port), that the test
@@ -94,7 +94,7 @@ export class PrivateRedis implements PrivateServer {
 
   async start(): Promise<void> {
     this.server.start();
-    await waitUntil(() => this.answers(), 30_000, 'the private Redis to start');
+    await waitFor('the private Redis to start', () => this.answers(), { timeoutMs: 30_000 });
   }
 
   stop(): Promise<void> {
@@ -181,14 +181,14 @@ export class PrivateMariadb implements PrivateServer {
 
   async start(): Promise<void> {
     this.server.start();
-    await waitUntil(
+    await waitFor(
+      'the private MariaDB to start',
       () =>
         this.query('SELECT 1').then(
           () => true,
           () => false,
         ),
-      60_000,
-      'the private MariaDB to start',
+      { timeoutMs: 60_000 },
     );
   }
 

@@ -1,10 +1,24 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RequestQueueModuleOptions } from '../../lib/index.js';
+import type { RequestQueueModuleOptions, RequestQueueStore } from '../../lib/index.js';
+import { openStore, storeEnv, type StoreSettings } from './open-store.js';
+import { deleteRedisPrefix, Redis, scanKeys } from './redis.js';
+import { sqlHarness } from './sql-harness.js';
+import { mysqlAdmin, MYSQL_URL, pgAdmin, POSTGRES_URL, REDIS_URL, uniqueName } from './store-servers.js';
 
-import { Redis } from './redis.js';
+export type { StoreSettings } from './open-store.js';
+
+/**
+ * The one vocabulary of the tests for "a store under test":
+ * - `StoreKind`: one of the four stores (Redis, MariaDB, PostgreSQL, SQLite); `STORE_KINDS`
+ *   lists them, `storeMatrix()` says which to skip (never under CI).
+ * - `StoreHarness`: storage of one test file's own on that store (a Redis key prefix, a
+ *   database, an SQLite file), with module options and environment that reach it, stores
+ *   opened on it directly, and raw access to what it holds.
+ * - `StoreSpace`/`StoreSource`: the part of those the store-contract suites need, which the
+ *   in-memory store and a Redis Cluster offer too.
+ */
 
 /** What one store holds, counted the same way whatever the driver. */
 export interface StoreCount {
@@ -14,43 +28,50 @@ export interface StoreCount {
   jobs: number;
 }
 
+/** Storage of a test's own that stores open on. */
+export interface StoreSpace {
+  /** A store on this storage with a lease of `leaseMs`; each call is another "process" over the same data. */
+  open(settings: StoreSettings): Promise<RequestQueueStore>;
+  /** The SQL stores: runs one statement (`?` placeholders) on the database, from outside the store. */
+  exec?(sql: string, params?: readonly unknown[]): Promise<void>;
+  /** The SQL servers: the database's name. */
+  readonly database?: string;
+  /** Removes everything this storage holds (keys, database, file) and closes connections. */
+  cleanup(): Promise<void>;
+}
+
 /** One live store for a test: module options that point at it, and raw access to what it holds. */
-export interface StoreHarness {
+export interface StoreHarness extends StoreSpace {
   readonly name: string;
-  /** `driver` and connection options, with a prefix or database of this harness's own. */
+  /** `driver` and connection options (tables created on first use), with a prefix or database of this harness's own. */
   readonly options: RequestQueueModuleOptions;
+  /** The same, as the environment variables the `request-queue` command and workers read. */
+  readonly env: Record<string, string>;
   count(): Promise<StoreCount>;
   /** Every stored key and value (or table row), as text, for at-rest scans. */
   dump(): Promise<string>;
   /** Rewrites the payload of every stored job (queued or failed) with `fn`: for tampering tests. */
   rewriteJobs(fn: (payload: Record<string, unknown>) => Record<string, unknown>): Promise<number>;
-  /** Removes everything this harness created (keys, database, file) and closes connections. */
-  cleanup(): Promise<void>;
 }
 
-export interface StoreKind {
+/** Something storage is made from: a store kind, or a store with no server of its own to configure. */
+export interface StoreSource {
+  readonly name: string;
+  create(): Promise<StoreSpace>;
+}
+
+export interface StoreKind extends StoreSource {
   readonly name: string;
   /** Null when usable; otherwise why the tests for this store are skipped. */
   unavailable(): Promise<string | null>;
   create(): Promise<StoreHarness>;
 }
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const MYSQL_URL = process.env.SECURITY_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
-const POSTGRES_URL = process.env.SECURITY_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
-
-const unique = (label: string) => `rqsec_${label}_${randomBytes(4).toString('hex')}`;
-
+/** Every key under `prefix` with its value read by type, one line each. */
 async function redisDump(redis: Redis, prefix: string): Promise<{ keys: string[]; text: string }> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    keys.push(...batch);
-  } while (cursor !== '0');
+  const keys = await scanKeys(redis, `${prefix}:*`);
   const parts: string[] = [];
-  for (const key of keys.sort()) {
+  for (const key of keys) {
     const type = await redis.type(key);
     let value: unknown;
     if (type === 'string') value = await redis.get(key);
@@ -80,12 +101,15 @@ export const redisStore: StoreKind = {
     }
   },
   async create() {
-    const prefix = unique('redis');
+    const prefix = uniqueName('rqtest');
     const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
     const jobKey = new RegExp(`^${prefix}:[^:]+:\\d+$`);
+    const options: RequestQueueModuleOptions = { driver: 'redis', redis: { url: REDIS_URL, prefix } };
     return {
       name: 'redis',
-      options: { driver: 'redis', redis: { url: REDIS_URL, prefix } },
+      options,
+      env: storeEnv(options),
+      open: (settings) => openStore(options, settings),
       async count() {
         const { keys } = await redisDump(redis, prefix);
         return { entries: keys.length, jobs: keys.filter((k) => jobKey.test(k)).length };
@@ -105,44 +129,32 @@ export const redisStore: StoreKind = {
         return n;
       },
       async cleanup() {
-        const { keys } = await redisDump(redis, prefix);
-        if (keys.length > 0) await redis.del(...keys);
-        await redis.quit();
+        await redis.quit().catch(() => redis.disconnect());
+        await deleteRedisPrefix(REDIS_URL, prefix);
       },
     };
   },
 };
 
-/** Tables of the request queue's own bookkeeping that are not user data (migration history). */
-const isBookkeeping = (table: string) => /migration/i.test(table);
-const JOB_TABLES = new Set(['jobs', 'failed_jobs']);
+let driverProbe: Promise<string | null> | undefined;
 
-/** `payload` columns hold the job payload as JSON. */
-function rewritePayload(raw: unknown, fn: (payload: Record<string, unknown>) => Record<string, unknown>): string {
-  return JSON.stringify(fn(JSON.parse(String(raw)) as Record<string, unknown>));
-}
-
-/** True once the database driver exists in this tree and a SQLite store starts. */
-async function databaseDriverUnavailable(): Promise<string | null> {
-  if (!existsSync(new URL('../../lib/store/database/database.store.ts', import.meta.url))) {
-    return 'the database driver (lib/store/database/database.store.ts) does not exist yet';
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'rqsec-probe-'));
-  try {
-    const { resolveOptions, createStore } = await import('../../lib/index.js');
-    const store = await createStore(
-      resolveOptions({
-        driver: 'database',
-        database: { url: `sqlite:${join(dir, 'probe.sqlite')}`, migrationsRun: true },
-      }),
-    );
-    await store.close();
-    return null;
-  } catch (err) {
-    return `the database driver does not start yet: ${(err as Error).message}`;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+/** Null once a database-driver store starts here (checked once per test file, on SQLite). */
+function databaseDriverUnavailable(): Promise<string | null> {
+  return (driverProbe ??= (async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rqtest-probe-'));
+    try {
+      const store = await openStore(
+        { driver: 'database', database: { url: `sqlite:${join(dir, 'probe.sqlite')}`, migrationsRun: true } },
+        { leaseMs: 5_000 },
+      );
+      await store.close();
+      return null;
+    } catch (err) {
+      return `the database driver does not start: ${(err as Error).message}`;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  })());
 }
 
 export const mariadbStore: StoreKind = {
@@ -150,67 +162,37 @@ export const mariadbStore: StoreKind = {
   async unavailable() {
     const driver = await databaseDriverUnavailable();
     if (driver) return driver;
-    const mysql = await import('mysql2/promise');
     try {
-      const conn = await mysql.createConnection(MYSQL_URL);
-      await conn.end();
+      await mysqlAdmin(async () => null);
       return null;
     } catch (err) {
       return `MariaDB at ${MYSQL_URL} is not reachable: ${(err as Error).message}`;
     }
   },
   async create() {
-    const mysql = await import('mysql2/promise');
-    const db = unique('maria');
-    const conn = await mysql.createConnection(MYSQL_URL);
-    await conn.query(`CREATE DATABASE \`${db}\``);
-    await conn.query(`USE \`${db}\``);
-    const tables = async () => {
-      const [rows] = await conn.query('SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ?', [
-        db,
-      ]);
-      return (rows as { t: string }[]).map((r) => r.t).filter((t) => !isBookkeeping(t));
-    };
-    const rows = async (table: string) =>
-      (await conn.query(`SELECT * FROM \`${table}\``))[0] as Record<string, unknown>[];
-    return {
-      name: 'mariadb',
-      options: { driver: 'database', database: { url: `${MYSQL_URL}/${db}`, migrationsRun: true } },
-      async count() {
-        let entries = 0;
-        let jobs = 0;
-        for (const t of await tables()) {
-          const n = (await rows(t)).length;
-          entries += n;
-          if (JOB_TABLES.has(t)) jobs += n;
-        }
-        return { entries, jobs };
+    const db = uniqueName('rq_test');
+    await mysqlAdmin((conn) => conn.query(`CREATE DATABASE \`${db}\``));
+    const onDb = <T>(work: Parameters<typeof mysqlAdmin<T>>[0]) => mysqlAdmin(work, undefined, db);
+    return sqlHarness(
+      'mariadb',
+      `${MYSQL_URL}/${db}`,
+      {
+        tables: () =>
+          onDb(async (conn) => {
+            const [rows] = await conn.query(
+              'SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ?',
+              [db],
+            );
+            return (rows as { t: string }[]).map((r) => r.t);
+          }),
+        rows: (table) =>
+          onDb(async (conn) => (await conn.query(`SELECT * FROM \`${table}\``))[0] as Record<string, unknown>[]),
+        run: (sql, params) =>
+          onDb(async (conn) => void (await conn.query(sql, [...params] as (string | number | null)[]))),
       },
-      async dump() {
-        const parts: string[] = [];
-        for (const t of await tables())
-          for (const row of await rows(t))
-            parts.push(`${t} ${JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`);
-        return parts.join('\n');
-      },
-      async rewriteJobs(fn) {
-        let n = 0;
-        for (const table of ['jobs', 'failed_jobs']) {
-          for (const row of await rows(table)) {
-            await conn.query(`UPDATE \`${table}\` SET payload = ? WHERE id = ?`, [
-              rewritePayload(row.payload, fn),
-              row.id,
-            ]);
-            n++;
-          }
-        }
-        return n;
-      },
-      async cleanup() {
-        await conn.query(`DROP DATABASE IF EXISTS \`${db}\``);
-        await conn.end();
-      },
-    };
+      () => mysqlAdmin((conn) => conn.query(`DROP DATABASE IF EXISTS \`${db}\``)).then(() => {}),
+      db,
+    );
   },
 };
 
@@ -219,72 +201,46 @@ export const postgresStore: StoreKind = {
   async unavailable() {
     const driver = await databaseDriverUnavailable();
     if (driver) return driver;
-    const { default: pg } = await import('pg');
-    const client = new pg.Client({ connectionString: `${POSTGRES_URL}/postgres`, connectionTimeoutMillis: 2_000 });
     try {
-      await client.connect();
+      await pgAdmin(async () => null);
       return null;
     } catch (err) {
       return `PostgreSQL at ${POSTGRES_URL} is not reachable: ${(err as Error).message}`;
-    } finally {
-      await client.end().catch(() => {});
     }
   },
   async create() {
-    const { default: pg } = await import('pg');
-    const db = unique('pg');
-    const admin = new pg.Client({ connectionString: `${POSTGRES_URL}/postgres` });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${db}`);
-    const conn = new pg.Client({ connectionString: `${POSTGRES_URL}/${db}` });
-    await conn.connect();
-    const tables = async () =>
-      (
-        await conn.query<{ t: string }>(
-          "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public'",
-        )
-      ).rows
-        .map((r) => r.t)
-        .filter((t) => !isBookkeeping(t));
-    const rows = async (table: string) =>
-      (await conn.query(`SELECT * FROM "${table.replace(/"/g, '""')}"`)).rows as Record<string, unknown>[];
-    return {
-      name: 'postgres',
-      options: { driver: 'database', database: { url: `${POSTGRES_URL}/${db}`, migrationsRun: true } },
-      async count() {
-        let entries = 0;
-        let jobs = 0;
-        for (const t of await tables()) {
-          const n = (await rows(t)).length;
-          entries += n;
-          if (JOB_TABLES.has(t)) jobs += n;
-        }
-        return { entries, jobs };
-      },
-      async dump() {
-        const parts: string[] = [];
-        for (const t of await tables()) for (const row of await rows(t)) parts.push(`${t} ${JSON.stringify(row)}`);
-        return parts.join('\n');
-      },
-      async rewriteJobs(fn) {
-        let n = 0;
-        for (const table of ['jobs', 'failed_jobs']) {
-          for (const row of await rows(table)) {
-            await conn.query(`UPDATE ${table} SET payload = $1 WHERE id = $2`, [
-              rewritePayload(row.payload, fn),
-              row.id,
-            ]);
-            n++;
-          }
-        }
-        return n;
-      },
-      async cleanup() {
-        await conn.end();
-        await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
-        await admin.end();
-      },
+    const db = uniqueName('rq_test');
+    await pgAdmin((conn) => conn.query(`CREATE DATABASE ${db}`));
+    /** `?` placeholders as PostgreSQL's `$1`, `$2`, … */
+    const numbered = (sql: string) => {
+      let n = 0;
+      return sql.replace(/\?/g, () => `$${++n}`);
     };
+    return sqlHarness(
+      'postgres',
+      `${POSTGRES_URL}/${db}`,
+      {
+        tables: () =>
+          pgAdmin(
+            async (conn) =>
+              (
+                await conn.query<{ t: string }>(
+                  "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public'",
+                )
+              ).rows.map((r) => r.t),
+            db,
+          ),
+        rows: (table) =>
+          pgAdmin(
+            async (conn) =>
+              (await conn.query(`SELECT * FROM "${table.replace(/"/g, '""')}"`)).rows as Record<string, unknown>[],
+            db,
+          ),
+        run: (sql, params) => pgAdmin(async (conn) => void (await conn.query(numbered(sql), [...params])), db),
+      },
+      () => pgAdmin((conn) => conn.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`)).then(() => {}),
+      db,
+    );
   },
 };
 
@@ -293,70 +249,38 @@ export const sqliteStore: StoreKind = {
   unavailable: databaseDriverUnavailable,
   async create() {
     const { default: Database } = await import('better-sqlite3');
-    const dir = mkdtempSync(join(tmpdir(), 'rqsec-sqlite-'));
+    const dir = mkdtempSync(join(tmpdir(), 'rqtest-sqlite-'));
     const file = join(dir, 'queue.sqlite');
-    let db: InstanceType<typeof Database> | undefined;
-    // Opened lazily: the app creates the file and its tables first.
-    const open = () => (db ??= new Database(file, { readonly: true, fileMustExist: true }));
-    const tables = () =>
-      (
-        open().prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as {
-          name: string;
-        }[]
-      )
-        .map((r) => r.name)
-        .filter((t) => !isBookkeeping(t));
-    const rows = (table: string) =>
-      open()
-        .prepare(`SELECT * FROM "${table.replace(/"/g, '""')}"`)
-        .all() as Record<string, unknown>[];
-    return {
-      name: 'sqlite',
-      options: { driver: 'database', database: { url: `sqlite:${file}`, migrationsRun: true } },
-      async count() {
-        let entries = 0;
-        let jobs = 0;
-        for (const t of tables()) {
-          const n = rows(t).length;
-          entries += n;
-          if (JOB_TABLES.has(t)) jobs += n;
-        }
-        return { entries, jobs };
-      },
-      async dump() {
-        return tables()
-          .flatMap((t) =>
-            rows(t).map(
-              (row) => `${t} ${JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`,
-            ),
-          )
-          .join('\n');
-      },
-      async rewriteJobs(fn) {
-        const writer = new Database(file, { fileMustExist: true });
-        try {
-          let n = 0;
-          for (const table of ['jobs', 'failed_jobs']) {
-            for (const row of writer.prepare(`SELECT id, payload FROM ${table}`).all() as {
-              id: number;
-              payload: string;
-            }[]) {
-              writer
-                .prepare(`UPDATE ${table} SET payload = ? WHERE id = ?`)
-                .run(rewritePayload(row.payload, fn), row.id);
-              n++;
-            }
-          }
-          return n;
-        } finally {
-          writer.close();
-        }
-      },
-      async cleanup() {
-        db?.close();
-        rmSync(dir, { recursive: true, force: true });
-      },
+    /** A connection of its own for `work` (the app creates the file and its tables first). */
+    const onFile = <T>(readonly: boolean, work: (db: InstanceType<typeof Database>) => T): T => {
+      const db = new Database(file, { readonly, fileMustExist: true, timeout: 5000 });
+      try {
+        return work(db);
+      } finally {
+        db.close();
+      }
     };
+    return sqlHarness(
+      'sqlite',
+      `sqlite:${file}`,
+      {
+        tables: async () =>
+          onFile(true, (db) =>
+            (
+              db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as {
+                name: string;
+              }[]
+            ).map((r) => r.name),
+          ),
+        rows: async (table) =>
+          onFile(
+            true,
+            (db) => db.prepare(`SELECT * FROM "${table.replace(/"/g, '""')}"`).all() as Record<string, unknown>[],
+          ),
+        run: async (sql, params) => onFile(false, (db) => void db.prepare(sql).run(...params)),
+      },
+      async () => rmSync(dir, { recursive: true, force: true }),
+    );
   },
 };
 
@@ -366,9 +290,11 @@ export const STORE_KINDS: readonly StoreKind[] = [redisStore, mariadbStore, post
  * Each store kind with the reason it is skipped, if it is (checked once, at collection).
  * Under CI nothing is skipped: `.ci/run` starts every server, so a missing one must fail.
  */
-export async function storeMatrix(): Promise<{ kind: StoreKind; skip: string | null }[]> {
+export async function storeMatrix(
+  kinds: readonly StoreKind[] = STORE_KINDS,
+): Promise<{ kind: StoreKind; skip: string | null }[]> {
   const out: { kind: StoreKind; skip: string | null }[] = [];
-  for (const kind of STORE_KINDS) {
+  for (const kind of kinds) {
     const skip = process.env.CI ? null : await kind.unavailable();
     if (skip) console.warn(`[tests] skipping the ${kind.name} store: ${skip}`);
     out.push({ kind, skip });

@@ -1,4 +1,4 @@
-import { Redis } from '../../support/redis.js';
+import { Redis, scanKeys } from '../../support/redis.js';
 
 /** Job hash fields that hold a clock reading (milliseconds): compared as present, not by value. */
 const CLOCK_FIELDS = new Set(['processedOn', 'finishedOn', 'retriedOn']);
@@ -12,15 +12,8 @@ const CLOCK_SCORED = new Set(['failed', 'completed']);
  */
 export async function queueSnapshot(redis: Redis, prefix: string, queue: string): Promise<Record<string, unknown>> {
   const head = `${prefix}:${queue}:`;
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', `${head}*`, 'COUNT', 1000);
-    cursor = next;
-    keys.push(...batch);
-  } while (cursor !== '0');
   const out: Record<string, unknown> = {};
-  for (const key of keys.sort()) {
+  for (const key of await scanKeys(redis, `${head}*`)) {
     const type = await redis.type(key);
     let value: unknown;
     if (type === 'string') value = await redis.get(key);

@@ -1,6 +1,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Spawned, waitUntil } from '../../cli/support/processes.js';
+import { Spawned } from '../../cli/support/processes.js';
+import { waitFor } from '../../support/wait-for.js';
 import type { RequestQueueModuleOptions } from '../../../lib/index.js';
 
 /** The configuration file every chaos worker runs with (it also hosts the app it replays against). */
@@ -63,15 +64,15 @@ export class WorkerPool {
   /** Starts every worker and waits until each one takes jobs. */
   async start(): Promise<this> {
     for (let i = 0; i < this.config.size; i++) this.spawn(i);
-    await waitUntil(
+    await waitFor(
+      'every worker to start',
       () => {
         const failed = this.exits[0];
         if (failed)
           throw new Error(`a worker exited while starting (${failed.code ?? failed.signal}):\n${failed.tail}`);
         return this.slots.every((s) => s.ready);
       },
-      60_000,
-      'every worker to start',
+      { timeoutMs: 60_000 },
     );
     return this;
   }
@@ -83,7 +84,7 @@ export class WorkerPool {
 
   /** SIGKILLs a random worker that is taking jobs (waits up to 30 s for one); resolves to its slot. */
   async killRandom(random: () => number): Promise<number> {
-    await waitUntil(() => this.slots.some((s) => s.ready), 30_000, 'a running worker to kill');
+    await waitFor('a running worker to kill', () => this.slots.some((s) => s.ready), { timeoutMs: 30_000 });
     const ready = this.slots.map((s, i) => ({ s, i })).filter(({ s }) => s.ready);
     const { s, i } = ready[Math.floor(random() * ready.length)]!;
     s.killedByTest = true;
@@ -107,7 +108,9 @@ export class WorkerPool {
     this.pending.clear();
     const alive = this.slots.filter((s) => s.alive);
     // A worker still starting has no signal handler yet: let it get there first.
-    await waitUntil(() => alive.every((s) => s.ready || !s.alive), 60_000, 'the workers to finish starting');
+    await waitFor('the workers to finish starting', () => alive.every((s) => s.ready || !s.alive), {
+      timeoutMs: 60_000,
+    });
     return Promise.all(
       alive.map(async ({ process }) => {
         process.kill('SIGTERM');

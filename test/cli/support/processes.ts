@@ -83,16 +83,3 @@ export async function runToEnd(
   const { code } = await p.exit(timeoutMs);
   return { code, stdout: p.stdout.join('\n'), stderr: p.stderr.join('\n') };
 }
-
-/** Polls `check` until it is true; rejects after `timeoutMs`. */
-export async function waitUntil(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-  what = 'condition',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -2,7 +2,8 @@ import ioredis from 'ioredis';
 import { RedisStore } from '../../../lib/store/redis/redis.store.js';
 import type { SettleTarget } from '../../store/redis-settle-conformance.js';
 import { Redis } from '../../support/redis.js';
-import { uniqueName, type StoreTarget } from '../../store/store-targets.js';
+import { uniqueName } from '../../support/store-servers.js';
+import type { StoreSource } from '../../support/stores.js';
 import { deleteClusterPrefix, type RedisClusterFixture } from './redis-cluster.js';
 
 /** A hash-tagged prefix of its own: every key of one test file in one slot. */
@@ -10,20 +11,23 @@ export function clusterPrefix(label = 'rqtest'): string {
   return `{${uniqueName(label)}}`;
 }
 
-/** The store conformance target on the test cluster, under a hash-tagged prefix of its own. */
-export function clusterTarget(cluster: () => RedisClusterFixture): () => StoreTarget {
-  return () => {
-    const prefix = clusterPrefix();
-    return {
-      async open({ leaseMs }) {
-        const store = new RedisStore({ cluster: { nodes: cluster().seeds }, prefix, lockDuration: leaseMs });
-        await store.init();
-        return store;
-      },
-      async drop() {
-        await deleteClusterPrefix(cluster(), prefix);
-      },
-    };
+/** The store-contract suites' storage on the test cluster, under a hash-tagged prefix of its own. */
+export function clusterStore(cluster: () => RedisClusterFixture): StoreSource {
+  return {
+    name: 'redis-cluster',
+    create: async () => {
+      const prefix = clusterPrefix();
+      return {
+        async open({ leaseMs }) {
+          const store = new RedisStore({ cluster: { nodes: cluster().seeds }, prefix, lockDuration: leaseMs });
+          await store.init();
+          return store;
+        },
+        async cleanup() {
+          await deleteClusterPrefix(cluster(), prefix);
+        },
+      };
+    },
   };
 }
 

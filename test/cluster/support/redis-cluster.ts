@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../../support/free-port.js';
+import { waitFor } from '../../support/wait-for.js';
 
 const run = promisify(execFile);
 
@@ -26,7 +27,7 @@ export interface ClusterNodeInfo {
 }
 
 const NODES = 6;
-const WAIT_MS = 30_000;
+export const WAIT_MS = 30_000;
 
 /**
  * Why the cluster tests are skipped here, or null when they run: they need `redis-server`
@@ -84,25 +85,33 @@ export class RedisClusterFixture {
         ],
         { timeout: WAIT_MS },
       );
-      await this.waitUntil(async () => {
-        for (const n of this.nodes)
-          if (!(await this.cli(n.port, 'cluster', 'info')).includes('cluster_state:ok')) return false;
-        // Every node knows every other (the create's meet has gossiped through).
-        for (const n of this.nodes) if ((await this.clusterNodes(n.port)).length < NODES) return false;
-        return true;
-      }, 'cluster_state:ok on every node');
+      await waitFor(
+        'cluster_state:ok on every node',
+        async () => {
+          for (const n of this.nodes)
+            if (!(await this.cli(n.port, 'cluster', 'info')).includes('cluster_state:ok')) return false;
+          // Every node knows every other (the create's meet has gossiped through).
+          for (const n of this.nodes) if ((await this.clusterNodes(n.port)).length < NODES) return false;
+          return true;
+        },
+        { timeoutMs: WAIT_MS, intervalMs: 100 },
+      );
       // Every replica has finished its first sync: until then a master counts no replica
       // (WAIT answers 0), and a failover has nothing to promote.
-      await this.waitUntil(async () => {
-        let replicas = 0;
-        for (const n of this.nodes) {
-          const info = await this.cli(n.port, 'info', 'replication');
-          if (!info.includes('role:slave')) continue;
-          if (!info.includes('master_link_status:up')) return false;
-          replicas++;
-        }
-        return replicas === NODES / 2;
-      }, 'every replica in sync with its master');
+      await waitFor(
+        'every replica in sync with its master',
+        async () => {
+          let replicas = 0;
+          for (const n of this.nodes) {
+            const info = await this.cli(n.port, 'info', 'replication');
+            if (!info.includes('role:slave')) continue;
+            if (!info.includes('master_link_status:up')) return false;
+            replicas++;
+          }
+          return replicas === NODES / 2;
+        },
+        { timeoutMs: WAIT_MS, intervalMs: 100 },
+      );
       return this;
     } catch (err) {
       const logs = this.nodes.map((n) => this.log(n.port)).join('\n');
@@ -156,8 +165,11 @@ export class RedisClusterFixture {
     }
   }
 
-  private waitForPing(port: number): Promise<void> {
-    return this.waitUntil(async () => (await this.cli(port, 'ping')).trim() === 'PONG', `redis-server on ${port}`);
+  private async waitForPing(port: number): Promise<void> {
+    await waitFor(`redis-server on ${port}`, async () => (await this.cli(port, 'ping')).trim() === 'PONG', {
+      timeoutMs: WAIT_MS,
+      intervalMs: 100,
+    });
   }
 
   /** Runs one `redis-cli` command against the node on `port`; its output, or '' if it failed. */
@@ -226,14 +238,6 @@ export class RedisClusterFixture {
     const exited = new Promise<void>((resolve) => node.process.once('exit', () => resolve()));
     process.kill(node.process.pid!, 'SIGKILL');
     await exited;
-  }
-
-  async waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = WAIT_MS): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
   }
 
   /** Stops every node by pid (SIGKILL: nothing to save) and removes the folder. */

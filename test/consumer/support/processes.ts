@@ -125,19 +125,3 @@ export async function stopAll(): Promise<void> {
 export function tail(output: string, lines = 60): string {
   return output.trimEnd().split('\n').slice(-lines).join('\n');
 }
-
-/** Polls `check` until it returns a value other than undefined; rejects after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined> | T | undefined,
-  timeoutMs: number,
-  intervalMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}

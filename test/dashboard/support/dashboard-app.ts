@@ -126,17 +126,6 @@ export async function createDashboardApp(o: DashboardAppOptions): Promise<Dashbo
   };
 }
 
-/** Polls `check` every 50 ms until it returns something, at most `timeoutMs`. */
-export async function until<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 /**
  * Queues `PUT <path>` with `Prefer: respond-async` (no callback; or with the callback
  * parameters in `body`) and returns its correlation id.

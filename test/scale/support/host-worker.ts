@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { NetHost } from './netns.js';
+import { waitFor } from '../../support/wait-for.js';
 
 /** `2026-11-21 19:30:01 <uuid> PATCH /path ..... 12.3ms DONE` (see test/cli/work.spec.ts). */
 const JOB_LINE = /^\S+ \S+ ([0-9a-f-]{36}) (?:PATCH|PUT|DELETE) \S+( \(callback\))? \.{3,} \S+ (DONE|FAIL)/;
@@ -50,14 +51,16 @@ export class HostWorker {
 
   /** Resolves once the worker says it is processing; rejects on exit or after `timeoutMs`. */
   async ready(timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
     let exited = false;
     void this.exited.then(() => (exited = true));
-    while (!this.lines.some((l) => l.includes('Processing jobs from'))) {
-      if (exited) throw new Error(`worker on ${this.host?.name ?? 'this host'} exited:\n${this.output}`);
-      if (Date.now() > deadline) throw new Error(`worker not ready in ${timeoutMs} ms:\n${this.output}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitFor(
+      `the worker on ${this.host?.name ?? 'this host'} to be ready`,
+      () => {
+        if (exited) throw new Error(`worker on ${this.host?.name ?? 'this host'} exited:\n${this.output}`);
+        return this.lines.some((l) => l.includes('Processing jobs from'));
+      },
+      { timeoutMs, detail: () => this.output },
+    );
   }
 
   /** SIGTERM, then SIGKILL after `timeoutMs`; resolves to the exit. */

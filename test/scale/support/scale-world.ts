@@ -1,13 +1,8 @@
 import type { RequestQueueRuntime } from '../../../lib/index.js';
 import { enqueue } from '../../cli/support/enqueue.js';
-import {
-  apiRuntime,
-  CALLBACK_TOKEN,
-  processEnv,
-  type StoreFactory,
-  type StoreFixture,
-} from '../../cli/support/stores.js';
-import { TargetApp } from '../../cli/support/target-app.js';
+import { apiRuntime, CALLBACK_TOKEN, processEnv } from '../../cli/support/api-runtime.js';
+import type { StoreHarness, StoreKind } from '../../support/stores.js';
+import { answerByPath, HttpRecorder } from '../../support/http-recorder.js';
 import { forwardOnEvery, type Forwarder } from './forwarder.js';
 import { GATEWAY_NAME, type NetHost } from './netns.js';
 
@@ -21,15 +16,15 @@ function storePort(url: URL): number {
 }
 
 /**
- * One store shared by worker processes on several hosts: the store fixture, the app they
+ * One store shared by worker processes on several hosts: the store harness, the app they
  * replay to, the callback receiver, an API-side runtime that queues requests, and, when the
  * hosts are network namespaces, forwarders on every host's gateway address to the store, the
  * app and the receiver (which listen on 127.0.0.1 only).
  */
 export class ScaleWorld {
-  fixture!: StoreFixture;
-  api!: TargetApp;
-  receiver!: TargetApp;
+  harness!: StoreHarness;
+  api!: HttpRecorder;
+  receiver!: HttpRecorder;
   runtime!: RequestQueueRuntime;
   private forwarders: Forwarder[] = [];
   private storeFwd?: Forwarder[];
@@ -38,23 +33,23 @@ export class ScaleWorld {
 
   /** `hosts`: the namespaces workers run in, or null for plain processes on this host. */
   constructor(
-    private readonly factory: StoreFactory,
+    private readonly kind: StoreKind,
     private readonly hosts: readonly NetHost[] | null,
   ) {}
 
-  /** The URL key of the fixture's store in a worker's environment. */
+  /** The URL key of the harness's store in a worker's environment. */
   private get urlKey(): 'REDIS_URL' | 'DATABASE_URL' {
-    return this.fixture.driver === 'redis' ? 'REDIS_URL' : 'DATABASE_URL';
+    return this.harness.options.driver === 'redis' ? 'REDIS_URL' : 'DATABASE_URL';
   }
 
   async open(): Promise<this> {
-    this.fixture = await this.factory.create();
-    this.api = await new TargetApp().start();
-    this.receiver = await new TargetApp().start();
+    this.harness = await this.kind.create();
+    this.api = await new HttpRecorder(answerByPath).start();
+    this.receiver = await new HttpRecorder(answerByPath).start();
     let allowed = `127.0.0.1:${this.receiver.port}`;
     if (this.hosts) {
       const gateways = this.hosts.map((h) => h.gateway);
-      const url = new URL(this.fixture.env[this.urlKey]!);
+      const url = new URL(this.harness.env[this.urlKey]!);
       this.storeFwd = await this.track(forwardOnEvery(gateways, storePort(url)));
       this.apiFwd = await this.track(forwardOnEvery(gateways, this.api.port));
       this.receiverFwd = await this.track(forwardOnEvery(gateways, this.receiver.port));
@@ -62,12 +57,12 @@ export class ScaleWorld {
     }
     // Workers on every host load this machine's few cores: the API side waits longer for the
     // store than the default 2 s before it calls it unavailable (a 503 to a real client).
-    const o = this.fixture.options;
+    const o = this.harness.options;
     const patient =
       o.driver === 'redis'
         ? { ...o, redis: { ...o.redis, commandTimeout: API_COMMAND_TIMEOUT } }
         : { ...o, database: { ...o.database, commandTimeout: API_COMMAND_TIMEOUT } };
-    this.runtime = await apiRuntime(this.fixture, this.api.url, this.receiver.port, {
+    this.runtime = await apiRuntime(this.harness, this.api.origin, this.receiver.port, {
       ...patient,
       callback: { allowedHosts: [allowed], retryDelays: [200, 500, 1000] },
     });
@@ -87,12 +82,12 @@ export class ScaleWorld {
   get callbackUrl(): string {
     return this.receiverFwd
       ? `http://${GATEWAY_NAME}:${this.receiverFwd[0]!.port}/callback`
-      : `${this.receiver.url}/callback`;
+      : `${this.receiver.origin}/callback`;
   }
 
   /** The environment of a worker on host `index` (or, without namespaces, on this host). */
   workerEnv(index: number): Record<string, string> {
-    const env = processEnv(this.fixture, this.api.url, this.receiver.port);
+    const env = processEnv(this.harness, this.api.origin, this.receiver.port);
     const host = this.hosts?.[index];
     if (!host) return env;
     const url = new URL(env[this.urlKey]!);
@@ -125,7 +120,7 @@ export class ScaleWorld {
 
   /** Correlation ids among `ids` with a callback received. */
   calledBack(ids: readonly string[]): string[] {
-    const seen = new Set(this.receiver.hits.map((h) => h.correlationId));
+    const seen = new Set(this.receiver.requests.map((h) => h.correlationId));
     return ids.filter((id) => seen.has(id));
   }
 
@@ -135,6 +130,6 @@ export class ScaleWorld {
     this.forwarders = [];
     await this.api?.close();
     await this.receiver?.close();
-    await this.fixture?.remove();
+    await this.harness?.cleanup();
   }
 }
