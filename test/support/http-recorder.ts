@@ -6,7 +6,9 @@ export interface RecordedRequest {
   method: string;
   url: string;
   headers: IncomingHttpHeaders;
+  /** The body as UTF-8 text (`raw`: its bytes). */
   body: string;
+  raw: Buffer;
   /** The `x-correlation-id` header ('' without one). */
   correlationId: string;
   /** When its body had arrived (ms since the epoch). */
@@ -63,11 +65,13 @@ export class HttpRecorder {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
+        const raw = Buffer.concat(chunks);
         const entry: RecordedRequest = {
           method: req.method ?? '',
           url: req.url ?? '',
           headers: req.headers,
-          body: Buffer.concat(chunks).toString('utf8'),
+          body: raw.toString('utf8'),
+          raw,
           correlationId: String(req.headers['x-correlation-id'] ?? ''),
           startedAt: Date.now(),
         };

@@ -1,4 +1,3 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { CallbackSender } from '../../lib/core/callback-sender.js';
 import type { EventSink, RequestQueueEventName, RequestQueueEventPayload } from '../../lib/core/events.js';
 import type { JobResult, ReservedJob } from '../../lib/core/job.js';
@@ -16,6 +15,7 @@ import {
   type ResolvedOptions,
 } from '../../lib/request-queue.options.js';
 import { createStore } from '../../lib/store/create-store.js';
+import { HttpRecorder } from './http-recorder.js';
 import type { RequestQueueStore } from '../../lib/store/request-queue.store.js';
 
 /**
@@ -205,57 +205,27 @@ export async function runNext(
   return ran;
 }
 
-/** One request the replay target received. */
-export interface TargetRequest {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
-
 /** How the replay target answers one request: a status (and JSON body), or never (the attempt times out). */
 export type TargetAnswer = { status: number; body?: unknown } | 'hang';
 
 /**
- * A real HTTP server on loopback standing in for the app a worker replays against: it
- * records every request and answers the queued `answers` in order, then 200 `{"ok":true}`.
+ * The test recorder (`HttpRecorder`, a real HTTP server on loopback) standing in for the app a
+ * worker replays against: it answers the queued `answers` in order, then 200 `{"ok":true}`.
  */
-export class ReplayTarget {
-  readonly requests: TargetRequest[] = [];
+export class ReplayTarget extends HttpRecorder {
   answers: TargetAnswer[] = [];
-  private server?: Server;
-  private port = 0;
+
+  constructor() {
+    super();
+    this.respond((_req, res) => {
+      const answer = this.answers.shift() ?? { status: 200, body: { ok: true } };
+      if (answer === 'hang') return; // the replay's own timeout ends it
+      res.writeHead(answer.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(answer.body ?? { status: answer.status }));
+    });
+  }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        this.requests.push({
-          method: req.method ?? '',
-          url: req.url ?? '',
-          headers: req.headers,
-          body: Buffer.concat(chunks),
-        });
-        const answer = this.answers.shift() ?? { status: 200, body: { ok: true } };
-        if (answer === 'hang') return; // the replay's own timeout ends it
-        res.writeHead(answer.status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(answer.body ?? { status: answer.status }));
-      });
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as { port: number }).port;
-    return this;
-  }
-
-  close(): Promise<void> {
-    const server = this.server;
-    if (!server) return Promise.resolve();
-    server.closeAllConnections();
-    return new Promise((resolve) => server.close(() => resolve()));
+    return this.origin;
   }
 }
