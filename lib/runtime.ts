@@ -1,8 +1,8 @@
 import { CallbackSender } from './core/callback-sender.js';
 import type { EventSink, RequestQueueEventName, RequestQueueEventPayload } from './core/events.js';
 import { ReplayClient } from './core/replay-client.js';
-import { RequestGate } from './core/request-gate.js';
-import { RequestProcessor } from './core/request-processor.js';
+import { RequestGate, type GateSettings } from './core/request-gate.js';
+import { RequestProcessor, type ProcessorOptions } from './core/request-processor.js';
 import { SealedBox } from './core/sealed-box.js';
 import { deriveKeys } from './core/secret-keys.js';
 import { StatusLinks } from './core/status-links.js';
@@ -70,20 +70,7 @@ export class RequestQueueRuntime {
     const links = new StatusLinks(keys.status, options.statusPath);
     this.status = new RequestStatusReader(store, links, this.box);
     this.gate = new RequestGate(
-      {
-        methods: options.methods,
-        queue: options.queue,
-        tries: options.tries,
-        backoff: options.backoff,
-        timeout: options.timeout,
-        correlationTtl: options.correlationTtl,
-        correlationHeader: options.correlationHeader,
-        claimSynchronousRequests: options.claimSynchronousRequests,
-        idempotencyKey: options.idempotencyKey,
-        callbackPolicy: options.callback,
-        limits: options.limits,
-        queueFlow: options.flow, // flow control per queue (lib/flow)
-      },
+      gateSettings(options),
       store,
       this.box,
       keys.marker,
@@ -178,11 +165,7 @@ export class RequestQueueRuntime {
       this.box,
       replay,
       sender,
-      {
-        callbackRetryDelays: this.options.callback.retryDelays,
-        callbackTimeout: this.options.callback.timeout,
-        statusTtl: this.options.statusTtl,
-      },
+      processorSettings(this.options),
       this.emit,
       this.tracer,
     );
@@ -206,4 +189,31 @@ export class RequestQueueRuntime {
     await Promise.all(this.closers.splice(0).map((close) => close()));
     await this.store.close();
   }
+}
+
+/** The gate's settings from resolved options (the runtime's, and the unit specs'). */
+export function gateSettings(o: ResolvedOptions): GateSettings {
+  return {
+    methods: o.methods,
+    queue: o.queue,
+    tries: o.tries,
+    backoff: o.backoff,
+    timeout: o.timeout,
+    correlationTtl: o.correlationTtl,
+    correlationHeader: o.correlationHeader,
+    claimSynchronousRequests: o.claimSynchronousRequests,
+    idempotencyKey: o.idempotencyKey,
+    callbackPolicy: o.callback,
+    limits: o.limits,
+    queueFlow: o.flow, // flow control per queue (lib/flow)
+  };
+}
+
+/** The processor's settings from resolved options. */
+export function processorSettings(o: ResolvedOptions): ProcessorOptions {
+  return {
+    callbackRetryDelays: o.callback.retryDelays,
+    callbackTimeout: o.callback.timeout,
+    statusTtl: o.statusTtl,
+  };
 }

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Webhook } from 'standardwebhooks';
 import { HttpRecorder } from './http-recorder.js';
+import { waitFor } from './wait-for.js';
 
 export interface ReceivedCallback {
   headers: IncomingHttpHeaders;
@@ -63,10 +64,16 @@ export class CallbackReceiver {
     return this;
   }
 
-  /** Resolves once `count` callbacks arrived; rejects after `timeoutMs`. */
-  async waitFor(count: number, timeoutMs = 10_000): Promise<ReceivedCallback[]> {
-    await this.http.waitFor(count, timeoutMs);
-    return this.calls;
+  /**
+   * Resolves once `calls` holds `count` callbacks; rejects after `timeoutMs`. Counts `calls`,
+   * not every request the server ever saw, so a test that empties `calls` waits for new ones.
+   */
+  waitFor(count: number, timeoutMs = 10_000): Promise<ReceivedCallback[]> {
+    return waitFor(`${count} callback(s) at ${this.url}`, () => (this.calls.length >= count ? this.calls : undefined), {
+      timeoutMs,
+      intervalMs: 25,
+      detail: () => `got ${this.calls.length}`,
+    });
   }
 
   /** The callbacks for one correlation id. */

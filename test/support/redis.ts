@@ -12,7 +12,7 @@ export async function scanKeys(redis: Redis, pattern: string): Promise<string[]>
   const keys: string[] = [];
   let cursor = '0';
   do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 10_000);
     cursor = next;
     keys.push(...batch);
   } while (cursor !== '0');

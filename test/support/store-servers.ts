@@ -45,3 +45,48 @@ export async function pgAdmin<T>(work: (db: pg.Client) => Promise<T>, database =
     await db.end();
   }
 }
+
+/** One connection to a test's database, opened on first use and kept until `close()`. */
+export interface HeldConnection<C> {
+  use<T>(work: (db: C) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+function heldConnection<C>(open: () => Promise<C>, end: (db: C) => Promise<void>): HeldConnection<C> {
+  let opened: Promise<C> | undefined;
+  return {
+    async use(work) {
+      opened ??= open();
+      return work(await opened);
+    },
+    async close() {
+      const db = await opened?.catch(() => undefined);
+      opened = undefined;
+      if (db !== undefined) await end(db).catch(() => {});
+    },
+  };
+}
+
+/** A PostgreSQL connection to `database` that a harness reuses (a connection per query is slow). */
+export function heldPgConnection(database: string): HeldConnection<pg.Client> {
+  return heldConnection(
+    async () => {
+      const { default: driver } = await import('pg');
+      const db = new driver.Client({ ...POSTGRES, database, connectionTimeoutMillis: 5_000 });
+      await db.connect();
+      return db;
+    },
+    (db) => db.end(),
+  );
+}
+
+/** A MariaDB connection to `database` that a harness reuses. */
+export function heldMysqlConnection(database: string): HeldConnection<mysql.Connection> {
+  return heldConnection(
+    async () => {
+      const { default: driver } = await import('mysql2/promise');
+      return driver.createConnection({ ...MARIADB, database });
+    },
+    (db) => db.end(),
+  );
+}

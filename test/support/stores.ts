@@ -5,7 +5,16 @@ import type { RequestQueueModuleOptions, RequestQueueStore } from '../../lib/ind
 import { openStore, storeEnv, type StoreSettings } from './open-store.js';
 import { deleteRedisPrefix, Redis, scanKeys } from './redis.js';
 import { sqlHarness } from './sql-harness.js';
-import { mysqlAdmin, MYSQL_URL, pgAdmin, POSTGRES_URL, REDIS_URL, uniqueName } from './store-servers.js';
+import {
+  heldMysqlConnection,
+  heldPgConnection,
+  mysqlAdmin,
+  MYSQL_URL,
+  pgAdmin,
+  POSTGRES_URL,
+  REDIS_URL,
+  uniqueName,
+} from './store-servers.js';
 
 export type { StoreSettings } from './open-store.js';
 
@@ -111,7 +120,7 @@ export const redisStore: StoreKind = {
       env: storeEnv(options),
       open: (settings) => openStore(options, settings),
       async count() {
-        const { keys } = await redisDump(redis, prefix);
+        const keys = await scanKeys(redis, `${prefix}:*`); // names only: no value is read
         return { entries: keys.length, jobs: keys.filter((k) => jobKey.test(k)).length };
       },
       async dump() {
@@ -172,7 +181,8 @@ export const mariadbStore: StoreKind = {
   async create() {
     const db = uniqueName('rq_test');
     await mysqlAdmin((conn) => conn.query(`CREATE DATABASE \`${db}\``));
-    const onDb = <T>(work: Parameters<typeof mysqlAdmin<T>>[0]) => mysqlAdmin(work, undefined, db);
+    const held = heldMysqlConnection(db);
+    const onDb = <T>(work: Parameters<typeof mysqlAdmin<T>>[0]) => held.use(work);
     return sqlHarness(
       'mariadb',
       `${MYSQL_URL}/${db}`,
@@ -190,7 +200,11 @@ export const mariadbStore: StoreKind = {
         run: (sql, params) =>
           onDb(async (conn) => void (await conn.query(sql, [...params] as (string | number | null)[]))),
       },
-      () => mysqlAdmin((conn) => conn.query(`DROP DATABASE IF EXISTS \`${db}\``)).then(() => {}),
+      () =>
+        held
+          .close()
+          .then(() => mysqlAdmin((conn) => conn.query(`DROP DATABASE IF EXISTS \`${db}\``)))
+          .then(() => {}),
       db,
     );
   },
@@ -216,29 +230,31 @@ export const postgresStore: StoreKind = {
       let n = 0;
       return sql.replace(/\?/g, () => `$${++n}`);
     };
+    const held = heldPgConnection(db);
     return sqlHarness(
       'postgres',
       `${POSTGRES_URL}/${db}`,
       {
         tables: () =>
-          pgAdmin(
-            async (conn) =>
-              (
-                await conn.query<{ t: string }>(
-                  "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public'",
-                )
-              ).rows.map((r) => r.t),
-            db,
+          held.use(async (conn) =>
+            (
+              await conn.query<{ t: string }>(
+                "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public'",
+              )
+            ).rows.map((r) => r.t),
           ),
         rows: (table) =>
-          pgAdmin(
+          held.use(
             async (conn) =>
               (await conn.query(`SELECT * FROM "${table.replace(/"/g, '""')}"`)).rows as Record<string, unknown>[],
-            db,
           ),
-        run: (sql, params) => pgAdmin(async (conn) => void (await conn.query(numbered(sql), [...params])), db),
+        run: (sql, params) => held.use(async (conn) => void (await conn.query(numbered(sql), [...params]))),
       },
-      () => pgAdmin((conn) => conn.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`)).then(() => {}),
+      () =>
+        held
+          .close()
+          .then(() => pgAdmin((conn) => conn.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`)))
+          .then(() => {}),
       db,
     );
   },

@@ -14,6 +14,7 @@ import {
   type RequestQueueModuleOptions,
   type ResolvedOptions,
 } from '../../lib/request-queue.options.js';
+import { gateSettings, processorSettings } from '../../lib/runtime.js';
 import { createStore } from '../../lib/store/create-store.js';
 import { HttpRecorder } from './http-recorder.js';
 import type { RequestQueueStore } from '../../lib/store/request-queue.store.js';
@@ -96,40 +97,12 @@ export async function openUnitKit(options: RequestQueueModuleOptions = {}): Prom
         () => replay.close(),
         () => sender.close(),
       );
-      return new RequestProcessor(
-        box,
-        replay,
-        sender,
-        {
-          callbackRetryDelays: resolved.callback.retryDelays,
-          callbackTimeout: resolved.callback.timeout,
-          statusTtl: resolved.statusTtl,
-        },
-        emit,
-      );
+      return new RequestProcessor(box, replay, sender, processorSettings(resolved), emit);
     },
     async close() {
       await Promise.all(closers.splice(0).map((close) => close()));
       await store.close();
     },
-  };
-}
-
-/** The gate's settings from resolved options, as `RequestQueueRuntime` passes them. */
-export function gateSettings(o: ResolvedOptions): GateSettings {
-  return {
-    methods: o.methods,
-    queue: o.queue,
-    tries: o.tries,
-    backoff: o.backoff,
-    timeout: o.timeout,
-    correlationTtl: o.correlationTtl,
-    correlationHeader: o.correlationHeader,
-    claimSynchronousRequests: o.claimSynchronousRequests,
-    idempotencyKey: o.idempotencyKey,
-    callbackPolicy: o.callback,
-    limits: o.limits,
-    queueFlow: o.flow,
   };
 }
 
