@@ -1,10 +1,12 @@
 import 'reflect-metadata';
-import { Body, Controller, Get, Module, Param, Put, type DynamicModule } from '@nestjs/common';
+import { Body, Controller, Get, Module, Param, Put, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { BullModule } from '@nestjs/bull';
 import { Redis } from 'ioredis';
 import { QueueableRequest, RequestQueueModule } from '../lib/index.js';
+import { noTracer, type QueueTracer } from '../lib/observability/queue-tracer.js';
+import { RequestQueueRuntime } from '../lib/runtime.js';
 import { registerBenchSdk } from './observed-sdk.js';
 import { PEER_QUEUE, PEER_REDIS, PeerController } from './peer-route.js';
 
@@ -12,8 +14,8 @@ import { PEER_QUEUE, PEER_REDIS, PeerController } from './peer-route.js';
  * The app under benchmark (run as a child process by interceptor.bench.ts): the same
  * handler twice, once bare and once behind `@QueueableRequest()`, and the hand-written
  * `@nestjs/bull` peer (`peer-route.ts`). API only, no worker.
- * Arguments `pair <port2>` register an OpenTelemetry SDK and serve the app twice: with
- * metrics and tracing off on the port, and on at port2.
+ * Argument `sdk` registers an OpenTelemetry SDK and serves the app with metrics and tracing
+ * on, switched off and on by the messages `observe:off` and `observe:on`.
  */
 const users = new Map<string, Record<string, unknown>>();
 
@@ -50,6 +52,17 @@ class QueuedController {
   }
 }
 
+/**
+ * What the observed app turns on: both (the benchmark's figure), or one of them to see
+ * which costs what (`BENCH_OBSERVED=tracing` or `metrics`).
+ */
+function observedOptions() {
+  const only = process.env.BENCH_OBSERVED;
+  if (only === 'tracing') return {};
+  if (only === 'metrics') return { metrics: {}, tracing: false };
+  return { metrics: {} };
+}
+
 @Module({})
 class BenchModule {
   /** `observed`: metrics on (prom-client's global registry) and tracing on, with an SDK registered; else both off. */
@@ -65,7 +78,7 @@ class BenchModule {
           driver: 'redis',
           redis: { url, prefix },
           secret: 'bench-secret',
-          ...(observed ? { metrics: {} } : { tracing: false }),
+          ...(observed ? observedOptions() : { tracing: false }),
         }),
       ],
       controllers: [BareController, QueuedController, ...(peer ? [PeerController] : [])],
@@ -74,30 +87,48 @@ class BenchModule {
   }
 }
 
-async function listen(adapter: string, port: number, module: DynamicModule): Promise<void> {
+async function listen(adapter: string, port: number, module: DynamicModule): Promise<INestApplication> {
   const app =
     adapter === 'fastify'
       ? await NestFactory.create(module, new FastifyAdapter(), { rawBody: true, logger: false })
       : await NestFactory.create(module, { rawBody: true, logger: false });
   app.enableShutdownHooks();
   await app.listen(port, '127.0.0.1');
+  return app;
+}
+
+/**
+ * Turns the app's metrics and tracing off and on again without a restart (`observe:off`,
+ * `observe:on`), so that both are measured in one process with the same JIT state: the
+ * gate's tracer becomes the one `tracing: false` gives, and the listener feeding the
+ * Prometheus counters is detached. Benchmark-only: it reaches into the runtime's fields.
+ */
+function observabilitySwitch(app: INestApplication): (on: boolean) => void {
+  const runtime = app.get(RequestQueueRuntime);
+  const gate = runtime.gate as unknown as { tracer: QueueTracer };
+  const tracer = gate.tracer;
+  const queued = runtime.metrics?.queued as { inc: (...args: unknown[]) => void } | undefined;
+  const inc = queued?.inc.bind(queued);
+  return (on) => {
+    gate.tracer = on ? tracer : noTracer;
+    if (queued && inc) queued.inc = on ? inc : () => {};
+  };
 }
 
 async function main(): Promise<void> {
-  const [adapter, port, prefix, variant, secondPort] = process.argv.slice(2) as (string | undefined)[] as [
+  const [adapter, port, prefix, variant] = process.argv.slice(2) as (string | undefined)[] as [
     string,
     string,
     string,
-    string | undefined,
     string | undefined,
   ];
-  if (variant === 'pair') {
-    // One process, one OpenTelemetry SDK, two apps: metrics and tracing off on `port`, on at
-    // `secondPort`. Loaded one at a time, the process's CPU time per request compares the two
-    // without the noise between processes.
+  let observe: ((on: boolean) => void) | undefined;
+  if (variant === 'sdk') {
+    // An OpenTelemetry SDK registered as an app does, and the app with metrics and tracing
+    // on, switched off and on by the parent between loads: one process and one JIT state
+    // for both (separate processes, or two apps in one, differed by more than the 5 % measured).
     registerBenchSdk();
-    await listen(adapter, Number(port), BenchModule.register(prefix, false));
-    await listen(adapter, Number(secondPort), BenchModule.register(prefix, true));
+    observe = observabilitySwitch(await listen(adapter, Number(port), BenchModule.register(prefix, true)));
   } else {
     await listen(adapter, Number(port), BenchModule.register(prefix, false));
   }
@@ -105,6 +136,12 @@ async function main(): Promise<void> {
   // than requests per second on a machine other work shares.
   process.on('message', (message) => {
     if (message === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+    if (message === 'observe:on' || message === 'observe:off') {
+      // BENCH_AA=1: an A/A check, the switch does nothing and both halves of a pair are the
+      // same app; the spread of its ratios is the method's noise.
+      if (!process.env.BENCH_AA) observe?.(message === 'observe:on');
+      process.send?.({ observing: message });
+    }
     if (message === 'exit') process.exit(0); // a normal exit: `node --cpu-prof` writes its profile
   });
   process.send?.('ready');

@@ -14,15 +14,29 @@ import { freePort } from '../test/support/free-port.js';
  * this one. The app's CPU time per answered request is printed next to requests per second:
  * steadier than req/s on a machine other work shares.
  *
- * Then the cost of metrics and tracing (issue 10): one process with an OpenTelemetry SDK
- * (recording every span) serves the app twice, with both on (prom-client too) and with both
- * off, and the queued PUT is sent to each in turn, in the same rounds, so that drift on a
- * shared machine hits all alike. The library's cost is on/off within the SDK process
- * (target: within 5 %).
+ * Then the cost of metrics and tracing (issue 10, `benchObservability`): one process with an
+ * OpenTelemetry SDK (recording every span) serves the app with both on (prom-client too),
+ * and the bench switches them off and on between loads (bench-app.ts `observabilitySwitch`):
+ * `BENCH_PAIRS` pairs of loads of the queued PUT, off then on and on then off in turn, each
+ * on an emptied Redis prefix, each pair's ratio taken on its own and the median printed. One
+ * process for both: separate processes, or two apps in one, differed by more than the 5 %
+ * to be measured. `BENCH_ONLY=routes` or `BENCH_ONLY=observability` runs one part,
+ * `BENCH_ADAPTERS=fastify` one adapter; `BENCH_AA=1` makes the switch do nothing (an A/A
+ * check of the method's noise); `BENCH_PAIR_RATE_EXPRESS`/`_FASTIFY` load the pairs at a fixed
+ * rate instead of as fast as the app answers.
  */
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+/** On/off pairs for the cost of metrics and tracing, and the seconds of each load in them. */
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 8);
+const PAIR_DURATION = Number(process.env.BENCH_PAIR_DURATION ?? 5);
+const PAIR_RATE = {
+  express: Number(process.env.BENCH_PAIR_RATE_EXPRESS ?? 0) || undefined,
+  fastify: Number(process.env.BENCH_PAIR_RATE_FASTIFY ?? 0) || undefined,
+};
+/** `observability`: only the on/off comparison (issue 10); `routes`: only bare/peer/queued. */
+const ONLY = process.env.BENCH_ONLY;
 const TOKEN = 'bench-callback-token-0123456789';
 const body = JSON.stringify({ name: 'Ada', email: 'ada@example.com' });
 const queuedBody = JSON.stringify({
@@ -55,18 +69,22 @@ async function load(url: string, payload: string | undefined, expected: number):
 
 type CpuRun = Run & { cpuUs: number };
 
-interface AdapterRuns {
+interface RouteRuns {
   /** Interleaved rounds in the first app: bare PUT, the hand-written peer, the queued PUT. */
   bare: CpuRun[];
   peer: CpuRun[];
   queued: CpuRun[];
   bareGet: Run;
   passGet: Run;
-  /** The queued PUT in the SDK process, metrics and tracing off and on (same rounds). */
-  sdkRounds: CpuRun[];
-  observedRounds: CpuRun[];
 }
 
+/** One on/off pair in the SDK processes: the queued PUT with metrics and tracing off, and on. */
+interface Pair {
+  off: CpuRun;
+  on: CpuRun;
+  /** Which ran first (the order alternates, so drift within a pair cancels over the pairs). */
+  onFirst: boolean;
+}
 interface BenchApp {
   base: string;
   /** The app process's CPU time so far (user + system), µs. */
@@ -75,13 +93,20 @@ interface BenchApp {
 }
 
 /** A load, and the app's CPU time per answered request over it (µs). */
-async function loadWithCpu(app: BenchApp, path: string, payload: string): Promise<CpuRun> {
+async function loadWithCpu(
+  app: BenchApp,
+  path: string,
+  payload: string,
+  duration = DURATION,
+  overallRate?: number,
+): Promise<CpuRun> {
   const before = await app.cpu();
   const result = await autocannon({
     url: `${app.base}${path}`,
     method: 'PUT',
     connections: CONNECTIONS,
-    duration: DURATION,
+    duration,
+    ...(overallRate && { overallRate }),
     headers: { 'content-type': 'application/json' },
     body: payload,
   });
@@ -96,36 +121,37 @@ async function loadWithCpu(app: BenchApp, path: string, payload: string): Promis
   };
 }
 
-/** The app; with `pair`, the same process also serves the app with metrics and tracing on (`observed`). */
+/** The app in a child process; `sdk`: with an OpenTelemetry SDK, metrics and tracing switched by `observe`. */
 async function startApp(
   adapter: 'express' | 'fastify',
   prefix: string,
-  pair = false,
-): Promise<BenchApp & { observed?: BenchApp }> {
+  variant?: 'sdk',
+): Promise<BenchApp & { observe(on: boolean): Promise<void> }> {
   const port = await freePort();
-  const secondPort = pair ? await freePort() : undefined;
   const appFile = fileURLToPath(new URL('./bench-app.js', import.meta.url));
-  const args = [adapter, String(port), prefix, ...(pair ? ['pair', String(secondPort)] : [])];
+  const args = [adapter, String(port), prefix, ...(variant ? [variant] : [])];
   const child = fork(appFile, args, { stdio: 'inherit' });
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
     child.once('exit', (code) => reject(new Error(`bench app exited with ${code}`)));
   });
-  const cpu = () =>
-    new Promise<number>((resolve) => {
-      child.once('message', (m: { cpu: NodeJS.CpuUsage }) => resolve(m.cpu.user + m.cpu.system));
-      child.send('cpu');
+  const ask = <T>(message: string) =>
+    new Promise<T>((resolve) => {
+      child.once('message', (m: T) => resolve(m));
+      child.send(message);
     });
+  const cpu = async () => {
+    const m = await ask<{ cpu: NodeJS.CpuUsage }>('cpu');
+    return m.cpu.user + m.cpu.system;
+  };
+  const observe = async (on: boolean) => {
+    await ask(on ? 'observe:on' : 'observe:off');
+  };
   const stop = async () => {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
   };
-  return {
-    base: `http://127.0.0.1:${port}`,
-    cpu,
-    stop,
-    ...(pair && { observed: { base: `http://127.0.0.1:${secondPort}`, cpu, stop } }),
-  };
+  return { base: `http://127.0.0.1:${port}`, cpu, stop, observe };
 }
 
 /** Warms a route up (JIT, connection pools, Lua script cache). */
@@ -140,10 +166,10 @@ async function warm(url: string, payload: string): Promise<void> {
   });
 }
 
-async function bench(adapter: 'express' | 'fastify'): Promise<AdapterRuns> {
+/** Bare, peer and queued PUT in one app, interleaved rounds; and the GET pass-through diagnostic. */
+async function benchRoutes(adapter: 'express' | 'fastify'): Promise<RouteRuns> {
   const prefix = `rqbench-${randomUUID().slice(0, 8)}`;
   const app = await startApp(adapter, prefix);
-  let pair: (BenchApp & { observed?: BenchApp }) | undefined;
   const base = app.base;
   try {
     await warm(`${base}/bare/1`, body);
@@ -152,28 +178,51 @@ async function bench(adapter: 'express' | 'fastify'): Promise<AdapterRuns> {
     // Diagnostic: what any Nest interceptor costs, ours doing almost nothing (a GET passes through).
     const bareGet = await load(`${base}/bare/1`, undefined, 200);
     const passGet = await load(`${base}/queued/1`, undefined, 200);
-    pair = await startApp(adapter, prefix, true);
-    const sdkApp: BenchApp = pair;
-    const observedApp = pair.observed!;
-    await warm(`${sdkApp.base}/queued/1`, queuedBody);
-    await warm(`${observedApp.base}/queued/1`, queuedBody);
-    const runs: Omit<AdapterRuns, 'bareGet' | 'passGet'> = {
-      bare: [],
-      peer: [],
-      queued: [],
-      sdkRounds: [],
-      observedRounds: [],
-    };
+    const runs: RouteRuns = { bare: [], peer: [], queued: [], bareGet, passGet };
     for (let round = 0; round < ROUNDS; round++) {
+      // Each load starts on an empty prefix (see benchObservability).
+      await dropKeys(prefix);
       runs.bare.push(await loadWithCpu(app, '/bare/1', body));
       runs.peer.push(await loadWithCpu(app, '/peer/1', body));
+      await dropKeys(prefix);
       runs.queued.push(await loadWithCpu(app, '/queued/1', queuedBody));
-      runs.sdkRounds.push(await loadWithCpu(sdkApp, '/queued/1', queuedBody));
-      runs.observedRounds.push(await loadWithCpu(observedApp, '/queued/1', queuedBody));
     }
-    return { ...runs, bareGet, passGet };
+    return runs;
   } finally {
-    await pair?.stop();
+    await app.stop();
+    await dropKeys(prefix);
+  }
+}
+
+/**
+ * The cost of metrics and tracing (issue 10): the app with an OpenTelemetry SDK, metrics and
+ * tracing switched off and on between loads; `PAIRS` pairs of loads of the queued PUT, the
+ * order alternating (off-on, on-off, …), each pair compared on its own.
+ */
+async function benchObservability(adapter: 'express' | 'fastify'): Promise<Pair[]> {
+  const prefix = `rqbench-${randomUUID().slice(0, 8)}`;
+  const app = await startApp(adapter, prefix, 'sdk');
+  try {
+    const measure = async (on: boolean) => {
+      // Each load starts on an empty prefix: Redis holding the jobs of earlier loads would
+      // make later loads slower than earlier ones.
+      await dropKeys(prefix);
+      await app.observe(on);
+      return loadWithCpu(app, '/queued/1', queuedBody, PAIR_DURATION, PAIR_RATE[adapter]);
+    };
+    for (const on of [false, true]) {
+      await app.observe(on);
+      await warm(`${app.base}/queued/1`, queuedBody);
+    }
+    const pairs: Pair[] = [];
+    for (let i = 0; i < PAIRS; i++) {
+      const onFirst = i % 2 === 1;
+      const first = await measure(onFirst);
+      const second = await measure(!onFirst);
+      pairs.push(onFirst ? { on: first, off: second, onFirst } : { off: first, on: second, onFirst });
+    }
+    return pairs;
+  } finally {
     await app.stop();
     await dropKeys(prefix);
   }
@@ -211,38 +260,45 @@ const fmt = (r: Run) =>
   `${Math.round(r.rps).toString().padStart(6)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms${r.non2xx ? `  (${r.non2xx} non-2xx/errors)` : ''}`;
 
 console.log(
-  `interceptor benchmark: ${CONNECTIONS} connections, ${DURATION} s per route, ${ROUNDS} interleaved rounds (medians), Node ${process.version}`,
+  `interceptor benchmark: ${CONNECTIONS} connections, Node ${process.version}; routes: ${DURATION} s per load, ` +
+    `${ROUNDS} interleaved rounds (medians); metrics+tracing: ${PAIRS} on/off pairs of ${PAIR_DURATION} s (median of the pairs' ratios)`,
 );
 const cpu = (r: { cpuUs: number }) => `  app CPU ${Math.round(r.cpuUs)} µs/req`;
-for (const adapter of ['express', 'fastify'] as const) {
-  const runs = await bench(adapter);
+const ADAPTERS = (process.env.BENCH_ADAPTERS ?? 'express,fastify').split(',') as ('express' | 'fastify')[];
+for (const adapter of ADAPTERS) {
   const row = (label: string, r: CpuRun) => console.log(`${adapter.padEnd(8)} ${label.padEnd(44)} ${fmt(r)}${cpu(r)}`);
-  runs.bare.forEach((_, i) => {
-    row(`round ${i + 1} bare PUT`, runs.bare[i]!);
-    row(`round ${i + 1} hand-written @nestjs/bull peer 202`, runs.peer[i]!);
-    row(`round ${i + 1} queued PUT 202`, runs.queued[i]!);
-    row(`round ${i + 1} queued 202, SDK, metrics+tracing off`, runs.sdkRounds[i]!);
-    row(`round ${i + 1} queued 202, SDK, metrics+tracing on`, runs.observedRounds[i]!);
-  });
-  const [bare, peer, queued, sdk, observed] = [
-    runs.bare,
-    runs.peer,
-    runs.queued,
-    runs.sdkRounds,
-    runs.observedRounds,
-  ].map(medianRun) as [CpuRun, CpuRun, CpuRun, CpuRun, CpuRun];
-  row('median bare PUT', bare);
-  row('median hand-written @nestjs/bull peer 202', peer);
-  row('median queued PUT 202', queued);
-  console.log(
-    `${adapter.padEnd(8)} GET bare ${fmt(runs.bareGet)}; through the interceptor (pass-through) ${fmt(runs.passGet)}`,
-  );
   const ratios = (x: CpuRun, y: CpuRun) =>
     `${(x.rps / y.rps).toFixed(2)} req/s, ${(y.cpuUs / x.cpuUs).toFixed(2)} by app CPU per request`;
-  console.log(`${adapter.padEnd(8)} ratio queued/peer = ${ratios(queued, peer)} (target >= 1.2)`);
-  console.log(`${adapter.padEnd(8)} ratio queued/bare = ${ratios(queued, bare)} (target >= 0.85 on Express)`);
-  console.log(`${adapter.padEnd(8)} ratio peer/bare   = ${ratios(peer, bare)}`);
-  console.log(
-    `${adapter.padEnd(8)} ratio metrics+tracing on/off, both with the SDK = ${ratios(observed, sdk)} (target: within 5 %)`,
-  );
+  if (ONLY !== 'observability') {
+    const runs = await benchRoutes(adapter);
+    runs.bare.forEach((_, i) => {
+      row(`round ${i + 1} bare PUT`, runs.bare[i]!);
+      row(`round ${i + 1} hand-written @nestjs/bull peer 202`, runs.peer[i]!);
+      row(`round ${i + 1} queued PUT 202`, runs.queued[i]!);
+    });
+    const [bare, peer, queued] = [runs.bare, runs.peer, runs.queued].map(medianRun) as [CpuRun, CpuRun, CpuRun];
+    row('median bare PUT', bare);
+    row('median hand-written @nestjs/bull peer 202', peer);
+    row('median queued PUT 202', queued);
+    console.log(
+      `${adapter.padEnd(8)} GET bare ${fmt(runs.bareGet)}; through the interceptor (pass-through) ${fmt(runs.passGet)}`,
+    );
+    console.log(`${adapter.padEnd(8)} ratio queued/peer = ${ratios(queued, peer)} (target >= 1.2)`);
+    console.log(`${adapter.padEnd(8)} ratio queued/bare = ${ratios(queued, bare)} (target >= 0.85 on Express)`);
+    console.log(`${adapter.padEnd(8)} ratio peer/bare   = ${ratios(peer, bare)}`);
+  }
+  if (ONLY !== 'routes') {
+    const pairs = await benchObservability(adapter);
+    pairs.forEach((p, i) => {
+      const order = p.onFirst ? 'on, off' : 'off, on';
+      row(`pair ${i + 1} (${order}) SDK, metrics+tracing off`, p.off);
+      row(`pair ${i + 1} (${order}) SDK, metrics+tracing on`, p.on);
+    });
+    const byRps = median(pairs.map((p) => p.on.rps / p.off.rps));
+    const byCpu = median(pairs.map((p) => p.off.cpuUs / p.on.cpuUs));
+    console.log(
+      `${adapter.padEnd(8)} ratio metrics+tracing on/off, both with the SDK = ${byRps.toFixed(2)} req/s, ` +
+        `${byCpu.toFixed(2)} by app CPU per request (median of ${pairs.length} pairs; target: within 5 %)`,
+    );
+  }
 }

@@ -10,8 +10,10 @@
  * - mariadb: a table and one connection per concurrent job, each looping over
  *   `BEGIN; SELECT … LIMIT 1 FOR UPDATE SKIP LOCKED; UPDATE (reserve); COMMIT`, the two
  *   calls, `DELETE`.
- * Both naive workers run in this process (with the receiver), ours in a child process.
- * Prints jobs per second and ours ÷ naive.
+ * Each naive worker runs twice: its HTTP calls with Node's global `fetch` (what a hand-written
+ * worker does, and the loop issue 14 compared against), then with undici's `request` on a
+ * keep-alive pool (a tuned loop). The naive workers run in this process (with the receiver),
+ * ours in a child process. Prints jobs per second and ours ÷ naive for each.
  *
  *   npm run bench:worker                                   # 2000 jobs, concurrency 10, redis and MariaDB
  *   BENCH_JOBS=500 BENCH_DRIVERS=mariadb npm run bench:worker
@@ -80,24 +82,48 @@ interface NaiveJob {
 
 const agent = new Agent({ keepAliveTimeout: 10_000, connections: 128 });
 
+/**
+ * How the naive worker makes its two HTTP calls: Node's global `fetch`, as a hand-written
+ * Nest worker does (issue 14 measured "a naive Bull `process()` loop with two `fetch`
+ * calls"), or undici's `request` on a keep-alive pool, a tuned loop (what our worker uses).
+ */
+type NaiveClient = 'fetch' | 'request';
+const NAIVE_CLIENTS: NaiveClient[] = ['fetch', 'request'];
+
+/** One HTTP call of the naive worker: status and body text. */
+async function naiveCall(
+  client: NaiveClient,
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; text: string }> {
+  if (client === 'fetch') {
+    const res = await fetch(url, { method, headers, body });
+    return { status: res.status, text: await res.text() };
+  }
+  const res = await request(url, { method: method as 'PUT' | 'POST', headers, body, dispatcher: agent });
+  return { status: res.statusCode, text: await res.body.text() };
+}
+
 /** The naive job's two HTTP calls: the replay, then the outcome POSTed with an HMAC signature. */
-async function naiveWork(api: string, job: NaiveJob): Promise<void> {
-  const res = await request(`${api}/items/${job.id}`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(job.body),
-    dispatcher: agent,
-  });
-  const body = await res.body.text();
-  const outcome = JSON.stringify({ correlationId: job.id, status: res.statusCode, body });
+async function naiveWork(client: NaiveClient, api: string, job: NaiveJob): Promise<void> {
+  const replay = await naiveCall(
+    client,
+    `${api}/items/${job.id}`,
+    'PUT',
+    { 'content-type': 'application/json' },
+    JSON.stringify(job.body),
+  );
+  const outcome = JSON.stringify({ correlationId: job.id, status: replay.status, body: replay.text });
   const signature = createHmac('sha256', SIGNING_KEY).update(outcome).digest('base64');
-  const sent = await request(job.callbackUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-signature': signature },
-    body: outcome,
-    dispatcher: agent,
-  });
-  await sent.body.dump();
+  await naiveCall(
+    client,
+    job.callbackUrl,
+    'POST',
+    { 'content-type': 'application/json', 'x-signature': signature },
+    outcome,
+  );
 }
 
 const naiveJob = (callbackUrl: string): NaiveJob => ({
@@ -172,28 +198,41 @@ const common = {
   tracing: false,
 } satisfies RequestQueueModuleOptions;
 
-async function redisDriver(callbacks: Receiver): Promise<[number, number]> {
+/** Jobs per second of ours, and of the naive worker with each HTTP client. */
+interface DriverRates {
+  ours: number;
+  naive: Record<NaiveClient, number>;
+}
+
+/** The hand-written Bull worker: `queue.process(concurrency, …)`, the two calls per job. */
+async function naiveBull(prefix: string, client: NaiveClient, api: string, callbacks: Receiver): Promise<number> {
+  const queue = new Bull<NaiveJob>(`naive-${client}`, REDIS_URL, { prefix });
+  await queue.isReady();
+  for (let start = 0; start < JOBS; start += 500)
+    await queue.addBulk(
+      Array.from({ length: Math.min(500, JOBS - start) }, () => ({
+        data: naiveJob(callbacks.url),
+        opts: { removeOnComplete: true },
+      })),
+    );
+  const done = callbacks.until(JOBS);
+  const started = performance.now();
+  void queue.process(CONCURRENCY, (job) => naiveWork(client, api, job.data));
+  await done;
+  const rate = JOBS / ((performance.now() - started) / 1000);
+  await queue.close();
+  return rate;
+}
+
+async function redisDriver(callbacks: Receiver): Promise<DriverRates> {
   const prefix = `rqbench${randomBytes(4).toString('hex')}`;
   const options: RequestQueueModuleOptions = { ...common, driver: 'redis', redis: { url: REDIS_URL, prefix } };
   try {
     return await withApi(options, async (api) => {
       const ourRate = await ours({ ...options, baseUrl: api }, api, callbacks);
-      const queue = new Bull<NaiveJob>('naive', REDIS_URL, { prefix: `${prefix}naive` });
-      await queue.isReady();
-      for (let start = 0; start < JOBS; start += 500)
-        await queue.addBulk(
-          Array.from({ length: Math.min(500, JOBS - start) }, () => ({
-            data: naiveJob(callbacks.url),
-            opts: { removeOnComplete: true },
-          })),
-        );
-      const done = callbacks.until(JOBS);
-      const started = performance.now();
-      void queue.process(CONCURRENCY, (job) => naiveWork(api, job.data));
-      await done;
-      const naiveRate = JOBS / ((performance.now() - started) / 1000);
-      await queue.close();
-      return [ourRate, naiveRate];
+      const naive = {} as Record<NaiveClient, number>;
+      for (const client of NAIVE_CLIENTS) naive[client] = await naiveBull(`${prefix}naive`, client, api, callbacks);
+      return { ours: ourRate, naive };
     });
   } finally {
     await deleteRedisPrefix(REDIS_URL, prefix);
@@ -201,7 +240,7 @@ async function redisDriver(callbacks: Receiver): Promise<[number, number]> {
   }
 }
 
-async function mariadbDriver(callbacks: Receiver): Promise<[number, number]> {
+async function mariadbDriver(callbacks: Receiver): Promise<DriverRates> {
   const database = `rq_bench_${randomBytes(4).toString('hex')}`;
   const admin = await mysql.createConnection(MARIADB);
   await admin.query(`CREATE DATABASE ${database}`);
@@ -213,8 +252,9 @@ async function mariadbDriver(callbacks: Receiver): Promise<[number, number]> {
   try {
     return await withApi(options, async (api) => {
       const ourRate = await ours({ ...options, baseUrl: api }, api, callbacks);
-      const naiveRate = await naiveSkipLocked(database, api, callbacks);
-      return [ourRate, naiveRate];
+      const naive = {} as Record<NaiveClient, number>;
+      for (const client of NAIVE_CLIENTS) naive[client] = await naiveSkipLocked(database, client, api, callbacks);
+      return { ours: ourRate, naive };
     });
   } finally {
     await admin.query(`DROP DATABASE IF EXISTS ${database}`);
@@ -223,8 +263,14 @@ async function mariadbDriver(callbacks: Receiver): Promise<[number, number]> {
 }
 
 /** The hand-written database worker: one connection per concurrent job, one job per transaction. */
-async function naiveSkipLocked(database: string, api: string, callbacks: Receiver): Promise<number> {
+async function naiveSkipLocked(
+  database: string,
+  client: NaiveClient,
+  api: string,
+  callbacks: Receiver,
+): Promise<number> {
   const setup = await mysql.createConnection({ ...MARIADB, database });
+  await setup.query('DROP TABLE IF EXISTS naive_jobs');
   await setup.query(
     'CREATE TABLE naive_jobs (id BIGINT AUTO_INCREMENT PRIMARY KEY, payload LONGTEXT NOT NULL, reserved_at BIGINT NULL)',
   );
@@ -252,7 +298,7 @@ async function naiveSkipLocked(database: string, api: string, callbacks: Receive
         }
         await db.query('UPDATE naive_jobs SET reserved_at = ? WHERE id = ?', [Date.now(), row.id]);
         await db.query('COMMIT');
-        await naiveWork(api, JSON.parse(row.payload) as NaiveJob);
+        await naiveWork(client, api, JSON.parse(row.payload) as NaiveJob);
         await db.query('DELETE FROM naive_jobs WHERE id = ?', [row.id]);
       }
     }),
@@ -276,10 +322,10 @@ async function main(): Promise<void> {
     for (const driver of DRIVERS) {
       const run = DRIVER_RUNS[driver as keyof typeof DRIVER_RUNS];
       if (!run) throw new Error(`unknown driver '${driver}' (redis, mariadb)`);
-      const [ourRate, naiveRate] = await run(callbacks);
-      console.log(
-        `  ${driver.padEnd(8)} ours ${rate(ourRate)}   naive ${rate(naiveRate)}   ours ÷ naive ${(ourRate / naiveRate).toFixed(2)}×`,
-      );
+      const rates = await run(callbacks);
+      const vs = (client: NaiveClient) =>
+        `naive (${client}) ${rate(rates.naive[client])}, ours ÷ naive ${(rates.ours / rates.naive[client]).toFixed(2)}×`;
+      console.log(`  ${driver.padEnd(8)} ours ${rate(rates.ours)}   ${vs('fetch')}   ${vs('request')}`);
     }
   } finally {
     callbacks.server.close();

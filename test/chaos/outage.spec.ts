@@ -82,6 +82,7 @@ describe.each(cases)('chaos: the $server.name store stopped and started under lo
       await sleep(LOAD_BEFORE_MS);
       const downAt = Date.now();
       await server.stop();
+      const stoppedAt = Date.now();
       await sleep(OUTAGE_MS);
       await server.start();
       const upAt = Date.now();
@@ -104,6 +105,11 @@ describe.each(cases)('chaos: the $server.name store stopped and started under lo
           )
         : await jobsLeft(api.runtime);
       const tally = tallyOutcomes(accepted, receiver.calls);
+      // A request in flight when the server stopped may have been stored with its reply lost
+      // (Redis ran the script, then closed the connection): it was answered 503 and is called
+      // back all the same. Only such a request may have an outcome without a 202.
+      const inFlightAtStop = new Set(unavailable.filter((a) => a.sentAt <= stoppedAt).map((a) => a.correlationId));
+      const storedDespite503 = tally.unexpected.filter((id) => inFlightAtStop.has(id));
       const failed = await api.runtime.store.listFailed();
       const slowest = Math.max(...answers.map((a) => a.answeredAt - a.sentAt));
       const last503 = Math.max(downAt, ...unavailable.map((a) => a.answeredAt));
@@ -113,7 +119,7 @@ describe.each(cases)('chaos: the $server.name store stopped and started under lo
           `${unavailable.length} 503s (the last ${last503 - upAt} ms after the store was back), ` +
           `store down ${upAt - downAt} ms, slowest answer ${slowest} ms, ${tally.withOutcome} outcomes, ` +
           `${tally.lost.length} lost, ${tally.duplicates} duplicates, ${failed.length} failed jobs, ${left} jobs left, ` +
-          `${pool.exits.length} worker exits`,
+          `${pool.exits.length} worker exits, ${storedDespite503.length} stored with the reply lost at the stop`,
       );
 
       // Every request was answered, 202 or 503, within the bound (a status 0 is one that was not).
@@ -129,7 +135,7 @@ describe.each(cases)('chaos: the $server.name store stopped and started under lo
       expect(tally.lost, 'requests answered 202 without any outcome').toEqual([]);
       expect(left, 'jobs still queued or running at the end').toBe(0);
       expect(tally.conflicting).toEqual([]);
-      expect(tally.unexpected).toEqual([]);
+      expect(tally.unexpected.filter((id) => !inFlightAtStop.has(id))).toEqual([]);
       expect([...tally.first.values()].filter((c) => c.body.status !== 'completed')).toEqual([]);
       expect(failed).toEqual([]);
 

@@ -111,7 +111,7 @@ export class RedisStore implements RequestQueueStore {
         this.options.cluster
           ? connect(
               this.options,
-              { maxRetriesPerRequest: 1, commandTimeout: this.commandTimeout },
+              { maxRetriesPerRequest: 1, commandTimeout: this.commandTimeout, autoResendUnfulfilledCommands: false },
               {
                 // Redirections and failover retries that end within the command timeout: a
                 // command the client gives up on is answered 503 and not sent again later.
@@ -125,6 +125,9 @@ export class RedisStore implements RequestQueueStore {
               enableOfflineQueue: false,
               maxRetriesPerRequest: 1,
               commandTimeout: this.commandTimeout,
+              // A command whose connection dropped before its reply was answered 503: it is
+              // never sent again after the reconnection (it would be stored after the 503).
+              autoResendUnfulfilledCommands: false,
               enableAutoPipelining: true,
               retryStrategy: (times) => Math.min(times * 100, 1000),
             })
