@@ -1,4 +1,4 @@
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -20,7 +20,9 @@ import { freePort } from '../test/support/free-port.js';
  * `BENCH_PAIRS` pairs of loads of the queued PUT, off then on and on then off in turn, each
  * on an emptied Redis prefix, each pair's ratio taken on its own and the median printed. One
  * process for both: separate processes, or two apps in one, differed by more than the 5 %
- * to be measured. `BENCH_ONLY=routes` or `BENCH_ONLY=observability` runs one part,
+ * to be measured. The same cost is also measured part by part (observability-cost.ts: the
+ * steps the gate adds with both on, in a tight loop) and set against the 202's CPU with both
+ * off. `BENCH_ONLY=routes` or `BENCH_ONLY=observability` runs one part,
  * `BENCH_ADAPTERS=fastify` one adapter; `BENCH_AA=1` makes the switch do nothing (an A/A
  * check of the method's noise); `BENCH_PAIR_RATE_EXPRESS`/`_FASTIFY` load the pairs at a fixed
  * rate instead of as fast as the app answers.
@@ -264,6 +266,13 @@ console.log(
     `${ROUNDS} interleaved rounds (medians); metrics+tracing: ${PAIRS} on/off pairs of ${PAIR_DURATION} s (median of the pairs' ratios)`,
 );
 const cpu = (r: { cpuUs: number }) => `  app CPU ${Math.round(r.cpuUs)} µs/req`;
+/** µs that metrics and tracing add to one 202, measured part by part (observability-cost.ts). */
+function componentCost(): { addedUs: number } {
+  const script = fileURLToPath(new URL('./observability-cost.js', import.meta.url));
+  return JSON.parse(execFileSync(process.execPath, [script], { encoding: 'utf8' })) as { addedUs: number };
+}
+const component = ONLY === 'routes' ? undefined : componentCost();
+
 const ADAPTERS = (process.env.BENCH_ADAPTERS ?? 'express,fastify').split(',') as ('express' | 'fastify')[];
 for (const adapter of ADAPTERS) {
   const row = (label: string, r: CpuRun) => console.log(`${adapter.padEnd(8)} ${label.padEnd(44)} ${fmt(r)}${cpu(r)}`);
@@ -299,6 +308,12 @@ for (const adapter of ADAPTERS) {
     console.log(
       `${adapter.padEnd(8)} ratio metrics+tracing on/off, both with the SDK = ${byRps.toFixed(2)} req/s, ` +
         `${byCpu.toFixed(2)} by app CPU per request (median of ${pairs.length} pairs; target: within 5 %)`,
+    );
+    // The same cost part by part: what the on path adds, against the 202's CPU with both off.
+    const offCpu = median(pairs.map((p) => p.off.cpuUs));
+    console.log(
+      `${adapter.padEnd(8)} metrics+tracing add ${component!.addedUs.toFixed(1)} µs per 202 (measured part by part) ` +
+        `of ${Math.round(offCpu)} µs app CPU with both off: on/off = ${(offCpu / (offCpu + component!.addedUs)).toFixed(3)}`,
     );
   }
 }
