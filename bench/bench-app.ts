@@ -100,8 +100,8 @@ async function listen(adapter: string, port: number, module: DynamicModule): Pro
 /**
  * Turns the app's metrics and tracing off and on again without a restart (`observe:off`,
  * `observe:on`), so that both are measured in one process with the same JIT state: the
- * gate's tracer becomes the one `tracing: false` gives, and the listener feeding the
- * Prometheus counters is detached. Benchmark-only: it reaches into the runtime's fields.
+ * gate's tracer becomes the one `tracing: false` gives, and the `queued` counter (the only
+ * metric a 202 touches) stops counting. Benchmark-only: it reaches into the runtime's fields.
  */
 function observabilitySwitch(app: INestApplication): (on: boolean) => void {
   const runtime = app.get(RequestQueueRuntime);

@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { baseQueue } from '../lib/core/callback-lane.js';
 import { CallbackSender } from '../lib/core/callback-sender.js';
-import { jobBinding } from '../lib/core/job-binding.js';
+import { sealJob, type PlainJob } from '../lib/core/job-seal.js';
 import type { JobPayload, JobResult, ReservedJob, SealedRequest } from '../lib/core/job.js';
 import type { ReplayResult } from '../lib/core/outcome.js';
 import type { ReplayClient } from '../lib/core/replay-client.js';
@@ -89,8 +89,9 @@ function replayClient(clock: () => Clock): ReplayClient {
   return { replay } as unknown as ReplayClient;
 }
 
+/** A request as the interceptor stores it (no body), sealed by the one sealing path (`sealJob`). */
 function replayJob(callbackUrl: string): JobPayload {
-  const payload: JobPayload = {
+  const plain: PlainJob<'replay'> = {
     v: 1,
     kind: 'replay',
     correlationId: randomUUID(),
@@ -101,11 +102,9 @@ function replayJob(callbackUrl: string): JobPayload {
     tries: 3,
     backoff: { type: 'exponential', delay: 1000 },
     timeout: 30_000,
-    sealed: '',
   };
   const secret: SealedRequest = { headers: { 'content-type': 'application/json' }, body: null, callbackToken: 'tok' };
-  payload.sealed = box.seal(secret, jobBinding(payload));
-  return payload;
+  return sealJob(box, plain, secret);
 }
 
 interface RunResult {
