@@ -2,8 +2,10 @@ import { execFileSync, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { Redis } from 'ioredis';
 import { freePort } from '../test/support/free-port.js';
+import { deleteRedisPrefix } from '../test/support/redis.js';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /**
  * Requests per second of a queued PUT (202 through the interceptor, stored in Redis)
@@ -55,20 +57,6 @@ interface Run {
   non2xx: number;
 }
 
-async function load(url: string, payload: string | undefined, expected: number): Promise<Run> {
-  const result = await autocannon({
-    url,
-    method: payload === undefined ? 'GET' : 'PUT',
-    connections: CONNECTIONS,
-    duration: DURATION,
-    headers: { 'content-type': 'application/json' },
-    body: payload,
-  });
-  const wrong = result.non2xx + result.errors + result.timeouts;
-  if (expected === 202 && result['2xx'] === 0) throw new Error('no 2xx answers from the queued route');
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: wrong };
-}
-
 type CpuRun = Run & { cpuUs: number };
 
 interface RouteRuns {
@@ -95,17 +83,18 @@ interface BenchApp {
 }
 
 /** A load, and the app's CPU time per answered request over it (µs). */
+/** `payload` undefined: a GET. */
 async function loadWithCpu(
   app: BenchApp,
   path: string,
-  payload: string,
+  payload: string | undefined,
   duration = DURATION,
   overallRate?: number,
 ): Promise<CpuRun> {
   const before = await app.cpu();
   const result = await autocannon({
     url: `${app.base}${path}`,
-    method: 'PUT',
+    method: payload === undefined ? 'GET' : 'PUT',
     connections: CONNECTIONS,
     duration,
     ...(overallRate && { overallRate }),
@@ -178,21 +167,21 @@ async function benchRoutes(adapter: 'express' | 'fastify'): Promise<RouteRuns> {
     await warm(`${base}/peer/1`, body);
     await warm(`${base}/queued/1`, queuedBody);
     // Diagnostic: what any Nest interceptor costs, ours doing almost nothing (a GET passes through).
-    const bareGet = await load(`${base}/bare/1`, undefined, 200);
-    const passGet = await load(`${base}/queued/1`, undefined, 200);
+    const bareGet = await loadWithCpu(app, '/bare/1', undefined);
+    const passGet = await loadWithCpu(app, '/queued/1', undefined);
     const runs: RouteRuns = { bare: [], peer: [], queued: [], bareGet, passGet };
     for (let round = 0; round < ROUNDS; round++) {
       // Each load starts on an empty prefix (see benchObservability).
-      await dropKeys(prefix);
+      await deleteRedisPrefix(REDIS_URL, prefix);
       runs.bare.push(await loadWithCpu(app, '/bare/1', body));
       runs.peer.push(await loadWithCpu(app, '/peer/1', body));
-      await dropKeys(prefix);
+      await deleteRedisPrefix(REDIS_URL, prefix);
       runs.queued.push(await loadWithCpu(app, '/queued/1', queuedBody));
     }
     return runs;
   } finally {
     await app.stop();
-    await dropKeys(prefix);
+    await deleteRedisPrefix(REDIS_URL, prefix);
   }
 }
 
@@ -208,7 +197,7 @@ async function benchObservability(adapter: 'express' | 'fastify'): Promise<Pair[
     const measure = async (on: boolean) => {
       // Each load starts on an empty prefix: Redis holding the jobs of earlier loads would
       // make later loads slower than earlier ones.
-      await dropKeys(prefix);
+      await deleteRedisPrefix(REDIS_URL, prefix);
       await app.observe(on);
       return loadWithCpu(app, '/queued/1', queuedBody, PAIR_DURATION, PAIR_RATE[adapter]);
     };
@@ -226,7 +215,7 @@ async function benchObservability(adapter: 'express' | 'fastify'): Promise<Pair[
     return pairs;
   } finally {
     await app.stop();
-    await dropKeys(prefix);
+    await deleteRedisPrefix(REDIS_URL, prefix);
   }
 }
 
@@ -245,17 +234,6 @@ function medianRun(runs: CpuRun[]): CpuRun {
     non2xx: runs.reduce((sum, r) => sum + r.non2xx, 0),
     cpuUs: median(runs.map((r) => r.cpuUs)),
   };
-}
-
-async function dropKeys(prefix: string): Promise<void> {
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 5000);
-    cursor = next;
-    if (keys.length) await redis.unlink(...keys);
-  } while (cursor !== '0');
-  await redis.quit();
 }
 
 const fmt = (r: Run) =>

@@ -3,9 +3,21 @@ import { gracePeriod, longestAttempt } from './core/policies.js';
 import type { FlowOptions } from './flow/flow-options.js';
 import { checkFunnel, checkThrottle } from './flow/flow-settings.js';
 import type { BackoffOptions } from './core/backoff.js';
-import { baseQueue, isCallbackLane } from './core/callback-lane.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES } from './core/request-limits.js';
-import { REPLAY_MARKER_HEADER } from './core/replay-marker.js';
+import {
+  configuredGrace,
+  delayMs,
+  flag,
+  headerName,
+  httpMethods,
+  nonEmptyString,
+  positiveInt,
+  queueName,
+  retryDelays,
+  isPlainPath,
+  statusPath,
+  stringList,
+} from './config/option-checks.js';
 import { DEVELOPMENT_SECRET } from './core/secret-keys.js';
 import {
   resolveDashboardOptions,
@@ -214,143 +226,7 @@ export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 /** Where status resources live unless `statusPath` says otherwise (README "Where is my request?"). */
 export const DEFAULT_STATUS_PATH = '/request-queue/requests';
 
-/** A path of literal segments: `/a/b-c`, no parameters, wildcards, query or trailing slash. */
-const STATUS_PATH = /^(\/[A-Za-z0-9._~-]+)+$/;
-
-function statusPath(value: unknown): string {
-  if (typeof value !== 'string' || !STATUS_PATH.test(value)) {
-    throw new RequestQueueConfigError(
-      `statusPath must be an absolute path of plain segments (letters, digits, '.', '_', '~', '-'), without a trailing slash, e.g. '${DEFAULT_STATUS_PATH}' (got ${JSON.stringify(value)})`,
-    );
-  }
-  return value;
-}
-
 export const DEFAULT_CALLBACK_RETRY_DELAYS = [5_000, 5 * 60_000, 30 * 60_000, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR];
-
-/** An HTTP field name (RFC 9110 §5.1: a token). */
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
-/**
- * Headers that cannot carry the correlation id: the replay marker, and headers that the
- * HTTP stack or the replay sets itself (they would be dropped or rewritten on the replay).
- */
-const RESERVED_HEADERS = new Set([
-  REPLAY_MARKER_HEADER,
-  'host',
-  'content-length',
-  'content-type',
-  'transfer-encoding',
-  'connection',
-  'keep-alive',
-  'upgrade',
-  'te',
-  'trailer',
-  'expect',
-  'cookie',
-  'authorization',
-]);
-
-function headerName(name: string, value: unknown): string {
-  if (typeof value !== 'string' || !HEADER_NAME.test(value)) {
-    throw new RequestQueueConfigError(
-      `${name} must be an HTTP header name (letters, digits and !#$%&'*+-.^_\`|~), e.g. 'X-Request-Queue-ID' (got ${JSON.stringify(value)})`,
-    );
-  }
-  if (RESERVED_HEADERS.has(value.toLowerCase())) {
-    throw new RequestQueueConfigError(
-      `${name} cannot be '${value}': that header is set by HTTP or by the request queue itself; pick a header of your own, e.g. 'X-Request-Queue-ID'`,
-    );
-  }
-  return value;
-}
-
-function flag(name: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') {
-    throw new RequestQueueConfigError(`${name} must be true or false (got ${JSON.stringify(value)})`);
-  }
-  return value;
-}
-
-function positiveInt(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1)
-    throw new RequestQueueConfigError(`${name} must be a positive integer (got ${value})`);
-  return value;
-}
-
-/** `worker.gracePeriod` as given: undefined, or a number of ms (0 and up). */
-function configuredGrace(value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new RequestQueueConfigError(
-      `worker.gracePeriod must be a number of ms, 0 or more (got ${typeof value === 'number' ? value : JSON.stringify(value)})`,
-    );
-  }
-  return value;
-}
-
-/** A queue users name: not a callback lane (`<queue>#callbacks`), which the library keeps for deliveries. */
-function queueName(name: string, value: string): string {
-  if (isCallbackLane(value)) {
-    throw new RequestQueueConfigError(
-      `${name} cannot be '${value}': that is the callback lane of queue '${baseQueue(value)}', where the library stores callback deliveries; name the queue itself`,
-    );
-  }
-  return value;
-}
-
-/** A value as a message shows it: strings quoted, anything else as JavaScript prints it. */
-function shown(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
-}
-
-/** A delay: a whole number of milliseconds, 0 or more. */
-function delayMs(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new RequestQueueConfigError(`${name} must be a whole number of ms, 0 or more (got ${shown(value)})`);
-  }
-  return value;
-}
-
-function nonEmptyString(name: string, value: unknown): string {
-  if (typeof value !== 'string' || value === '') {
-    throw new RequestQueueConfigError(`${name} must be a non-empty string (got ${shown(value)})`);
-  }
-  return value;
-}
-
-/** A list of non-empty strings (`what` names them in the message); `[]` allowed unless `atLeastOne` names one. */
-function stringList(name: string, value: unknown, what: string, atLeastOne?: string): string[] {
-  const ok = Array.isArray(value) && value.every((item) => typeof item === 'string' && item !== '');
-  if (!ok) throw new RequestQueueConfigError(`${name} must be a list of ${what} (got ${shown(value)})`);
-  if (atLeastOne !== undefined && value.length === 0) {
-    throw new RequestQueueConfigError(`${name} must list at least one ${atLeastOne}`);
-  }
-  return value as string[];
-}
-
-/** The queued methods: HTTP method names (tokens), at least one; upper-cased. */
-function httpMethods(value: unknown): Set<string> {
-  const ok =
-    Array.isArray(value) && value.length > 0 && value.every((m) => typeof m === 'string' && HEADER_NAME.test(m));
-  if (!ok) {
-    throw new RequestQueueConfigError(
-      `methods must be a list of HTTP methods, at least one, e.g. ['PATCH', 'PUT', 'DELETE'] (got ${JSON.stringify(value)})`,
-    );
-  }
-  return new Set((value as string[]).map((m) => m.toUpperCase()));
-}
-
-/** Delays of the callback schedule: whole numbers of ms, 0 or more. */
-function retryDelays(value: unknown): number[] {
-  if (!Array.isArray(value) || !value.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0)) {
-    throw new RequestQueueConfigError(
-      `callback.retryDelays must be a list of whole numbers of ms, 0 or more, e.g. [5000, 300000] (got ${JSON.stringify(value)})`,
-    );
-  }
-  return value as number[];
-}
 
 /** Applies defaults and checks every setting once, at startup. */
 export function resolveOptions(
@@ -411,7 +287,7 @@ export function resolveOptions(
     claimSynchronousRequests: flag('claimSynchronousRequests', options.claimSynchronousRequests, true),
     idempotencyKey,
     statusTtl: positiveInt('statusTtl', options.statusTtl ?? correlationTtl),
-    statusPath: statusPath(options.statusPath ?? DEFAULT_STATUS_PATH),
+    statusPath: statusPath(options.statusPath ?? DEFAULT_STATUS_PATH, DEFAULT_STATUS_PATH),
     serveStatus: flag('serveStatus', options.serveStatus, true),
     tries: positiveInt('tries', options.tries ?? 3),
     backoff,
@@ -462,7 +338,7 @@ function observabilityOptions(options: RequestQueueModuleOptions): Pick<Resolved
     );
   }
   const endpoint = given.endpoint ?? false;
-  if (endpoint !== false && (typeof endpoint !== 'string' || !STATUS_PATH.test(endpoint))) {
+  if (endpoint !== false && !isPlainPath(endpoint)) {
     throw new RequestQueueConfigError(
       `metrics.endpoint must be false or an absolute path of plain segments, e.g. '/metrics' (got ${JSON.stringify(endpoint)})`,
     );

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import Bull from 'bull';
-import type { Redis } from 'ioredis';
 import { deferred, withTimeout } from '../../core/async.js';
 import { baseQueue, withLanes } from '../../core/callback-lane.js';
 import type { FailedJob, JobPayload, NewJob } from '../../core/job.js';
@@ -14,13 +13,8 @@ import {
 } from '../../core/request-status.js';
 import { DEFAULT_LOCK_DURATION_MS } from '../../core/policies.js';
 import { isJobPayload } from '../job-payload.js';
-import { defineFlowCommands, RedisFlowSlots, type FlowCommands } from './flow-slots.lua.js';
-import {
-  defineFlowTicketCommands,
-  flowTicketsKey,
-  RedisFlowTickets,
-  type FlowTicketCommands,
-} from './flow-tickets.lua.js';
+import { RedisFlowSlots } from './flow-slots.lua.js';
+import { RedisFlowTickets } from './flow-tickets.lua.js';
 import { startConsumeLoop } from '../consume-loop.js';
 import {
   StoreUnavailableError,
@@ -29,47 +23,20 @@ import {
   type JobHandler,
   type RequestQueueStore,
 } from '../request-queue.store.js';
-import { ENQUEUE_LUA } from './enqueue.lua.js';
+import { openApiClient, type ApiClient } from './redis-api-client.js';
+import { RedisEnqueueBatcher } from './redis-enqueue-batch.js';
 import { RedisJobSource, type RetryError } from './redis-job-source.js';
 import { failedId, RedisJobListing } from './redis-job-listing.js';
-import { RedisStatusRecords, type StatusCommand } from './redis-status.js';
+import { RedisStatusRecords } from './redis-status.js';
 import { readThroughput } from './redis-throughput.js';
-import { STATUS_WRITE_LUA, TIMELINE_APPEND_LUA } from './status.lua.js';
 import { resolveRedisOptions, type RedisStoreOptions } from './redis-store.options.js';
-import { bullClientFactory, connect, scanKeys, type RedisConnection } from './redis-connection.js';
+import { bullClientFactory, scanKeys, type RedisConnection } from './redis-connection.js';
 import { deadline } from './deadline.js';
-import { BACKOFF_STRATEGY, BULL_ATTEMPTS, bullJobOptions } from './bull-job-options.js';
-import { RedisSettler, type SettleCommand } from './redis-settle.js';
-import { SETTLE_LUA } from './settle.lua.js';
-import { waitForReplicas } from './replica-wait.js';
-
-/** The API connection's pause between retries of a command during a cluster failover. */
-const CLUSTER_RETRY_MS = 200;
+import { BACKOFF_STRATEGY, BULL_ATTEMPTS } from './bull-job-options.js';
+import { RedisSettler } from './redis-settle.js';
 
 /** An idle worker looks again after this long even if Bull announced no waiting job [1 s]. */
 const DEFAULT_IDLE_MS = 1000;
-
-interface EnqueueCommand {
-  rqEnqueue(numKeys: number, ...args: (string | number)[]): Promise<(string | null)[]>;
-}
-
-/**
- * The API connection with the store's scripts defined on it. Typed as one Redis for the
- * helpers (status records, listing) that take one: a Cluster serves the same commands.
- */
-type ApiClient = Redis & EnqueueCommand & StatusCommand & SettleCommand & FlowCommands & FlowTicketCommands;
-
-/** Enqueues waiting for the next flush that share a queue, a delay and a claim TTL. */
-interface PendingBatch {
-  queue: string;
-  delayMs: number;
-  ttlMs: number;
-  /** Per job: its correlation key, its status key and its funnel's line (`ENQUEUE_LUA`'s KEYS). */
-  keys: string[];
-  /** Per job: data JSON, queuedAt (empty for a callback job), fingerprint, in a funnel (`ENQUEUE_LUA`'s ARGV). */
-  data: string[];
-  waiters: { resolve(id: string | null): void; reject(err: unknown): void }[];
-}
 
 /**
  * The `redis` driver: jobs are Bull 4 jobs, so Bull's workers, locks, stalled-job recovery
@@ -87,7 +54,7 @@ export class RedisStore implements RequestQueueStore {
   /** Bull's connections on a cluster (Bull closes only those it created itself). */
   private readonly bullClients: RedisConnection[] = [];
   private lastError?: Error;
-  private readonly pending = new Map<string, PendingBatch>();
+  private readonly batcher: RedisEnqueueBatcher;
   private readonly records: RedisStatusRecords;
   private readonly listing: RedisJobListing;
 
@@ -102,49 +69,27 @@ export class RedisStore implements RequestQueueStore {
     );
     this.commandTimeout = options.commandTimeout ?? 2000;
     this.lockDuration = options.lockDuration ?? DEFAULT_LOCK_DURATION_MS;
+    this.batcher = new RedisEnqueueBatcher(
+      () => this.api,
+      {
+        prefix: this.prefix,
+        queueKey: (queue, name) => this.key(queue, name),
+        correlationKey: (id) => this.correlationKey(id),
+        statusKey: (id) => this.records.key(id),
+      },
+      this.token,
+      options.waitForReplicas,
+      (err) => this.unavailable(err),
+    );
   }
 
-  /** The API's connection: commands fail at once while Redis is away, instead of queueing. */
+  /** The API's connection (`openApiClient`): commands fail at once while Redis is away, instead of queueing. */
   private get api(): ApiClient {
-    if (!this.apiClient) {
-      const client = (
-        this.options.cluster
-          ? connect(
-              this.options,
-              { maxRetriesPerRequest: 1, commandTimeout: this.commandTimeout, autoResendUnfulfilledCommands: false },
-              {
-                // Redirections and failover retries that end within the command timeout: a
-                // command the client gives up on is answered 503 and not sent again later.
-                maxRedirections: Math.max(1, Math.floor(this.commandTimeout / CLUSTER_RETRY_MS) - 1),
-                retryDelayOnFailover: CLUSTER_RETRY_MS,
-                retryDelayOnClusterDown: CLUSTER_RETRY_MS,
-              },
-              { enableOfflineQueue: false, enableAutoPipelining: true },
-            )
-          : connect(this.options, {
-              enableOfflineQueue: false,
-              maxRetriesPerRequest: 1,
-              commandTimeout: this.commandTimeout,
-              // A command whose connection dropped before its reply was answered 503: it is
-              // never sent again after the reconnection (it would be stored after the 503).
-              autoResendUnfulfilledCommands: false,
-              enableAutoPipelining: true,
-              retryStrategy: (times) => Math.min(times * 100, 1000),
-            })
-      ) as Redis;
-      // Surfaced as StoreUnavailableError on the next command; the connection's own error
-      // (refused, protocol) is kept to say why, not ioredis's "Stream isn't writeable".
-      client.on('error', (err: Error) => {
-        if (!err.message.startsWith("Stream isn't writeable")) this.lastError = err;
-      });
-      client.defineCommand('rqEnqueue', { lua: ENQUEUE_LUA });
-      client.defineCommand('rqStatus', { lua: STATUS_WRITE_LUA });
-      client.defineCommand('rqTimeline', { lua: TIMELINE_APPEND_LUA });
-      client.defineCommand('rqSettle', { lua: SETTLE_LUA });
-      defineFlowCommands(client); // flow control slots (lib/flow)
-      defineFlowTicketCommands(client); // funnel lines (lib/flow)
-      this.apiClient = client as ApiClient;
-    }
+    // Surfaced as StoreUnavailableError on the next command; the connection's own error
+    // (refused, protocol) is kept to say why, not ioredis's "Stream isn't writeable".
+    this.apiClient ??= openApiClient(this.options, this.commandTimeout, (err) => {
+      if (!err.message.startsWith("Stream isn't writeable")) this.lastError = err;
+    });
     return this.apiClient;
   }
 
@@ -197,84 +142,9 @@ export class RedisStore implements RequestQueueStore {
     }
   }
 
-  /**
-   * Enqueues of one event-loop turn go to Redis together: one script call per queue and
-   * delay (each claim and its job still atomic), so under load one round trip carries many
-   * requests. A replay job's `queued` status record is written in the same script.
-   */
+  /** Batched with the other enqueues of its event-loop turn (`RedisEnqueueBatcher`). */
   enqueue(job: NewJob, correlationId: string, ttlMs: number, seed?: StatusSeed): Promise<string | null> {
-    return this.bounded(this.batched(job, correlationId, ttlMs, seed));
-  }
-
-  private batched(job: NewJob, correlationId: string, ttlMs: number, seed?: StatusSeed): Promise<string | null> {
-    return new Promise((resolve, reject) => {
-      const group = `${job.delayMs}|${ttlMs}|${job.queue}`;
-      let batch = this.pending.get(group);
-      if (!batch) {
-        batch = { queue: job.queue, delayMs: job.delayMs, ttlMs, keys: [], data: [], waiters: [] };
-        this.pending.set(group, batch);
-        if (this.pending.size === 1) setImmediate(() => this.flush());
-      }
-      const replay = job.payload.kind === 'replay';
-      // A job in a funnel takes its ticket in its funnel's line (lib/flow); one without passes its status key again.
-      const funnel = replay ? job.payload.flow?.funnel : undefined;
-      const statusKey = this.records.key(correlationId);
-      batch.keys.push(
-        this.correlationKey(correlationId),
-        statusKey,
-        funnel ? flowTicketsKey(this.prefix, funnel.bucket) : statusKey,
-      );
-      batch.data.push(
-        JSON.stringify(job.payload),
-        replay ? String(job.payload.queuedAt) : '',
-        (replay && seed?.fingerprint) || '',
-        funnel ? '1' : '',
-      );
-      batch.waiters.push({ resolve, reject });
-    });
-  }
-
-  private flush(): void {
-    const batches = [...this.pending.values()];
-    this.pending.clear();
-    const now = Date.now();
-    for (const b of batches) {
-      const q = b.queue;
-      this.api
-        .rqEnqueue(
-          5 + b.keys.length,
-          this.key(q, 'wait'),
-          this.key(q, 'paused'),
-          this.key(q, 'meta-paused'),
-          this.key(q, 'id'),
-          this.key(q, 'delayed'),
-          ...b.keys,
-          this.token,
-          this.key(q, ''),
-          b.ttlMs,
-          '__default__',
-          JSON.stringify(bullJobOptions(b.delayMs, now)),
-          now,
-          b.delayMs,
-          q,
-          ...b.data,
-        )
-        .then((ids) => this.replicated(ids, this.key(q, 'id')))
-        .then(
-          (ids) => b.waiters.forEach((w, i) => w.resolve(ids[i] ?? null)),
-          (err: unknown) => b.waiters.forEach((w) => w.reject(this.unavailable(err))),
-        );
-    }
-  }
-
-  /**
-   * With `waitForReplicas`, an enqueue that stored a job answers once enough replicas have
-   * it, or fails (503) when they do not within the timeout; its jobs stay stored all the same.
-   */
-  private async replicated(ids: (string | null)[], key: string): Promise<(string | null)[]> {
-    const wait = this.options.waitForReplicas;
-    if (wait && ids.some((id) => id !== null)) await waitForReplicas(this.api, key, wait);
-    return ids;
+    return this.bounded(this.batcher.enqueue(job, correlationId, ttlMs, seed));
   }
 
   async readStatus(correlationId: string): Promise<StatusRecord | null> {
