@@ -60,7 +60,11 @@ export function describeRedisSettle(label: string, makeTarget: () => SettleTarge
     function replayThenCallback(queue: string, id: string, outcome: 'complete' | 'fail' = 'complete') {
       return (j: ReservedJob): JobResult => {
         if (j.payload.kind !== 'replay') return { type: 'complete' };
-        const next = newJob(callbackLane(queue), id, 0, { kind: 'callback', webhookId: `msg_${id}` });
+        const next = newJob(callbackLane(queue), id, 0, {
+          kind: 'callback',
+          webhookId: `msg_${id}`,
+          queuedAt: j.payload.queuedAt,
+        });
         return outcome === 'complete'
           ? { type: 'complete', next, status: SEALED }
           : { type: 'fail', error: 'HTTP 500', next, status: SEALED };
@@ -109,7 +113,8 @@ export function describeRedisSettle(label: string, makeTarget: () => SettleTarge
         expect(settle).toContain(statusKey(id));
         expect(settle).toContain(laneId);
         // Every command that names the status record, in order: nothing between the take and
-        // the settle, no mark removed after it; the callback delivery then adds its entry.
+        // the settle, no mark removed after it; the callback delivery's settle then adds its
+        // entry in the same script as its move (no separate timeline command).
         const kinds = commands
           .filter((c) => c.includes(statusKey(id)))
           .map((c) =>
@@ -119,16 +124,49 @@ export function describeRedisSettle(label: string, makeTarget: () => SettleTarge
                 ? 'enqueue'
                 : c.includes('running')
                   ? 'running'
-                  : c[2] === '1'
-                    ? 'timeline'
+                  : c[0]!.toLowerCase() === 'evalsha' && c.includes(key(lane, 'active'))
+                    ? 'lane settle'
                     : c.join(' '),
           );
-        expect(kinds).toEqual(['enqueue', 'running', 'settle', 'timeline']);
-        expect(await store.readStatus(id)).toMatchObject({ state: 'completed', result: SEALED.result });
+        expect(kinds).toEqual(['enqueue', 'running', 'settle', 'lane settle']);
+        const record = await store.readStatus(id);
+        expect(record).toMatchObject({ state: 'completed', result: SEALED.result });
+        expect(record?.timeline?.map((e) => e.kind)).toContain('callback');
       } finally {
         monitor.disconnect();
         node.disconnect();
       }
+    });
+
+    it("a delivery's timeline line goes only to its own request's record, and never blocks the settle", async () => {
+      const queue = uniqueName('q');
+      const lane = callbackLane(queue);
+      // A: its record is a newer request's (another queuedAt); B: its key holds a string.
+      const [a, b] = [randomUUID(), randomUUID()];
+      await store.enqueue(newJob(queue, a), a, TTL);
+      const queuedAt = Number(await raw.hget(statusKey(a), 'queuedAt'));
+      await raw.set(statusKey(b), 'not a hash', 'PX', 60_000);
+      for (const [id, at] of [
+        [a, queuedAt - 1],
+        [b, queuedAt],
+      ] as const) {
+        const job = newJob(lane, id, 0, { kind: 'callback', webhookId: `msg_${id}`, queuedAt: at });
+        await store.enqueue(job, randomUUID(), TTL);
+      }
+      const errors: Error[] = [];
+      const { seen } = await consume({ queues: [lane], onError: (e) => errors.push(e) }, () => ({ type: 'complete' }));
+      await waitFor(
+        'both deliveries settled',
+        async () =>
+          (await raw.llen(key(lane, 'active'))) === 0 && seen.filter((j) => j.payload.kind === 'callback').length === 2,
+        {
+          detail: () => JSON.stringify({ seen: seen.map((j) => j.payload.kind), errors: errors.map((e) => e.message) }),
+          timeoutMs: 10_000,
+        },
+      );
+      expect(errors).toEqual([]);
+      expect(await raw.hget(statusKey(a), 'timeline')).not.toMatch(/callback/);
+      expect(await raw.get(statusKey(b))).toBe('not a hash');
     });
 
     it('a settle refused (the lock was lost) stores nothing: no callback, no final record; the rerun stores it once', async () => {

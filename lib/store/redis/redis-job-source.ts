@@ -194,6 +194,7 @@ class RedisLease implements JobLease {
       return this.noteDelivery(entry);
     }
     const outcome = result.type === 'complete' ? 'completed' : 'failed';
+    const p = this.job.payload;
     await this.finish({
       queue: this.job.queue,
       jobId: this.job.id,
@@ -202,11 +203,12 @@ class RedisLease implements JobLease {
       failedReason: result.type === 'fail' ? result.error : undefined,
       next: result.next,
       status: this.status?.final(outcome, this.job.attempt, result.status, entry),
+      // A delivery's timeline entry goes with its job's move: one round trip, not two.
+      timeline: this.timeline?.callbackLine(p.correlationId, p.queuedAt, entry),
     });
-    await this.noteDelivery(entry);
   }
 
-  /** A settled delivery's entry on its request's timeline; a missed one (Redis went away) loses only the entry. */
+  /** A retried delivery's entry on its request's timeline; a missed one (Redis went away) loses only the entry. */
   private async noteDelivery(entry: TimelineEntry): Promise<void> {
     const p = this.job.payload;
     await this.timeline?.appendCallback(p.correlationId, p.queuedAt, entry).catch(() => false);

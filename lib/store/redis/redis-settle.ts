@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { NewJob } from '../../core/job.js';
-import type { StatusWrite } from './redis-status.js';
+import type { StatusWrite, TimelineLine } from './redis-status.js';
 import { bullJobOptions } from './bull-job-options.js';
 
 /** The `rqSettle` command (`SETTLE_LUA`) on the connection the store's scripts run on. */
@@ -21,6 +21,8 @@ export interface Settlement {
   next?: NewJob;
   /** The replay's final status record (`JobStatus.final`); absent for a callback job. */
   status?: StatusWrite | null;
+  /** A callback job's line on its request's timeline (`RedisStatusRecords.callbackLine`). */
+  timeline?: TimelineLine;
 }
 
 /** Bull's messages for a refused move, as its own `finishedErrors` words them. */
@@ -34,7 +36,7 @@ const REFUSED: Record<number, (id: string) => string> = {
 
 /**
  * Ends jobs with `SETTLE_LUA`: one script call, one round trip, per job that ends, its
- * callback job and status record included.
+ * callback job and status record (or a callback's timeline line) included.
  */
 export class RedisSettler {
   constructor(
@@ -58,7 +60,7 @@ export class RedisSettler {
       this.key(s.queue, s.outcome),
       jobKey,
       this.key(s.queue, 'stalled'),
-      ...(s.status?.keys ?? [jobKey, jobKey]), // placeholders in the same slot, never written
+      ...(s.status?.keys ?? [s.timeline?.key ?? jobKey, jobKey]), // placeholders in the same slot, never written
       this.key(nextQueue, 'wait'),
       this.key(nextQueue, 'paused'),
       this.key(nextQueue, 'meta-paused'),
@@ -77,8 +79,11 @@ export class RedisSettler {
       next ? JSON.stringify(bullJobOptions(next.delayMs, now)) : '',
       String(next?.delayMs ?? 0),
       this.token,
-      s.status ? '1' : '0',
-      ...(s.status?.args ?? []),
+      ...(s.status
+        ? ['1', ...s.status.args]
+        : s.timeline
+          ? ['2', String(s.timeline.queuedAt), s.timeline.line]
+          : ['0']),
     ];
     const code = await this.client().rqSettle(11, ...keys, ...args);
     if (typeof code === 'number' && code < 0) {

@@ -54,6 +54,13 @@ type Send = (write: StatusWrite) => Promise<number>;
  * pending record as `running` until the job is really gone from Bull (completed) or in its
  * failed set.
  */
+/** A callback delivery's line for its request's timeline, guarded by the request's `queuedAt`. */
+export interface TimelineLine {
+  key: string;
+  queuedAt: number;
+  line: string;
+}
+
 export class RedisStatusRecords {
   constructor(
     private readonly client: () => Redis & StatusCommand,
@@ -86,6 +93,11 @@ export class RedisStatusRecords {
     };
     const send: Send = (w) => this.client().rqStatus(2, ...w.keys, ...w.args);
     return new JobStatus(build, send, payload.queuedAt);
+  }
+
+  /** A settled callback job's entry, for `SETTLE_LUA` to append with the job's move. */
+  callbackLine(correlationId: string, queuedAt: number, entry: TimelineEntry): TimelineLine {
+    return { key: this.key(correlationId), queuedAt, line: timelineLine(entry) };
   }
 
   /**

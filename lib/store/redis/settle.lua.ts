@@ -48,6 +48,10 @@ end
  * changes nothing, and so does a key the script would write that holds another type (a
  * Redis script is not undone by an error half-way: none may happen after the first write).
  *
+ * A callback job that ends appends its delivery's line to its request's timeline in the same
+ * step (ARGV[11] `2`), as `TIMELINE_APPEND_LUA` does: only to a record that is a hash and
+ * still the request's (its `queuedAt`); anything else there is left alone, never refused.
+ *
  * All keys are under the store's prefix, so on Redis Cluster they share its hash tag (one
  * slot). A job without `next` or without a status record passes other keys of its queue
  * in those places (never written).
@@ -58,7 +62,9 @@ end
  * ARGV: 1 job id, 2 lock token, 3 timestamp (ms), 4 `completed` or `failed`, 5 failed reason,
  *       6 next job key prefix (`<prefix>:<queue>:`; empty: no next job), 7 its data JSON,
  *       8 its opts JSON, 9 its delay (ms), 10 the next queue's token for `waiting`,
- *       11 `1` to write the status record, 12… `writeStatus`'s arguments (`status.lua.ts`)
+ *       11 `1` to write the status record, 12… `writeStatus`'s arguments (`status.lua.ts`);
+ *       or `2` to append a callback's timeline line: 12 the request's queuedAt, 13 the line;
+ *       or `0`
  * Returns the next job's id ('' without one), or an error code: Bull's -1 no such job,
  * -2 no lock, -6 another worker's lock, -3 not active; -7 a key holds another type.
  */
@@ -102,6 +108,10 @@ local nextId = ''
 if ARGV[6] ~= '' then
   nextId = tostring(addBullJob(KEYS, 6, ARGV[6], ARGV[7], ARGV[8], ARGV[3], ARGV[9], ARGV[10]))
 end
-if ARGV[11] == '1' then writeStatus(KEYS[5], KEYS[6], ARGV, 11) end
+if ARGV[11] == '1' then
+  writeStatus(KEYS[5], KEYS[6], ARGV, 11)
+elseif ARGV[11] == '2' and holds(KEYS[5], 'hash') and redis.call('HGET', KEYS[5], 'queuedAt') == ARGV[12] then
+  append(KEYS[5], ARGV[13])
+end
 return nextId
 `;
