@@ -11,12 +11,6 @@ import type { ConsumeOptions, ConsumerEnd, JobConsumer, JobHandler } from './req
 export interface JobLease {
   readonly job: ReservedJob;
   /**
-   * A write the store started in `take` that must land before the handler sees the job
-   * (a status record's `running`): the loop awaits it before calling the handler, so the
-   * next take need not wait for it. Should it reject, the job is abandoned to its lease.
-   */
-  readonly ready?: Promise<void>;
-  /**
    * Applies the handler's result as the store contract says (complete, retry or fail, storing
    * `next`). Complete and fail are one atomic step with their `next` and final status record:
    * when this rejects, none of it was stored (the job stays leased and runs again once its
@@ -183,15 +177,6 @@ class ConsumeLoop implements JobConsumer {
 
   private runJob(lease: JobLease): void {
     const done = (async () => {
-      if (lease.ready) {
-        try {
-          await lease.ready;
-        } catch (err) {
-          lease.abandon(); // never started: it runs again once its lease lapses
-          this.report(err);
-          return;
-        }
-      }
       // Flow control (throttle, funnel) before the handler: a job held back is released,
       // without using up an attempt, to run when its limit allows (lib/flow).
       // (No await for a job without flow control: its handler starts as soon as before.)

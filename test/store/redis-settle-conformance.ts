@@ -112,9 +112,10 @@ export function describeRedisSettle(label: string, makeTarget: () => SettleTarge
         expect(settle[0]!.toLowerCase()).toBe('evalsha');
         expect(settle).toContain(statusKey(id));
         expect(settle).toContain(laneId);
-        // Every command that names the status record, in order: nothing between the take and
-        // the settle, no mark removed after it; the callback delivery's settle then adds its
-        // entry in the same script as its move (no separate timeline command).
+        // Every command that names the status record, in order: nothing at the take (a reader
+        // sees `running` from the job's lock) nor between it and the settle, no mark removed
+        // after it; the callback delivery's settle then adds its entry in the same script as
+        // its move (no separate timeline command).
         const kinds = commands
           .filter((c) => c.includes(statusKey(id)))
           .map((c) =>
@@ -128,7 +129,7 @@ export function describeRedisSettle(label: string, makeTarget: () => SettleTarge
                     ? 'lane settle'
                     : c.join(' '),
           );
-        expect(kinds).toEqual(['enqueue', 'running', 'settle', 'lane settle']);
+        expect(kinds).toEqual(['enqueue', 'settle', 'lane settle']);
         const record = await store.readStatus(id);
         expect(record).toMatchObject({ state: 'completed', result: SEALED.result });
         expect(record?.timeline?.map((e) => e.kind)).toContain('callback');

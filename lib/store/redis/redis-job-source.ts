@@ -113,14 +113,9 @@ export class RedisJobSource implements JobSource {
           return new RedisLease(taken, reserved, this.lockDuration, this.finish, status);
         }
         const reserved = { id, queue: name, payload: job.data, attempt: started + 1, leaseLosses };
-        // Landed before the handler sees the job (the loop awaits `ready`), so every later
-        // write comes after it; the next take need not wait for it. If it fails (Redis went
-        // away), the loop abandons the job: locked but not renewed, it stalls and runs again
-        // once its lock lapses.
-        const ready = status?.running(reserved.attempt).then(() => {});
-        ready?.catch(() => {}); // handled by the loop; not unhandled if the loop gives the job up first
+        // No `running` write: a reader sees the job running from its lock (`RedisStatusRecords.read`).
         const timeline = status ? null : this.records;
-        return new RedisLease(taken, reserved, this.lockDuration, this.finish, status, ready, timeline);
+        return new RedisLease(taken, reserved, this.lockDuration, this.finish, status, timeline);
       }
     }
     return null;
@@ -143,8 +138,6 @@ class RedisLease implements JobLease {
     private readonly finish: (settlement: Settlement) => Promise<void>,
     /** The replay job's status record; null for a callback job. */
     private readonly status: JobStatus | null,
-    /** Its `running` write, which the loop awaits before the handler. */
-    readonly ready?: Promise<void>,
     /** Where a callback job's deliveries go on its request's timeline; null for a replay job. */
     private readonly timeline: RedisStatusRecords | null = null,
     private readonly startedAt = Date.now(),
@@ -187,7 +180,7 @@ class RedisLease implements JobLease {
       result.type === 'complete' ? undefined : result.error,
     );
     if (result.type === 'retry') {
-      await this.status?.retrying(this.job.attempt, result.delayMs, entry);
+      await this.status?.retrying(this.job.attempt, result.delayMs, entry, this.startedAt);
       const err: RetryError = new Error(result.error);
       err.delayMs = result.delayMs;
       await this.bullJob.moveToFailed(err, false);
@@ -202,7 +195,7 @@ class RedisLease implements JobLease {
       outcome,
       failedReason: result.type === 'fail' ? result.error : undefined,
       next: result.next,
-      status: this.status?.final(outcome, this.job.attempt, result.status, entry),
+      status: this.status?.final(outcome, this.job.attempt, result.status, entry, this.startedAt),
       // A delivery's timeline entry goes with its job's move: one round trip, not two.
       timeline: this.timeline?.callbackLine(p.correlationId, p.queuedAt, entry),
     });

@@ -27,8 +27,9 @@ type Fields = Record<string, string | number>;
 interface Extra {
   /** A timeline entry to append. */
   entry?: TimelineEntry;
-  /** Counted in this minute's throughput of the job's queue; `wait` adds `waitMs`. */
-  count?: 'completed' | 'failed' | 'wait';
+  /** Counted in this minute's throughput of the job's queue. */
+  count?: 'completed' | 'failed';
+  /** A first attempt's queue wait (from the 202 to its start), added to the minute's wait. */
   waitMs?: number;
 }
 
@@ -47,6 +48,11 @@ type Send = (write: StatusWrite) => Promise<number>;
  * The status records of replay jobs (README "Where is my request?") in Redis: one hash per correlation id at
  * `<prefix>:request-queue:status:<id>`. `enqueue` writes the first one inside its own
  * script; this class writes the later ones (through `STATUS_WRITE_LUA`) and reads them.
+ *
+ * `running` is not written (a round trip per attempt saved): a `queued` or `retrying` record
+ * whose job holds a worker's lock reads as `running`, with the attempt the worker counts and
+ * the take's time (`read`). Workers of earlier releases wrote it on take; such a record
+ * reads as stored.
  *
  * A final record is written in the same script that finishes the job in Bull and stores its
  * callback job (`SETTLE_LUA`, see `JobStatus.final`). Workers of earlier releases wrote it
@@ -85,7 +91,7 @@ export class RedisStatusRecords {
           expiry,
           extra.entry ? timelineLine(extra.entry) : '',
           extra.count ?? '',
-          String(Math.max(0, Math.round(extra.waitMs ?? 0))),
+          extra.waitMs === undefined ? '' : String(Math.max(0, Math.round(extra.waitMs))),
           String(THROUGHPUT_KEEP_MS),
           ...flatten(fields),
         ],
@@ -113,16 +119,44 @@ export class RedisStatusRecords {
     return `${this.prefix}:request-queue:throughput:${minute}`;
   }
 
-  /** The record as stored, with a pending final state resolved against Bull (see the class comment). */
+  /**
+   * The record as stored, `running` while a worker holds its job (see the class comment),
+   * and a pending final state resolved against Bull.
+   */
   async read(correlationId: string): Promise<StatusRecord | null> {
     const hash = await this.client().hgetall(this.key(correlationId));
     if (!hash.state) return null;
     const record = toRecord(correlationId, hash);
+    if (record.state === 'queued' || record.state === 'retrying') return this.withRun(record);
     if (hash.pending === undefined || (await this.jobFinished(record.queue, record.jobId))) return record;
     // The worker wrote the final state but Bull has not (or not yet) finished the job: it
     // may still run again (its worker died before the move), so it is still running.
     const { result: _sealed, ...running } = record;
     return { ...running, state: 'running' };
+  }
+
+  /**
+   * A waiting record whose job a worker holds (its lock is set: Bull's `moveToActive` set it,
+   * and a settle or a lapse removes it) is `running`: the attempt it runs (as the worker
+   * counts it: failed attempts, plus runs lost with their worker, plus one) since the take.
+   */
+  private async withRun(record: StatusRecord): Promise<StatusRecord> {
+    const job = `${this.prefix}:${record.queue}:${record.jobId}`;
+    const replies = await this.client()
+      .pipeline()
+      .exists(`${job}:lock`)
+      .hmget(job, 'processedOn', 'attemptsMade', 'stalledCounter')
+      .exec();
+    const locked = replies?.[0]?.[1] === 1;
+    const [processedOn, made, stalled] = (replies?.[1]?.[1] ?? []) as (string | null)[];
+    if (!locked || !processedOn) return record;
+    const { nextAttemptAt: _next, ...rest } = record;
+    return {
+      ...rest,
+      state: 'running',
+      attempts: (Number(made) || 0) + (Number(stalled) || 0) + 1,
+      updatedAt: Number(processedOn),
+    };
   }
 
   /** True once Bull is done with the job: completed (and so removed) or in the failed set. */
@@ -150,24 +184,19 @@ export class JobStatus {
     return this.send(this.build(expiry, fields, extra));
   }
 
-  /**
-   * Taken by a worker, before the handler sees it. No TTL: a record left pending by a worker
-   * that died before moving the job (it stalls and runs again) may carry one.
-   */
-  running(attempt: number): Promise<number> {
-    const now = Date.now();
-    return this.write(
-      'persist',
-      { ...this.base('running', attempt, now), nextAttemptAt: '', result: '', pending: '' },
-      // The queue wait, counted once per request: on its first attempt's start.
-      attempt === 1 ? { count: 'wait', waitMs: now - this.queuedAt } : {},
-    );
+  /** The queue wait to count with attempt `attempt` that started at `startedAt`: once per request, on its first attempt. */
+  private waitOf(attempt: number, startedAt: number): number | undefined {
+    return attempt === 1 ? startedAt - this.queuedAt : undefined;
   }
 
   /** Asked for a retry; written (with the attempt's timeline entry) before Bull moves the job to its delayed set. */
-  retrying(attempt: number, delayMs: number, entry?: TimelineEntry): Promise<number> {
+  retrying(attempt: number, delayMs: number, entry: TimelineEntry | undefined, startedAt: number): Promise<number> {
     const now = Date.now();
-    return this.write('persist', { ...this.base('retrying', attempt, now), nextAttemptAt: now + delayMs }, { entry });
+    return this.write(
+      'persist',
+      { ...this.base('retrying', attempt, now), nextAttemptAt: now + delayMs, pending: '' },
+      { entry, waitMs: this.waitOf(attempt, startedAt) },
+    );
   }
 
   /** Held back by flow control (not an attempt): queued again, runnable at `nextAttemptAt`. */
@@ -181,11 +210,17 @@ export class JobStatus {
    * and the throughput count: not sent here, but handed to `SETTLE_LUA`, which writes it in
    * the step that finishes the job in Bull and stores its callback job.
    */
-  final(state: 'completed' | 'failed', attempt: number, status?: FinalStatus, entry?: TimelineEntry): StatusWrite {
+  final(
+    state: 'completed' | 'failed',
+    attempt: number,
+    status: FinalStatus | undefined,
+    entry: TimelineEntry | undefined,
+    startedAt: number,
+  ): StatusWrite {
     return this.build(
       String(status?.keepMs ?? DEFAULT_KEEP_MS),
       { ...this.base(state, attempt), nextAttemptAt: '', result: status?.result ?? '', pending: '' },
-      { entry, count: state },
+      { entry, count: state, waitMs: this.waitOf(attempt, startedAt) },
     );
   }
 

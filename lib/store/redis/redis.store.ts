@@ -263,9 +263,9 @@ export class RedisStore implements RequestQueueStore {
 
   /**
    * A replay job's record goes back to `queued` before the job leaves the failed set, so a
-   * consumer that takes it at once writes `running` after it. If the process dies between
-   * the two, the record says `queued` for a job still failed: the operator's retry, run
-   * again, moves it.
+   * consumer that takes it at once settles it after that. If the process dies between the
+   * two, the record says `queued` for a job still failed: the operator's retry, run again,
+   * moves it.
    */
   async retryFailed(ids: readonly string[]): Promise<number> {
     let moved = 0;

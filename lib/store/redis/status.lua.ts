@@ -18,9 +18,10 @@ end
 
 /**
  * Lua: `writeStatus(key, throughputKey, a, o)` writes a status record of one replay job
- * after `enqueue` (which writes the first one itself): `running` on take, `retrying`, the
- * final state (inside `SETTLE_LUA`, with the job's move), `queued` again on an operator's
- * retry. Its arguments are `a[o + 1]…` (so a script can put them after its own ARGV).
+ * after `enqueue` (which writes the first one itself): `retrying`, the final state (inside
+ * `SETTLE_LUA`, with the job's move), `queued` again when flow control holds a job back or
+ * on an operator's retry. (`running` is not written: a reader sees it from the job's lock,
+ * `RedisStatusRecords.read`; workers of earlier releases wrote it on take.) Its arguments are `a[o + 1]…` (so a script can put them after its own ARGV).
  * Guarded: a record that names another job (another queue or job id) belongs to a newer
  * request that reused the correlation id after the claim expired, and is left as it is.
  * A missing record is created (the job's queue and id are always written), except with
@@ -28,12 +29,13 @@ end
  *
  * With the record (and only when it is written), in the same atomic step: a timeline line
  * is appended, and the job's queue is counted in the minute's throughput hash (fields
- * `<metric>:<queue>`, kept `THROUGHPUT_KEEP_MS`): `completed` or `failed` once, or `wait`
- * (adds the wait to `waitMs` and one to `waited`).
+ * `<metric>:<queue>`, kept `THROUGHPUT_KEEP_MS`): `completed` or `failed` once, and the
+ * queue wait of a first attempt (adds it to `waitMs` and one to `waited`).
  *
  * Arguments (from `o + 1`): 1 queue, 2 job id, 3 expiry: `persist` (no TTL), `keep` (as it
- * is), or a TTL in ms, 4 timeline line or empty, 5 metric to count or empty, 6 wait (ms,
- * for `wait`), 7 throughput TTL (ms), 8… field, value pairs; an empty value removes the field
+ * is), or a TTL in ms, 4 timeline line or empty, 5 metric to count (`completed`, `failed`)
+ * or empty, 6 the queue wait to count (ms) or empty, 7 throughput TTL (ms), 8… field, value
+ * pairs; an empty value removes the field
  * Returns 1 when written, 0 when left alone.
  */
 export const WRITE_STATUS = `${APPEND_TIMELINE}
@@ -59,15 +61,17 @@ local function writeStatus(key, throughputKey, a, o)
     redis.call('PEXPIRE', key, a[o + 3])
   end
   local metric = a[o + 5]
-  if metric ~= '' then
-    if metric == 'wait' then
-      redis.call('HINCRBY', throughputKey, 'waitMs:' .. a[o + 1], a[o + 6])
-      redis.call('HINCRBY', throughputKey, 'waited:' .. a[o + 1], 1)
-    else
-      redis.call('HINCRBY', throughputKey, metric .. ':' .. a[o + 1], 1)
-    end
-    redis.call('PEXPIRE', throughputKey, a[o + 7])
+  local counted = false
+  if a[o + 6] ~= '' then
+    redis.call('HINCRBY', throughputKey, 'waitMs:' .. a[o + 1], a[o + 6])
+    redis.call('HINCRBY', throughputKey, 'waited:' .. a[o + 1], 1)
+    counted = true
   end
+  if metric ~= '' and metric ~= 'wait' then
+    redis.call('HINCRBY', throughputKey, metric .. ':' .. a[o + 1], 1)
+    counted = true
+  end
+  if counted then redis.call('PEXPIRE', throughputKey, a[o + 7]) end
   return 1
 end
 `;
