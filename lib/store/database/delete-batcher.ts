@@ -1,7 +1,13 @@
 import type { NewJob } from '../../core/job.js';
 import type { SqlClient } from './sql-client.js';
 import { ThroughputCounter } from './throughput-counter.js';
-import { deleteReservedJobIds, deleteReservedJobs, insertJobs, type JobToken } from './sql/jobs.sql.js';
+import {
+  deleteReservedJobIds,
+  deleteReservedJobs,
+  insertJobs,
+  LeaseCheckNeeded,
+  type JobToken,
+} from './sql/jobs.sql.js';
 import { markFinalBatch, type FinalRecord } from './sql/request-status.sql.js';
 import { appendCallbackEntries, type CallbackEntry } from './sql/timeline.sql.js';
 
@@ -77,8 +83,21 @@ export class DeleteBatcher {
       return;
     }
     const now = Date.now();
-    const completed = await this.db.transaction(async (tx) => {
-      const deleted = await deleteReservedJobIds(tx, tokens);
+    const completed = await this.finish(batch, tokens, now, false).catch((err: unknown) => {
+      // A lease in the batch was lost: nothing was committed; again, finding out which first.
+      if (err instanceof LeaseCheckNeeded) return this.finish(batch, tokens, now, true);
+      throw err;
+    });
+    this.counts.add(
+      completed.map((r) => ({ queue: r.queue, completed: 1 })),
+      now,
+    );
+  }
+
+  /** One transaction: the batch's jobs deleted, with their next jobs, final records and delivery entries. */
+  private finish(batch: Pending[], tokens: JobToken[], now: number, lockFirst: boolean): Promise<FinalRecord[]> {
+    return this.db.transaction(async (tx) => {
+      const deleted = await deleteReservedJobIds(tx, tokens, lockFirst);
       const held = batch.filter((p) => deleted.has(p.token.id));
       await insertJobs(
         tx,
@@ -94,9 +113,5 @@ export class DeleteBatcher {
       );
       return records;
     });
-    this.counts.add(
-      completed.map((r) => ({ queue: r.queue, completed: 1 })),
-      now,
-    );
   }
 }

@@ -60,11 +60,25 @@ export async function deleteReservedJobs(db: SqlExecutor, tokens: readonly JobTo
 }
 
 /**
- * `deleteReservedJobs` that says which: resolves to the ids of the jobs deleted. Inside a
- * transaction on MySQL/MariaDB (no `DELETE … RETURNING` on MySQL), the held rows are
- * locked by primary key first, then deleted.
+ * Thrown by `deleteReservedJobIds` inside a transaction when a delete matched fewer jobs than
+ * it was given (a lease was lost): the caller rolls the transaction back and runs it again
+ * with `lockFirst`.
  */
-export async function deleteReservedJobIds(tx: SqlExecutor, tokens: readonly JobToken[]): Promise<Set<string>> {
+export class LeaseCheckNeeded extends Error {
+  override readonly name = 'LeaseCheckNeeded';
+}
+
+/**
+ * `deleteReservedJobs` that says which: resolves to the ids of the jobs deleted. MySQL and
+ * MariaDB have no common `DELETE … RETURNING`: there one `DELETE` is enough when it matched
+ * every job given (the usual case, one round trip); otherwise it throws `LeaseCheckNeeded`,
+ * and with `lockFirst` the held rows are locked by primary key first, then deleted.
+ */
+export async function deleteReservedJobIds(
+  tx: SqlExecutor,
+  tokens: readonly JobToken[],
+  lockFirst = false,
+): Promise<Set<string>> {
   if (tokens.length === 0) return new Set();
   const where = tokens.map(() => '(id = ? AND attempts = ?)').join(' OR ');
   const params = tokens.flatMap((t) => [t.id, t.attempts]);
@@ -72,13 +86,17 @@ export async function deleteReservedJobIds(tx: SqlExecutor, tokens: readonly Job
     const { rows } = await tx.run(`DELETE FROM jobs WHERE ${where} RETURNING id`, params);
     return new Set(rows.map((row) => String(row.id)));
   }
+  if (!lockFirst) {
+    const { affected } = await tx.run(`DELETE FROM jobs WHERE ${where}`, params);
+    if (affected === tokens.length) return new Set(tokens.map((t) => t.id));
+    throw new LeaseCheckNeeded(`${tokens.length - affected} of ${tokens.length} jobs are no longer held`);
+  }
   const { rows } = await tx.run(`SELECT id FROM jobs WHERE ${where} FOR UPDATE`, params);
   const ids = rows.map((row) => String(row.id));
   if (ids.length > 0) await tx.run(`DELETE FROM jobs WHERE id IN (${ids.map(() => '?').join(', ')})`, ids);
   return new Set(ids);
 }
 
-/** Makes a held job runnable again at `availableAt`, keeping its attempt count; false if no longer held. */
 export async function releaseReservedJob(db: SqlExecutor, token: JobToken, availableAt: number): Promise<boolean> {
   const { affected } = await db.run(
     'UPDATE jobs SET reserved_at = NULL, available_at = ? WHERE id = ? AND attempts = ?',
