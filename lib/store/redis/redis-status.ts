@@ -44,6 +44,13 @@ type Build = (expiry: string, fields: Fields, extra?: Extra) => StatusWrite;
 /** Sends a built write on its own (`rqStatus`). */
 type Send = (write: StatusWrite) => Promise<number>;
 
+/** A callback delivery's line for its request's timeline, guarded by the request's `queuedAt`. */
+export interface TimelineLine {
+  key: string;
+  queuedAt: number;
+  line: string;
+}
+
 /**
  * The status records of replay jobs (README "Where is my request?") in Redis: one hash per correlation id at
  * `<prefix>:request-queue:status:<id>`. `enqueue` writes the first one inside its own
@@ -60,13 +67,6 @@ type Send = (write: StatusWrite) => Promise<number>;
  * pending record as `running` until the job is really gone from Bull (completed) or in its
  * failed set.
  */
-/** A callback delivery's line for its request's timeline, guarded by the request's `queuedAt`. */
-export interface TimelineLine {
-  key: string;
-  queuedAt: number;
-  line: string;
-}
-
 export class RedisStatusRecords {
   constructor(
     private readonly client: () => Redis & StatusCommand,

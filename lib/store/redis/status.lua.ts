@@ -21,7 +21,8 @@ end
  * after `enqueue` (which writes the first one itself): `retrying`, the final state (inside
  * `SETTLE_LUA`, with the job's move), `queued` again when flow control holds a job back or
  * on an operator's retry. (`running` is not written: a reader sees it from the job's lock,
- * `RedisStatusRecords.read`; workers of earlier releases wrote it on take.) Its arguments are `a[o + 1]…` (so a script can put them after its own ARGV).
+ * `RedisStatusRecords.read`; workers of earlier releases wrote it on take.) Its arguments
+ * are `a[o + 1]…` (so a script can put them after its own ARGV).
  * Guarded: a record that names another job (another queue or job id) belongs to a newer
  * request that reused the correlation id after the claim expired, and is left as it is.
  * A missing record is created (the job's queue and id are always written), except with

@@ -97,6 +97,7 @@ export async function deleteReservedJobIds(
   return new Set(ids);
 }
 
+/** Makes a held job runnable again at `availableAt`, keeping its attempt count; false if no longer held. */
 export async function releaseReservedJob(db: SqlExecutor, token: JobToken, availableAt: number): Promise<boolean> {
   const { affected } = await db.run(
     'UPDATE jobs SET reserved_at = NULL, available_at = ? WHERE id = ? AND attempts = ?',
