@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobResult } from '../../lib/core/job.js';
 import { DatabaseStore } from '../../lib/store/database/database.store.js';
 import { resolveDatabaseOptions } from '../../lib/store/database/database-store.options.js';
 import type { JobConsumer, RequestQueueStore } from '../../lib/store/request-queue.store.js';
@@ -43,6 +44,31 @@ describe('database driver status records', () => {
     await Promise.all(consumers.map((c) => c.stop(0)));
     await store.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reads running from the job reservation without writing it, and stores the attempts with the result', async () => {
+    const queue = uniqueName('q');
+    const id = randomUUID();
+    await store.enqueue(newJob(queue, id), id, TTL);
+    let finish!: (r: JobResult) => void;
+    const { seen, consumer } = await record(store, { queues: [queue], idleMs: 50 }, (job) =>
+      job.attempt === 1
+        ? { type: 'retry', error: 'replay answered 503', delayMs: 0 }
+        : new Promise<JobResult>((resolve) => (finish = resolve)),
+    );
+    consumers.push(consumer);
+    await waitFor('the second attempt', () => seen.length === 2, { timeoutMs: 5000, intervalMs: 20 });
+    // The row still says what the first attempt's result wrote; the reader sees the reservation.
+    expect(row(id)).toMatchObject({ state: 'retrying', attempts: 1 });
+    expect(await store.readStatus(id)).toMatchObject({ state: 'running', attempts: 2 });
+    expect((await store.readStatus(id))?.nextAttemptAt).toBeUndefined();
+    finish({ type: 'complete', status: { result: 'sealed', keepMs: TTL } });
+    await waitFor('the final record', async () => (await store.readStatus(id))?.state === 'completed', {
+      timeoutMs: 5000,
+      intervalMs: 20,
+    });
+    expect(row(id)).toMatchObject({ state: 'completed', attempts: 2 });
+    await consumer.stop(0);
   });
 
   it('deletes expired records from the table while the worker is busy, not only hides them', async () => {

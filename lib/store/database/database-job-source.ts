@@ -8,7 +8,7 @@ import type { DeleteBatcher } from './delete-batcher.js';
 import { applyJobResult, failUnreadableJob, type HeldJob } from './job-outcome.js';
 import type { SqlClient } from './sql-client.js';
 import { pruneExpiredClaims } from './sql/correlation-claims.sql.js';
-import { markRunning, markUnstarted, pruneExpiredStatus, type RunningJob } from './sql/request-status.sql.js';
+import { pruneExpiredStatus, type RunningJob } from './sql/request-status.sql.js';
 import { renewReservation, unreserveJob } from './sql/jobs.sql.js';
 import { pruneThroughput } from './sql/prune-expired.sql.js';
 import type { ThroughputCount } from './sql/throughput.sql.js';
@@ -55,7 +55,7 @@ interface Buffered {
   row: ReservedRow;
   /** The parsed payload (anything: it is checked when the job is taken). */
   payload: unknown;
-  /** The replay job's record this worker marked `running` when it reserved the job. */
+  /** A replay job that will run (not unreadable, not out of leases): its request and reservation. */
   running?: RunningJob;
 }
 
@@ -132,18 +132,8 @@ export class DatabaseJobSource implements JobSource {
   async release(): Promise<void> {
     const left = this.buffer.splice(0);
     this.outstanding -= left.length;
-    const now = Date.now();
-    await Promise.all(
-      left.map(
-        ({ row, running }) =>
-          (running
-            ? this.db.transaction(async (tx) => {
-                if (await unreserveJob(tx, row)) await markUnstarted(tx, running, now); // runnable again: queued
-              })
-            : unreserveJob(this.db, row)
-          ).catch(() => {}), // else the lease brings them back
-      ),
-    );
+    // Runnable again at once; their records never left `queued` (`running` is read from the reservation).
+    await Promise.all(left.map(({ row }) => unreserveJob(this.db, row).catch(() => {}))); // else the lease brings them back
   }
 
   /** The store is closing: results not yet written are left to the lease. */
@@ -175,7 +165,7 @@ export class DatabaseJobSource implements JobSource {
         // A dead worker's job (poison isolation): reserved alone, never in a batch, and the
         // loop runs it alone. Others may have expired too: the next fill looks again.
         this.expiredLeft = true;
-        await this.markRunning(keep(queue, [row]));
+        this.started(keep(queue, [row]));
         return;
       }
     }
@@ -186,32 +176,23 @@ export class DatabaseJobSource implements JobSource {
       );
       if (this.buffer.length >= limit) break;
     }
-    await this.markRunning(reserved);
+    this.started(reserved);
   }
 
   /**
-   * Marks the records of the replay jobs just reserved `running`, in one statement, before
-   * any of them is handed out: so every later write of theirs comes after it. Jobs that
-   * will not run (unreadable, or handed over only to be failed for lost leases) are left
-   * out. Should it fail, the jobs are dropped from the buffer and stay reserved: they run
-   * again after their lease.
+   * Notes the replay jobs just reserved that will run (not unreadable, not handed over only
+   * to be failed for lost leases), and counts the queue waits of those starting their first
+   * attempt. No statement: a record reads as `running` from its job's reservation
+   * (`readStatusRecord`).
    */
-  private async markRunning(reserved: Buffered[]): Promise<void> {
+  private started(reserved: Buffered[]): void {
     for (const job of reserved) {
       const { payload, row } = job;
       if (isJobPayload(payload) && payload.kind === 'replay' && !leasesExhausted(row.attempts, payload.tries)) {
         job.running = { correlationId: payload.correlationId, jobId: row.id, attempts: row.attempts };
       }
     }
-    const running = reserved.flatMap((job) => (job.running ? [job.running] : []));
     const now = Date.now();
-    try {
-      await markRunning(this.db, running, now);
-    } catch (err) {
-      this.buffer = this.buffer.filter((job) => !reserved.includes(job));
-      this.outstanding -= reserved.length;
-      throw err;
-    }
     this.deletes.counts.add(queueWaits(reserved, now), now);
   }
 
@@ -223,13 +204,19 @@ export class DatabaseJobSource implements JobSource {
       ).finally(() => this.outstanding--);
       return null;
     }
-    const held: HeldJob = { id: row.id, attempts: row.attempts, queue, payload };
     const reservedAt = Date.now();
     const leaseLosses = payload.leaseLosses ?? 0;
     // Too many reservations without a result: its workers died running it (or an attempt
     // outlived database.retryAfter each time). It is not run again, but handed over once
     // more, to be failed with a failure outcome by the handler (the store contract).
     const exhausted = leasesExhausted(row.attempts, payload.tries);
+    const held: HeldJob = {
+      id: row.id,
+      attempts: row.attempts,
+      queue,
+      payload,
+      attempt: exhausted ? row.attempts - 1 : row.attempts,
+    };
     const job: ReservedJob = exhausted
       ? {
           id: row.id,

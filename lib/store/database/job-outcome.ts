@@ -15,6 +15,8 @@ const KEEP_WITHOUT_STATUS_MS = 24 * 60 * 60 * 1000;
 export interface HeldJob extends JobToken {
   queue: string;
   payload: JobPayload;
+  /** The attempt as the handler saw it (`ReservedJob.attempt`): the count its status record keeps. */
+  attempt: number;
 }
 
 /**
@@ -53,7 +55,7 @@ export async function applyJobResult(
       const availableAt = now + Math.max(0, result.delayMs);
       await db.transaction(async (tx) => {
         if (!(await releaseReservedJob(tx, job, availableAt))) return;
-        if (replay) await markRetrying(tx, job.payload.correlationId, job.id, availableAt, now, entry);
+        if (replay) await markRetrying(tx, job.payload.correlationId, job.id, job.attempt, availableAt, now, entry);
         else await appendCallbackEntries(tx, [callback!], now);
       });
       return;
@@ -91,7 +93,17 @@ function writeFinal(
   entry: TimelineEntry,
 ): Promise<void> {
   const keepMs = status?.keepMs ?? KEEP_WITHOUT_STATUS_MS;
-  return markFinal(tx, job.payload.correlationId, job.id, state, status?.result ?? null, keepMs, now, entry);
+  return markFinal(
+    tx,
+    job.payload.correlationId,
+    job.id,
+    job.attempt,
+    state,
+    status?.result ?? null,
+    keepMs,
+    now,
+    entry,
+  );
 }
 
 /** A replay's `completed` record for the delete batcher: as `writeFinal` writes it. */
@@ -101,6 +113,7 @@ function finalRecord(job: HeldJob, status: FinalStatus | undefined, now: number,
     correlationId: job.payload.correlationId,
     jobId: job.id,
     queue: job.queue,
+    attempts: job.attempt,
     result: status?.result ?? null,
     expiresAt: now + Math.max(0, keepMs),
     entry,

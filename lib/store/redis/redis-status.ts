@@ -120,14 +120,21 @@ export class RedisStatusRecords {
   }
 
   /**
-   * The record as stored, `running` while a worker holds its job (see the class comment),
-   * and a pending final state resolved against Bull.
+   * The record, `running` while a worker holds its job (see the class comment). When no
+   * worker holds it, the record is read again: the job's settle (which writes the record and
+   * releases the lock in one script) may have come between the two reads.
    */
   async read(correlationId: string): Promise<StatusRecord | null> {
+    const record = await this.readStored(correlationId);
+    if (record?.state !== 'queued' && record?.state !== 'retrying') return record;
+    return (await this.withRun(record)) ?? this.readStored(correlationId);
+  }
+
+  /** The record as stored, with a pending final state resolved against Bull. */
+  private async readStored(correlationId: string): Promise<StatusRecord | null> {
     const hash = await this.client().hgetall(this.key(correlationId));
     if (!hash.state) return null;
     const record = toRecord(correlationId, hash);
-    if (record.state === 'queued' || record.state === 'retrying') return this.withRun(record);
     if (hash.pending === undefined || (await this.jobFinished(record.queue, record.jobId))) return record;
     // The worker wrote the final state but Bull has not (or not yet) finished the job: it
     // may still run again (its worker died before the move), so it is still running.
@@ -139,8 +146,9 @@ export class RedisStatusRecords {
    * A waiting record whose job a worker holds (its lock is set: Bull's `moveToActive` set it,
    * and a settle or a lapse removes it) is `running`: the attempt it runs (as the worker
    * counts it: failed attempts, plus runs lost with their worker, plus one) since the take.
+   * Null when no worker holds it.
    */
-  private async withRun(record: StatusRecord): Promise<StatusRecord> {
+  private async withRun(record: StatusRecord): Promise<StatusRecord | null> {
     const job = `${this.prefix}:${record.queue}:${record.jobId}`;
     const replies = await this.client()
       .pipeline()
@@ -149,7 +157,7 @@ export class RedisStatusRecords {
       .exec();
     const locked = replies?.[0]?.[1] === 1;
     const [processedOn, made, stalled] = (replies?.[1]?.[1] ?? []) as (string | null)[];
-    if (!locked || !processedOn) return record;
+    if (!locked || !processedOn) return null;
     const { nextAttemptAt: _next, ...rest } = record;
     return {
       ...rest,

@@ -91,10 +91,11 @@ export async function releaseHeldBack(
   );
   if (affected !== 1) return false;
   if (record) {
+    // The attempts made so far (this reservation was not one); a final record is left alone.
     await tx.run(
-      "UPDATE request_queue_requests SET state = 'queued', attempts = attempts - 1, next_attempt_at = ?, updated_at = ? " +
-        "WHERE correlation_id = ? AND job_id = ? AND state = 'running' AND attempts = ? AND expires_at IS NULL",
-      [availableAt, now, record.correlationId, record.jobId, record.attempts],
+      "UPDATE request_queue_requests SET state = 'queued', attempts = ?, next_attempt_at = ?, updated_at = ? " +
+        'WHERE correlation_id = ? AND job_id = ? AND expires_at IS NULL',
+      [record.attempts - 1, availableAt, now, record.correlationId, record.jobId],
     );
   }
   return true;

@@ -93,80 +93,39 @@ async function upsertQueued(
   );
 }
 
-/** One reserved replay job whose record a worker marks: its request, its id, its reservation. */
+/** One reserved replay job: its request, its id, its reservation (the job's `attempts`). */
 export interface RunningJob {
   correlationId: string;
   jobId: string;
   attempts: number;
 }
 
-/**
- * Workers took these jobs (each its `attempts`-th reservation) and are about to run them:
- * one statement for all the replay jobs of one reservation round trip. Not in a
- * transaction with the reservation: the caller awaits it before any handler starts, so a
- * later final write cannot be overwritten by it. Per job, the same guards as one update
- * each: the record must still name the job, a record already final is left alone, and so
- * is one a later reservation already marked (a write delayed past this one's lease).
- * Should the process die right after, the records say `running` until the jobs' lease
- * passes and another worker takes them (and writes `running` again).
- */
-export async function markRunning(db: SqlExecutor, jobs: readonly RunningJob[], now: number): Promise<void> {
-  if (jobs.length === 0) return;
-  // PostgreSQL types a CASE of bare parameters as text; the column is an integer.
-  const attempt = db.dialect === 'postgres' ? 'CAST(? AS INTEGER)' : '?';
-  const cases = jobs.map(() => `WHEN correlation_id = ? AND job_id = ? THEN ${attempt}`).join(' ');
-  const ids = jobs.map(() => '?').join(', ');
-  const guards = jobs.map(() => '(correlation_id = ? AND job_id = ? AND attempts <= ?)').join(' OR ');
-  await db.run(
-    `UPDATE request_queue_requests SET state = 'running', attempts = CASE ${cases} ELSE attempts END, ` +
-      `updated_at = ?, next_attempt_at = NULL WHERE correlation_id IN (${ids}) AND expires_at IS NULL AND (${guards})`,
-    [
-      ...jobs.flatMap((j) => [j.correlationId, j.jobId, j.attempts]),
-      now,
-      ...jobs.map((j) => j.correlationId),
-      ...jobs.flatMap((j) => [j.correlationId, j.jobId, j.attempts]),
-    ],
-  );
-}
-
-/**
- * A job marked `running` was handed back before it started (`unreserveJob`, in the same
- * transaction): it is waiting again, runnable at once, and that attempt never started.
- * Only the record of that very reservation is changed (not one a later one marked, nor a
- * final one).
- */
-export async function markUnstarted(db: SqlExecutor, job: RunningJob, now: number): Promise<void> {
-  await db.run(
-    "UPDATE request_queue_requests SET state = 'queued', attempts = attempts - 1, updated_at = ? " +
-      "WHERE correlation_id = ? AND job_id = ? AND state = 'running' AND attempts = ? AND expires_at IS NULL",
-    [now, job.correlationId, job.jobId, job.attempts],
-  );
-}
-
-/** The job will run again at `nextAttemptAt` (a `retry` result); `entry` is the attempt's. */
+/** The job will run again at `nextAttemptAt` (a `retry` result) after `attempts` attempts; `entry` is the last one's. */
 export async function markRetrying(
   db: SqlExecutor,
   correlationId: string,
   jobId: string,
+  attempts: number,
   nextAttemptAt: number,
   now: number,
   entry: TimelineEntry,
 ): Promise<void> {
   await db.run(
-    "UPDATE request_queue_requests SET state = 'retrying', next_attempt_at = ?, updated_at = ?, " +
+    "UPDATE request_queue_requests SET state = 'retrying', attempts = ?, next_attempt_at = ?, updated_at = ?, " +
       `${appendTimelineSql(db.dialect, '?')} WHERE correlation_id = ? AND job_id = ? AND expires_at IS NULL`,
-    [nextAttemptAt, now, storedLine(entry), correlationId, jobId],
+    [attempts, nextAttemptAt, now, storedLine(entry), correlationId, jobId],
   );
 }
 
 /**
- * The request is final: `result` (sealed, or null) stays readable until `now + keepMs`;
- * `entry` is its last attempt's.
+ * The request is final after `attempts` attempts: `result` (sealed, or null) stays readable
+ * until `now + keepMs`; `entry` is its last attempt's.
  */
 export async function markFinal(
   db: SqlExecutor,
   correlationId: string,
   jobId: string,
+  attempts: number,
   state: 'completed' | 'failed',
   result: string | null,
   keepMs: number,
@@ -174,9 +133,9 @@ export async function markFinal(
   entry: TimelineEntry,
 ): Promise<void> {
   await db.run(
-    'UPDATE request_queue_requests SET state = ?, result = ?, expires_at = ?, next_attempt_at = NULL, updated_at = ?, ' +
-      `${appendTimelineSql(db.dialect, '?')} WHERE correlation_id = ? AND job_id = ? AND expires_at IS NULL`,
-    [state, result, now + Math.max(0, keepMs), now, storedLine(entry), correlationId, jobId],
+    'UPDATE request_queue_requests SET state = ?, attempts = ?, result = ?, expires_at = ?, next_attempt_at = NULL, ' +
+      `updated_at = ?, ${appendTimelineSql(db.dialect, '?')} WHERE correlation_id = ? AND job_id = ? AND expires_at IS NULL`,
+    [state, attempts, result, now + Math.max(0, keepMs), now, storedLine(entry), correlationId, jobId],
   );
 }
 
@@ -186,6 +145,8 @@ export interface FinalRecord {
   jobId: string;
   /** The job's queue (where it is counted in the throughput). */
   queue: string;
+  /** Attempts made (the record's `attempts`). */
+  attempts: number;
   result: string | null;
   /** Unix ms until which the record stays readable. */
   expiresAt: number;
@@ -206,20 +167,22 @@ export async function markFinalBatch(
   if (records.length === 0) return;
   if (records.length === 1) {
     const [r] = records as [FinalRecord];
-    return markFinal(db, r.correlationId, r.jobId, state, r.result, r.expiresAt - now, now, r.entry);
+    return markFinal(db, r.correlationId, r.jobId, r.attempts, state, r.result, r.expiresAt - now, now, r.entry);
   }
-  // PostgreSQL types a CASE of bare parameters as text; expires_at is a bigint.
+  // PostgreSQL types a CASE of bare parameters as text; expires_at is a bigint, attempts an integer.
   const expiry = db.dialect === 'postgres' ? 'CAST(? AS BIGINT)' : '?';
+  const count = db.dialect === 'postgres' ? 'CAST(? AS INTEGER)' : '?';
   const when = (value: string) => records.map(() => `WHEN correlation_id = ? AND job_id = ? THEN ${value}`).join(' ');
   const ids = records.map(() => '?').join(', ');
   const guards = records.map(() => '(correlation_id = ? AND job_id = ?)').join(' OR ');
   await db.run(
-    `UPDATE request_queue_requests SET state = ?, result = CASE ${when('?')} END, ` +
+    `UPDATE request_queue_requests SET state = ?, attempts = CASE ${when(count)} END, result = CASE ${when('?')} END, ` +
       `expires_at = CASE ${when(expiry)} END, next_attempt_at = NULL, updated_at = ?, ` +
       `${appendTimelineSql(db.dialect, `CASE ${when('?')} END`)} ` +
       `WHERE correlation_id IN (${ids}) AND expires_at IS NULL AND (${guards})`,
     [
       state,
+      ...records.flatMap((r) => [r.correlationId, r.jobId, r.attempts]),
       ...records.flatMap((r) => [r.correlationId, r.jobId, r.result]),
       ...records.flatMap((r) => [r.correlationId, r.jobId, r.expiresAt]),
       now,
@@ -230,12 +193,35 @@ export async function markFinalBatch(
   );
 }
 
-/** The record of `correlationId`, or null when there is none or it expired (even if not yet pruned). */
+/**
+ * The record of `correlationId`, or null when there is none or it expired (even if not yet
+ * pruned). `running` is not written: a `queued` or `retrying` record whose job a worker has
+ * reserved (`reserved_at` set, until its result or a release) reads as `running`, with the
+ * job's reservation count as its attempt and the reservation's time (renewed while it runs).
+ * When no worker holds it, the record is read again: the transaction that ended the job
+ * (and wrote the record) may have come between the two reads.
+ */
 export async function readStatusRecord(
   db: SqlExecutor,
   correlationId: string,
   now: number,
 ): Promise<StatusRecord | null> {
+  const record = await readStoredRecord(db, correlationId, now);
+  if (record?.state !== 'queued' && record?.state !== 'retrying') return record;
+  const { rows } = await db.run('SELECT reserved_at, attempts FROM jobs WHERE id = ? AND queue = ?', [
+    record.jobId,
+    record.queue,
+  ]);
+  const job = rows[0];
+  if (!job || job.reserved_at === null || job.reserved_at === undefined) {
+    return readStoredRecord(db, correlationId, now);
+  }
+  const { nextAttemptAt: _next, ...rest } = record;
+  return { ...rest, state: 'running', attempts: Number(job.attempts), updatedAt: Number(job.reserved_at) };
+}
+
+/** The record of `correlationId` as stored. */
+async function readStoredRecord(db: SqlExecutor, correlationId: string, now: number): Promise<StatusRecord | null> {
   const { rows } = await db.run(
     `SELECT ${COLUMNS}, timeline FROM request_queue_requests WHERE correlation_id = ? AND (expires_at IS NULL OR expires_at > ?)`,
     [correlationId, now],
