@@ -143,10 +143,12 @@ export class RedisStatusRecords {
   }
 
   /**
-   * A waiting record whose job a worker holds (its lock is set: Bull's `moveToActive` set it,
-   * and a settle or a lapse removes it) is `running`: the attempt it runs (as the worker
-   * counts it: failed attempts, plus runs lost with their worker, plus one) since the take.
-   * Null when no worker holds it.
+   * A waiting record whose job a worker holds is `running`: the attempt it runs (as the
+   * worker counts it: failed attempts, plus runs lost with their worker, plus one) since the
+   * take. Held: its lock is set (Bull's `moveToActive` sets it, a settle or a lapse removes
+   * it) by a take no older than the record's last write (Bull 4.0's move to the delayed set
+   * leaves the lock of a retried or held-back job in place until it lapses, and the record
+   * is written after that take). Null when no worker holds it.
    */
   private async withRun(record: StatusRecord): Promise<StatusRecord | null> {
     const job = `${this.prefix}:${record.queue}:${record.jobId}`;
@@ -157,7 +159,7 @@ export class RedisStatusRecords {
       .exec();
     const locked = replies?.[0]?.[1] === 1;
     const [processedOn, made, stalled] = (replies?.[1]?.[1] ?? []) as (string | null)[];
-    if (!locked || !processedOn) return null;
+    if (!locked || !processedOn || Number(processedOn) < record.updatedAt) return null;
     const { nextAttemptAt: _next, ...rest } = record;
     return {
       ...rest,
