@@ -8,7 +8,7 @@ import type { DeleteBatcher } from './delete-batcher.js';
 import { applyJobResult, failUnreadableJob, type HeldJob } from './job-outcome.js';
 import type { SqlClient } from './sql-client.js';
 import { pruneExpiredClaims } from './sql/correlation-claims.sql.js';
-import { pruneExpiredStatus, type RunningJob } from './sql/request-status.sql.js';
+import { pruneExpiredStatus } from './sql/request-status.sql.js';
 import { renewReservation, unreserveJob } from './sql/jobs.sql.js';
 import { pruneThroughput } from './sql/prune-expired.sql.js';
 import type { ThroughputCount } from './sql/throughput.sql.js';
@@ -55,8 +55,6 @@ interface Buffered {
   row: ReservedRow;
   /** The parsed payload (anything: it is checked when the job is taken). */
   payload: unknown;
-  /** A replay job that will run (not unreadable, not out of leases): its request and reservation. */
-  running?: RunningJob;
 }
 
 /**
@@ -180,18 +178,10 @@ export class DatabaseJobSource implements JobSource {
   }
 
   /**
-   * Notes the replay jobs just reserved that will run (not unreadable, not handed over only
-   * to be failed for lost leases), and counts the queue waits of those starting their first
-   * attempt. No statement: a record reads as `running` from its job's reservation
-   * (`readStatusRecord`).
+   * Counts the queue waits of the replay jobs just reserved that start their first attempt.
+   * No statement: a record reads as `running` from its job's reservation (`readStatusRecord`).
    */
   private started(reserved: Buffered[]): void {
-    for (const job of reserved) {
-      const { payload, row } = job;
-      if (isJobPayload(payload) && payload.kind === 'replay' && !leasesExhausted(row.attempts, payload.tries)) {
-        job.running = { correlationId: payload.correlationId, jobId: row.id, attempts: row.attempts };
-      }
-    }
     const now = Date.now();
     this.deletes.counts.add(queueWaits(reserved, now), now);
   }
@@ -298,10 +288,16 @@ export class DatabaseJobSource implements JobSource {
   }
 }
 
-/** The queue waits (start - `queuedAt`) of the replays among `reserved` that start their first attempt. */
+/**
+ * The queue waits (start - `queuedAt`) of the replays among `reserved` that start their first
+ * attempt (not those handed over only to be failed for lost leases, nor unreadable rows).
+ */
 function queueWaits(reserved: readonly Buffered[], now: number): ThroughputCount[] {
-  return reserved.flatMap(({ queue, row, payload, running }) =>
-    running && row.attempts === 1 && isJobPayload(payload)
+  return reserved.flatMap(({ queue, row, payload }) =>
+    isJobPayload(payload) &&
+    payload.kind === 'replay' &&
+    row.attempts === 1 &&
+    !leasesExhausted(row.attempts, payload.tries)
       ? [{ queue, waitMs: now - payload.queuedAt, waited: 1 }]
       : [],
   );

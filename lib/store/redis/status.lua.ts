@@ -68,7 +68,7 @@ local function writeStatus(key, throughputKey, a, o)
     redis.call('HINCRBY', throughputKey, 'waited:' .. a[o + 1], 1)
     counted = true
   end
-  if metric ~= '' and metric ~= 'wait' then
+  if metric ~= '' then
     redis.call('HINCRBY', throughputKey, metric .. ':' .. a[o + 1], 1)
     counted = true
   end
