@@ -3,17 +3,20 @@ import { Body, Controller, Get, Module, Param, Put, type DynamicModule, type INe
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { BullModule } from '@nestjs/bull';
+import { trace } from '@opentelemetry/api';
 import { Redis } from 'ioredis';
 import { QueueableRequest, RequestQueueModule } from '../lib/index.js';
 import { noTracer, type QueueTracer } from '../lib/observability/queue-tracer.js';
 import { RequestQueueRuntime } from '../lib/runtime.js';
 import { registerBenchSdk } from './observed-sdk.js';
+import { FLOOR_REDIS, FloorController } from './floor-route.js';
 import { PEER_QUEUE, PEER_REDIS, PeerController } from './peer-route.js';
 
 /**
  * The app under benchmark (run as a child process by interceptor.bench.ts): the same
- * handler twice, once bare and once behind `@QueueableRequest()`, and the hand-written
- * `@nestjs/bull` peer (`peer-route.ts`). API only, no worker.
+ * handler twice, once bare and once behind `@QueueableRequest()`, the hand-written
+ * `@nestjs/bull` peer (`peer-route.ts`) and the floors of an interceptor's 202
+ * (`floor-route.ts`). API only, no worker.
  * Argument `sdk` registers an OpenTelemetry SDK and serves the app with metrics and tracing
  * on, switched off and on by the messages `observe:off` and `observe:on`.
  */
@@ -54,21 +57,36 @@ class QueuedController {
 
 /**
  * What the observed app turns on: both (the benchmark's figure), or one of them to see
- * which costs what (`BENCH_OBSERVED=tracing` or `metrics`).
+ * which costs what (`BENCH_OBSERVED=tracing` or `metrics`), or only a bare SDK span
+ * (`BENCH_OBSERVED=span-floor`, below).
  */
 function observedOptions() {
   const only = process.env.BENCH_OBSERVED;
   if (only === 'tracing') return {};
   if (only === 'metrics') return { metrics: {}, tracing: false };
+  if (only === 'span-floor') return { tracing: false }; // the switch puts `spanFloorTracer` in
   return { metrics: {} };
 }
+
+/**
+ * `BENCH_OBSERVED=span-floor`: the least a 202 that records a span can do, as the gate's
+ * tracer when "on": one span started and ended through the SDK, no attributes, nothing
+ * injected or carried, no metric. Its on/off ratio is what recording one span per 202 costs
+ * whoever records it (issue 10 asks for a producer span, and for ≤ 5 % with it on).
+ */
+const spanFloorTracer: QueueTracer = {
+  start() {
+    const span = trace.getTracer('bench-span-floor').startSpan('send');
+    return { carrier: undefined, run: (fn) => fn(), end: () => span.end() };
+  },
+};
 
 @Module({})
 class BenchModule {
   /** `observed`: metrics on (prom-client's global registry) and tracing on, with an SDK registered; else both off. */
   static register(prefix: string, observed: boolean): DynamicModule {
     const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-    // The peer only in the first app (the pair compares metrics and tracing on the queued route).
+    // The peer and the floors only in the first app (the pair compares metrics and tracing on the queued route).
     const peer = !observed;
     return {
       module: BenchModule,
@@ -81,8 +99,16 @@ class BenchModule {
           ...(observed ? observedOptions() : { tracing: false }),
         }),
       ],
-      controllers: [BareController, QueuedController, ...(peer ? [PeerController] : [])],
-      providers: peer ? [{ provide: PEER_REDIS, useFactory: () => new Redis(url, { keyPrefix: `${prefix}:` }) }] : [],
+      controllers: [BareController, QueuedController, ...(peer ? [PeerController, FloorController] : [])],
+      providers: peer
+        ? [
+            { provide: PEER_REDIS, useFactory: () => new Redis(url, { keyPrefix: `${prefix}:` }) },
+            {
+              provide: FLOOR_REDIS,
+              useFactory: () => new Redis(url, { keyPrefix: `${prefix}:`, enableAutoPipelining: true }),
+            },
+          ]
+        : [],
     };
   }
 }
@@ -106,7 +132,7 @@ async function listen(adapter: string, port: number, module: DynamicModule): Pro
 function observabilitySwitch(app: INestApplication): (on: boolean) => void {
   const runtime = app.get(RequestQueueRuntime);
   const gate = runtime.gate as unknown as { tracer: QueueTracer };
-  const tracer = gate.tracer;
+  const tracer = process.env.BENCH_OBSERVED === 'span-floor' ? spanFloorTracer : gate.tracer;
   const queued = runtime.metrics?.queued as { inc: (...args: unknown[]) => void } | undefined;
   const inc = queued?.inc.bind(queued);
   return (on) => {

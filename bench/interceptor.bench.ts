@@ -12,7 +12,10 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
  * against the same app's bare PUT route without the interceptor and against the
  * hand-written `@nestjs/bull` peer (`SET NX` of the correlation id, then `queue.add`;
  * bench/peer-route.ts), on Express and Fastify, in one run: `BENCH_ROUNDS` interleaved rounds
- * (bare, peer, queued), medians. The app runs in a child process; autocannon drives it from
+ * (bare, peer, the two floors, queued), medians. The floors (bench/floor-route.ts) are what
+ * an interceptor's 202 costs when the library's work costs nothing (nothing stored), or is
+ * one `SET NX` of the raw body: the best any implementation answering from an interceptor
+ * could do in this benchmark. The app runs in a child process; autocannon drives it from
  * this one. The app's CPU time per answered request is printed next to requests per second:
  * steadier than req/s on a machine other work shares.
  *
@@ -27,7 +30,8 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
  * off. `BENCH_ONLY=routes` or `BENCH_ONLY=observability` runs one part,
  * `BENCH_ADAPTERS=fastify` one adapter; `BENCH_AA=1` makes the switch do nothing (an A/A
  * check of the method's noise); `BENCH_PAIR_RATE_EXPRESS`/`_FASTIFY` load the pairs at a fixed
- * rate instead of as fast as the app answers.
+ * rate instead of as fast as the app answers; `BENCH_OBSERVED=span-floor` makes "on" record one
+ * bare SDK span per 202 and nothing else (what recording a span costs any implementation).
  */
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -41,6 +45,8 @@ const PAIR_RATE = {
 };
 /** `observability`: only the on/off comparison (issue 10); `routes`: only bare/peer/queued. */
 const ONLY = process.env.BENCH_ONLY;
+/** What "on" turns on in the pairs (bench-app.ts `observedOptions`): both unless set. */
+const OBSERVED = process.env.BENCH_OBSERVED;
 const TOKEN = 'bench-callback-token-0123456789';
 const body = JSON.stringify({ name: 'Ada', email: 'ada@example.com' });
 const queuedBody = JSON.stringify({
@@ -60,9 +66,14 @@ interface Run {
 type CpuRun = Run & { cpuUs: number };
 
 interface RouteRuns {
-  /** Interleaved rounds in the first app: bare PUT, the hand-written peer, the queued PUT. */
+  /**
+   * Interleaved rounds in the first app: bare PUT, the hand-written peer, the floors of an
+   * interceptor's 202 (nothing stored; one `SET NX`: floor-route.ts), the queued PUT.
+   */
   bare: CpuRun[];
   peer: CpuRun[];
+  floor: CpuRun[];
+  floorStored: CpuRun[];
   queued: CpuRun[];
   bareGet: Run;
   passGet: Run;
@@ -169,12 +180,17 @@ async function benchRoutes(adapter: 'express' | 'fastify'): Promise<RouteRuns> {
     // Diagnostic: what any Nest interceptor costs, ours doing almost nothing (a GET passes through).
     const bareGet = await loadWithCpu(app, '/bare/1', undefined);
     const passGet = await loadWithCpu(app, '/queued/1', undefined);
-    const runs: RouteRuns = { bare: [], peer: [], queued: [], bareGet, passGet };
+    await warm(`${base}/floor/1`, body);
+    await warm(`${base}/floor-stored/1`, body);
+    const runs: RouteRuns = { bare: [], peer: [], floor: [], floorStored: [], queued: [], bareGet, passGet };
     for (let round = 0; round < ROUNDS; round++) {
       // Each load starts on an empty prefix (see benchObservability).
       await deleteRedisPrefix(REDIS_URL, prefix);
       runs.bare.push(await loadWithCpu(app, '/bare/1', body));
       runs.peer.push(await loadWithCpu(app, '/peer/1', body));
+      runs.floor.push(await loadWithCpu(app, '/floor/1', body));
+      await deleteRedisPrefix(REDIS_URL, prefix);
+      runs.floorStored.push(await loadWithCpu(app, '/floor-stored/1', body));
       await deleteRedisPrefix(REDIS_URL, prefix);
       runs.queued.push(await loadWithCpu(app, '/queued/1', queuedBody));
     }
@@ -261,11 +277,21 @@ for (const adapter of ADAPTERS) {
     runs.bare.forEach((_, i) => {
       row(`round ${i + 1} bare PUT`, runs.bare[i]!);
       row(`round ${i + 1} hand-written @nestjs/bull peer 202`, runs.peer[i]!);
+      row(`round ${i + 1} floor: interceptor 202, nothing stored`, runs.floor[i]!);
+      row(`round ${i + 1} floor: interceptor 202 after one SET NX`, runs.floorStored[i]!);
       row(`round ${i + 1} queued PUT 202`, runs.queued[i]!);
     });
-    const [bare, peer, queued] = [runs.bare, runs.peer, runs.queued].map(medianRun) as [CpuRun, CpuRun, CpuRun];
+    const [bare, peer, floor, floorStored, queued] = [
+      runs.bare,
+      runs.peer,
+      runs.floor,
+      runs.floorStored,
+      runs.queued,
+    ].map(medianRun) as [CpuRun, CpuRun, CpuRun, CpuRun, CpuRun];
     row('median bare PUT', bare);
     row('median hand-written @nestjs/bull peer 202', peer);
+    row('median floor: interceptor 202, nothing stored', floor);
+    row('median floor: interceptor 202 after one SET NX', floorStored);
     row('median queued PUT 202', queued);
     console.log(
       `${adapter.padEnd(8)} GET bare ${fmt(runs.bareGet)}; through the interceptor (pass-through) ${fmt(runs.passGet)}`,
@@ -273,6 +299,10 @@ for (const adapter of ADAPTERS) {
     console.log(`${adapter.padEnd(8)} ratio queued/peer = ${ratios(queued, peer)} (target >= 1.2)`);
     console.log(`${adapter.padEnd(8)} ratio queued/bare = ${ratios(queued, bare)} (target >= 0.85 on Express)`);
     console.log(`${adapter.padEnd(8)} ratio peer/bare   = ${ratios(peer, bare)}`);
+    // What no implementation answering through an interceptor can beat (floor-route.ts).
+    console.log(`${adapter.padEnd(8)} ratio floor (nothing stored)/peer = ${ratios(floor, peer)}`);
+    console.log(`${adapter.padEnd(8)} ratio floor (one SET NX)/peer     = ${ratios(floorStored, peer)}`);
+    console.log(`${adapter.padEnd(8)} ratio floor (one SET NX)/bare     = ${ratios(floorStored, bare)}`);
   }
   if (ONLY !== 'routes') {
     const pairs = await benchObservability(adapter);
@@ -283,8 +313,9 @@ for (const adapter of ADAPTERS) {
     });
     const byRps = median(pairs.map((p) => p.on.rps / p.off.rps));
     const byCpu = median(pairs.map((p) => p.off.cpuUs / p.on.cpuUs));
+    const what = OBSERVED ? `BENCH_OBSERVED=${OBSERVED}` : 'metrics+tracing';
     console.log(
-      `${adapter.padEnd(8)} ratio metrics+tracing on/off, both with the SDK = ${byRps.toFixed(2)} req/s, ` +
+      `${adapter.padEnd(8)} ratio ${what} on/off, both with the SDK = ${byRps.toFixed(2)} req/s, ` +
         `${byCpu.toFixed(2)} by app CPU per request (median of ${pairs.length} pairs; target: within 5 %)`,
     );
     // The same cost part by part: what the on path adds, against the 202's CPU with both off.
