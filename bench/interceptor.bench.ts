@@ -15,7 +15,9 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
  * (bare, peer, the two floors, queued), medians. The floors (bench/floor-route.ts) are what
  * an interceptor's 202 costs when the library's work costs nothing (nothing stored), or is
  * one `SET NX` of the raw body: the best any implementation answering from an interceptor
- * could do in this benchmark. The app runs in a child process; autocannon drives it from
+ * could do in this benchmark. Next to them: the app CPU that 1.2× the peer leaves over the
+ * `SET NX` floor, what the queued route adds over it, and what sealing the request alone costs
+ * (bench/seal-cost.ts, in a process of its own). The app runs in a child process; autocannon drives it from
  * this one. The app's CPU time per answered request is printed next to requests per second:
  * steadier than req/s on a machine other work shares.
  *
@@ -266,6 +268,12 @@ function componentCost(): { addedUs: number } {
   return JSON.parse(execFileSync(process.execPath, [script], { encoding: 'utf8' })) as { addedUs: number };
 }
 const component = ONLY === 'routes' ? undefined : componentCost();
+/** µs per `sealJob` of the queued request, in a process of its own before any load (bench/seal-cost.ts). */
+function sealCostUs(): number {
+  const script = fileURLToPath(new URL('./seal-cost.js', import.meta.url));
+  return (JSON.parse(execFileSync(process.execPath, [script], { encoding: 'utf8' })) as { sealUs: number }).sealUs;
+}
+const sealUs = ONLY === 'observability' ? undefined : sealCostUs();
 
 const ADAPTERS = (process.env.BENCH_ADAPTERS ?? 'express,fastify').split(',') as ('express' | 'fastify')[];
 for (const adapter of ADAPTERS) {
@@ -303,6 +311,14 @@ for (const adapter of ADAPTERS) {
     console.log(`${adapter.padEnd(8)} ratio floor (nothing stored)/peer = ${ratios(floor, peer)}`);
     console.log(`${adapter.padEnd(8)} ratio floor (one SET NX)/peer     = ${ratios(floorStored, peer)}`);
     console.log(`${adapter.padEnd(8)} ratio floor (one SET NX)/bare     = ${ratios(floorStored, bare)}`);
+    // 1.2× the peer by CPU leaves the queued route this much app CPU over the floor, for all the
+    // library's own work, of which sealing the request is only one part.
+    const budget = peer.cpuUs / 1.2 - floorStored.cpuUs;
+    console.log(
+      `${adapter.padEnd(8)} 1.2x the peer leaves ${budget.toFixed(1)} µs of app CPU over the floor (one SET NX) ` +
+        `for the library's work; it adds ${(queued.cpuUs - floorStored.cpuUs).toFixed(1)} µs, ` +
+        `sealing the request alone ${sealUs!.toFixed(1)} µs (in a loop)`,
+    );
   }
   if (ONLY !== 'routes') {
     const pairs = await benchObservability(adapter);
