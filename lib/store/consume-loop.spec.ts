@@ -19,6 +19,11 @@ class MemorySource implements JobSource {
   /** Jobs handed out with these fields (lost leases, exhausted). */
   marks = new Map<string, Partial<ReservedJob>>();
   takesAfterStop = 0;
+  /** Hand a chained job over to the settling worker when asked to (as the Redis store does). */
+  handsOver = false;
+  /** Jobs handed over by a settle, and what each settle was asked. */
+  readonly handedOver: string[] = [];
+  readonly handOverAsked: boolean[] = [];
   private n = 0;
 
   add(queue: string, id = `job-${++this.n}`): string {
@@ -37,6 +42,13 @@ class MemorySource implements JobSource {
       const at = this.waiting.findIndex((w) => w.queue === queue);
       if (at < 0) continue;
       const [{ id }] = this.waiting.splice(at, 1) as [{ queue: string; id: string }];
+      return this.leaseOf(queue, id);
+    }
+    return null;
+  }
+
+  private leaseOf(queue: string, id: string): JobLease {
+    {
       const job: ReservedJob = {
         id,
         queue,
@@ -58,16 +70,20 @@ class MemorySource implements JobSource {
       };
       return {
         job,
-        settle: async (result) => {
+        settle: async (result, options) => {
           if (this.settleError) throw this.settleError;
           this.settled.push({ id, result });
+          this.handOverAsked.push(options?.handOver ?? false);
           const next = this.chain.get(id);
+          if (next && this.handsOver && options?.handOver) {
+            this.handedOver.push(next);
+            return this.leaseOf(queue, next);
+          }
           if (next) this.add(queue, next);
         },
         abandon: () => void this.abandoned.push(id),
       };
     }
-    return null;
   }
 
   idle(ms: number, signal: AbortSignal): Promise<void> {
@@ -314,5 +330,79 @@ describe('consume loop', () => {
       { id: retry, result: { type: 'fail', error } },
       { id: thrown, result: { type: 'fail', error } },
     ]);
+  });
+
+  it('runs a job its settle handed over next, in the same slot, without a take; it counts as taken', async () => {
+    const source = new MemorySource();
+    source.handsOver = true;
+    source.add('q', 'r1');
+    source.add('q', 'r2');
+    source.chain.set('r1', 'c1');
+    source.chain.set('r2', 'c2');
+    let takes = 0;
+    const take = source.take.bind(source);
+    source.take = async (queues) => {
+      const lease = await take(queues);
+      if (lease) takes++;
+      return lease;
+    };
+    const running: string[] = [];
+    let most = 0;
+    const loop = startConsumeLoop(
+      source,
+      { queues: ['q'], concurrency: 2, idleMs: 10, stopWhenEmpty: true },
+      async (job) => {
+        running.push(job.id);
+        most = Math.max(most, running.length);
+        await sleep(20);
+        running.splice(running.indexOf(job.id), 1);
+        return { type: 'complete' };
+      },
+    );
+    expect(await loop.finished).toBe('empty');
+    expect(source.handedOver).toEqual(['c1', 'c2']);
+    expect(source.settled.map((s) => s.id).sort()).toEqual(['c1', 'c2', 'r1', 'r2']);
+    expect(most).toBe(2); // each delivery ran in its replay's slot: never a third job at once
+    expect(takes).toBe(2); // r1 and r2 were taken; c1 and c2 never were
+
+    const limited = new MemorySource();
+    limited.handsOver = true;
+    limited.add('q', 'r1');
+    limited.chain.set('r1', 'c1');
+    const once = startConsumeLoop(limited, { queues: ['q'], concurrency: 1, idleMs: 10, maxJobs: 1 }, ok);
+    expect(await once.finished).toBe('max-jobs');
+    expect(limited.handOverAsked).toEqual([false]); // at its last job, nothing is handed over
+    expect(limited.waiting.map((w) => w.id)).toEqual(['c1']);
+  });
+
+  it('asks for no hand-over once stopping; a stop past its grace period leaves a handed-over job to its lease', async () => {
+    const source = new MemorySource();
+    source.handsOver = true;
+    source.add('q', 'r1');
+    source.chain.set('r1', 'c1');
+    let stopAsked!: () => void;
+    const stopNow = new Promise<void>((resolve) => (stopAsked = resolve));
+    const loop = startConsumeLoop(source, { queues: ['q'], concurrency: 1, idleMs: 10 }, async (job) => {
+      if (job.id === 'r1') stopAsked();
+      await sleep(50);
+      return { type: 'complete' };
+    });
+    await stopNow;
+    await loop.stop(1000);
+    expect(source.handOverAsked).toEqual([false]);
+    expect(source.waiting.map((w) => w.id)).toEqual(['c1']);
+
+    const late = new MemorySource();
+    late.handsOver = true;
+    late.add('q', 'r1');
+    late.chain.set('r1', 'c1');
+    const hang = new Promise<JobResult>(() => {});
+    const second = startConsumeLoop(late, { queues: ['q'], concurrency: 1, idleMs: 10 }, (job) =>
+      job.id === 'r1' ? ok() : hang,
+    );
+    for (let i = 0; i < 100 && late.handedOver.length === 0; i++) await sleep(10);
+    expect(late.handedOver).toEqual(['c1']);
+    await second.stop(50);
+    expect(late.abandoned).toEqual(['c1']); // the handed-over job was in hand: abandoned to its lease
   });
 });

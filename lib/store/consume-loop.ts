@@ -15,8 +15,13 @@ export interface JobLease {
    * `next`). Complete and fail are one atomic step with their `next` and final status record:
    * when this rejects, none of it was stored (the job stays leased and runs again once its
    * lease lapses); when it resolves, all of it was.
+   *
+   * With `handOver`, a store that can may hand `next` (a replay's callback job, due at once)
+   * straight to this process, leased as a taken job is, instead of queuing it: it resolves
+   * to that lease, and the loop runs it next in the same slot, without a take. A store that
+   * cannot, or a result without such a `next`, resolves to nothing (the job is queued).
    */
-  settle(result: JobResult): Promise<void>;
+  settle(result: JobResult, options?: { handOver?: boolean }): Promise<JobLease | void>;
   /** Gives the job up without a result: the lease is no longer renewed, so the job runs again once it lapses. */
   abandon(): void;
 }
@@ -62,10 +67,10 @@ export const LANE_BURST = 8;
 
 /**
  * The consumer loop every store can share: priority across queues (each queue's callback
- * lane first, bounded by `LANE_BURST`), `concurrency` jobs in
- * hand, `maxJobs`, `stopWhenEmpty`, idle waits, and a stop that drains within a grace period
- * and leaves what is still running to its lease. The store only says how to take one job
- * and how to wait for more (`JobSource`).
+ * lane first, bounded by `LANE_BURST`), `concurrency` jobs in hand (a job a settle handed
+ * over runs next in its slot), `maxJobs`, `stopWhenEmpty`, idle waits, and a stop that
+ * drains within a grace period and leaves what is still running to its lease. The store only
+ * says how to take one job and how to wait for more (`JobSource`).
  */
 export function startConsumeLoop(
   source: JobSource,
@@ -78,7 +83,8 @@ export function startConsumeLoop(
 class ConsumeLoop implements JobConsumer {
   readonly finished: Promise<ConsumerEnd>;
   failure?: Error;
-  private readonly inHand = new Map<Promise<void>, JobLease>();
+  /** Jobs running, each in its slot (a slot runs the jobs handed over to it after its first). */
+  private readonly inHand = new Map<Promise<void>, { lease: JobLease }>();
   private readonly stopping = new AbortController();
   private readonly stopped: Promise<void>;
   private readonly loop: Promise<ConsumerEnd>;
@@ -175,44 +181,70 @@ class ConsumeLoop implements JobConsumer {
     return lease;
   }
 
+  /**
+   * Runs a job in a slot of its own, then the job its settle handed over, if any (a replay's
+   * callback delivery: no take, no wait in its lane), and so on, in the same slot.
+   */
   private runJob(lease: JobLease): void {
+    const slot = { lease };
     const done = (async () => {
-      // Flow control (throttle, funnel) before the handler: a job held back is released,
-      // without using up an attempt, to run when its limit allows (lib/flow).
-      // (No await for a job without flow control: its handler starts as soon as before.)
-      const pass = this.source.flow && lease.job.payload.flow ? await this.passFlow(lease.job) : NO_FLOW;
-      if (pass.type === 'release') {
-        try {
-          await lease.settle({ type: 'release', delayMs: pass.delayMs, error: pass.reason });
-        } catch (err) {
-          this.report(err); // still leased: it runs again when the lease lapses
-        }
-        return;
-      }
-      let result: JobResult;
-      try {
-        result = await this.handler(lease.job);
-      } catch (err) {
-        result = resultOfThrow(lease.job, err);
-      } finally {
-        pass.done();
-      }
-      // The store gave up on it (leases exhausted): it ends failed whatever the handler says.
-      if (lease.job.leasesExhausted && result.type !== 'fail') {
-        result = { type: 'fail', error: workerDiedError(lease.job.leaseLosses ?? 1) };
-      }
-      try {
-        await lease.settle(result);
-        pass.settled?.(result); // a final result takes it out of its funnel's line (lib/flow)
-      } catch (err) {
-        // Not settled: the job stays leased and runs again when the lease lapses (at least once).
-        this.report(err);
+      let next: JobLease | undefined = lease;
+      while (next) {
+        slot.lease = next;
+        next = await this.runOne(next);
+        if (next) this.taken++;
       }
     })().finally(() => {
       this.finishedJobs++;
       this.inHand.delete(done);
     });
-    this.inHand.set(done, lease);
+    this.inHand.set(done, slot);
+  }
+
+  /** A job handed over by a settle is taken only while this loop would still take one. */
+  private mayTakeMore(): boolean {
+    const { maxJobs } = this.options;
+    return !this.stopping.signal.aborted && !this.gaveUp && (maxJobs === undefined || this.taken < maxJobs);
+  }
+
+  /** Runs one job and settles it; resolves to the job its settle handed over, if any. */
+  private async runOne(lease: JobLease): Promise<JobLease | undefined> {
+    // Flow control (throttle, funnel) before the handler: a job held back is released,
+    // without using up an attempt, to run when its limit allows (lib/flow).
+    // (No await for a job without flow control: its handler starts as soon as before.)
+    const pass = this.source.flow && lease.job.payload.flow ? await this.passFlow(lease.job) : NO_FLOW;
+    if (pass.type === 'release') {
+      try {
+        await lease.settle({ type: 'release', delayMs: pass.delayMs, error: pass.reason });
+      } catch (err) {
+        this.report(err); // still leased: it runs again when the lease lapses
+      }
+      return undefined;
+    }
+    let result: JobResult;
+    try {
+      result = await this.handler(lease.job);
+    } catch (err) {
+      result = resultOfThrow(lease.job, err);
+    } finally {
+      pass.done();
+    }
+    // The store gave up on it (leases exhausted): it ends failed whatever the handler says.
+    if (lease.job.leasesExhausted && result.type !== 'fail') {
+      result = { type: 'fail', error: workerDiedError(lease.job.leaseLosses ?? 1) };
+    }
+    try {
+      const handed = await lease.settle(result, { handOver: this.mayTakeMore() });
+      pass.settled?.(result); // a final result takes it out of its funnel's line (lib/flow)
+      if (!handed) return undefined;
+      // Ours already: it runs like a job in hand (a stop waits for it within its grace period).
+      if (!this.gaveUp) return handed;
+      handed.abandon(); // the stop is over: left to its lease, it runs again elsewhere
+    } catch (err) {
+      // Not settled: the job stays leased and runs again when the lease lapses (at least once).
+      this.report(err);
+    }
+    return undefined;
   }
 
   /** `passFlow` on the source's slots; a store error holds the job back a moment (never runs it unchecked). */
@@ -257,7 +289,7 @@ class ConsumeLoop implements JobConsumer {
       this.stopping.abort();
       if (!(await within(this.loop, Math.min(graceMs, TAKE_WAIT_MS)))) this.gaveUp = true;
       if (!(await within(this.drain(), Math.max(0, deadline - Date.now())))) {
-        for (const lease of this.inHand.values()) lease.abandon();
+        for (const slot of this.inHand.values()) slot.lease.abandon();
       }
       this.gaveUp = true;
       this.end('stopped');

@@ -261,4 +261,53 @@ describe('Bull parity of the jobs the redis driver writes itself', () => {
     expect(await job!.getState()).toBe('failed');
     expect(job!.failedReason).toBe('HTTP 500 at https://api.example/x');
   });
+
+  it('a callback job handed over by the settle: as Bull leaves a job it added, then took (`moveToActive`), without the `waiting` message', async () => {
+    const { id } = await addBoth(0);
+    const lane = callbackLane(QUEUE);
+    for (const s of [ours, bulls]) await redis.set(`${s.prefix}:${lane}:id`, FIRST_ID);
+    const next = payload();
+    const taken = await Promise.all([ours, bulls].map(async (s) => (await bullLoop(s.queue).take())!));
+    redis.defineCommand('rqSettle', { lua: SETTLE_LUA });
+    const settler = new RedisSettler(
+      () => redis as Redis & SettleCommand,
+      ours.prefix,
+      (ours.queue as unknown as { token: string }).token,
+    );
+    const ourLane = bullLoop(ours.store.queue(lane));
+    const handed = await settler.settle({
+      queue: QUEUE,
+      jobId: id,
+      lockToken: taken[0]!.lockToken,
+      outcome: 'completed',
+      next: { queue: lane, payload: next, delayMs: 0 },
+      handOver: { lockToken: ourLane.token, lockDuration: 30_000 },
+    });
+    expect(handed?.id).toBe(String(FIRST_ID + 1));
+    // Bull: complete, add the callback job, take it.
+    await taken[1]!.job.moveToCompleted(undefined, false, true);
+    const opts = JSON.parse((await redis.hget(`${ours.prefix}:${lane}:${handed!.id}`, 'opts'))!) as Bull.JobOptions;
+    await bulls.store.queue(lane).add(next, opts);
+    const theirs = (await bullLoop(bulls.store.queue(lane)).take())!;
+    expect(String(theirs.job.id)).toBe(handed!.id);
+
+    const seen = await bothWithLane();
+    const lock = `${handed!.id}:lock`;
+    // Each side's lock holds its own lane queue's token.
+    expect(seen.ours.lane[lock]).toBe(ourLane.token);
+    for (const side of [seen.ours, seen.bull]) side.lane[lock] = '<token>';
+    expect(seen.ours.keys).toEqual(seen.bull.keys);
+    expect(seen.ours.lane).toEqual(seen.bull.lane);
+    expect(seen.ours.lane.active).toEqual([handed!.id]);
+    expect(seen.ours.lane.wait).toBeUndefined();
+    // Bull's add says `waiting` before its take says `active`; the hand-over says only `active`.
+    const waiting = `${lane}:waiting@<token>`;
+    expect(seen.bull.events.filter(([channel]) => channel !== waiting)).toEqual(seen.ours.events);
+    expect(seen.ours.events).toContainEqual([`${lane}:active@<token>`, handed!.id]);
+    // Bull reads it as active, and the worker builds the job as `moveToActive` built Bull's.
+    expect(await (await ours.store.queue(lane).getJob(handed!.id))!.getState()).toBe('active');
+    const built = await ourLane.handedOver(handed!.hash, handed!.id);
+    expect({ ...built.job.toJSON(), processedOn: null }).toEqual({ ...theirs.job.toJSON(), processedOn: null });
+    expect(built.lockToken).toBe(ourLane.token);
+  });
 });

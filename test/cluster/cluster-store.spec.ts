@@ -24,7 +24,7 @@ const source = clusterStore(() => cluster);
 describe.skipIf(skip !== null)('on a Redis Cluster of its own', () => {
   describeStoreConformance('Redis Cluster', source);
   describeStatusConformance('Redis Cluster', source);
-  describeCallbackLane('Redis Cluster', source);
+  describeCallbackLane('Redis Cluster', source, { handsOver: true });
   describeRedisSettle(
     'Redis Cluster',
     clusterSettleTarget(() => cluster),

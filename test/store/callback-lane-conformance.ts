@@ -29,7 +29,12 @@ function replayed(job: ReservedJob): JobResult {
  * delivery being retried waits for its time without holding anything up; operators see
  * the lane as part of its queue.
  */
-export function describeCallbackLane(name: string, source: StoreSource): void {
+export function describeCallbackLane(
+  name: string,
+  source: StoreSource,
+  /** The store hands a replay's delivery over to the worker that settles the replay (Redis). */
+  { handsOver = false }: { handsOver?: boolean } = {},
+): void {
   describe(`callback lane: ${name}`, () => {
     let target: StoreSpace;
     let store: RequestQueueStore;
@@ -67,7 +72,7 @@ export function describeCallbackLane(name: string, source: StoreSource): void {
       );
     });
 
-    it("keeps the priority between queues: a low queue's delivery waits for the high queue's replays", async () => {
+    it(`keeps the priority between queues: a low queue's delivery ${handsOver ? 'runs right after its replay (handed over), then the high queue' : "waits for the high queue's replays"}`, async () => {
       const high = uniqueName('high');
       const low = uniqueName('low');
       const [lowId] = await backlog(low, 1);
@@ -79,7 +84,13 @@ export function describeCallbackLane(name: string, source: StoreSource): void {
       await waitFor('every job', () => r.seen.length >= 6, { timeoutMs: 15_000, intervalMs: 20 });
       const order = names(r.seen);
       expect(order[0]).toBe(`r:${lowId}`);
-      expect(order.at(-1)).toBe(`c:${lowId}`); // behind the high queue's replays and their callbacks
+      if (handsOver) {
+        // The settle handed it to the worker: it runs in the replay's slot, before any take.
+        expect(order[1]).toBe(`c:${lowId}`);
+        expect(order.slice(2).every((n) => !n.endsWith(lowId!))).toBe(true);
+      } else {
+        expect(order.at(-1)).toBe(`c:${lowId}`); // behind the high queue's replays and their callbacks
+      }
     });
 
     it('retries a failing delivery on its schedule without blocking other deliveries or replays; operators see the lane as its queue', async () => {

@@ -139,6 +139,63 @@ export function describeRedisSettle(label: string, makeTarget: () => SettleTarge
       }
     });
 
+    it("hands a replay's callback job to the worker that settles it: active under its lock, run next in the same slot; if that worker dies, another runs it", async () => {
+      const queue = uniqueName('q');
+      const lane = callbackLane(queue);
+      const id = randomUUID();
+      await store.enqueue(newJob(queue, id), id, TTL);
+      let dying = false;
+      let whileRunning: { active: string[]; waiting: number; locked: boolean } | undefined;
+      const hang = new Promise<JobResult>(() => {}); // the first worker never finishes its delivery
+      const first = await consume({ queues: [queue] }, async (j) => {
+        if (j.payload.kind === 'replay') return replayThenCallback(queue, id)(j);
+        whileRunning = {
+          active: await raw.lrange(key(lane, 'active'), 0, -1),
+          waiting: await raw.llen(key(lane, 'wait')),
+          locked: (await raw.exists(key(lane, j.id, 'lock'))) === 1,
+        };
+        dying = true;
+        return hang;
+      });
+      await waitFor('the handed-over delivery running', () => dying, { timeoutMs: 10_000 });
+      const [replay, delivery] = first.seen;
+      expect(first.seen.map((j) => j.payload.kind)).toEqual(['replay', 'callback']);
+      expect(delivery).toMatchObject({ queue: lane, attempt: 1, leaseLosses: 0 });
+      expect(delivery!.payload.correlationId).toBe(replay!.payload.correlationId);
+      // Never queued: stored active under the worker's lock by the replay's settle.
+      expect(whileRunning).toEqual({ active: [delivery!.id], waiting: 0, locked: true });
+      expect(await store.readStatus(id)).toMatchObject({ state: 'completed', result: SEALED.result });
+
+      // The worker dies (its lease is no longer renewed): the lock lapses, Bull's stalled
+      // check puts the job back, and another worker delivers it.
+      await first.consumer.stop(0);
+      const second = await consume({ queues: [queue] }, () => ({ type: 'complete' }));
+      await waitFor('the delivery run again elsewhere', () => second.seen.length >= 1, { timeoutMs: 15_000 });
+      expect(second.seen[0]).toMatchObject({ id: delivery!.id, queue: lane, leaseLosses: 1 });
+      await waitFor('the lane empty', async () => (await raw.llen(key(lane, 'active'))) === 0, { timeoutMs: 5000 });
+      const record = await store.readStatus(id);
+      expect(record?.timeline?.filter((e) => e.kind === 'callback')).toHaveLength(1);
+    });
+
+    it('does not hand a callback job over while its lane is paused: it waits in the paused list', async () => {
+      const queue = uniqueName('q');
+      const lane = callbackLane(queue);
+      const id = randomUUID();
+      await store.queue(lane).pause();
+      await store.enqueue(newJob(queue, id), id, TTL);
+      const { seen } = await consume({ queues: [queue] }, replayThenCallback(queue, id));
+      await waitFor('the replay settled', async () => (await store.readStatus(id))?.state === 'completed', {
+        timeoutMs: 10_000,
+      });
+      await sleep(300);
+      expect(seen.map((j) => j.payload.kind)).toEqual(['replay']);
+      expect(await raw.llen(key(lane, 'paused'))).toBe(1);
+      expect(await raw.llen(key(lane, 'active'))).toBe(0);
+      await store.queue(lane).resume();
+      await waitFor('the delivery after the resume', () => seen.length >= 2, { timeoutMs: 10_000 });
+      expect(seen[1]).toMatchObject({ queue: lane, attempt: 1 });
+    });
+
     it("a delivery's timeline line goes only to its own request's record, and never blocks the settle", async () => {
       const queue = uniqueName('q');
       const lane = callbackLane(queue);

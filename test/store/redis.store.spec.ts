@@ -7,6 +7,6 @@ import { describeRedisSettle, redisSettleTarget } from './redis-settle-conforman
 
 describeStoreConformance('Redis', redisStore);
 describeStatusConformance('Redis', redisStore);
-describeCallbackLane('Redis', redisStore);
+describeCallbackLane('Redis', redisStore, { handsOver: true });
 describeDashboardConformance('Redis', redisStore);
 describeRedisSettle('Redis', redisSettleTarget);

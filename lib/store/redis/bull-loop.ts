@@ -46,6 +46,10 @@ export interface TakenJob<T> {
 export function bullLoop<T>(queue: Bull.Queue<T>): {
   init(): Promise<void>;
   take(): Promise<TakenJob<T> | null>;
+  /** This queue's lock token: what a job handed over to this worker is locked with (`SETTLE_LUA`). */
+  readonly token: string;
+  /** The job a settle handed over to this worker (stored active under `token`), from its hash. */
+  handedOver(hash: Record<string, string>, jobId: string): Promise<TakenJob<T>>;
 } {
   const loop = queue as unknown as BullQueueLoop;
   for (const name of METHODS) {
@@ -71,6 +75,14 @@ export function bullLoop<T>(queue: Bull.Queue<T>): {
     async take() {
       const job = (await loop.moveToActive()) as Bull.Job<T> | null;
       return job ? { job, stalledCounter: stalled.get(job) ?? 0, lockToken: loop.token } : null;
+    },
+    get token() {
+      return loop.token;
+    },
+    async handedOver(hash, jobId) {
+      // Built as `moveToActive` builds the job it took, from the same fields.
+      const job = (await loop.nextJobFromJobData(hash, jobId)) as Bull.Job<T>;
+      return { job, stalledCounter: 0, lockToken: loop.token };
     },
   };
 }

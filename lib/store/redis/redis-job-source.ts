@@ -1,6 +1,6 @@
 import type Bull from 'bull';
 import { isCallbackLane } from '../../core/callback-lane.js';
-import type { JobPayload, JobResult, ReservedJob } from '../../core/job.js';
+import type { JobPayload, JobResult, NewJob, ReservedJob } from '../../core/job.js';
 import { leasesExhausted } from '../../core/policies.js';
 import type { JobLease, JobSource } from '../consume-loop.js';
 import { isJobPayload } from '../job-payload.js';
@@ -9,7 +9,7 @@ import { IdleWaiter } from '../idle-waiter.js';
 import { attemptEntry, type TimelineEntry } from '../../core/request-status.js';
 import type { JobStatus, RedisStatusRecords } from './redis-status.js';
 import type { FlowSupport } from '../../flow/flow-gate.js';
-import type { RedisSettler, Settlement } from './redis-settle.js';
+import type { HandedOver, RedisSettler, Settlement } from './redis-settle.js';
 
 export type RetryError = Error & { delayMs?: number };
 
@@ -24,7 +24,15 @@ const EMPTY_LANE_RECHECK_MS = 100;
 
 interface Loop {
   take(): Promise<TakenJob<JobPayload> | null>;
+  readonly token: string;
+  handedOver(hash: Record<string, string>, jobId: string): Promise<TakenJob<JobPayload>>;
 }
+
+/** Ends a lease's job (`SETTLE_LUA`); resolves to the lease of the next job when it was handed over. */
+type Finish = (settlement: Settlement) => Promise<JobLease | undefined>;
+
+/** Whether, and under which lock, a next job on `queue` can be handed to this worker. */
+type HandOverTo = (queue: string) => Settlement['handOver'];
 
 /**
  * Takes jobs for the consume loop from Bull queues, one queue after the other in priority
@@ -39,7 +47,11 @@ export class RedisJobSource implements JobSource {
   /** Lane arrivals signalled so far: a take that overlapped one does not mark its lane empty. */
   private laneArrivals = 0;
   private readonly listeners: [Bull.Queue<JobPayload>, () => void][] = [];
-  private readonly finish: (settlement: Settlement) => Promise<void>;
+  private readonly finish: Finish;
+  private readonly handOverTo: HandOverTo = (queue) => {
+    const loop = this.loops.get(queue);
+    return loop && { lockToken: loop.token, lockDuration: this.lockDuration };
+  };
 
   constructor(
     private readonly queues: ReadonlyMap<string, Bull.Queue<JobPayload>>,
@@ -50,9 +62,28 @@ export class RedisJobSource implements JobSource {
     readonly flow?: FlowSupport,
   ) {
     this.finish = async (settlement) => {
-      await settler.settle(settlement);
-      if (settlement.next) this.arrived(settlement.next.queue);
+      const handed = await settler.settle(settlement);
+      if (!settlement.next) return undefined;
+      if (handed) return this.adopt(settlement.next, handed);
+      this.arrived(settlement.next.queue);
+      return undefined;
     };
+  }
+
+  /** The lease of a job a settle handed over to this worker: active under its queue's lock. */
+  private async adopt(next: NewJob, handed: HandedOver): Promise<JobLease> {
+    const taken = await this.loops.get(next.queue)!.handedOver(handed.hash, handed.id);
+    const job: ReservedJob = { id: handed.id, queue: next.queue, payload: next.payload, attempt: 1, leaseLosses: 0 };
+    const status = this.records.forJob(next.queue, handed.id, next.payload);
+    return new RedisLease(
+      taken,
+      job,
+      this.lockDuration,
+      this.finish,
+      this.handOverTo,
+      status,
+      status ? null : this.records,
+    );
   }
 
   /** A job may be waiting on `queue`: a lane is looked at again on the next take. */
@@ -110,12 +141,12 @@ export class RedisJobSource implements JobSource {
         if (leasesExhausted(started + 1, job.data.tries)) {
           // Not run again: handed over to be failed, with its failure outcome (store contract).
           const reserved = { id, queue: name, payload: job.data, attempt: started, leaseLosses, leasesExhausted: true };
-          return new RedisLease(taken, reserved, this.lockDuration, this.finish, status);
+          return new RedisLease(taken, reserved, this.lockDuration, this.finish, this.handOverTo, status);
         }
         const reserved = { id, queue: name, payload: job.data, attempt: started + 1, leaseLosses };
         // No `running` write: a reader sees the job running from its lock (`RedisStatusRecords.read`).
         const timeline = status ? null : this.records;
-        return new RedisLease(taken, reserved, this.lockDuration, this.finish, status, timeline);
+        return new RedisLease(taken, reserved, this.lockDuration, this.finish, this.handOverTo, status, timeline);
       }
     }
     return null;
@@ -135,7 +166,8 @@ class RedisLease implements JobLease {
     private readonly taken: TakenJob<JobPayload>,
     readonly job: ReservedJob,
     lockDuration: number,
-    private readonly finish: (settlement: Settlement) => Promise<void>,
+    private readonly finish: Finish,
+    private readonly handOverTo: HandOverTo,
     /** The replay job's status record; null for a callback job. */
     private readonly status: JobStatus | null,
     /** Where a callback job's deliveries go on its request's timeline; null for a replay job. */
@@ -158,19 +190,21 @@ class RedisLease implements JobLease {
    * first, then Bull delays the job (a failed write rejects with the job still active: its
    * lock lapses and it runs again, at least once). Complete and fail are one script
    * (`SETTLE_LUA`): Bull's move, `next` (the callback job) and the final record together, or
-   * nothing when the lock was lost (the job runs again elsewhere).
+   * nothing when the lock was lost (the job runs again elsewhere). With `handOver`, a `next`
+   * due at once on a queue this worker consumes is stored active under this worker's lock and
+   * comes back as the lease to run next (`SETTLE_LUA`).
    */
-  async settle(result: JobResult): Promise<void> {
+  async settle(result: JobResult, options?: { handOver?: boolean }): Promise<JobLease | undefined> {
     this.abandon();
     if (result.type === 'release') {
       // Held back by flow control: back to Bull's delayed set under our lock, attemptsMade
       // and stalledCounter untouched (not an attempt); the record says queued again.
-      await this.status?.released(this.job.attempt - 1, result.delayMs);
+      await this.status?.released(this.job.attempt - 1, result.delayMs, this.startedAt);
       // Job#moveToDelayed (active to delayed, lock checked) is in every Bull 4, untyped.
       await (this.bullJob as Bull.Job<JobPayload> & { moveToDelayed(at: number): Promise<void> }).moveToDelayed(
         Date.now() + Math.max(1, result.delayMs),
       );
-      return;
+      return undefined;
     }
     const entry = attemptEntry(
       this.job.payload.kind,
@@ -184,11 +218,13 @@ class RedisLease implements JobLease {
       const err: RetryError = new Error(result.error);
       err.delayMs = result.delayMs;
       await this.bullJob.moveToFailed(err, false);
-      return this.noteDelivery(entry);
+      await this.noteDelivery(entry);
+      return undefined;
     }
     const outcome = result.type === 'complete' ? 'completed' : 'failed';
     const p = this.job.payload;
-    await this.finish({
+    const next = result.next;
+    return this.finish({
       queue: this.job.queue,
       jobId: this.job.id,
       lockToken: this.taken.lockToken,
@@ -198,6 +234,8 @@ class RedisLease implements JobLease {
       status: this.status?.final(outcome, this.job.attempt, result.status, entry, this.startedAt),
       // A delivery's timeline entry goes with its job's move: one round trip, not two.
       timeline: this.timeline?.callbackLine(p.correlationId, p.queuedAt, entry),
+      // A callback job due at once can run here next, without a take (`SETTLE_LUA`).
+      handOver: options?.handOver && next && next.delayMs <= 0 ? this.handOverTo(next.queue) : undefined,
     });
   }
 

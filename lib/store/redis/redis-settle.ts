@@ -5,7 +5,7 @@ import { bullJobOptions } from './bull-job-options.js';
 
 /** The `rqSettle` command (`SETTLE_LUA`) on the connection the store's scripts run on. */
 export interface SettleCommand {
-  rqSettle(numKeys: 11, ...args: string[]): Promise<string | number>;
+  rqSettle(numKeys: 12, ...args: string[]): Promise<[string, number] | number>;
 }
 
 /** One job that ends, and what ends with it (see `SETTLE_LUA`). */
@@ -23,6 +23,18 @@ export interface Settlement {
   status?: StatusWrite | null;
   /** A callback job's line on its request's timeline (`RedisStatusRecords.callbackLine`). */
   timeline?: TimelineLine;
+  /**
+   * Hand `next` over to this worker instead of queuing it (when due at once and its queue is
+   * not paused): stored active under `lockToken` (its queue's) for `lockDuration` ms.
+   */
+  handOver?: { lockToken: string; lockDuration: number };
+}
+
+/** What a settle stored as the next job, when it handed it over to the settling worker. */
+export interface HandedOver {
+  id: string;
+  /** The job hash as stored (Bull's fields, as `moveToActive` reads them). */
+  hash: Record<string, string>;
 }
 
 /** Bull's messages for a refused move, as its own `finishedErrors` words them. */
@@ -50,8 +62,11 @@ export class RedisSettler {
     return `${this.prefix}:${queue}:${name}`;
   }
 
-  /** Resolves once Redis applied all of it; rejects, with nothing changed, when the lock was lost. */
-  async settle(s: Settlement): Promise<void> {
+  /**
+   * Resolves once Redis applied all of it (with the next job when it was handed over);
+   * rejects, with nothing changed, when the lock was lost.
+   */
+  async settle(s: Settlement): Promise<HandedOver | undefined> {
     const jobKey = this.key(s.queue, s.jobId);
     const nextQueue = s.next?.queue ?? s.queue;
     const now = Date.now();
@@ -66,8 +81,12 @@ export class RedisSettler {
       this.key(nextQueue, 'meta-paused'),
       this.key(nextQueue, 'id'),
       this.key(nextQueue, 'delayed'),
+      this.key(nextQueue, 'active'),
     ];
     const next = s.next;
+    const data = next ? JSON.stringify(next.payload) : '';
+    const opts = next ? JSON.stringify(bullJobOptions(next.delayMs, now)) : '';
+    const handOver = next ? s.handOver : undefined;
     const args = [
       s.jobId,
       s.lockToken,
@@ -75,19 +94,26 @@ export class RedisSettler {
       s.outcome,
       s.failedReason ?? '',
       next ? this.key(next.queue, '') : '',
-      next ? JSON.stringify(next.payload) : '',
-      next ? JSON.stringify(bullJobOptions(next.delayMs, now)) : '',
+      data,
+      opts,
       String(next?.delayMs ?? 0),
       this.token,
+      handOver?.lockToken ?? '',
+      String(handOver?.lockDuration ?? 0),
       ...(s.status
         ? ['1', ...s.status.args]
         : s.timeline
           ? ['2', String(s.timeline.queuedAt), s.timeline.line]
           : ['0']),
     ];
-    const code = await this.client().rqSettle(11, ...keys, ...args);
-    if (typeof code === 'number' && code < 0) {
-      throw new Error(REFUSED[code]?.(s.jobId) ?? `settle of job ${s.jobId} refused (${code})`);
+    const reply = await this.client().rqSettle(12, ...keys, ...args);
+    if (typeof reply === 'number') {
+      throw new Error(REFUSED[reply]?.(s.jobId) ?? `settle of job ${s.jobId} refused (${reply})`);
     }
+    const [nextId, handedOver] = reply;
+    if (handedOver !== 1) return undefined;
+    const at = String(now);
+    const hash = { name: '__default__', data, opts, timestamp: at, delay: '0', priority: '0', processedOn: at };
+    return { id: nextId, hash };
   }
 }

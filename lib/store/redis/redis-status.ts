@@ -201,7 +201,7 @@ export class JobStatus {
 
   /** Asked for a retry; written (with the attempt's timeline entry) before Bull moves the job to its delayed set. */
   retrying(attempt: number, delayMs: number, entry: TimelineEntry | undefined, startedAt: number): Promise<number> {
-    const now = Date.now();
+    const now = afterTake(startedAt);
     return this.write(
       'persist',
       { ...this.base('retrying', attempt, now), nextAttemptAt: now + delayMs, pending: '' },
@@ -210,8 +210,8 @@ export class JobStatus {
   }
 
   /** Held back by flow control (not an attempt): queued again, runnable at `nextAttemptAt`. */
-  released(attempts: number, delayMs: number): Promise<number> {
-    const now = Date.now();
+  released(attempts: number, delayMs: number, startedAt: number): Promise<number> {
+    const now = afterTake(startedAt);
     return this.write('persist', { ...this.base('queued', attempts, now), nextAttemptAt: now + delayMs });
   }
 
@@ -269,4 +269,15 @@ function toRecord(correlationId: string, hash: Record<string, string>): StatusRe
   const timeline = parseTimeline(hash.timeline);
   if (timeline.length > 0) record.timeline = timeline;
   return record;
+}
+
+/**
+ * The time a record written after a take says it was written: never the take's own
+ * millisecond. A reader sees a job as running while its lock is set by a take no older than
+ * the record (`read`), and Bull 4.0 leaves the lock of a retried or held-back job in place:
+ * a retry written in the same millisecond as the take would read as running until the lock
+ * lapsed. The take's `processedOn` is at most `startedAt` (taken before the lease began).
+ */
+function afterTake(startedAt: number): number {
+  return Math.max(Date.now(), startedAt + 1);
 }

@@ -49,24 +49,34 @@ end
  * Redis script is not undone by an error half-way: none may happen after the first write).
  *
  * A callback job that ends appends its delivery's line to its request's timeline in the same
- * step (ARGV[11] `2`), as `TIMELINE_APPEND_LUA` does: only to a record that is a hash and
+ * step (ARGV[13] `2`), as `TIMELINE_APPEND_LUA` does: only to a record that is a hash and
  * still the request's (its `queuedAt`); anything else there is left alone, never refused.
  *
  * All keys are under the store's prefix, so on Redis Cluster they share its hash tag (one
  * slot). A job without `next` or without a status record passes other keys of its queue
  * in those places (never written).
  *
+ * The next job can be handed over to the settling worker (ARGV[11], its queue's lock token):
+ * instead of waiting in its queue, it is stored active under that lock, `processedOn` set and
+ * Bull's `active` message published, as Bull's `moveToActive` leaves a job it took, so the
+ * worker runs it at once without a take; should the worker die, its lock lapses and Bull's
+ * stalled check puts it back to wait, as for any job a dead worker held. Only a next job due
+ * at once, on a queue that is not paused (else it is stored as usual).
+ *
  * KEYS: 1 active, 2 completed or failed set (the job's queue), 3 job key, 4 stalled,
  *       5 status key, 6 throughput hash of the current minute,
- *       7 wait, 8 paused, 9 meta-paused, 10 id, 11 delayed (the next job's queue)
+ *       7 wait, 8 paused, 9 meta-paused, 10 id, 11 delayed, 12 active (the next job's queue)
  * ARGV: 1 job id, 2 lock token, 3 timestamp (ms), 4 `completed` or `failed`, 5 failed reason,
  *       6 next job key prefix (`<prefix>:<queue>:`; empty: no next job), 7 its data JSON,
  *       8 its opts JSON, 9 its delay (ms), 10 the next queue's token for `waiting`,
- *       11 `1` to write the status record, 12… `writeStatus`'s arguments (`status.lua.ts`);
- *       or `2` to append a callback's timeline line: 12 the request's queuedAt, 13 the line;
+ *       11 the lock token to hand the next job over under (empty: no hand-over), 12 its lock
+ *       duration (ms),
+ *       13 `1` to write the status record, 14… `writeStatus`'s arguments (`status.lua.ts`);
+ *       or `2` to append a callback's timeline line: 14 the request's queuedAt, 15 the line;
  *       or `0`
- * Returns the next job's id ('' without one), or an error code: Bull's -1 no such job,
- * -2 no lock, -6 another worker's lock, -3 not active; -7 a key holds another type.
+ * Returns `{next job id ('' without one), 1 if it was handed over else 0}`, or an error
+ * code: Bull's -1 no such job, -2 no lock, -6 another worker's lock, -3 not active; -7 a key
+ * holds another type.
  */
 export const SETTLE_LUA = `${ADD_BULL_JOB}${WRITE_STATUS}
 local function holds(key, kind)
@@ -79,8 +89,9 @@ if lock ~= ARGV[2] then
   if lock then return -6 end
   return -2
 end
-if ARGV[11] == '1' and not (holds(KEYS[5], 'hash') and holds(KEYS[6], 'hash')) then return -7 end
-if ARGV[6] ~= '' and not (holds(KEYS[10], 'string') and holds(KEYS[7], 'list') and holds(KEYS[11], 'zset')) then
+if ARGV[13] == '1' and not (holds(KEYS[5], 'hash') and holds(KEYS[6], 'hash')) then return -7 end
+if ARGV[6] ~= '' and not (holds(KEYS[10], 'string') and holds(KEYS[7], 'list') and holds(KEYS[11], 'zset')
+  and holds(KEYS[12], 'list')) then
   return -7
 end
 if redis.call('LREM', KEYS[1], -1, ARGV[1]) < 1 then return -3 end
@@ -105,13 +116,27 @@ else
   redis.call('PUBLISH', KEYS[2], '{"jobId":' .. cjson.encode(ARGV[1]) .. ',"val":' .. cjson.encode(ARGV[5]) .. '}')
 end
 local nextId = ''
+local handedOver = 0
 if ARGV[6] ~= '' then
-  nextId = tostring(addBullJob(KEYS, 6, ARGV[6], ARGV[7], ARGV[8], ARGV[3], ARGV[9], ARGV[10]))
+  if ARGV[11] ~= '' and tonumber(ARGV[9]) <= 0 and redis.call('EXISTS', KEYS[9]) == 0 then
+    -- Handed over: active under the settling worker's lock, as Bull's moveToActive leaves a job.
+    local jobId = redis.call('INCR', KEYS[10])
+    local jobKey = ARGV[6] .. jobId
+    redis.call('HMSET', jobKey, 'name', '__default__', 'data', ARGV[7], 'opts', ARGV[8],
+      'timestamp', ARGV[3], 'delay', '0', 'priority', '0', 'processedOn', ARGV[3])
+    redis.call('LPUSH', KEYS[12], jobId)
+    redis.call('SET', jobKey .. ':lock', ARGV[11], 'PX', ARGV[12])
+    redis.call('PUBLISH', KEYS[12] .. '@' .. ARGV[11], jobId)
+    nextId = tostring(jobId)
+    handedOver = 1
+  else
+    nextId = tostring(addBullJob(KEYS, 6, ARGV[6], ARGV[7], ARGV[8], ARGV[3], ARGV[9], ARGV[10]))
+  end
 end
-if ARGV[11] == '1' then
-  writeStatus(KEYS[5], KEYS[6], ARGV, 11)
-elseif ARGV[11] == '2' and holds(KEYS[5], 'hash') and redis.call('HGET', KEYS[5], 'queuedAt') == ARGV[12] then
-  append(KEYS[5], ARGV[13])
+if ARGV[13] == '1' then
+  writeStatus(KEYS[5], KEYS[6], ARGV, 13)
+elseif ARGV[13] == '2' and holds(KEYS[5], 'hash') and redis.call('HGET', KEYS[5], 'queuedAt') == ARGV[14] then
+  append(KEYS[5], ARGV[15])
 end
-return nextId
+return {nextId, handedOver}
 `;
