@@ -7,8 +7,8 @@
  * every callback has arrived. Two runs per driver, in the same process:
  * - lane off: the delivery is stored at the end of the replay's own queue (the behaviour
  *   before the callback lane), by rewriting the processor's `next` job back to that queue;
- * - lane on: as the library does it, on the queue's callback lane, taken first (on Redis,
- *   handed over to the worker that settled the replay: never queued).
+ * - lane on: as the library does it, on the queue's callback lane, handed over to the worker
+ *   that settled the replay (never queued).
  *
  *   npm run bench:worker                                  # redis and MariaDB, 2000 replays, concurrency 10
  *   BENCH_DRIVERS=redis,sqlite BENCH_BACKLOG=1000 npm run bench:worker

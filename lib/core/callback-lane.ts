@@ -2,8 +2,8 @@
  * A queue's callback lane: the queue of its own where a finished replay stores its callback
  * delivery, so the delivery does not wait behind every replay still waiting in the base
  * queue (issue #16). Workers consuming a queue look at its lane first (`withLanes`). A store
- * that hands a delivery over to the worker that settled its replay (Redis) stores it on the
- * lane as a job already taken: it never waits there (`JobLease.settle`).
+ * that hands a delivery over to the worker that settled its replay (Redis, database) stores it
+ * on the lane as a job already taken: it never waits there (`JobLease.settle`).
  *
  * The suffix is safe in Redis keys (Bull's `<prefix>:<queue>:wait`; no `:` so a failed
  * job's id `<queue>:<jobId>` still splits at its last `:`) and in the `queue` varchar of the

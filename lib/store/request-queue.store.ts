@@ -38,8 +38,9 @@ import type {
  *   driver does it in one transaction, the Redis driver in one Lua script
  *   (`lib/store/redis/settle.lua.ts`). A `retry` or `release` stores no `next`. A store may
  *   hand a `next` due at once straight to the worker that settles (`JobLease.settle`'s
- *   `handOver`: the Redis driver stores it active under that worker's lock, in the same
- *   step); it is then leased as a taken job is, and a worker that dies leaves it to its lease.
+ *   `handOver`: the Redis driver stores it active under that worker's lock, the database driver
+ *   inserts it reserved by that worker, in the same step); it is then leased as a taken job
+ *   is, and a worker that dies leaves it to its lease.
  * - **Flow control counts live in the store.** A job source that offers `flow`
  *   (`JobSource.flow`, `FlowSlots` in `lib/flow/flow-store.ts`) takes throttle and funnel
  *   slots atomically, so the limits hold across worker processes; a funnel slot is held for

@@ -93,6 +93,27 @@ export function describeCallbackLane(
       }
     });
 
+    it(`runs a replay's delivery next on the worker that settled it${handsOver ? ' (handed over, never queued)' : ''}; if that worker dies, another runs it after the lease`, async () => {
+      const queue = uniqueName('lane');
+      const [id] = await backlog(queue, 1);
+      let delivering = false;
+      const hang = new Promise<JobResult>(() => {}); // the first worker never finishes its delivery
+      const first = await record(store, { queues: [queue], concurrency: 1 }, (job) => {
+        if (job.payload.kind === 'replay') return replayed(job);
+        delivering = true;
+        return hang;
+      });
+      await waitFor('the delivery running on the first worker', () => delivering, { timeoutMs: 10_000 });
+      expect(names(first.seen)).toEqual([`r:${id}`, `c:${id}`]);
+      expect(first.seen[1]).toMatchObject({ queue: callbackLane(queue), attempt: 1 });
+      await first.consumer.stop(0); // dies: its lease is no longer renewed
+      const second = await record(store, { queues: [queue], concurrency: 1 });
+      consumers.push(second.consumer);
+      await waitFor('the delivery run again elsewhere', () => second.seen.length >= 1, { timeoutMs: 15_000 });
+      expect(second.seen[0]).toMatchObject({ id: first.seen[1]!.id, queue: callbackLane(queue) });
+      expect(second.seen[0]!.leaseLosses).toBeGreaterThanOrEqual(1);
+    });
+
     it('retries a failing delivery on its schedule without blocking other deliveries or replays; operators see the lane as its queue', async () => {
       const queue = uniqueName('lane');
       const ids = await backlog(queue, 6);

@@ -6,5 +6,5 @@ import { mariadbStore } from '../support/stores.js';
 
 describeStoreConformance('MariaDB', mariadbStore);
 describeStatusConformance('MariaDB', mariadbStore);
-describeCallbackLane('MariaDB', mariadbStore);
+describeCallbackLane('MariaDB', mariadbStore, { handsOver: true });
 describeDashboardConformance('MariaDB', mariadbStore);

@@ -6,5 +6,5 @@ import { postgresStore } from '../support/stores.js';
 
 describeStoreConformance('PostgreSQL', postgresStore);
 describeStatusConformance('PostgreSQL', postgresStore);
-describeCallbackLane('PostgreSQL', postgresStore);
+describeCallbackLane('PostgreSQL', postgresStore, { handsOver: true });
 describeDashboardConformance('PostgreSQL', postgresStore);

@@ -6,5 +6,5 @@ import { sqliteStore } from '../support/stores.js';
 
 describeStoreConformance('SQLite', sqliteStore);
 describeStatusConformance('SQLite', sqliteStore);
-describeCallbackLane('SQLite', sqliteStore);
+describeCallbackLane('SQLite', sqliteStore, { handsOver: true });
 describeDashboardConformance('SQLite', sqliteStore);

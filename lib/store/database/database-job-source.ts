@@ -1,4 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { isCallbackLane } from '../../core/callback-lane.js';
 import type { JobResult, ReservedJob } from '../../core/job.js';
 import { sleep } from '../../core/async.js';
 import { leasesExhausted } from '../../core/policies.js';
@@ -231,17 +232,42 @@ export class DatabaseJobSource implements JobSource {
     };
     return {
       job,
-      settle: (result) => {
+      settle: (result, options) => {
         clearInterval(renewal);
-        return this.settle(held, reservedAt, result).finally(finish);
+        return this.settle(held, reservedAt, result, options?.handOver ?? false).finally(finish);
       },
       abandon: finish,
     };
   }
 
-  private async settle(job: HeldJob, reservedAt: number, result: JobResult): Promise<void> {
-    await this.persist(reservedAt, () => applyJobResult(this.db, this.deletes, job, result, reservedAt));
-    if (result.type !== 'retry' && result.next && result.next.delayMs <= 0) this.settings.onStored(result.next.queue);
+  /**
+   * Writes a job's result; with `handOver`, a delivery due at once (`next` on a callback
+   * lane) is stored already reserved by this worker and comes back as its lease, to run next
+   * without a reservation round trip (`insertReservedJob`).
+   */
+  private async settle(
+    job: HeldJob,
+    reservedAt: number,
+    result: JobResult,
+    handOver: boolean,
+  ): Promise<JobLease | undefined> {
+    const next = result.type === 'complete' || result.type === 'fail' ? result.next : undefined;
+    const handing = handOver && next !== undefined && next.delayMs <= 0 && isCallbackLane(next.queue);
+    const handed = await this.persist(reservedAt, () =>
+      applyJobResult(this.db, this.deletes, job, result, reservedAt, handing),
+    );
+    if (next && handed) {
+      this.outstanding++;
+      this.handedOut++;
+      const lease = await this.lease({
+        queue: next.queue,
+        row: { ...handed, payload: JSON.stringify(next.payload) },
+        payload: next.payload,
+      });
+      return lease ?? undefined;
+    }
+    if (next && next.delayMs <= 0) this.settings.onStored(next.queue);
+    return undefined;
   }
 
   /**
@@ -249,7 +275,7 @@ export class DatabaseJobSource implements JobSource {
    * passed (another worker may hold the job by then) or the store closes; then it rejects,
    * and the job, still reserved, runs again after its lease (at least once).
    */
-  private async persist(reservedAt: number, write: () => Promise<void>): Promise<void> {
+  private async persist<T>(reservedAt: number, write: () => Promise<T>): Promise<T> {
     for (let failures = 0; ; failures++) {
       try {
         return await write();

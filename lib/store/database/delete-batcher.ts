@@ -5,6 +5,7 @@ import {
   deleteReservedJobIds,
   deleteReservedJobs,
   insertJobs,
+  insertReservedJob,
   LeaseCheckNeeded,
   type JobToken,
 } from './sql/jobs.sql.js';
@@ -22,11 +23,13 @@ export interface Finish {
   record?: FinalRecord;
   /** A callback job's entry on its request's timeline. */
   callback?: CallbackEntry;
+  /** Store `next` already reserved by this worker (handed over): `delete` resolves to its token. */
+  handOver?: boolean;
 }
 
 interface Pending extends Finish {
   token: JobToken;
-  resolve: () => void;
+  resolve: (handed: JobToken | undefined) => void;
   reject: (err: unknown) => void;
 }
 
@@ -55,8 +58,8 @@ export class DeleteBatcher {
    * Resolves once the job's row is gone, with `finish` stored in the same transaction (or
    * once the job was found no longer this worker's: then nothing is changed).
    */
-  delete(token: JobToken, finish: Finish = {}): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  delete(token: JobToken, finish: Finish = {}): Promise<JobToken | undefined> {
+    return new Promise<JobToken | undefined>((resolve, reject) => {
       this.pending.push({ token, ...finish, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
@@ -70,40 +73,50 @@ export class DeleteBatcher {
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, MAX_BATCH);
       this.write(batch).then(
-        () => batch.forEach((p) => p.resolve()),
+        (handed) => batch.forEach((p) => p.resolve(handed.get(p))),
         (err: unknown) => batch.forEach((p) => p.reject(err)),
       );
     }
   }
 
-  private async write(batch: Pending[]): Promise<void> {
+  /** Resolves to the tokens of the next jobs handed over, by the job that stored each. */
+  private async write(batch: Pending[]): Promise<Map<Pending, JobToken>> {
     const tokens = batch.map((p) => p.token);
     if (!batch.some((p) => p.record || p.next || p.callback)) {
       await deleteReservedJobs(this.db, tokens);
-      return;
+      return new Map();
     }
     const now = Date.now();
-    const completed = await this.finish(batch, tokens, now, false).catch((err: unknown) => {
+    const { records, handed } = await this.finish(batch, tokens, now, false).catch((err: unknown) => {
       // A lease in the batch was lost: nothing was committed; again, finding out which first.
       if (err instanceof LeaseCheckNeeded) return this.finish(batch, tokens, now, true);
       throw err;
     });
     this.counts.add(
-      completed.map((r) => ({ queue: r.queue, completed: 1 })),
+      records.map((r) => ({ queue: r.queue, completed: 1 })),
       now,
     );
+    return handed;
   }
 
   /** One transaction: the batch's jobs deleted, with their next jobs, final records and delivery entries. */
-  private finish(batch: Pending[], tokens: JobToken[], now: number, lockFirst: boolean): Promise<FinalRecord[]> {
+  private finish(
+    batch: Pending[],
+    tokens: JobToken[],
+    now: number,
+    lockFirst: boolean,
+  ): Promise<{ records: FinalRecord[]; handed: Map<Pending, JobToken> }> {
     return this.db.transaction(async (tx) => {
       const deleted = await deleteReservedJobIds(tx, tokens, lockFirst);
       const held = batch.filter((p) => deleted.has(p.token.id));
       await insertJobs(
         tx,
-        held.flatMap((p) => (p.next ? [p.next] : [])),
+        held.flatMap((p) => (p.next && !p.handOver ? [p.next] : [])),
         now,
       );
+      // One statement each: their ids are needed (a multi-row insert's are not reported).
+      const handed = new Map<Pending, JobToken>();
+      for (const p of held) if (p.next && p.handOver) handed.set(p, await insertReservedJob(tx, p.next, now));
       const records = held.flatMap((p) => (p.record ? [p.record] : []));
       await markFinalBatch(tx, 'completed', records, now);
       await appendCallbackEntries(
@@ -111,7 +124,7 @@ export class DeleteBatcher {
         held.flatMap((p) => (p.callback ? [p.callback] : [])),
         now,
       );
-      return records;
+      return { records, handed };
     });
   }
 }

@@ -3,7 +3,7 @@ import { attemptEntry, type FinalStatus, type TimelineEntry } from '../../core/r
 import type { DeleteBatcher } from './delete-batcher.js';
 import type { SqlClient, SqlExecutor } from './sql-client.js';
 import { failedPayload, insertFailedJob } from './sql/failed-jobs.sql.js';
-import { deleteReservedJobs, insertJob, releaseReservedJob, type JobToken } from './sql/jobs.sql.js';
+import { deleteReservedJobs, insertJob, insertReservedJob, releaseReservedJob, type JobToken } from './sql/jobs.sql.js';
 import { releaseHeldBack } from './sql/flow-slots.sql.js';
 import { markFinal, markRetrying, type FinalRecord } from './sql/request-status.sql.js';
 import { appendCallbackEntries, type CallbackEntry } from './sql/timeline.sql.js';
@@ -29,6 +29,8 @@ export interface HeldJob extends JobToken {
  * attempt's timeline entry (taken at `startedAt`) is written in that same transaction: a
  * replay's with its record, a callback delivery's on its request's record. A replay that
  * ended is counted in the minute's throughput (`ThroughputCounter`) once it committed.
+ * With `handOver`, a complete or fail stores its `next` already reserved by this worker
+ * (`insertReservedJob`) and resolves to its token, for the worker to run it next.
  */
 export async function applyJobResult(
   db: SqlClient,
@@ -36,7 +38,8 @@ export async function applyJobResult(
   job: HeldJob,
   result: JobResult,
   startedAt: number,
-): Promise<void> {
+  handOver = false,
+): Promise<JobToken | undefined> {
   const now = Date.now();
   const replay = job.payload.kind === 'replay';
   const error = result.type === 'complete' ? undefined : result.error;
@@ -50,6 +53,7 @@ export async function applyJobResult(
         next: result.next,
         record: replay ? finalRecord(job, result.status, now, entry) : undefined,
         callback,
+        handOver,
       });
     case 'retry': {
       const availableAt = now + Math.max(0, result.delayMs);
@@ -58,7 +62,7 @@ export async function applyJobResult(
         if (replay) await markRetrying(tx, job.payload.correlationId, job.id, job.attempt, availableAt, now, entry);
         else await appendCallbackEntries(tx, [callback!], now);
       });
-      return;
+      return undefined;
     }
     case 'release': {
       // Held back by flow control: not an attempt (the reservation is undone).
@@ -66,19 +70,22 @@ export async function applyJobResult(
         ? { correlationId: job.payload.correlationId, jobId: job.id, attempts: job.attempts }
         : undefined;
       await db.transaction((tx) => releaseHeldBack(tx, job, now + Math.max(1, result.delayMs), running, now));
-      return;
+      return undefined;
     }
     case 'fail': {
+      let handed: JobToken | undefined;
       const failed = await db.transaction(async (tx) => {
+        handed = undefined; // a transaction run again starts over
         if ((await deleteReservedJobs(tx, [job])) !== 1) return false;
         await insertFailedJob(tx, job.queue, failedPayload(job.payload, job.attempts), result.error, now);
-        if (result.next) await insertJob(tx, result.next, now);
+        if (result.next && handOver) handed = await insertReservedJob(tx, result.next, now);
+        else if (result.next) await insertJob(tx, result.next, now);
         if (replay) await writeFinal(tx, job, 'failed', result.status, now, entry);
         else await appendCallbackEntries(tx, [callback!], now);
         return true;
       });
       if (failed && replay) deletes.counts.add([{ queue: job.queue, failed: 1 }], now);
-      return;
+      return failed ? handed : undefined;
     }
   }
 }

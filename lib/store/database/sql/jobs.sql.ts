@@ -20,10 +20,24 @@ export async function insertJob(db: SqlExecutor, job: NewJob, now: number): Prom
   return id;
 }
 
-async function insertJobRow(db: SqlExecutor, job: NewJob, now: number): Promise<string> {
-  const sql =
-    'INSERT INTO jobs (queue, payload, attempts, reserved_at, available_at, created_at) VALUES (?, ?, 0, NULL, ?, ?)';
-  const params = [job.queue, JSON.stringify(job.payload), now + Math.max(0, job.delayMs), now];
+/**
+ * Stores a job already reserved by the worker that stores it (a delivery handed over to the
+ * worker that settled its replay): `attempts` 1 and `reserved_at` now, as a reservation
+ * leaves a row, so a worker that dies leaves it to its lease like any job it held.
+ * Resolves to its token.
+ */
+export async function insertReservedJob(db: SqlExecutor, job: NewJob, now: number): Promise<JobToken> {
+  return { id: await insertJobRow(db, job, now, true), attempts: 1 };
+}
+
+async function insertJobRow(db: SqlExecutor, job: NewJob, now: number, reserved = false): Promise<string> {
+  const sql = reserved
+    ? 'INSERT INTO jobs (queue, payload, attempts, reserved_at, available_at, created_at) VALUES (?, ?, 1, ?, ?, ?)'
+    : 'INSERT INTO jobs (queue, payload, attempts, reserved_at, available_at, created_at) VALUES (?, ?, 0, NULL, ?, ?)';
+  const at = now + Math.max(0, job.delayMs);
+  const params = reserved
+    ? [job.queue, JSON.stringify(job.payload), now, at, now]
+    : [job.queue, JSON.stringify(job.payload), at, now];
   if (db.dialect === 'mysql') {
     const { insertId } = await db.run(sql, params);
     if (insertId === undefined) throw new Error('the database did not report the new job id');
