@@ -262,18 +262,15 @@ console.log(
     `${ROUNDS} interleaved rounds (medians); metrics+tracing: ${PAIRS} on/off pairs of ${PAIR_DURATION} s (median of the pairs' ratios)`,
 );
 const cpu = (r: { cpuUs: number }) => `  app CPU ${Math.round(r.cpuUs)} µs/req`;
+/** What a measuring script next to this one prints as JSON, run in a process of its own before any load. */
+function measuredApart<T>(script: string): T {
+  const file = fileURLToPath(new URL(script, import.meta.url));
+  return JSON.parse(execFileSync(process.execPath, [file], { encoding: 'utf8' })) as T;
+}
 /** µs that metrics and tracing add to one 202, measured part by part (observability-cost.ts). */
-function componentCost(): { addedUs: number } {
-  const script = fileURLToPath(new URL('./observability-cost.js', import.meta.url));
-  return JSON.parse(execFileSync(process.execPath, [script], { encoding: 'utf8' })) as { addedUs: number };
-}
-const component = ONLY === 'routes' ? undefined : componentCost();
-/** µs per `sealJob` of the queued request, in a process of its own before any load (bench/seal-cost.ts). */
-function sealCostUs(): number {
-  const script = fileURLToPath(new URL('./seal-cost.js', import.meta.url));
-  return (JSON.parse(execFileSync(process.execPath, [script], { encoding: 'utf8' })) as { sealUs: number }).sealUs;
-}
-const sealUs = ONLY === 'observability' ? undefined : sealCostUs();
+const component = ONLY === 'routes' ? undefined : measuredApart<{ addedUs: number }>('./observability-cost.js');
+/** µs per `sealJob` of the queued request (seal-cost.ts). */
+const sealUs = ONLY === 'observability' ? undefined : measuredApart<{ sealUs: number }>('./seal-cost.js').sealUs;
 
 const ADAPTERS = (process.env.BENCH_ADAPTERS ?? 'express,fastify').split(',') as ('express' | 'fastify')[];
 for (const adapter of ADAPTERS) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { baseQueue, callbackLane, isCallbackLane, withLanes } from './callback-lane.js';
+import { baseQueue, callbackLane, deliveryToHandOver, isCallbackLane, withLanes } from './callback-lane.js';
+import type { JobPayload, JobResult, NewJob } from './job.js';
 
 describe('callback lane', () => {
   it('names a lane after its queue and back', () => {
@@ -18,5 +19,19 @@ describe('callback lane', () => {
   it('puts each lane right before its queue, keeping the priority between queues', () => {
     expect(withLanes(['high', 'default'])).toEqual(['high#callbacks', 'high', 'default#callbacks', 'default']);
     expect(withLanes(['a', 'a#callbacks'])).toEqual(['a#callbacks', 'a']);
+  });
+
+  it('hands over only a delivery due at once on a lane, from a complete or fail result', () => {
+    const job = (queue: string, delayMs = 0): NewJob => ({ queue, payload: {} as JobPayload, delayMs });
+    const lane = job('api:request#callbacks');
+    const results: [JobResult, NewJob | undefined][] = [
+      [{ type: 'complete', next: lane }, lane],
+      [{ type: 'fail', error: 'x', next: lane }, lane],
+      [{ type: 'complete', next: job('api:request#callbacks', 1000) }, undefined],
+      [{ type: 'complete', next: job('api:request') }, undefined],
+      [{ type: 'complete' }, undefined],
+      [{ type: 'retry', error: 'x', delayMs: 0 }, undefined],
+    ];
+    for (const [result, handed] of results) expect(deliveryToHandOver(result)).toBe(handed);
   });
 });

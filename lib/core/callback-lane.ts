@@ -11,6 +11,8 @@
  */
 export const CALLBACK_LANE_SUFFIX = '#callbacks';
 
+import type { JobResult, NewJob } from './job.js';
+
 /** The lane of `queue` (`api:request` → `api:request#callbacks`); a lane is its own lane. */
 export function callbackLane(queue: string): string {
   return isCallbackLane(queue) ? queue : `${queue}${CALLBACK_LANE_SUFFIX}`;
@@ -36,4 +38,13 @@ export function withLanes(queues: readonly string[]): string[] {
     for (const name of [callbackLane(queue), baseQueue(queue)]) if (!all.includes(name)) all.push(name);
   }
   return all;
+}
+
+/**
+ * The delivery a result stores that the worker settling it may run next itself, without a
+ * take (`JobLease.settle`'s `handOver`): a next job on a callback lane, due at once.
+ */
+export function deliveryToHandOver(result: JobResult): NewJob | undefined {
+  const next = result.type === 'complete' || result.type === 'fail' ? result.next : undefined;
+  return next && next.delayMs <= 0 && isCallbackLane(next.queue) ? next : undefined;
 }

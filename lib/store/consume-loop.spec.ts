@@ -92,6 +92,11 @@ class MemorySource implements JobSource {
 }
 
 const ok = async (): Promise<JobResult> => ({ type: 'complete' });
+/** A replay's result with its delivery due at once on its queue's lane (what a settle may hand over). */
+const delivered = (job: ReservedJob): JobResult => ({
+  type: 'complete',
+  next: { queue: `${job.queue}#callbacks`, payload: { ...job.payload, kind: 'callback' }, delayMs: 0 },
+});
 const slow = (ms: number) => async (): Promise<JobResult> => {
   await new Promise((r) => setTimeout(r, ms));
   return { type: 'complete' };
@@ -356,7 +361,7 @@ describe('consume loop', () => {
         most = Math.max(most, running.length);
         await sleep(20);
         running.splice(running.indexOf(job.id), 1);
-        return { type: 'complete' };
+        return job.id.startsWith('r') ? delivered(job) : { type: 'complete' };
       },
     );
     expect(await loop.finished).toBe('empty');
@@ -369,7 +374,9 @@ describe('consume loop', () => {
     limited.handsOver = true;
     limited.add('q', 'r1');
     limited.chain.set('r1', 'c1');
-    const once = startConsumeLoop(limited, { queues: ['q'], concurrency: 1, idleMs: 10, maxJobs: 1 }, ok);
+    const once = startConsumeLoop(limited, { queues: ['q'], concurrency: 1, idleMs: 10, maxJobs: 1 }, async (job) =>
+      delivered(job),
+    );
     expect(await once.finished).toBe('max-jobs');
     expect(limited.handOverAsked).toEqual([false]); // at its last job, nothing is handed over
     expect(limited.waiting.map((w) => w.id)).toEqual(['c1']);
@@ -385,7 +392,7 @@ describe('consume loop', () => {
     const loop = startConsumeLoop(source, { queues: ['q'], concurrency: 1, idleMs: 10 }, async (job) => {
       if (job.id === 'r1') stopAsked();
       await sleep(50);
-      return { type: 'complete' };
+      return delivered(job);
     });
     await stopNow;
     await loop.stop(1000);
@@ -398,7 +405,7 @@ describe('consume loop', () => {
     late.chain.set('r1', 'c1');
     const hang = new Promise<JobResult>(() => {});
     const second = startConsumeLoop(late, { queues: ['q'], concurrency: 1, idleMs: 10 }, (job) =>
-      job.id === 'r1' ? ok() : hang,
+      job.id === 'r1' ? Promise.resolve(delivered(job)) : hang,
     );
     for (let i = 0; i < 100 && late.handedOver.length === 0; i++) await sleep(10);
     expect(late.handedOver).toEqual(['c1']);

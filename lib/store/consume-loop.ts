@@ -1,5 +1,5 @@
 import { deferred, sleep, withTimeout } from '../core/async.js';
-import { isCallbackLane, withLanes } from '../core/callback-lane.js';
+import { deliveryToHandOver, isCallbackLane, withLanes } from '../core/callback-lane.js';
 import type { JobResult, ReservedJob } from '../core/job.js';
 import { workerDiedError } from '../core/outcome.js';
 import { resultOfThrow } from '../core/policies.js';
@@ -16,10 +16,11 @@ export interface JobLease {
    * when this rejects, none of it was stored (the job stays leased and runs again once its
    * lease lapses); when it resolves, all of it was.
    *
-   * With `handOver`, a store that can may hand `next` (a replay's callback job, due at once)
-   * straight to this process, leased as a taken job is, instead of queuing it: it resolves
-   * to that lease, and the loop runs it next in the same slot, without a take. A store that
-   * cannot, or a result without such a `next`, resolves to nothing (the job is queued).
+   * With `handOver` (asked only for a result whose `next` is a delivery due at once,
+   * `deliveryToHandOver`), a store that can may hand `next` straight to this process, leased
+   * as a taken job is, instead of queuing it: it resolves to that lease, and the loop runs it
+   * next in the same slot, without a take. A store that cannot resolves to nothing (the job
+   * is queued).
    */
   settle(result: JobResult, options?: { handOver?: boolean }): Promise<JobLease | void>;
   /** Gives the job up without a result: the lease is no longer renewed, so the job runs again once it lapses. */
@@ -234,7 +235,8 @@ class ConsumeLoop implements JobConsumer {
       result = { type: 'fail', error: workerDiedError(lease.job.leaseLosses ?? 1) };
     }
     try {
-      const handed = await lease.settle(result, { handOver: this.mayTakeMore() });
+      const handOver = deliveryToHandOver(result) !== undefined && this.mayTakeMore();
+      const handed = await lease.settle(result, { handOver });
       pass.settled?.(result); // a final result takes it out of its funnel's line (lib/flow)
       if (!handed) return undefined;
       // Ours already: it runs like a job in hand (a stop waits for it within its grace period).

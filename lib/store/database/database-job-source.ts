@@ -1,5 +1,4 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { isCallbackLane } from '../../core/callback-lane.js';
 import type { JobResult, ReservedJob } from '../../core/job.js';
 import { sleep } from '../../core/async.js';
 import { leasesExhausted } from '../../core/policies.js';
@@ -241,9 +240,9 @@ export class DatabaseJobSource implements JobSource {
   }
 
   /**
-   * Writes a job's result; with `handOver`, a delivery due at once (`next` on a callback
-   * lane) is stored already reserved by this worker and comes back as its lease, to run next
-   * without a reservation round trip (`insertReservedJob`).
+   * Writes a job's result; with `handOver`, its `next` delivery is stored already reserved by
+   * this worker and comes back as its lease, to run next without a reservation round trip
+   * (`insertReservedJob`).
    */
   private async settle(
     job: HeldJob,
@@ -252,9 +251,8 @@ export class DatabaseJobSource implements JobSource {
     handOver: boolean,
   ): Promise<JobLease | undefined> {
     const next = result.type === 'complete' || result.type === 'fail' ? result.next : undefined;
-    const handing = handOver && next !== undefined && next.delayMs <= 0 && isCallbackLane(next.queue);
     const handed = await this.persist(reservedAt, () =>
-      applyJobResult(this.db, this.deletes, job, result, reservedAt, handing),
+      applyJobResult(this.db, this.deletes, job, result, reservedAt, handOver && next !== undefined),
     );
     if (next && handed) {
       this.outstanding++;

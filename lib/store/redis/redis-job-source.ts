@@ -190,9 +190,9 @@ class RedisLease implements JobLease {
    * first, then Bull delays the job (a failed write rejects with the job still active: its
    * lock lapses and it runs again, at least once). Complete and fail are one script
    * (`SETTLE_LUA`): Bull's move, `next` (the callback job) and the final record together, or
-   * nothing when the lock was lost (the job runs again elsewhere). With `handOver`, a `next`
-   * delivery due at once on a lane this worker consumes is stored active under this worker's
-   * lock and comes back as the lease to run next (`SETTLE_LUA`).
+   * nothing when the lock was lost (the job runs again elsewhere). With `handOver`, the `next`
+   * delivery, on a lane this worker consumes, is stored active under this worker's lock and
+   * comes back as the lease to run next (`SETTLE_LUA`).
    */
   async settle(result: JobResult, options?: { handOver?: boolean }): Promise<JobLease | undefined> {
     this.abandon();
@@ -234,11 +234,8 @@ class RedisLease implements JobLease {
       status: this.status?.final(outcome, this.job.attempt, result.status, entry, this.startedAt),
       // A delivery's timeline entry goes with its job's move: one round trip, not two.
       timeline: this.timeline?.callbackLine(p.correlationId, p.queuedAt, entry),
-      // A delivery due at once can run here next, without a take (`SETTLE_LUA`).
-      handOver:
-        options?.handOver && next && next.delayMs <= 0 && isCallbackLane(next.queue)
-          ? this.handOverTo(next.queue)
-          : undefined,
+      // The delivery can run here next, without a take (`SETTLE_LUA`).
+      handOver: options?.handOver && next ? this.handOverTo(next.queue) : undefined,
     });
   }
 

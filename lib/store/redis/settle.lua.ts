@@ -1,30 +1,41 @@
 import { WRITE_STATUS } from './status.lua.js';
 
 /**
- * Lua: `addBullJob(keys, k, prefix, data, opts, timestamp, delay, token)` stores one plain
- * FIFO Bull job (no custom id, priority or debounce) the way Bull 4's `addJob-6.lua` does,
- * as `enqueue.lua.ts` does for a request's replay job: the id from `<queue>:id`, the job
- * hash, then the delayed set (with its `delayed` message) or the wait list (the paused list
- * while the queue is paused, with its `waiting` message). `keys[k + 1…k + 5]` are the
- * queue's wait, paused, meta-paused, id and delayed keys; `prefix` is `<prefix>:<queue>:`.
- * Returns the new job id.
+ * Lua: `addBullJob(keys, k, prefix, data, opts, timestamp, delay, token, lock, lockMs)`
+ * stores one plain FIFO Bull job (no custom id, priority or debounce) the way Bull 4's
+ * `addJob-6.lua` does, as `enqueue.lua.ts` does for a request's replay job: the id from
+ * `<queue>:id`, the job hash, then the delayed set (with its `delayed` message) or the wait
+ * list (the paused list while the queue is paused, with its `waiting` message).
+ * `keys[k + 1…k + 6]` are the queue's wait, paused, meta-paused, id, delayed and active keys;
+ * `prefix` is `<prefix>:<queue>:`. With a `lock` (a worker's lock token), a job due at once
+ * on a queue that is not paused is handed over instead: stored in the active list under that
+ * lock for `lockMs`, `processedOn` set, Bull's `active` message published, as Bull's
+ * `moveToActive` leaves a job it took. Returns the new job id and 1 if it was handed over.
  */
 const ADD_BULL_JOB = `
-local function addBullJob(keys, k, prefix, data, opts, timestamp, delay, token)
+local function addBullJob(keys, k, prefix, data, opts, timestamp, delay, token, lock, lockMs)
   local jobId = redis.call('INCR', keys[k + 4])
-  redis.call('HMSET', prefix .. jobId, 'name', '__default__', 'data', data, 'opts', opts,
+  local jobKey = prefix .. jobId
+  redis.call('HMSET', jobKey, 'name', '__default__', 'data', data, 'opts', opts,
     'timestamp', timestamp, 'delay', delay, 'priority', '0')
   if tonumber(delay) > 0 then
     local at = tonumber(timestamp) + tonumber(delay)
     redis.call('ZADD', keys[k + 5], at * 0x1000 + bit.band(jobId, 0xfff), jobId)
     redis.call('PUBLISH', keys[k + 5], at)
+  elseif redis.call('EXISTS', keys[k + 3]) == 1 then
+    redis.call('LPUSH', keys[k + 2], jobId)
+    redis.call('PUBLISH', keys[k + 1] .. 'ing@' .. token, jobId)
+  elseif lock ~= '' then
+    redis.call('HSET', jobKey, 'processedOn', timestamp)
+    redis.call('LPUSH', keys[k + 6], jobId)
+    redis.call('SET', jobKey .. ':lock', lock, 'PX', lockMs)
+    redis.call('PUBLISH', keys[k + 6] .. '@' .. lock, jobId)
+    return jobId, 1
   else
-    local target = keys[k + 1]
-    if redis.call('EXISTS', keys[k + 3]) == 1 then target = keys[k + 2] end
-    redis.call('LPUSH', target, jobId)
+    redis.call('LPUSH', keys[k + 1], jobId)
     redis.call('PUBLISH', keys[k + 1] .. 'ing@' .. token, jobId)
   end
-  return jobId
+  return jobId, 0
 end
 `;
 
@@ -57,11 +68,10 @@ end
  * in those places (never written).
  *
  * The next job can be handed over to the settling worker (ARGV[11], its queue's lock token):
- * instead of waiting in its queue, it is stored active under that lock, `processedOn` set and
- * Bull's `active` message published, as Bull's `moveToActive` leaves a job it took, so the
- * worker runs it at once without a take; should the worker die, its lock lapses and Bull's
- * stalled check puts it back to wait, as for any job a dead worker held. Only a next job due
- * at once, on a queue that is not paused (else it is stored as usual).
+ * instead of waiting in its queue, it is stored active under that lock (`addBullJob`), so
+ * the worker runs it at once without a take; should the worker die, its lock lapses and
+ * Bull's stalled check puts it back to wait, as for any job a dead worker held. Only a next
+ * job due at once, on a queue that is not paused (else it is stored as usual).
  *
  * KEYS: 1 active, 2 completed or failed set (the job's queue), 3 job key, 4 stalled,
  *       5 status key, 6 throughput hash of the current minute,
@@ -118,20 +128,9 @@ end
 local nextId = ''
 local handedOver = 0
 if ARGV[6] ~= '' then
-  if ARGV[11] ~= '' and tonumber(ARGV[9]) <= 0 and redis.call('EXISTS', KEYS[9]) == 0 then
-    -- Handed over: active under the settling worker's lock, as Bull's moveToActive leaves a job.
-    local jobId = redis.call('INCR', KEYS[10])
-    local jobKey = ARGV[6] .. jobId
-    redis.call('HMSET', jobKey, 'name', '__default__', 'data', ARGV[7], 'opts', ARGV[8],
-      'timestamp', ARGV[3], 'delay', '0', 'priority', '0', 'processedOn', ARGV[3])
-    redis.call('LPUSH', KEYS[12], jobId)
-    redis.call('SET', jobKey .. ':lock', ARGV[11], 'PX', ARGV[12])
-    redis.call('PUBLISH', KEYS[12] .. '@' .. ARGV[11], jobId)
-    nextId = tostring(jobId)
-    handedOver = 1
-  else
-    nextId = tostring(addBullJob(KEYS, 6, ARGV[6], ARGV[7], ARGV[8], ARGV[3], ARGV[9], ARGV[10]))
-  end
+  local jobId
+  jobId, handedOver = addBullJob(KEYS, 6, ARGV[6], ARGV[7], ARGV[8], ARGV[3], ARGV[9], ARGV[10], ARGV[11], ARGV[12])
+  nextId = tostring(jobId)
 end
 if ARGV[13] == '1' then
   writeStatus(KEYS[5], KEYS[6], ARGV, 13)

@@ -31,13 +31,16 @@ export async function insertReservedJob(db: SqlExecutor, job: NewJob, now: numbe
 }
 
 async function insertJobRow(db: SqlExecutor, job: NewJob, now: number, reserved = false): Promise<string> {
-  const sql = reserved
-    ? 'INSERT INTO jobs (queue, payload, attempts, reserved_at, available_at, created_at) VALUES (?, ?, 1, ?, ?, ?)'
-    : 'INSERT INTO jobs (queue, payload, attempts, reserved_at, available_at, created_at) VALUES (?, ?, 0, NULL, ?, ?)';
-  const at = now + Math.max(0, job.delayMs);
-  const params = reserved
-    ? [job.queue, JSON.stringify(job.payload), now, at, now]
-    : [job.queue, JSON.stringify(job.payload), at, now];
+  const sql =
+    'INSERT INTO jobs (queue, payload, attempts, reserved_at, available_at, created_at) VALUES (?, ?, ?, ?, ?, ?)';
+  const params = [
+    job.queue,
+    JSON.stringify(job.payload),
+    reserved ? 1 : 0,
+    reserved ? now : null,
+    now + Math.max(0, job.delayMs),
+    now,
+  ];
   if (db.dialect === 'mysql') {
     const { insertId } = await db.run(sql, params);
     if (insertId === undefined) throw new Error('the database did not report the new job id');
